@@ -1,0 +1,43 @@
+# Two-command quick start: `make run` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test venv lint clean bench
+
+$(BIN)/python:
+	@echo ">> creating virtual environment in $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	@echo ">> installing balkhash into $(VENV)"
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(STAMP)
+
+$(TEST_STAMP): $(BIN)/python pyproject.toml
+	@echo ">> installing balkhash with the test extra into $(VENV)"
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP) $(TEST_STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	@echo ">> balkhash plan on the embedded Ile-Balkhash basin (results in out/)"
+	$(BIN)/balkhash plan --out out
+
+lint: $(TEST_STAMP)
+	@echo ">> ruff"
+	$(BIN)/ruff check balkhash tests benchmarks
+
+test: $(TEST_STAMP) lint
+	@echo ">> pytest"
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/engine.py
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

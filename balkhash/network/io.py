@@ -1,0 +1,185 @@
+"""Read and write basins: a directory with ``basin.yaml`` plus the CSV series it references."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from .errors import BasinError, Problem
+from .quantities import FlowSeries
+from .schema import Basin
+
+BASIN_FILE = "basin.yaml"
+
+
+def _basin_file(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    return p / BASIN_FILE if p.is_dir() else p
+
+
+def read_yaml(file: Path) -> object:
+    """Parse a YAML file; problems (missing file, syntax) become a BasinError."""
+    if not file.exists():
+        raise BasinError([Problem(str(file), "", "", "file not found")])
+    try:
+        with open(file, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        msg = getattr(exc, "problem", None) or str(exc)
+        raise BasinError([Problem(str(file), where, "", f"YAML syntax error: {msg}")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BasinError([Problem(str(file), "", "", f"cannot read: {exc}")]) from None
+
+
+def _item_name(raw: object, loc: tuple) -> tuple[str, tuple]:
+    """Name the node/link/target a pydantic error location points into, and the rest of the path."""
+    if len(loc) >= 2 and loc[0] in ("nodes", "links", "targets", "hydropower") and isinstance(loc[1], int):
+        kind = loc[0].rstrip("s") if loc[0] != "hydropower" else "plant"
+        ident = None
+        try:
+            ident = raw[loc[0]][loc[1]].get("id")  # type: ignore[index]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass
+        label = f"{kind} '{ident}'" if ident else f"{loc[0]}[{loc[1]}]"
+        rest = loc[2:]
+        # drop the discriminator tag pydantic inserts for tagged unions
+        if rest and isinstance(rest[0], str) and rest[0] in (
+            "inflow", "junction", "sink", "reservoir", "demand", "lake",
+            "eco_flow", "lake_inflow", "lake_level",
+        ) and len(rest) > 1:
+            rest = rest[1:]
+        return label, rest
+    return "", loc
+
+
+def validation_problems(file: str, raw: object, exc: ValidationError) -> list[Problem]:
+    """Translate pydantic errors into Problems naming file, item and field."""
+    out = []
+    for err in exc.errors():
+        where, rest = _item_name(raw, tuple(err["loc"]))
+        field = ".".join(str(p) for p in rest if not str(p).startswith("function-"))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (check spelling; see docs/data-format.md)"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        elif err["type"] == "union_tag_invalid":
+            msg = f"unknown type; {msg}"
+        out.append(Problem(file, where, field, msg))
+    return out
+
+
+def iter_flow_series(basin: Basin):
+    """Yield (label, field, FlowSeries) for every flow series in the basin."""
+    for n in basin.nodes:
+        for field in ("inflow", "target", "groundwater_inflow"):
+            fs = getattr(n, field, None)
+            if isinstance(fs, FlowSeries):
+                yield f"node '{n.id}'", field, fs
+    for lk in basin.links:
+        for field in ("capacity", "min_flow", "annual_capacity"):
+            fs = getattr(lk, field)
+            if fs is not None:
+                yield f"link '{lk.id}'", field, fs
+    for t in basin.targets:
+        fs = getattr(t, "min_flow", None)
+        if fs is not None:
+            yield f"target '{t.id}'", "min_flow", fs
+
+
+def _load_tables(basin: Basin, base: Path, file: str) -> list[Problem]:
+    problems = []
+    for where, field, fs in iter_flow_series(basin):
+        if fs.file is None or fs.file in basin._tables:
+            continue
+        csv = base / fs.file
+        if not csv.exists():
+            problems.append(Problem(file, where, field, f"series file '{fs.file}' not found in {base}"))
+            basin._tables[fs.file] = None
+            continue
+        try:
+            df = pd.read_csv(csv, dtype={"period": str})
+        except Exception as exc:  # pandas raises many types for malformed CSV
+            problems.append(Problem(str(csv), where, field, f"cannot read CSV: {exc}"))
+            basin._tables[fs.file] = None
+            continue
+        if "period" not in df.columns:
+            problems.append(Problem(str(csv), where, field, "CSV needs a 'period' column (YYYY-MM)"))
+            basin._tables[fs.file] = None
+            continue
+        df["period"] = df["period"].str.strip()
+        dup = df["period"][df["period"].duplicated()].tolist()
+        if dup:
+            problems.append(Problem(str(csv), where, "period", f"duplicate periods: {', '.join(dup[:5])}"))
+            df = df.drop_duplicates("period")
+        basin._tables[fs.file] = df.set_index("period")
+    basin._tables = {k: v for k, v in basin._tables.items() if v is not None}
+    return problems
+
+
+def parse_basin(raw: object, file: str, base_dir: str | os.PathLike | None = None) -> Basin:
+    """Build a Basin from parsed YAML; schema problems become a BasinError (all at once)."""
+    if not isinstance(raw, dict):
+        raise BasinError([Problem(file, "", "", "expected a mapping at the top level (name:, nodes:, links:)")])
+    try:
+        basin = Basin.model_validate(raw)
+    except ValidationError as exc:
+        raise BasinError(validation_problems(file, raw, exc)) from None
+    basin._base_dir = str(base_dir) if base_dir is not None else None
+    if base_dir is not None:
+        problems = _load_tables(basin, Path(base_dir), file)
+        if problems:
+            raise BasinError(problems)
+    return basin
+
+
+def load_basin(path: str | os.PathLike, validate: bool = True) -> Basin:
+    """Load a basin directory (or its basin.yaml).
+
+    Raises BasinError listing every problem found: schema, files and, with ``validate``, the graph
+    and value checks of :func:`balkhash.network.validate.check_basin`.
+    """
+    file = _basin_file(path)
+    raw = read_yaml(file)
+    basin = parse_basin(raw, str(file), file.parent)
+    if validate:
+        from .validate import check_basin
+
+        problems = check_basin(basin, str(file))
+        if problems:
+            raise BasinError(problems)
+    return basin
+
+
+def basin_to_dict(basin: Basin) -> dict:
+    """Plain-data form of a basin, as written to basin.yaml."""
+    return basin.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def save_basin(basin: Basin, path: str | os.PathLike) -> Path:
+    """Write ``basin`` as a directory (basin.yaml + its CSV series).  Atomic: all or nothing."""
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".basin-", dir=dest.parent))
+    try:
+        with open(tmp / BASIN_FILE, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(basin_to_dict(basin), fh, sort_keys=False, allow_unicode=True)
+        for name, df in basin._tables.items():
+            out = tmp / name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            df.reset_index().to_csv(out, index=False)
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest

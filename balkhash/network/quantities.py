@@ -1,0 +1,198 @@
+"""Value types with explicit units: time series of flows, volumes, monthly depths, tables.
+
+Every quantity in a basin file carries its unit.  A flow series is written in one of these forms::
+
+    inflow: "395 m3/s"                       # constant mean flow
+    inflow: "12.5 km3/yr"                    # annual volume, spread over months by days
+    inflow: {unit: m3/s, monthly: [..12 values, Jan..Dec..]}
+    inflow: {unit: km3/yr, annual: 12.5, profile: ili_border}   # named 12-month profile
+    inflow: {unit: m3/s, file: inflows.csv, column: IN_ILI}     # one value per period
+
+and a volume as ``"18.5 km3"`` or ``{value: 18500, unit: Mm3}``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .units import ANNUAL_UNITS, FLOW_UNITS, PERIOD_FLOW_UNITS, RATE_UNIT, VOLUME_UNITS
+
+_QTY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z0-9/]+)\s*$")
+
+
+def _split_quantity(text: str) -> tuple[float, str]:
+    m = _QTY.match(text)
+    if not m:
+        raise ValueError(f"'{text}' is not a number followed by a unit, e.g. '395 m3/s' or '18.5 km3'")
+    return float(m.group(1)), m.group(2)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class FlowSeries(Strict):
+    """A flow given per model period.  Exactly one of ``value``, ``monthly``, ``annual`` or ``file``."""
+
+    unit: str = Field(description=f"one of {', '.join(FLOW_UNITS)}; per-month units are per period")
+    value: float | None = Field(None, description="constant value in `unit`")
+    monthly: list[float] | None = Field(
+        None, description="12 values for January..December in `unit`, repeated every year"
+    )
+    annual: float | None = Field(None, description="annual volume in `unit` (Mm3/yr or km3/yr)")
+    profile: list[float] | str | None = Field(
+        None,
+        description="12 fractions (Jan..Dec, sum 1) or the name of a basin profile that spread `annual` "
+        "over months; default: in proportion to the days of each month",
+    )
+    file: str | None = Field(None, description="CSV file (relative to basin.yaml) with a `period` column")
+    column: str | None = Field(None, description="column of `file` holding this series")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            raise ValueError(f"a flow needs a unit: write e.g. '{data} m3/s' or '{data} Mm3/month'")
+        if isinstance(data, str):
+            value, unit = _split_quantity(data)
+            if unit in ANNUAL_UNITS:
+                return {"unit": unit, "annual": value}
+            return {"unit": unit, "value": value}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> FlowSeries:
+        if self.unit not in FLOW_UNITS:
+            raise ValueError(f"unknown flow unit '{self.unit}'; use one of {', '.join(FLOW_UNITS)}")
+        given = [k for k in ("value", "monthly", "annual", "file") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of value, monthly, annual, file (got {given or 'none'})")
+        kind = given[0]
+        if kind == "annual" and self.unit not in ANNUAL_UNITS:
+            raise ValueError(f"'annual' needs unit {' or '.join(ANNUAL_UNITS)}, not '{self.unit}'")
+        if kind != "annual" and self.unit in ANNUAL_UNITS:
+            raise ValueError(
+                f"unit '{self.unit}' is an annual volume: use 'annual' (with an optional profile)"
+            )
+        if self.profile is not None and kind != "annual":
+            raise ValueError("'profile' only goes with 'annual'")
+        if kind == "monthly" and len(self.monthly or []) != 12:
+            raise ValueError(f"'monthly' needs 12 values (Jan..Dec), got {len(self.monthly or [])}")
+        if isinstance(self.profile, list) and len(self.profile) != 12:
+            raise ValueError(f"'profile' needs 12 fractions (Jan..Dec), got {len(self.profile)}")
+        if kind == "file" and not self.column:
+            raise ValueError("'file' needs 'column'")
+        return self
+
+    @property
+    def is_rate(self) -> bool:
+        return self.unit == RATE_UNIT
+
+    @property
+    def factor(self) -> float:
+        """Multiplier from `unit` to Mm3 (per period or per year); 1 for m3/s (converted by days)."""
+        return {**PERIOD_FLOW_UNITS, **ANNUAL_UNITS}.get(self.unit, 1.0)
+
+
+class Volume(Strict):
+    """A storage volume: ``"18.5 km3"`` or ``{value: 18500, unit: Mm3}``."""
+
+    value: float = Field(description="volume in `unit`")
+    unit: str = Field("Mm3", description="Mm3 or km3")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            raise ValueError(f"a volume needs a unit: write e.g. '{data} Mm3' or '{data} km3'")
+        if isinstance(data, str):
+            value, unit = _split_quantity(data)
+            return {"value": value, "unit": unit}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Volume:
+        if self.unit not in VOLUME_UNITS:
+            raise ValueError(f"unknown volume unit '{self.unit}'; use Mm3 or km3")
+        return self
+
+    @property
+    def mm3(self) -> float:
+        return self.value * VOLUME_UNITS[self.unit]
+
+
+class MonthlyDepth(Strict):
+    """A depth in mm per calendar month (evaporation, precipitation).
+
+    ``[..12 values..]`` (mm in each month Jan..Dec) or ``{annual: 1000, profile: lake_evap}`` (mm/yr).
+    """
+
+    monthly: list[float] | None = Field(None, description="mm in each month, Jan..Dec")
+    annual: float | None = Field(None, description="mm per year, spread by `profile`")
+    profile: list[float] | str | None = Field(None, description="12 fractions or a basin profile name")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, data: Any) -> Any:
+        if isinstance(data, list):
+            return {"monthly": data}
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            return {"annual": data}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> MonthlyDepth:
+        if (self.monthly is None) == (self.annual is None):
+            raise ValueError("give either 12 monthly values (mm) or 'annual' (mm/yr) with a profile")
+        if self.monthly is not None and len(self.monthly) != 12:
+            raise ValueError(f"needs 12 monthly values (Jan..Dec), got {len(self.monthly)}")
+        if isinstance(self.profile, list) and len(self.profile) != 12:
+            raise ValueError(f"'profile' needs 12 fractions (Jan..Dec), got {len(self.profile)}")
+        return self
+
+
+class LevelAreaVolume(Strict):
+    """Level-area-volume table, rows in increasing level."""
+
+    level_m: list[float] = Field(description="water level, m BS")
+    area_km2: list[float] = Field(description="surface area at that level, km2")
+    volume: list[float] = Field(description="stored volume at that level, in `volume_unit`")
+    volume_unit: str = Field("Mm3", description="Mm3 or km3")
+
+    @model_validator(mode="after")
+    def _check(self) -> LevelAreaVolume:
+        if self.volume_unit not in VOLUME_UNITS:
+            raise ValueError(f"unknown volume unit '{self.volume_unit}'; use Mm3 or km3")
+        n = {len(self.level_m), len(self.area_km2), len(self.volume)}
+        if len(n) != 1:
+            raise ValueError("level_m, area_km2 and volume must have the same number of rows")
+        if len(self.level_m) < 2:
+            raise ValueError("a level-area-volume table needs at least 2 rows")
+        return self
+
+    @property
+    def volume_mm3(self) -> list[float]:
+        f = VOLUME_UNITS[self.volume_unit]
+        return [v * f for v in self.volume]
+
+
+class RuleCurve(Strict):
+    """Monthly storage bounds (end of month), by calendar month Jan..Dec."""
+
+    min: list[float] | None = Field(None, description="minimum storage per calendar month, in `unit`")
+    max: list[float] | None = Field(None, description="maximum storage per calendar month, in `unit`")
+    unit: str = Field("Mm3", description="Mm3 or km3")
+
+    @model_validator(mode="after")
+    def _check(self) -> RuleCurve:
+        if self.unit not in VOLUME_UNITS:
+            raise ValueError(f"unknown volume unit '{self.unit}'; use Mm3 or km3")
+        for name in ("min", "max"):
+            vals = getattr(self, name)
+            if vals is not None and len(vals) != 12:
+                raise ValueError(f"rule curve '{name}' needs 12 values (Jan..Dec), got {len(vals)}")
+        return self
+

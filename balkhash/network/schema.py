@@ -1,0 +1,279 @@
+"""The basin data model: nodes, links, targets, hydropower plants and model options.
+
+Each field states its unit in its description; `docs/data-format.md` documents the same fields.
+A basin is a directed graph: water moves along links from node to node; demands send their
+non-consumed water to a ``return_to`` node; lakes and sinks are terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, PrivateAttr, field_validator
+
+from .quantities import FlowSeries, LevelAreaVolume, MonthlyDepth, RuleCurve, Strict, Volume
+from .timeline import Timeline, parse_month
+
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-\.]*$"
+Id = Annotated[str, Field(pattern=ID_PATTERN, description="unique identifier (letters, digits, _ - .)")]
+
+SECTORS = ("agriculture", "industry", "utilities", "fisheries", "environment", "hydropower", "other")
+Sector = Literal["agriculture", "industry", "utilities", "fisheries", "environment", "hydropower", "other"]
+
+
+class NodeBase(Strict):
+    id: Id
+    name: str | None = Field(None, description="display name")
+    description: str | None = Field(None, description="free text: what the node is, its source")
+    x: float | None = Field(None, description="map x coordinate (e.g. longitude) for plots")
+    y: float | None = Field(None, description="map y coordinate (e.g. latitude) for plots")
+    source: str | None = Field(None, description="where the numbers come from (URL or citation)")
+
+
+class InflowNode(NodeBase):
+    """A boundary or headwater inflow: water entering the basin."""
+
+    type: Literal["inflow"] = "inflow"
+    inflow: FlowSeries = Field(description="inflow series (flow units)")
+    transboundary: bool = Field(False, description="true for inflow from another country")
+    country: str | None = Field(None, description="ISO code of the upstream country, e.g. CN")
+
+
+class JunctionNode(NodeBase):
+    """A confluence or split point; no storage."""
+
+    type: Literal["junction"] = "junction"
+    inflow: FlowSeries | None = Field(None, description="optional local inflow (flow units)")
+
+
+class SinkNode(NodeBase):
+    """A terminal outflow: water leaving the basin (outlet, evaporation sink)."""
+
+    type: Literal["sink"] = "sink"
+
+
+class ReservoirNode(NodeBase):
+    """A regulated storage."""
+
+    type: Literal["reservoir"] = "reservoir"
+    min_storage: Volume = Field(description="dead storage / minimum operating volume (Mm3 or km3)")
+    max_storage: Volume = Field(description="normal maximum operating volume (Mm3 or km3)")
+    initial_storage: Volume = Field(description="storage at the start of the first period")
+    table: LevelAreaVolume | None = Field(None, description="level-area-volume table")
+    area_km2: float | None = Field(
+        None, description="constant surface area (km2) used for evaporation when no table is given"
+    )
+    evaporation_mm: MonthlyDepth | None = Field(None, description="net evaporation depth per month (mm)")
+    rule_curve: RuleCurve | None = Field(None, description="monthly storage bounds")
+    inflow: FlowSeries | None = Field(None, description="optional local inflow into the reservoir")
+    end_storage: Literal["initial", "free"] | Volume = Field(
+        "initial",
+        description="end-of-horizon condition: 'initial' (final >= initial), 'free', or a minimum volume",
+    )
+    enabled: bool = Field(True, description="false removes the reservoir (its links pass water through)")
+
+
+class DemandNode(NodeBase):
+    """A water user.  Delivery is what its incoming links bring; shortfall = target - delivery."""
+
+    type: Literal["demand"] = "demand"
+    sector: Sector = Field(description="one of " + ", ".join(SECTORS))
+    target: FlowSeries = Field(description="requested volume per period (flow units)")
+    consumptive_fraction: float = Field(
+        1.0, ge=0.0, le=1.0, description="share of the delivery consumed (0..1); the rest returns"
+    )
+    return_to: str | None = Field(None, description="node receiving the non-consumed part")
+    shortfall_cost: float | None = Field(None, ge=0.0, description="cost per Mm3 of shortfall")
+    priority: int | None = Field(
+        None, ge=1, le=10, description="1 (first served) .. 10; mapped to cost 1000/priority per Mm3"
+    )
+    area_kha: float | None = Field(None, ge=0.0, description="irrigated area, thousand ha (information)")
+
+
+class LakeNode(NodeBase):
+    """A terminal lake with its own water balance."""
+
+    type: Literal["lake"] = "lake"
+    table: LevelAreaVolume = Field(description="level-area-volume table")
+    initial_level_m: float = Field(description="level at the start of the first period, m BS")
+    evaporation_mm: MonthlyDepth = Field(description="evaporation depth per month (mm)")
+    precipitation_mm: MonthlyDepth | None = Field(None, description="precipitation on the lake, mm")
+    groundwater_inflow: FlowSeries | None = Field(None, description="groundwater inflow (flow units)")
+    inflow: FlowSeries | None = Field(None, description="other direct inflow counted as lake inflow")
+
+
+Node = Annotated[
+    InflowNode | JunctionNode | SinkNode | ReservoirNode | DemandNode | LakeNode,
+    Field(discriminator="type"),
+]
+NODE_TYPES = ("inflow", "junction", "sink", "reservoir", "demand", "lake")
+TERMINAL_TYPES = ("lake", "sink")
+
+
+class Link(Strict):
+    """A river reach, canal or pipe from one node to another."""
+
+    id: Id
+    from_: str = Field(alias="from", description="upstream node id")
+    to: str = Field(description="downstream node id")
+    name: str | None = Field(None, description="display name")
+    capacity: FlowSeries | None = Field(None, description="maximum flow (flow units); none = unlimited")
+    annual_capacity: FlowSeries | None = Field(
+        None, description="maximum volume per water year (Mm3/yr or km3/yr, 'annual' form)"
+    )
+    min_flow: FlowSeries | None = Field(None, description="hard minimum flow (flow units)")
+    loss_fraction: float = Field(0.0, ge=0.0, lt=1.0, description="share of the flow lost on the way")
+    cost: float = Field(0.0, description="cost per Mm3 carried (small, to break ties)")
+    source: str | None = Field(None, description="where the numbers come from")
+
+    @field_validator("annual_capacity")
+    @classmethod
+    def _annual(cls, v: FlowSeries | None) -> FlowSeries | None:
+        if v is not None and v.annual is None:
+            raise ValueError("annual_capacity must be an annual volume, e.g. '0.4 km3/yr'")
+        return v
+
+
+class TargetBase(Strict):
+    id: Id
+    hard: bool = Field(False, description="true: must hold (infeasible otherwise); false: penalised")
+    penalty: float | None = Field(None, ge=0.0, description="cost per Mm3 of violation (soft targets)")
+    source: str | None = Field(None, description="where the number comes from")
+
+
+class EcoFlowTarget(TargetBase):
+    """Ecological minimum flow on a link, per period."""
+
+    type: Literal["eco_flow"] = "eco_flow"
+    link: str = Field(description="link id")
+    min_flow: FlowSeries = Field(description="minimum flow (flow units)")
+
+
+class LakeInflowTarget(TargetBase):
+    """Minimum total inflow into a lake per water year."""
+
+    type: Literal["lake_inflow"] = "lake_inflow"
+    lake: str = Field(description="lake node id")
+    min_annual_km3: float = Field(ge=0.0, description="minimum inflow per water year, km3")
+
+
+class LakeLevelTarget(TargetBase):
+    """Minimum lake level at the end of every period (an exact storage bound from the table)."""
+
+    type: Literal["lake_level"] = "lake_level"
+    lake: str = Field(description="lake node id")
+    min_level_m: float = Field(description="minimum level, m BS")
+
+
+Target = Annotated[EcoFlowTarget | LakeInflowTarget | LakeLevelTarget, Field(discriminator="type")]
+
+
+class HydropowerPlant(Strict):
+    """A hydropower plant turbining the flow of one link at a fixed head.
+
+    energy [GWh] = k x turbine flow [Mm3], k = rho g H eta / 3.6e12 x 1e6.
+    """
+
+    id: Id
+    link: str = Field(description="link whose flow passes the turbines")
+    head_m: float = Field(gt=0.0, description="fixed net head, m")
+    efficiency: float = Field(0.9, gt=0.0, le=1.0, description="turbine-generator efficiency")
+    capacity_mw: float = Field(gt=0.0, description="installed capacity, MW")
+    max_turbine_flow_m3s: float | None = Field(None, gt=0.0, description="turbine discharge limit, m3/s")
+    energy_target_gwh: list[float] | None = Field(
+        None, description="energy wanted per calendar month Jan..Dec, GWh (optional)"
+    )
+    energy_shortfall_cost: float = Field(0.0, ge=0.0, description="cost per GWh of energy shortfall")
+    enabled: bool = Field(True, description="false ignores the plant")
+    source: str | None = Field(None, description="where the numbers come from")
+
+    @field_validator("energy_target_gwh")
+    @classmethod
+    def _twelve(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and len(v) != 12:
+            raise ValueError(f"energy_target_gwh needs 12 values (Jan..Dec), got {len(v)}")
+        return v
+
+
+class CalendarSpec(Strict):
+    start: str = Field("2025-10", description="first period, YYYY-MM")
+    periods: int = Field(12, ge=1, le=1200, description="number of monthly periods")
+    water_year_start_month: int = Field(10, ge=1, le=12, description="first month of the water year")
+
+    @field_validator("start")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        parse_month(v)
+        return v
+
+    def timeline(self) -> Timeline:
+        return Timeline.from_start(self.start, self.periods, self.water_year_start_month)
+
+
+class Options(Strict):
+    """Model options that a basin may set (and a run may override)."""
+
+    fair_sharing: bool = Field(True, description="split shortfalls into blocks with rising cost")
+    sharing_blocks: list[float] = Field(
+        [0.1, 0.25, 0.5, 1.0], description="upper bounds of the shortfall blocks, as fractions of target"
+    )
+    sharing_multipliers: list[float] = Field(
+        [1.0, 1.2, 1.5, 2.0], description="cost multiplier of each block (non-decreasing)"
+    )
+    default_shortfall_cost: float = Field(100.0, ge=0.0, description="cost per Mm3 when none is given")
+    target_penalty: float = Field(
+        10_000.0, ge=0.0, description="default penalty per Mm3 of a violated soft target"
+    )
+    end_storage_penalty: float = Field(
+        5_000.0, ge=0.0, description="penalty per Mm3 below the end-of-horizon storage"
+    )
+
+    @field_validator("sharing_multipliers")
+    @classmethod
+    def _nondecreasing(cls, v: list[float]) -> list[float]:
+        if any(b < a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("sharing_multipliers must be non-decreasing")
+        return v
+
+
+class Basin(Strict):
+    """A whole basin: metadata, calendar, profiles, nodes, links, targets, plants, options."""
+
+    name: str = Field(description="basin name")
+    description: str | None = None
+    format_version: int = Field(1, description="file format version")
+    calendar: CalendarSpec = Field(default_factory=CalendarSpec)
+    profiles: dict[str, list[float]] = Field(
+        default_factory=dict, description="named 12-month profiles (fractions Jan..Dec)"
+    )
+    nodes: list[Node] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    hydropower: list[HydropowerPlant] = Field(default_factory=list)
+    options: Options = Field(default_factory=Options)
+    sources: dict[str, str] = Field(default_factory=dict, description="citations referenced by key")
+
+    _base_dir: str | None = PrivateAttr(None)
+    _tables: dict = PrivateAttr(default_factory=dict)
+
+    @property
+    def base_dir(self) -> str | None:
+        return self._base_dir
+
+    def timeline(self) -> Timeline:
+        return self.calendar.timeline()
+
+    def node(self, node_id: str):
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
+
+    def nodes_of(self, kind: str) -> list:
+        return [n for n in self.nodes if n.type == kind]
+
+    def link(self, link_id: str) -> Link:
+        for lk in self.links:
+            if lk.id == link_id:
+                return lk
+        raise KeyError(link_id)
