@@ -1,0 +1,1 @@
+"""One builder per constraint family; each documents its equation and returns at once when empty."""

@@ -1,0 +1,51 @@
+"""Annual volume limits on links (e.g. a canal's licensed volume per water year).
+
+For every link l with an annual capacity V_l and every water year w of the horizon:
+
+    sum_{t in w} x_{l,t} <= V_l * days(w in horizon) / days(w)
+
+A water year only partly inside the horizon gets the limit pro rata by days.  Per-period capacity
+and minimum flow are variable bounds (see :mod:`balkhash.allocation.variables`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from ..data import ModelData
+
+
+def water_year_groups(data: ModelData) -> dict[int, list[int]]:
+    groups: dict[int, list[int]] = {}
+    for t, wy in enumerate(data.timeline.water_years):
+        groups.setdefault(int(wy), []).append(t)
+    return groups
+
+
+def define_annual_capacity(data: ModelData, m: pyo.ConcreteModel) -> None:
+    capped = [lk for lk in data.links if lk.annual_cap is not None]
+    if not capped:
+        return
+    groups = water_year_groups(data)
+    days = data.timeline.days
+    wy_days = {wy: _water_year_days(data, wy) for wy in groups}
+
+    def rule(_m, lid, wy):
+        lk = next(x for x in capped if x.id == lid)
+        share = float(np.sum(days[groups[wy]])) / wy_days[wy]
+        return pyo.quicksum(m.flow[lid, t] for t in groups[wy]) <= lk.annual_cap * share
+
+    m.annual_capacity = pyo.Constraint([(lk.id, wy) for lk in capped for wy in groups], rule=rule)
+
+
+def _water_year_days(data: ModelData, wy: int) -> float:
+    from ...network.units import days_in_month
+
+    start = data.timeline.water_year_start_month
+    total = 0
+    for k in range(12):
+        month = (start - 1 + k) % 12 + 1
+        year = wy if month >= start else wy + 1
+        total += days_in_month(year, month)
+    return float(total)

@@ -1,0 +1,84 @@
+"""Ecological flows, lake inflow, lake level and end-of-horizon storage targets.
+
+Each target is soft by default, with a violation variable v >= 0 charged ``penalty`` per Mm3 in
+the objective, so the model always solves and the results say what was violated and by how much;
+a hard target has no v (and, where it is a simple bound, becomes a variable bound instead).
+
+* eco flow on link l:        x_{l,t} + v_t >= Q_{l,t}                       every period t
+* lake inflow into lake n:   sum_{t in w} [ I_{n,t} + sum_{l in in(n)} (1 - loss_l) x_{l,t}
+                                            + sum_{d: ret(d)=n} (1 - c_d) y_{d,t} ] + v_w >= V_min
+                             for every water year w fully inside the horizon (groundwater is not
+                             counted: the target is surface inflow)
+* lake level of lake n:      S_{n,t} + v_t >= S_n(h_min)                    every period t,
+                             where S_n(h) is the exact storage of level h from the table
+* end storage of reservoir:  S_{n,T-1} + v >= S_end
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from ..data import ModelData
+from .balance import inflow_terms
+
+
+def define_targets(data: ModelData, m: pyo.ConcreteModel) -> None:
+    T = data.T
+    full_years = data.timeline.full_water_years()
+    eco = [(tg, t) for tg in data.targets if tg.type == "eco_flow" and not tg.hard for t in range(T)
+           if tg.values[t] > 0]
+    level = [(tg, t) for tg in data.targets if tg.type == "lake_level" and not tg.hard for t in range(T)]
+    inflow = [(tg, wy) for tg in data.targets if tg.type == "lake_inflow" for wy in full_years]
+    end = [tg for tg in data.targets if tg.type == "end_storage"]
+
+    m.viol = pyo.Var(
+        [(tg.id, t) for tg, t in eco + level]
+        + [(tg.id, wy) for tg, wy in inflow if not tg.hard]
+        + [(tg.id, T - 1) for tg in end if not tg.hard],
+        bounds=(0, None),
+    )
+
+    if eco:
+        m.eco_flow = pyo.Constraint(
+            [(tg.id, t) for tg, t in eco],
+            rule=lambda _m, tid, t: _m.flow[_ref(data, tid), t] + _m.viol[tid, t] >= float(_val(data, tid)[t]),
+        )
+    if level:
+        m.lake_level = pyo.Constraint(
+            [(tg.id, t) for tg, t in level],
+            rule=lambda _m, tid, t: _m.storage[_ref(data, tid), t] + _m.viol[tid, t] >= _smin(data, tid),
+        )
+    if inflow:
+        def inflow_rule(_m, tid, wy):
+            tg = _target(data, tid)
+            ts = full_years[wy]
+            terms = [term for t in ts for term in inflow_terms(data, _m, tg.ref, t)]
+            if not tg.hard:
+                terms.append(_m.viol[tid, wy])
+            local = sum(float(data.inflow[tg.ref][t]) for t in ts) if tg.ref in data.inflow else 0.0
+            return pyo.quicksum(terms) >= float(tg.values) - local
+
+        m.lake_inflow = pyo.Constraint([(tg.id, wy) for tg, wy in inflow], rule=inflow_rule)
+    if end:
+        def end_rule(_m, tid):
+            tg = _target(data, tid)
+            body = _m.storage[tg.ref, T - 1] + (0 if tg.hard else _m.viol[tid, T - 1])
+            return body >= float(tg.values)
+
+        m.end_storage = pyo.Constraint([tg.id for tg in end], rule=end_rule)
+
+
+def _target(data: ModelData, tid: str):
+    return data.target_by_id[tid]
+
+
+def _ref(data: ModelData, tid: str) -> str:
+    return data.target_by_id[tid].ref
+
+
+def _val(data: ModelData, tid: str):
+    return data.target_by_id[tid].values
+
+
+def _smin(data: ModelData, tid: str) -> float:
+    return float(data.target_by_id[tid].storage_min)

@@ -1,0 +1,267 @@
+"""Compile a validated Basin into the plain numbers the LP builders use.
+
+This is the boundary between the basin as data and the LP: everything here is in Mm3 per period
+(flows), Mm3 (storage), mm (depths) and plain Python/numpy containers, with adjacency built once.
+The builders never see units, profiles or files.  Domain node types map onto four LP primitives:
+
+* **balance node** (inflow, junction, demand, disabled reservoir): no storage;
+* **storage node** (reservoir, lake): continuity with evaporation;
+* **demand**: a balance node whose arrivals are its delivery;
+* **sink**: absorbs whatever reaches it (no balance row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from ..network.schema import Basin
+from ..network.series import depth_mm, flow_mm3
+from ..network.timeline import Timeline
+from ..network.units import gwh_per_mm3, m3s_to_mm3
+from .lav import LavCurve
+
+
+@dataclass
+class LinkData:
+    id: str
+    src: str
+    dst: str
+    loss: float
+    cost: float
+    lower: np.ndarray  # Mm3 per period
+    upper: np.ndarray  # Mm3 per period (inf = unlimited)
+    annual_cap: float | None  # Mm3 per water year
+
+
+@dataclass
+class StorageData:
+    id: str
+    kind: str  # "reservoir" | "lake"
+    s0: float  # Mm3 at start
+    lower: np.ndarray  # Mm3, end of each period
+    upper: np.ndarray
+    net_evap_mm: np.ndarray  # evaporation minus precipitation, mm per period
+    evap_mm: np.ndarray
+    precip_mm: np.ndarray
+    curve: LavCurve | None
+    area0: float  # km2: area = area0 + area1 * storage (linear fit)
+    area1: float  # km2 per Mm3
+    fit_range: tuple[float, float]  # Mm3, storage range of the area fit
+    end_min: float | None  # Mm3, end-of-horizon minimum (None = free)
+
+
+@dataclass
+class DemandData:
+    id: str
+    sector: str
+    target: np.ndarray  # Mm3 per period
+    cost: float  # per Mm3 of shortfall (before block multipliers)
+    consumptive: float
+    return_to: str | None
+
+
+@dataclass
+class TargetData:
+    id: str
+    type: str
+    ref: str  # link or lake id
+    hard: bool
+    penalty: float
+    values: np.ndarray | float  # eco: Mm3 per period; lake_inflow: Mm3 per water year; level: m
+    storage_min: float | None = None  # lake_level: Mm3 equivalent of min level
+
+
+@dataclass
+class PlantData:
+    id: str
+    link: str
+    k: float  # GWh per Mm3
+    qmax: np.ndarray  # Mm3 per period that can pass the turbines (capacity and discharge limit)
+    target: np.ndarray | None  # GWh per period
+    cost: float  # per GWh short
+
+
+@dataclass
+class ModelData:
+    """Everything the LP needs, as numbers in Mm3, Mm3/period, mm and GWh."""
+
+    name: str
+    timeline: Timeline
+    inflow: dict[str, np.ndarray]  # node -> local inflow Mm3/period (inflow nodes, junctions, storages)
+    balance_nodes: list[str]
+    storages: list[StorageData]
+    demands: list[DemandData]
+    sinks: list[str]
+    links: list[LinkData]
+    targets: list[TargetData]
+    plants: list[PlantData]
+    groundwater: dict[str, np.ndarray]  # lake -> Mm3/period (not counted as lake inflow)
+    links_in: dict[str, list[int]] = field(default_factory=dict)
+    links_out: dict[str, list[int]] = field(default_factory=dict)
+    returns_in: dict[str, list[int]] = field(default_factory=dict)  # node -> demand indices
+    fair_sharing: bool = True
+    blocks: list[float] = field(default_factory=lambda: [1.0])
+    multipliers: list[float] = field(default_factory=lambda: [1.0])
+    node_type: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def target_by_id(self) -> dict[str, TargetData]:
+        return {tg.id: tg for tg in self.targets}
+
+    @property
+    def T(self) -> int:
+        return self.timeline.n
+
+    def storage(self, node_id: str) -> StorageData:
+        for s in self.storages:
+            if s.id == node_id:
+                return s
+        raise KeyError(node_id)
+
+    def link_index(self, link_id: str) -> int:
+        for i, lk in enumerate(self.links):
+            if lk.id == link_id:
+                return i
+        raise KeyError(link_id)
+
+
+def _shortfall_cost(d, options) -> float:
+    if d.shortfall_cost is not None:
+        return float(d.shortfall_cost)
+    if d.priority is not None:
+        return 1000.0 / d.priority
+    return float(options.default_shortfall_cost)
+
+
+def _area_fit(curve: LavCurve | None, const_area: float | None, lo: float, hi: float):
+    if curve is None:
+        return float(const_area or 0.0), 0.0
+    return curve.fit_area(lo, hi)
+
+
+def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None = None) -> ModelData:
+    """Turn a validated basin into ModelData.  ``strict`` makes every target hard."""
+    tl = basin.timeline()
+    T = tl.n
+    opts = basin.options
+    inflow: dict[str, np.ndarray] = {}
+    groundwater: dict[str, np.ndarray] = {}
+    balance_nodes, storages, demands, sinks = [], [], [], []
+    node_type: dict[str, str] = {}
+    for n in basin.nodes:
+        node_type[n.id] = n.type
+        fs = getattr(n, "inflow", None)
+        if fs is not None:
+            inflow[n.id] = flow_mm3(fs, basin, tl)
+        if n.type in ("inflow", "junction"):
+            balance_nodes.append(n.id)
+        elif n.type == "sink":
+            sinks.append(n.id)
+        elif n.type == "demand":
+            balance_nodes.append(n.id)
+            demands.append(
+                DemandData(
+                    n.id, n.sector, flow_mm3(n.target, basin, tl), _shortfall_cost(n, opts),
+                    n.consumptive_fraction, n.return_to,
+                )
+            )
+        elif n.type == "reservoir" and not n.enabled:
+            balance_nodes.append(n.id)
+            node_type[n.id] = "junction"
+        elif n.type == "reservoir":
+            curve = LavCurve.from_table(n.table) if n.table is not None else None
+            smin, smax = n.min_storage.mm3, n.max_storage.mm3
+            lower, upper = np.full(T, smin), np.full(T, smax)
+            if n.rule_curve is not None:
+                f = 1000.0 if n.rule_curve.unit == "km3" else 1.0
+                if n.rule_curve.min is not None:
+                    lower = np.maximum(lower, np.asarray(n.rule_curve.min)[tl.month_index] * f)
+                if n.rule_curve.max is not None:
+                    upper = np.minimum(upper, np.asarray(n.rule_curve.max)[tl.month_index] * f)
+            a0, a1 = _area_fit(curve, n.area_km2, smin, smax)
+            ev = depth_mm(n.evaporation_mm, basin, tl)
+            if n.end_storage == "free":
+                end_min = None
+            elif n.end_storage == "initial":
+                end_min = n.initial_storage.mm3
+            else:
+                end_min = n.end_storage.mm3
+            storages.append(
+                StorageData(n.id, "reservoir", n.initial_storage.mm3, lower, upper, ev, ev, np.zeros(T),
+                            curve, a0, a1, (smin, smax), end_min)
+            )
+        elif n.type == "lake":
+            curve = LavCurve.from_table(n.table)
+            s0 = curve.volume_at(n.initial_level_m)
+            lo_h = max(curve.levels[0], n.initial_level_m - 2.0)
+            hi_h = min(curve.levels[-1], n.initial_level_m + 2.0)
+            a0, a1 = curve.fit_area(curve.volume_at(lo_h), curve.volume_at(hi_h))
+            ev = depth_mm(n.evaporation_mm, basin, tl)
+            pr = depth_mm(n.precipitation_mm, basin, tl)
+            if n.groundwater_inflow is not None:
+                groundwater[n.id] = flow_mm3(n.groundwater_inflow, basin, tl)
+            storages.append(
+                StorageData(n.id, "lake", s0, np.full(T, curve.volumes[0]), np.full(T, curve.volumes[-1]),
+                            ev - pr, ev, pr, curve, a0, a1,
+                            (curve.volume_at(lo_h), curve.volume_at(hi_h)), None)
+            )
+
+    links = []
+    for lk in basin.links:
+        upper = flow_mm3(lk.capacity, basin, tl) if lk.capacity is not None else np.full(T, np.inf)
+        lower = flow_mm3(lk.min_flow, basin, tl) if lk.min_flow is not None else np.zeros(T)
+        annual = lk.annual_capacity.annual * lk.annual_capacity.factor if lk.annual_capacity else None
+        links.append(LinkData(lk.id, lk.from_, lk.to, lk.loss_fraction, lk.cost, lower, upper, annual))
+
+    targets = []
+    for t in basin.targets:
+        hard = bool(t.hard or strict)
+        pen = float(t.penalty if t.penalty is not None else opts.target_penalty)
+        if t.type == "eco_flow":
+            targets.append(TargetData(t.id, t.type, t.link, hard, pen, flow_mm3(t.min_flow, basin, tl)))
+        elif t.type == "lake_inflow":
+            targets.append(TargetData(t.id, t.type, t.lake, hard, pen, t.min_annual_km3 * 1000.0))
+        elif t.type == "lake_level":
+            curve = LavCurve.from_table(basin.node(t.lake).table)
+            targets.append(
+                TargetData(t.id, t.type, t.lake, hard, pen, t.min_level_m, curve.volume_at(t.min_level_m))
+            )
+
+    for s in storages:
+        if s.kind == "reservoir" and s.end_min is not None:
+            targets.append(
+                TargetData(f"end_storage:{s.id}", "end_storage", s.id, strict, opts.end_storage_penalty,
+                           s.end_min)
+            )
+
+    plants = []
+    for p in basin.hydropower:
+        if not p.enabled:
+            continue
+        k = gwh_per_mm3(p.head_m, p.efficiency)
+        hours = tl.days * 24.0
+        qmax = p.capacity_mw * hours / 1000.0 / k  # Mm3 that produce full capacity
+        if p.max_turbine_flow_m3s is not None:
+            qmax = np.minimum(qmax, m3s_to_mm3(p.max_turbine_flow_m3s, tl.days))
+        tgt = np.asarray(p.energy_target_gwh, dtype=float)[tl.month_index] if p.energy_target_gwh else None
+        plants.append(PlantData(p.id, p.link, k, np.asarray(qmax, dtype=float), tgt, p.energy_shortfall_cost))
+
+    fs = opts.fair_sharing if fair_sharing is None else fair_sharing
+    data = ModelData(
+        name=basin.name, timeline=tl, inflow=inflow, balance_nodes=balance_nodes, storages=storages,
+        demands=demands, sinks=sinks, links=links, targets=targets, plants=plants,
+        groundwater=groundwater, fair_sharing=fs,
+        blocks=list(opts.sharing_blocks) if fs else [1.0],
+        multipliers=list(opts.sharing_multipliers) if fs else [1.0],
+        node_type=node_type,
+    )
+    for i, lk in enumerate(links):
+        data.links_out.setdefault(lk.src, []).append(i)
+        data.links_in.setdefault(lk.dst, []).append(i)
+    for j, d in enumerate(demands):
+        if d.return_to is not None and d.consumptive < 1.0:
+            data.returns_in.setdefault(d.return_to, []).append(j)
+    return data

@@ -1,0 +1,148 @@
+"""Solve a basin: compile, build, solve with HiGHS, extract tables, summarise.
+
+``Allocation`` keeps the built model and the HiGHS instance, so scenario code can change inflows
+and re-solve without rebuilding (:meth:`Allocation.set_inflow`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from time import perf_counter
+
+import numpy as np
+import pandas as pd
+
+from ..network.errors import BasinError
+from ..network.schema import Basin
+from .backend import HighsBackend, SolveOutcome
+from .data import ModelData, compile_basin
+from .model import build_model
+from .results import extract_tables
+from .summary import build_summary
+
+
+class SolveError(Exception):
+    """The model has no usable solution; ``message`` says why in the basin's terms."""
+
+    def __init__(self, message: str, status: str, violations: list | None = None):
+        super().__init__(message)
+        self.status = status
+        self.violations = violations or []
+
+
+@dataclass
+class Solution:
+    status: str
+    objective: float | None
+    tables: dict[str, pd.DataFrame]
+    summary: dict
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __getattr__(self, name: str):
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+
+def _as_basin(basin) -> Basin:
+    if isinstance(basin, Basin):
+        return basin
+    if isinstance(basin, (str, os.PathLike)):
+        from ..network.io import load_basin
+
+        return load_basin(basin)
+    raise TypeError(f"expected a Basin or a path, got {type(basin).__name__}")
+
+
+class Allocation:
+    """A built allocation LP for one basin, ready to solve and re-solve."""
+
+    def __init__(self, basin, strict: bool = False, fair_sharing: bool | None = None,
+                 time_limit: float | None = None, log: bool = False, threads: int | None = None):
+        t0 = perf_counter()
+        self.basin = _as_basin(basin)
+        self.strict = strict
+        self.options = dict(fair_sharing=fair_sharing, time_limit=time_limit, log=log, threads=threads)
+        self.data: ModelData = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing)
+        self.model = build_model(self.data)
+        t1 = perf_counter()
+        self.backend = HighsBackend(self.model, log=log, time_limit=time_limit, threads=threads)
+        self.timings = {
+            "build": t1 - t0,
+            "compile": self.backend.compile_seconds,
+            "load": self.backend.load_seconds,
+        }
+
+    # -- persistent changes ----------------------------------------------------------------------
+    def set_inflow(self, node: str, values_mm3) -> None:
+        """Replace the local inflow of ``node`` (Mm3 per period) in place, without a rebuild."""
+        values = np.broadcast_to(np.asarray(values_mm3, dtype=float), (self.data.T,)).copy()
+        old = self.data.inflow.get(node)
+        if old is None:
+            raise KeyError(f"node '{node}' has no inflow series")
+        delta = values - old
+        rows = []
+        for comp_name in ("balance", "continuity"):
+            comp = getattr(self.model, comp_name, None)
+            if comp is not None and (node, 0) in comp:
+                rows = [comp[node, t] for t in range(self.data.T)]
+        self.backend.shift_rhs(rows, delta)
+        lake_rows = getattr(self.model, "lake_inflow", None)
+        if lake_rows is not None:
+            years = self.data.timeline.full_water_years()
+            for (tid, wy), con in lake_rows.items():
+                if self.data.target_by_id[tid].ref == node:
+                    self.backend.shift_rhs([con], [-float(np.sum(delta[years[wy]]))])
+        self.data.inflow[node] = values
+
+    # -- solving ---------------------------------------------------------------------------------
+    def solve(self) -> Solution:
+        outcome = self.backend.solve()
+        timings = dict(self.timings, solve=outcome.seconds)
+        if not outcome.has_solution:
+            raise SolveError(self._explain(outcome), outcome.status)
+        t0 = perf_counter()
+        tables = extract_tables(self.data, self.model, self.backend)
+        summary = build_summary(self.data, tables, outcome, self.basin)
+        timings["extract"] = perf_counter() - t0
+        timings["total"] = sum(timings[k] for k in ("build", "compile", "load", "solve", "extract"))
+        summary["timings"] = {k: round(v, 4) for k, v in timings.items()}
+        return Solution(outcome.status, outcome.objective, tables, summary, timings)
+
+    def _explain(self, outcome: SolveOutcome) -> str:
+        if outcome.status == "infeasible" and self.strict:
+            elastic = Allocation(self.basin, strict=False, **self.options).solve()
+            viol = elastic.summary["violations"]
+            if viol:
+                names = "; ".join(
+                    f"{v['target']} ({v['type']} on {v['node_or_link']}, {v['period_or_year']}: "
+                    f"required {v['required']:.6g} {v['unit']}, reachable {v['achieved']:.6g})"
+                    for v in viol[:10]
+                )
+                more = f" and {len(viol) - 10} more" if len(viol) > 10 else ""
+                return (f"the hard targets cannot all be met; the elastic solve must violate: {names}{more}. "
+                        "Run without --strict to see the best compromise.")
+            return "the model is infeasible even though every target can be met: check link capacities, " \
+                   "minimum flows and storage bounds"
+        if outcome.status == "infeasible":
+            return ("the model is infeasible: inflows cannot be routed within link capacities, minimum "
+                    "flows and storage bounds (targets are elastic, so they are not the cause)")
+        if outcome.status == "unbounded":
+            return "the model is unbounded: check for negative link costs"
+        if outcome.status == "time_limit":
+            return "the solver reached the time limit before finding a feasible solution"
+        return f"the solver stopped without a solution (HiGHS status {outcome.highs_status})"
+
+
+def solve(basin, **options) -> Solution:
+    """Build and solve the allocation LP for ``basin`` (a Basin or a basin directory path).
+
+    Options: strict (bool), fair_sharing (bool), time_limit (s), log (bool), threads (int).
+    Raises SolveError when there is no usable solution and BasinError for invalid input.
+    """
+    return Allocation(basin, **options).solve()
+
+
+__all__ = ["Allocation", "Solution", "SolveError", "BasinError", "solve"]

@@ -1,0 +1,95 @@
+"""The run summary (summary.json): status, objective, lake block, sector totals, violations."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..network.timeline import water_year_label
+from .data import ModelData
+from .results import arriving_mm3
+
+
+def _r(x, nd=4):
+    return None if x is None or (isinstance(x, float) and not np.isfinite(x)) else round(float(x), nd)
+
+
+def build_summary(data: ModelData, tables: dict, outcome, basin) -> dict:
+    deliveries = tables["deliveries"]
+    storage = tables["storage"]
+    flows = tables["flows"]
+    T = data.T
+    by_sector = deliveries.groupby("sector")[["target_mm3", "delivered_mm3", "shortfall_mm3"]].sum()
+    flow = {lid: g["flow_mm3"].to_numpy() for lid, g in flows.groupby("link_id", sort=False)}
+    delivered = {d: g["delivered_mm3"].to_numpy() for d, g in deliveries.groupby("demand", sort=False)}
+
+    lakes = []
+    full_years = data.timeline.full_water_years()
+    for s in data.storages:
+        if s.kind != "lake":
+            continue
+        st = storage[storage["node"] == s.id]
+        inflow = arriving_mm3(data, s.id, flow, delivered) + data.inflow.get(s.id, np.zeros(T))
+        level_start = float(s.curve.level_at(s.s0))
+        level_targets = [tg.values for tg in data.targets if tg.type == "lake_level" and tg.ref == s.id]
+        inflow_targets = [tg.values / 1000.0 for tg in data.targets if tg.type == "lake_inflow" and tg.ref == s.id]
+        lakes.append({
+            "node": s.id,
+            "annual_inflow_km3": {water_year_label(wy): _r(np.sum(inflow[ts]) / 1000.0) for wy, ts in
+                                  full_years.items()},
+            "horizon_inflow_km3": _r(np.sum(inflow) / 1000.0),
+            "inflow_target_km3": _r(max(inflow_targets)) if inflow_targets else None,
+            "level_start_m": _r(level_start),
+            "level_end_m": _r(st["level_m"].iloc[-1]),
+            "level_min_m": _r(min(level_start, st["level_m"].min())),
+            "level_max_m": _r(max(level_start, st["level_m"].max())),
+            "level_target_m": _r(max(level_targets)) if level_targets else None,
+            "evaporation_km3": _r(st["evaporation_mm3"].sum() / 1000.0),
+            "precipitation_km3": _r(st["precipitation_mm3"].sum() / 1000.0),
+            "area_fit_max_error": _r(s.curve.fit_error(*s.fit_range), 5),
+        })
+
+    reservoirs = []
+    for s in data.storages:
+        if s.kind != "reservoir":
+            continue
+        st = storage[storage["node"] == s.id]
+        reservoirs.append({
+            "node": s.id,
+            "storage_start_mm3": _r(s.s0, 2),
+            "storage_end_mm3": _r(st["storage_mm3"].iloc[-1], 2),
+            "storage_min_mm3": _r(st["storage_mm3"].min(), 2),
+            "storage_max_mm3": _r(st["storage_mm3"].max(), 2),
+            "bounds_mm3": [_r(float(s.lower.min()), 2), _r(float(s.upper.max()), 2)],
+            "evaporation_mm3": _r(st["evaporation_mm3"].sum(), 2),
+        })
+
+    targets = tables["targets"]
+    viol = targets[targets["violation"] > 1e-6]
+    violations = [
+        {
+            "target": r.target, "type": r.type, "node_or_link": r.node_or_link,
+            "period_or_year": r.period_or_year, "unit": r.unit, "required": _r(r.required),
+            "achieved": _r(r.achieved), "amount": _r(r.violation),
+        }
+        for r in viol.itertuples()
+    ]
+    hp = tables["hydropower"]
+    energy = {p: _r(g["energy_gwh"].sum(), 2) for p, g in hp.groupby("plant", sort=False)}
+    notes = []
+    if any(tg.type == "lake_inflow" for tg in data.targets) and not full_years:
+        notes.append("the horizon holds no full water year: annual lake inflow targets were not applied")
+
+    return {
+        "basin": data.name,
+        "status": outcome.status,
+        "objective": _r(outcome.objective, 6),
+        "periods": {"first": data.timeline.labels[0], "last": data.timeline.labels[-1], "count": T},
+        "lakes": lakes,
+        "reservoirs": reservoirs,
+        "target_mm3_by_sector": {k: _r(v, 3) for k, v in by_sector["target_mm3"].items()},
+        "delivered_mm3_by_sector": {k: _r(v, 3) for k, v in by_sector["delivered_mm3"].items()},
+        "shortfall_mm3_by_sector": {k: _r(v, 3) for k, v in by_sector["shortfall_mm3"].items()},
+        "energy_gwh": energy,
+        "violations": violations,
+        "notes": notes,
+    }
