@@ -69,6 +69,23 @@ def _new_highs(quiet: bool) -> highspy.Highs:
         return highspy.Highs()
 
 
+def _light_scipy_for_pyomo() -> None:
+    """Pyomo resolves its deferred scipy import with scipy.stats, scipy.integrate and scipy.spatial
+    (over a second on this kind of machine); the standard-form compiler needs only scipy.sparse."""
+    from pyomo.common import dependencies as deps
+
+    flag = deps.scipy_available
+    if getattr(flag, "_module", None) is None and getattr(flag, "_callback", None) is not None:
+        def _sparse_only(module, available):
+            if available:
+                import scipy.sparse  # noqa: F401
+
+        flag._callback = _sparse_only
+
+
+_light_scipy_for_pyomo()
+
+
 @dataclass
 class SolveOutcome:
     status: str  # optimal | infeasible | unbounded | time_limit | iteration_limit | interrupted | error

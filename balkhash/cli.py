@@ -1,0 +1,150 @@
+"""The ``balkhash`` command line: thin wrappers that parse options, call the library and report.
+
+Heavy libraries (pyomo, pandas, highspy) are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Water allocation LP for the Ile-Balkhash basin (Pyomo + HiGHS).",
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_INVALID = 1
+EXIT_NO_SOLUTION = 2
+
+
+class Format(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+    xlsx = "xlsx"
+
+
+def resolve_basin_path(basin: str | None) -> Path:
+    """A basin argument: a directory, a basin.yaml, or the name of a bundled dataset/example."""
+    from .data import data_dir, default_basin_path, example_names, example_path
+
+    if basin is None:
+        return default_basin_path()
+    p = Path(basin)
+    if p.exists():
+        return p
+    if basin in example_names():
+        return example_path(basin)
+    if (data_dir() / basin / "basin.yaml").exists():
+        return data_dir() / basin
+    names = ", ".join(["ile_balkhash", *example_names()])
+    err_console.print(f"[bold red]error[/bold red]: '{basin}' is neither a basin directory, a basin.yaml, "
+                      f"nor a bundled basin ({names})", soft_wrap=True)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def print_problems(problems) -> None:
+    err_console.print(f"[bold red]{len(problems)} problem(s) found:[/bold red]")
+    for p in problems:
+        err_console.print(f"  [red]-[/red] {p}", highlight=False, soft_wrap=True)
+
+
+def load_or_exit(path: Path):
+    from .network.errors import BasinError
+    from .network.io import load_basin
+
+    try:
+        return load_basin(path)
+    except BasinError as exc:
+        print_problems(exc.problems)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+@app.command()
+def validate(path: str = typer.Argument(..., help="basin directory, basin.yaml, or bundled basin name")) -> None:
+    """Check a basin: schema, files, graph and values. Exit 0 when valid, 1 when not."""
+    basin_path = resolve_basin_path(path)
+    basin = load_or_exit(basin_path)
+    console.print(
+        f"[green]valid[/green]: {basin.name} — {len(basin.nodes)} nodes, {len(basin.links)} links, "
+        f"{len(basin.targets)} targets, {basin.calendar.periods} periods from {basin.calendar.start}"
+        f" ({basin_path})"
+    )
+
+
+@app.command()
+def plan(
+    basin: str = typer.Option(None, "--basin", "-b", help="basin dir/file or bundled name [default: ile_balkhash]"),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="directory for the result tables"),
+    fmt: Format = typer.Option(Format.csv, "--format", "-f", help="table format"),
+    strict: bool = typer.Option(False, "--strict", help="make every target hard (infeasible if not met)"),
+    fair_sharing: bool = typer.Option(None, "--fair-sharing/--no-fair-sharing", help="override the basin option"),
+    time_limit: float = typer.Option(None, "--time-limit", help="solver time limit, seconds"),
+    solver_log: bool = typer.Option(False, "--solver-log", help="show the HiGHS log"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print only where the results went"),
+) -> None:
+    """Solve the allocation LP for one water-year horizon and write the result tables."""
+    from time import perf_counter
+
+    t0 = perf_counter()
+    basin_path = resolve_basin_path(basin)
+    b = load_or_exit(basin_path)
+    from .allocation.solve import SolveError, solve
+    from .allocation.writer import OutputError, write_solution
+
+    try:
+        sol = solve(b, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=solver_log)
+    except SolveError as exc:
+        err_console.print(f"[bold red]no solution ({exc.status})[/bold red]: {exc}", soft_wrap=True)
+        raise typer.Exit(EXIT_NO_SOLUTION) from None
+    try:
+        dest = write_solution(sol, out, fmt.value, extra={"basin_path": str(basin_path)})
+    except (OutputError, OSError) as exc:
+        err_console.print(f"[bold red]cannot write results[/bold red]: {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    if not quiet:
+        from .report_console import print_summary
+
+        print_summary(console, sol.summary, b)
+    console.print(f"results: {dest}  ({perf_counter() - t0:.2f} s)")
+
+
+@app.command()
+def examples() -> None:
+    """List the bundled basins (usable as --basin NAME)."""
+    from .data import data_dir, example_names
+
+    if (data_dir() / "ile_balkhash" / "basin.yaml").exists():
+        console.print(f"ile_balkhash  {data_dir() / 'ile_balkhash'}  (default)")
+    for name in example_names():
+        console.print(f"{name}  {data_dir() / 'examples' / name}")
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="print the version and exit", is_eager=True),
+) -> None:
+    if version:
+        from . import __version__
+
+        console.print(f"balkhash {__version__}")
+        raise typer.Exit()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
