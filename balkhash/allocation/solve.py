@@ -60,12 +60,26 @@ class Allocation:
     """A built allocation LP for one basin, ready to solve and re-solve."""
 
     def __init__(self, basin, strict: bool = False, fair_sharing: bool | None = None,
-                 time_limit: float | None = None, log: bool = False, threads: int | None = None):
+                 time_limit: float | None = None, log: bool = False, threads: int | None = None,
+                 scenario=None):
         t0 = perf_counter()
-        self.basin = _as_basin(basin)
+        self.base_basin = _as_basin(basin)
+        self.scenario = scenario
+        self.basin = self.base_basin
+        if scenario is not None:
+            from ..scenarios.apply import apply_to_basin, scenario_problems
+
+            problems = scenario_problems(self.base_basin, scenario, "scenario")
+            if problems:
+                raise BasinError(problems)
+            self.basin = apply_to_basin(self.base_basin, scenario)
         self.strict = strict
         self.options = dict(fair_sharing=fair_sharing, time_limit=time_limit, log=log, threads=threads)
         self.data: ModelData = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing)
+        if scenario is not None:
+            from ..scenarios.apply import apply_to_data
+
+            apply_to_data(self.data, self.basin, scenario)
         self.model = build_model(self.data)
         t1 = perf_counter()
         self.backend = HighsBackend(self.model, log=log, time_limit=time_limit, threads=threads)
@@ -97,6 +111,17 @@ class Allocation:
                     self.backend.shift_rhs([con], [-float(np.sum(delta[years[wy]]))])
         self.data.inflow[node] = values
 
+    def set_lake_inflow_target(self, km3: float) -> None:
+        """Change every lake inflow target to ``km3`` per water year, in place."""
+        rows = getattr(self.model, "lake_inflow", None)
+        for tg in self.data.targets:
+            if tg.type != "lake_inflow":
+                continue
+            delta = km3 * 1000.0 - float(tg.values)
+            if rows is not None:
+                self.backend.shift_rhs([con for (tid, _), con in rows.items() if tid == tg.id], delta)
+            tg.values = km3 * 1000.0
+
     # -- solving ---------------------------------------------------------------------------------
     def solve(self) -> Solution:
         outcome = self.backend.solve()
@@ -106,6 +131,8 @@ class Allocation:
         t0 = perf_counter()
         tables = extract_tables(self.data, self.model, self.backend)
         summary = build_summary(self.data, tables, outcome, self.basin)
+        if self.scenario is not None:
+            summary["scenario"] = self.scenario.name
         timings["extract"] = perf_counter() - t0
         timings["total"] = sum(timings[k] for k in ("build", "compile", "load", "solve", "extract"))
         summary["timings"] = {k: round(v, 4) for k, v in timings.items()}
@@ -113,7 +140,7 @@ class Allocation:
 
     def _explain(self, outcome: SolveOutcome) -> str:
         if outcome.status == "infeasible" and self.strict:
-            elastic = Allocation(self.basin, strict=False, **self.options).solve()
+            elastic = Allocation(self.base_basin, strict=False, scenario=self.scenario, **self.options).solve()
             viol = elastic.summary["violations"]
             if viol:
                 names = "; ".join(

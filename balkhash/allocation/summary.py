@@ -13,6 +13,23 @@ def _r(x, nd=4):
     return None if x is None or (isinstance(x, float) and not np.isfinite(x)) else round(float(x), nd)
 
 
+def shortfall_cost(data: ModelData, deliveries) -> dict[str, float]:
+    """Shortfall cost by sector recomputed from the deliveries table: the shortfall fraction f of
+    each user and period fills the sharing blocks in order, block k costing c m_k per Mm3."""
+    edges = np.array([0.0, *data.blocks])
+    mult = np.array(data.multipliers)
+    out: dict[str, float] = {}
+    by_id = {d.id: d for d in data.demands}
+    for dem, g in deliveries.groupby("demand", sort=False):
+        d = by_id[dem]
+        target = g["target_mm3"].to_numpy()
+        short = g["shortfall_mm3"].to_numpy()
+        frac = np.divide(short, target, out=np.zeros_like(short), where=target > 0)
+        fill = np.clip(frac[:, None] - edges[None, :-1], 0.0, np.diff(edges)[None, :])
+        out[d.sector] = out.get(d.sector, 0.0) + float(d.cost * np.sum(fill * mult[None, :] * target[:, None]))
+    return out
+
+
 def build_summary(data: ModelData, tables: dict, outcome, basin) -> dict:
     deliveries = tables["deliveries"]
     storage = tables["storage"]
@@ -73,6 +90,7 @@ def build_summary(data: ModelData, tables: dict, outcome, basin) -> dict:
         }
         for r in viol.itertuples()
     ]
+    cost = shortfall_cost(data, deliveries)
     hp = tables["hydropower"]
     energy = {p: _r(g["energy_gwh"].sum(), 2) for p, g in hp.groupby("plant", sort=False)}
     notes = []
@@ -89,6 +107,8 @@ def build_summary(data: ModelData, tables: dict, outcome, basin) -> dict:
         "target_mm3_by_sector": {k: _r(v, 3) for k, v in by_sector["target_mm3"].items()},
         "delivered_mm3_by_sector": {k: _r(v, 3) for k, v in by_sector["delivered_mm3"].items()},
         "shortfall_mm3_by_sector": {k: _r(v, 3) for k, v in by_sector["shortfall_mm3"].items()},
+        "shortfall_cost": _r(float(sum(cost.values())), 3),
+        "shortfall_cost_by_sector": {k: _r(v, 3) for k, v in cost.items()},
         "energy_gwh": energy,
         "violations": violations,
         "notes": notes,

@@ -255,6 +255,8 @@ class Basin(Strict):
 
     _base_dir: str | None = PrivateAttr(None)
     _tables: dict = PrivateAttr(default_factory=dict)
+    #: CSV series shorter than the horizon repeat by calendar month (set by multi-year scenarios)
+    _cyclic: bool = PrivateAttr(False)
 
     @property
     def base_dir(self) -> str | None:

@@ -60,6 +60,11 @@ def file_values(fs: FlowSeries, basin, timeline: Timeline) -> np.ndarray:
         raise ValueError(f"file '{fs.file}' has no column '{fs.column}'")
     col = table[fs.column]
     missing = [lab for lab in timeline.labels if lab not in col.index]
+    if missing and getattr(basin, "_cyclic", False):
+        by_month = col.groupby(col.index.str[-2:]).mean()
+        if all(lab[-2:] in by_month.index for lab in missing):
+            return np.array([col[lab] if lab in col.index else by_month[lab[-2:]] for lab in timeline.labels],
+                            dtype=float)
     if missing:
         raise ValueError(
             f"file '{fs.file}' column '{fs.column}' lacks {len(missing)} model period(s), "

@@ -1,0 +1,135 @@
+"""Scenario files: YAML overrides of a basin, validated like the basin itself.
+
+A file holds one scenario (a mapping) or several (``scenarios: [..]``), each named.  Every field is
+optional; what is not given stays as in the basin.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ..network.quantities import FlowSeries, Strict, Volume
+
+YearRef = int | Literal["mean"]
+
+
+class TransboundarySpec(Strict):
+    """The inflow from China: an annual volume, a multiplier, a historical year or a year sequence."""
+
+    node: str | None = Field(None, description="inflow node; default: the basin's transboundary inflow node")
+    annual_km3: float | None = Field(None, ge=0.0, description="volume per water year, km3, spread by the "
+                                     "node's own monthly pattern (the border profile)")
+    multiplier: float | None = Field(None, ge=0.0, description="factor on the basin's series")
+    year: YearRef | None = Field(None, description="a year of the 2010-2020 runoff table, or 'mean'")
+    sequence: list[YearRef] | None = Field(
+        None, description="table years for water years 1, 2, ... of the horizon (repeated when shorter)"
+    )
+    kazakh_part: bool = Field(
+        False, description="with year/sequence: also scale the Kazakh inflows by the year's Kazakh runoff "
+        "relative to the table mean"
+    )
+    kazakh_nodes: list[str] | None = Field(
+        None, description="inflow nodes scaled by the Kazakh part; default: every other inflow node"
+    )
+    table: str | None = Field(
+        None, description="CSV with columns year, china_km3, kazakhstan_km3 (default: the basin's "
+        "transboundary_years.csv)"
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> TransboundarySpec:
+        given = [k for k in ("annual_km3", "multiplier", "year", "sequence") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of annual_km3, multiplier, year, sequence (got {given or 'none'})")
+        if self.kazakh_part and self.year is None and self.sequence is None:
+            raise ValueError("kazakh_part needs 'year' or 'sequence'")
+        if self.sequence is not None and not self.sequence:
+            raise ValueError("'sequence' is empty")
+        return self
+
+
+class WaterSaving(Strict):
+    """Water-saving measures, applied to the demand targets."""
+
+    drip_area_kha: float = Field(0.0, ge=0.0, description="additional drip-irrigated area, thousand ha")
+    sprinkler_area_kha: float = Field(0.0, ge=0.0, description="additional sprinkler area, thousand ha")
+    drip_saving_mm3_per_kha: float = Field(
+        3.5, ge=0.0, description="saving per thousand ha of drip, Mm3/yr (assumption: 35 % of 10,000 m3/ha)"
+    )
+    sprinkler_saving_mm3_per_kha: float = Field(
+        2.0, ge=0.0, description="saving per thousand ha of sprinklers, Mm3/yr (assumption: 20 % of 10,000 m3/ha)"
+    )
+    demands: list[str] | None = Field(
+        None, description="irrigation demands sharing the saving; default: every agriculture demand"
+    )
+    industry_efficiency: float = Field(
+        0.0, ge=0.0, description="gain in industrial water-use efficiency (0.25 = +25 %): targets / (1 + gain)"
+    )
+
+
+class ReservoirRange(Strict):
+    min_storage: Volume | None = None
+    max_storage: Volume | None = None
+
+
+class Infrastructure(Strict):
+    enable: list[str] = Field(default_factory=list, description="reservoirs or plants to switch on")
+    disable: list[str] = Field(default_factory=list, description="reservoirs or plants to switch off")
+    link_capacity: dict[str, FlowSeries] = Field(default_factory=dict, description="link id -> capacity")
+    annual_capacity: dict[str, FlowSeries] = Field(
+        default_factory=dict, description="link id -> volume per water year ('0.4 km3/yr')"
+    )
+    reservoir_range: dict[str, ReservoirRange] = Field(default_factory=dict, description="operating range")
+
+
+class TargetsSpec(Strict):
+    lake_inflow_km3: float | None = Field(None, ge=0.0, description="minimum lake inflow per water year, km3")
+    lake_min_level_m: float | None = Field(None, description="minimum lake level, m BS")
+    hard: bool | None = Field(None, description="make the lake targets hard (true) or soft (false)")
+    penalty: float | None = Field(None, ge=0.0, description="penalty per Mm3 of violation")
+    lake: str | None = Field(None, description="lake node (default: the only lake)")
+
+
+class Scenario(Strict):
+    name: str = Field("scenario", description="short name, used in tables and file names")
+    description: str | None = None
+    years: int | None = Field(None, ge=1, le=100, description="number of water years in the horizon")
+    start_water_year: int | None = Field(None, description="first water year (e.g. 2025 = 2025-10..2026-09)")
+    transboundary: TransboundarySpec | None = None
+    inflow_multipliers: dict[str, float] = Field(
+        default_factory=dict, description="node id (or 'all') -> factor on its inflow (climate: dry/wet)"
+    )
+    demand_growth: dict[str, float] = Field(
+        default_factory=dict, description="sector -> growth per year (0.01 = +1 %/yr), compounding"
+    )
+    growth_base_year: int | None = Field(
+        None, description="water year at which growth factors are 1 (default: the first water year)"
+    )
+    demand_multipliers: dict[str, float] = Field(
+        default_factory=dict, description="demand id or sector -> factor on its target"
+    )
+    water_saving: WaterSaving | None = None
+    infrastructure: Infrastructure | None = None
+    targets: TargetsSpec | None = None
+
+    @field_validator("inflow_multipliers", "demand_multipliers", "demand_growth")
+    @classmethod
+    def _finite(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if not x == x or x < -0.99:
+                raise ValueError(f"'{k}': {x} is not a usable factor")
+        return v
+
+
+class ScenarioFile(Strict):
+    scenarios: list[Scenario]
+
+    @model_validator(mode="after")
+    def _unique(self) -> ScenarioFile:
+        names = [s.name for s in self.scenarios]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"duplicate scenario names: {', '.join(dup)}")
+        return self
