@@ -47,7 +47,8 @@ def print_summary(console: Console, summary: dict, basin=None) -> None:
         if lvl_t is not None:
             ok = "[green]held[/green]" if lake["level_min_m"] >= lvl_t - 1e-6 else "[red]violated[/red]"
             lt.add_row("level target", f"{lvl_t:.2f} m BS {ok}")
-        lt.add_row("evaporation / precipitation", f"{lake['evaporation_km3']:.2f} / {lake['precipitation_km3']:.2f} km3")
+        lt.add_row("evaporation / precipitation",
+                   f"{lake['evaporation_km3']:.2f} / {lake['precipitation_km3']:.2f} km3")
         console.print(lt)
 
     if summary["reservoirs"]:

@@ -77,7 +77,7 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str) -> list[Problem]:
             for x in getattr(inf, field):
                 if x not in links:
                     out.append(Problem(file, where, f"infrastructure.{field}.{x}", "unknown link"))
-        for x, rng in inf.reservoir_range.items():
+        for x in inf.reservoir_range:
             n = nodes.get(x)
             if n is None or n.type != "reservoir":
                 out.append(Problem(file, where, f"infrastructure.reservoir_range.{x}", "not a reservoir"))

@@ -128,7 +128,8 @@ def sweep(study: Study, parameter: str, values: Iterable[float],
             levels.append(_levels(float(v), sol))
         if progress:
             progress(float(v))
-    lv = pd.concat(levels, ignore_index=True) if levels else pd.DataFrame(columns=["value", "node", "period", "level_m"])
+    empty = pd.DataFrame(columns=["value", "node", "period", "level_m"])
+    lv = pd.concat(levels, ignore_index=True) if levels else empty
     tm = study.alloc.timings
     return SweepResult(pd.DataFrame(rows), lv, tm["build"] + tm["compile"] + tm["load"], secs)
 
