@@ -79,41 +79,103 @@ def validate(path: str = typer.Argument(..., help="basin directory, basin.yaml, 
     )
 
 
+def scenarios_or_exit(file: Path | None, names: list[str] | None, years: int | None, start: int | None):
+    """The scenarios to run: from a file (all, or those named), else one base scenario; the
+    command-line --years / --start-water-year override each scenario's horizon."""
+    from .network.errors import BasinError
+    from .scenarios.io import load_scenarios, select
+    from .scenarios.schema import Scenario
+
+    if file is None:
+        if names:
+            err_console.print("[bold red]error[/bold red]: --name needs --scenario FILE")
+            raise typer.Exit(EXIT_INVALID)
+        scs = [Scenario(name="base")]
+    else:
+        try:
+            scs = select(load_scenarios(file), names, str(file))
+        except BasinError as exc:
+            print_problems(exc.problems)
+            raise typer.Exit(EXIT_INVALID) from None
+    for sc in scs:
+        if years is not None:
+            sc.years = years
+        if start is not None:
+            sc.start_water_year = start
+    return scs
+
+
+def build_or_exit(b, sc, **options):
+    """An Allocation for basin ``b`` under scenario ``sc``; exits 1 on an invalid scenario."""
+    from .allocation.solve import Allocation
+    from .network.errors import BasinError
+
+    plain = sc is None or sc.model_dump(exclude_defaults=True, exclude={"name"}) == {}
+    try:
+        return Allocation(b, scenario=None if plain else sc, **options)
+    except BasinError as exc:
+        print_problems(exc.problems)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+SCENARIO_OPT = typer.Option(None, "--scenario", "-s", help="scenario YAML file (one or several scenarios)")
+NAME_OPT = typer.Option(None, "--name", "-n", help="scenario name to run (repeatable) [default: all in the file]")
+YEARS_OPT = typer.Option(None, "--years", min=1, help="number of water years in the horizon")
+START_OPT = typer.Option(None, "--start-water-year", help="first water year, e.g. 2025 for 2025-10..2026-09")
+
+
 @app.command()
 def plan(
     basin: str = typer.Option(None, "--basin", "-b", help="basin dir/file or bundled name [default: ile_balkhash]"),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="directory for the result tables"),
     fmt: Format = typer.Option(Format.csv, "--format", "-f", help="table format"),
+    scenario: Path = SCENARIO_OPT,
+    name: list[str] = NAME_OPT,
+    years: int = YEARS_OPT,
+    start_water_year: int = START_OPT,
     strict: bool = typer.Option(False, "--strict", help="make every target hard (infeasible if not met)"),
     fair_sharing: bool = typer.Option(None, "--fair-sharing/--no-fair-sharing", help="override the basin option"),
     time_limit: float = typer.Option(None, "--time-limit", help="solver time limit, seconds"),
     solver_log: bool = typer.Option(False, "--solver-log", help="show the HiGHS log"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only where the results went"),
 ) -> None:
-    """Solve the allocation LP for one water-year horizon and write the result tables."""
+    """Solve the allocation LP and write the result tables (one directory per scenario)."""
     from time import perf_counter
 
     t0 = perf_counter()
     basin_path = resolve_basin_path(basin)
     b = load_or_exit(basin_path)
-    from .allocation.solve import SolveError, solve
+    scs = scenarios_or_exit(scenario, name, years, start_water_year)
+    from .allocation.solve import SolveError
     from .allocation.writer import OutputError, write_solution
 
-    try:
-        sol = solve(b, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=solver_log)
-    except SolveError as exc:
-        err_console.print(f"[bold red]no solution ({exc.status})[/bold red]: {exc}", soft_wrap=True)
-        raise typer.Exit(EXIT_NO_SOLUTION) from None
-    try:
-        dest = write_solution(sol, out, fmt.value, extra={"basin_path": str(basin_path)})
-    except (OutputError, OSError) as exc:
-        err_console.print(f"[bold red]cannot write results[/bold red]: {exc}")
-        raise typer.Exit(EXIT_INVALID) from None
-    if not quiet:
-        from .report_console import print_summary
+    failed = False
+    for sc in scs:
+        dest_dir = out if len(scs) == 1 else out / sc.name
+        alloc = build_or_exit(b, sc, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit,
+                              log=solver_log)
+        try:
+            sol = alloc.solve()
+        except SolveError as exc:
+            err_console.print(f"[bold red]{sc.name}: no solution ({exc.status})[/bold red]: {exc}", soft_wrap=True)
+            failed = True
+            continue
+        info = {"basin_path": str(basin_path), "scenario": sc.name,
+                "scenario_file": str(scenario) if scenario else None}
+        try:
+            dest = write_solution(sol, dest_dir, fmt.value, extra=info)
+        except (OutputError, OSError) as exc:
+            err_console.print(f"[bold red]cannot write results[/bold red]: {exc}")
+            raise typer.Exit(EXIT_INVALID) from None
+        if not quiet:
+            from .report_console import print_summary
 
-        print_summary(console, sol.summary, b)
-    console.print(f"results: {dest}  ({perf_counter() - t0:.2f} s)")
+            if len(scs) > 1 or scenario is not None:
+                console.rule(f"scenario {sc.name}")
+            print_summary(console, sol.summary, alloc.basin)
+        console.print(f"results: {dest}  ({perf_counter() - t0:.2f} s)")
+    if failed:
+        raise typer.Exit(EXIT_NO_SOLUTION)
 
 
 @app.command()
@@ -136,6 +198,9 @@ def _root(
 
         console.print(f"balkhash {__version__}")
         raise typer.Exit()
+
+
+from . import cli_studies  # noqa: E402,F401  (registers sweep, min-inflow, tradeoff, compare)
 
 
 def main() -> None:

@@ -1,0 +1,251 @@
+"""Study commands: sweep, min-inflow, tradeoff, compare (registered on the main ``balkhash`` app)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from .cli import (
+    EXIT_INVALID,
+    EXIT_NO_SOLUTION,
+    NAME_OPT,
+    SCENARIO_OPT,
+    START_OPT,
+    YEARS_OPT,
+    app,
+    console,
+    err_console,
+    load_or_exit,
+    print_problems,
+    resolve_basin_path,
+    scenarios_or_exit,
+)
+
+BASIN_OPT = typer.Option(None, "--basin", "-b", help="basin dir/file or bundled name [default: ile_balkhash]")
+
+
+def _one_scenario(scenario, name, years, start):
+    scs = scenarios_or_exit(scenario, name, years, start)
+    if len(scs) > 1:
+        err_console.print(f"[bold red]error[/bold red]: {scenario} holds {len(scs)} scenarios; choose one with --name")
+        raise typer.Exit(EXIT_INVALID)
+    sc = scs[0]
+    plain = sc.model_dump(exclude_defaults=True, exclude={"name"}) == {}
+    return None if plain else sc
+
+
+def _values(start: float, stop: float, step: float) -> list[float]:
+    if step <= 0 or stop < start:
+        err_console.print("[bold red]error[/bold red]: need --from <= --to and --step > 0")
+        raise typer.Exit(EXIT_INVALID)
+    n = int(math.floor((stop - start) / step + 1e-9)) + 1
+    return [round(start + i * step, 10) for i in range(n)]
+
+
+def _progress(total: int, label: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                    TimeElapsedColumn(), console=err_console, transient=False, disable=total <= 1)
+
+
+def _study_or_exit(b, sc, **options):
+    from .network.errors import BasinError
+    from .scenarios.studies import Study
+
+    try:
+        return Study(b, sc, **options)
+    except BasinError as exc:
+        print_problems(exc.problems)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def _write_csv(df, path: Path) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    os.close(fd)
+    try:
+        df.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command()
+def sweep(
+    basin: str = BASIN_OPT,
+    scenario: Path = SCENARIO_OPT,
+    name: list[str] = NAME_OPT,
+    years: int = YEARS_OPT,
+    start_water_year: int = START_OPT,
+    parameter: str = typer.Option("transboundary", "--parameter", "-p",
+                                  help="transboundary (km3/yr) | inflow_multiplier | lake_inflow_target (km3/yr)"),
+    start: float = typer.Option(6.0, "--from", help="first value"),
+    stop: float = typer.Option(16.0, "--to", help="last value"),
+    step: float = typer.Option(1.0, "--step", help="step"),
+    out: Path = typer.Option(Path("out/sweep"), "--out", "-o", help="directory for sweep.csv and sweep_levels.csv"),
+) -> None:
+    """Re-solve one persistent model over a range of a scalar (default: the inflow from China)."""
+    from .scenarios.studies import PARAMETERS
+    from .scenarios.studies import sweep as run_sweep
+
+    if parameter not in PARAMETERS:
+        err_console.print(f"[bold red]error[/bold red]: --parameter must be one of {', '.join(PARAMETERS)}")
+        raise typer.Exit(EXIT_INVALID)
+    values = _values(start, stop, step)
+    b = load_or_exit(resolve_basin_path(basin))
+    sc = _one_scenario(scenario, name, years, start_water_year)
+    study = _study_or_exit(b, sc)
+    if parameter == "transboundary" and study.tb_node is None:
+        err_console.print("[bold red]error[/bold red]: the basin has no inflow with transboundary: true")
+        raise typer.Exit(EXIT_INVALID)
+    with _progress(len(values), f"sweep {parameter}") as prog:
+        task = prog.add_task("", total=len(values))
+        res = run_sweep(study, parameter, values,
+                        progress=lambda v: prog.update(task, advance=1, description=f"{v:g}"))
+    _write_csv(res.table, out / "sweep.csv")
+    _write_csv(res.levels, out / "sweep_levels.csv")
+    t = Table(title=f"Sweep over {parameter}", title_justify="left")
+    sector_cols = [c for c in res.table.columns if c.startswith("shortfall_")]
+    for col in ["value", *[c.removeprefix("shortfall_").removesuffix("_mm3") for c in sector_cols],
+                "lake inflow km3", "level end m", "level min m", "dual 12 km3", "violated"]:
+        t.add_column(col, justify="right")
+    for r in res.table.to_dict("records"):
+        if r["status"] == "no_solution":
+            t.add_row(f"{r['value']:g}", *["-"] * (len(sector_cols) + 4), "no solution")
+            continue
+        t.add_row(f"{r['value']:g}", *[f"{r[c]:,.0f}" for c in sector_cols], f"{r.get('lake_inflow_km3', 0):.2f}",
+                  f"{r.get('lake_level_end_m', float('nan')):.2f}", f"{r.get('lake_level_min_m', float('nan')):.2f}",
+                  f"{r.get('lake_inflow_dual', float('nan')):,.0f}", r.get("violated_targets") or "-")
+    console.print(t)
+    mean = sum(res.solve_seconds) / max(1, len(res.solve_seconds))
+    console.print(f"build {res.build_seconds:.2f} s once, then {mean:.2f} s per point (re-solve); "
+                  f"shortfalls in Mm3 over the horizon; dual in cost per Mm3.\nresults: {out}")
+
+
+@app.command("min-inflow")
+def min_inflow_cmd(
+    basin: str = BASIN_OPT,
+    scenario: Path = SCENARIO_OPT,
+    name: list[str] = NAME_OPT,
+    years: int = YEARS_OPT,
+    start_water_year: int = START_OPT,
+    lo: float = typer.Option(0.0, "--lo", help="lower end of the search, km3/yr"),
+    hi: float = typer.Option(30.0, "--hi", help="upper end of the search, km3/yr"),
+    tol: float = typer.Option(0.01, "--tol", help="tolerance, km3/yr"),
+) -> None:
+    """Smallest transboundary inflow (km3/yr) for which the lake targets hold, (a) with every demand
+    met and (b) with shortfalls allowed at their costs; confirmed by re-solves above and below."""
+    from .scenarios.studies import min_inflow
+
+    b = load_or_exit(resolve_basin_path(basin))
+    sc = _one_scenario(scenario, name, years, start_water_year)
+    study = _study_or_exit(b, sc)
+    if study.tb_node is None:
+        err_console.print("[bold red]error[/bold red]: the basin has no inflow with transboundary: true")
+        raise typer.Exit(EXIT_INVALID)
+    results = []
+    for mode in ("all_demands_met", "shortfalls_allowed"):
+        with _progress(2, f"min-inflow {mode}") as prog:
+            task = prog.add_task("", total=None)
+            def tick(v, prog=prog, task=task):
+                prog.update(task, advance=1, description=f"{v:.3f}")
+
+            results.append(min_inflow(study, mode, lo, hi, tol, progress=tick))
+    t = Table(title=f"Minimum inflow at {study.tb_node} for the lake targets", title_justify="left")
+    for col in ("condition", "minimum km3/yr", "holds just above", "holds just below", "solves"):
+        t.add_column(col)
+    for r in results:
+        answer = "-" if r.answer_km3 is None else f"{r.answer_km3:.3f} +- {r.tolerance_km3:g}"
+        t.add_row(r.mode.replace("_", " "), answer, str(r.above_holds), str(r.below_holds), str(r.solves))
+    console.print(t)
+    for r in results:
+        console.print(f"{r.mode}: {r.message}")
+    console.print(f"(basin mean at {study.tb_node}: {study.tb_base_km3:.2f} km3/yr)")
+    if any(r.answer_km3 is None for r in results):
+        raise typer.Exit(EXIT_NO_SOLUTION)
+
+
+@app.command()
+def tradeoff(
+    basin: str = BASIN_OPT,
+    scenario: Path = SCENARIO_OPT,
+    name: list[str] = NAME_OPT,
+    years: int = YEARS_OPT,
+    start_water_year: int = START_OPT,
+    start: float = typer.Option(8.0, "--from", help="first lake inflow target, km3/yr"),
+    stop: float = typer.Option(14.0, "--to", help="last lake inflow target, km3/yr"),
+    step: float = typer.Option(0.5, "--step", help="step, km3/yr"),
+    out: Path = typer.Option(Path("out/tradeoff.csv"), "--out", "-o", help="CSV file for the frontier"),
+) -> None:
+    """Frontier between agricultural delivery and lake inflow (epsilon-constraint on the lake target)."""
+    from .network.errors import BasinError
+    from .scenarios.studies import tradeoff as run_tradeoff
+
+    values = _values(start, stop, step)
+    b = load_or_exit(resolve_basin_path(basin))
+    sc = _one_scenario(scenario, name, years, start_water_year)
+    try:
+        with _progress(len(values), "tradeoff") as prog:
+            task = prog.add_task("", total=len(values))
+            df = run_tradeoff(b, sc, values, progress=lambda v: prog.update(task, advance=1, description=f"{v:g}"))
+    except BasinError as exc:
+        print_problems(exc.problems)
+        raise typer.Exit(EXIT_INVALID) from None
+    _write_csv(df, out)
+    t = Table(title="Agriculture vs lake inflow frontier", title_justify="left")
+    for col in ("lake target km3", "lake inflow km3", "agri delivered Mm3", "agri shortfall Mm3", "shortfall cost",
+                "cost per extra lake km3", "farm km3 lost per lake km3"):
+        t.add_column(col, justify="right")
+    for r in df.to_dict("records"):
+        if r["status"] != "optimal":
+            t.add_row(f"{r['lake_inflow_target_km3']:g}", r["status"], "", "", "", "", "")
+            continue
+        t.add_row(f"{r['lake_inflow_target_km3']:g}", f"{r['lake_inflow_km3']:.2f}",
+                  f"{r['agriculture_delivered_mm3']:,.0f}", f"{r['agriculture_shortfall_mm3']:,.0f}",
+                  f"{r['shortfall_cost']:,.0f}",
+                  f"{r['marginal_cost_per_km3']:,.0f}", f"{r['farm_km3_lost_per_lake_km3']:.2f}")
+    console.print(t)
+    console.print(f"results: {out}")
+
+
+@app.command()
+def compare(
+    basin: str = BASIN_OPT,
+    scenario: Path = typer.Option(..., "--scenario", "-s", help="scenario YAML file with several scenarios"),
+    name: list[str] = NAME_OPT,
+    years: int = YEARS_OPT,
+    start_water_year: int = START_OPT,
+    out: Path = typer.Option(Path("out/compare.csv"), "--out", "-o", help="CSV file for the comparison"),
+) -> None:
+    """Run several scenarios and show sector shortfalls, lake, storage and energy side by side."""
+    from .network.errors import BasinError
+    from .scenarios.studies import compare as run_compare
+
+    b = load_or_exit(resolve_basin_path(basin))
+    scs = scenarios_or_exit(scenario, name, years, start_water_year)
+    try:
+        with _progress(len(scs), "compare") as prog:
+            task = prog.add_task("", total=len(scs))
+            df = run_compare(b, scs, progress=lambda n: prog.update(task, advance=1, description=n))
+    except BasinError as exc:
+        print_problems(exc.problems)
+        raise typer.Exit(EXIT_INVALID) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    df.index.name = "figure"
+    df.to_csv(out)
+    t = Table(title="Scenario comparison", title_justify="left")
+    t.add_column("figure")
+    for c in df.columns:
+        t.add_column(c, justify="right")
+    for idx, row in df.iterrows():
+        t.add_row(str(idx), *[f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(t)
+    console.print(f"results: {out}")
