@@ -17,6 +17,7 @@ from time import perf_counter
 
 import highspy
 import numpy as np
+from pyomo.common.gc_manager import PauseGC
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 #: HiGHS model status -> (balkhash status, has a usable solution)
@@ -100,7 +101,8 @@ class HighsBackend:
 
     def __init__(self, model, log: bool = False, time_limit: float | None = None, threads: int | None = None):
         t0 = perf_counter()
-        repn = LinearStandardFormCompiler().write(model, mixed_form=True)
+        with PauseGC():
+            repn = LinearStandardFormCompiler().write(model, mixed_form=True)
         self.compile_seconds = perf_counter() - t0
         t0 = perf_counter()
         self.columns = repn.columns

@@ -18,6 +18,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from .data import ModelData
+from .expr import linear
 from .variables import block_widths
 
 
@@ -33,13 +34,13 @@ def define_objective(data: ModelData, m: pyo.ConcreteModel) -> None:
             for t in range(data.T):
                 if d.target[t] > 0:
                     const += coef * w * float(d.target[t])
-                    terms.append(-coef * m.deliv[d.id, k, t])
+                    terms.append((-coef, m.deliv[d.id, k, t]))
     tg = data.target_by_id
-    terms += [tg[tid].penalty * m.viol[tid, key] for tid, key in m.viol]
+    terms += [(tg[tid].penalty, m.viol[tid, key]) for tid, key in m.viol]
     spill_penalty = max([t.penalty for t in data.targets] + [1e4]) * 10
-    terms += [spill_penalty * m.spill[key] for key in m.spill]
+    terms += [(spill_penalty, m.spill[key]) for key in m.spill]
     if hasattr(m, "energy_short"):
         cost = {p.id: p.cost for p in data.plants}
-        terms += [cost[p] * m.energy_short[p, t] for p, t in m.energy_short]
-    terms += [lk.cost * m.flow[lk.id, t] for lk in data.links if lk.cost for t in range(data.T)]
-    m.objective = pyo.Objective(expr=pyo.quicksum(terms) + const, sense=pyo.minimize)
+        terms += [(cost[p], m.energy_short[p, t]) for p, t in m.energy_short]
+    terms += [(lk.cost, m.flow[lk.id, t]) for lk in data.links if lk.cost for t in range(data.T)]
+    m.objective = pyo.Objective(expr=linear(terms) + const, sense=pyo.minimize)

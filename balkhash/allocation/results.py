@@ -40,8 +40,11 @@ def extract_tables(data: ModelData, m, backend) -> dict[str, pd.DataFrame]:
     rows = []
     delivered = {}
     for d in data.demands:
-        keys = [(d.id, k, t) for k in range(nb) for t in range(T)]
-        y = _arr(backend, m.deliv, keys).reshape(nb, T).sum(axis=0)
+        live = [t for t in range(T) if d.target[t] > 0]
+        y = np.zeros(T)
+        if live:
+            keys = [(d.id, k, t) for t in live for k in range(nb)]
+            y[live] = _arr(backend, m.deliv, keys).reshape(len(live), nb).sum(axis=1)
         y = np.minimum(np.maximum(y, 0.0), d.target)
         delivered[d.id] = y
         rows.append(pd.DataFrame({

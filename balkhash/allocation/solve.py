@@ -12,6 +12,7 @@ from time import perf_counter
 
 import numpy as np
 import pandas as pd
+from pyomo.common.gc_manager import PauseGC
 
 from ..network.errors import BasinError
 from ..network.schema import Basin
@@ -129,8 +130,9 @@ class Allocation:
         if not outcome.has_solution:
             raise SolveError(self._explain(outcome), outcome.status)
         t0 = perf_counter()
-        tables = extract_tables(self.data, self.model, self.backend)
-        summary = build_summary(self.data, tables, outcome, self.basin)
+        with PauseGC():
+            tables = extract_tables(self.data, self.model, self.backend)
+            summary = build_summary(self.data, tables, outcome, self.basin)
         if self.scenario is not None:
             summary["scenario"] = self.scenario.name
         timings["extract"] = perf_counter() - t0

@@ -1,18 +1,449 @@
-"""Graph and value checks on a parsed basin (all problems at once)."""
+"""Graph and value checks on a parsed basin (all problems at once).
+
+:func:`check_basin` runs after the schema (pydantic) has accepted the file and the CSV series
+have been read.  It never raises for bad input: every rule family below is a small function that
+returns the problems it finds, and :func:`check_basin` concatenates them.  Each problem names the
+file, the node/link/target/plant/profile, the field and what is wrong.
+
+Families (see docs/data-format.md, "Validation"):
+
+* ids         - duplicate ids among nodes, links, targets, hydropower plants
+* references  - links, return flows, targets and plants that point at unknown or wrong things
+* graph       - terminal reachability, connectivity, link directions, return flows, cycles
+* series      - flow series resolve over the model periods, no negative or missing values
+* profiles    - 12 non-negative fractions summing to 1; monthly depths non-negative
+* tables      - level-area-volume tables monotone and non-negative
+* reservoirs  - storage bounds, initial and end storage, rule curves, table coverage
+* lakes       - initial level and level targets inside the table
+* links       - capacity >= minimum flow
+* options     - fair-sharing blocks
+"""
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+import networkx as nx
+import numpy as np
+
 from .errors import Problem
+from .io import iter_flow_series
+from .quantities import FlowSeries, LevelAreaVolume, MonthlyDepth
+from .schema import TERMINAL_TYPES
+from .series import depth_mm, flow_mm3
+from .timeline import Timeline
+from .units import VOLUME_UNITS
+
+#: tolerance on the sum of a 12-month profile
+PROFILE_TOLERANCE = 0.01
+#: at most this many periods are quoted in one message
+_QUOTE = 3
 
 
 def check_basin(basin, file: str) -> list[Problem]:
-    """Return every problem found in ``basin``; empty when valid."""
+    """Return every problem found in ``basin`` (read from ``file``); empty when valid."""
+    tl = basin.timeline()
+    nodes = _first_by_id(basin.nodes)
+    links = _first_by_id(basin.links)
+    graph = build_graph(basin, nodes)
+    flows = _resolve_flows(basin, tl)  # (where, field) -> Mm3 per period, or the error message
+
     problems: list[Problem] = []
-    ids = [n.id for n in basin.nodes]
-    known = set(ids)
-    for lk in basin.links:
-        for field in ("from", "to"):
-            ref = lk.from_ if field == "from" else lk.to
-            if ref not in known:
-                problems.append(Problem(file, f"link '{lk.id}'", field, f"unknown node '{ref}'"))
+    problems += check_ids(basin, file)
+    problems += check_references(basin, file, nodes, links)
+    problems += check_graph(basin, file, nodes, graph)
+    problems += check_series(basin, file, tl, flows)
+    problems += check_profiles(basin, file, tl)
+    problems += check_tables(basin, file)
+    problems += check_reservoirs(basin, file)
+    problems += check_lakes(basin, file, nodes)
+    problems += check_links(basin, file, tl, flows)
+    problems += check_options(basin, file)
     return problems
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _first_by_id(items: Iterable) -> dict:
+    """id -> first item with that id (duplicates are reported by :func:`check_ids`)."""
+    out: dict = {}
+    for it in items:
+        out.setdefault(it.id, it)
+    return out
+
+
+def _node(n) -> str:
+    return f"node '{n.id}'"
+
+
+def _link(lk) -> str:
+    return f"link '{lk.id}'"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _bad_periods(values: np.ndarray, labels: list[str]) -> str | None:
+    """Describe negative or missing (NaN) values of a per-period array, or None when all fine."""
+    values = np.asarray(values, dtype=float)
+    nan = np.flatnonzero(np.isnan(values))
+    neg = np.flatnonzero(values < 0)
+    parts = []
+    if len(nan):
+        quoted = ", ".join(labels[i] for i in nan[:_QUOTE])
+        parts.append(f"missing (NaN) value in {len(nan)} period(s): {quoted}" + (" ..." if len(nan) > _QUOTE else ""))
+    if len(neg):
+        quoted = ", ".join(f"{labels[i]} ({_fmt(values[i])} Mm3)" for i in neg[:_QUOTE])
+        parts.append(f"negative value in {len(neg)} period(s): {quoted}" + (" ..." if len(neg) > _QUOTE else ""))
+    return "; ".join(parts) if parts else None
+
+
+def _not_finite_or_negative(values: Iterable[float]) -> bool:
+    return any(not (v >= 0) or math.isinf(v) for v in values)  # NaN fails v >= 0
+
+
+def _resolve_flows(basin, tl: Timeline) -> dict[tuple[str, str], np.ndarray | str]:
+    out: dict[tuple[str, str], np.ndarray | str] = {}
+    for where, field, fs in iter_flow_series(basin):
+        try:
+            out[(where, field)] = np.asarray(flow_mm3(fs, basin, tl), dtype=float)
+        except ValueError as exc:
+            out[(where, field)] = str(exc)
+    return out
+
+
+def build_graph(basin, nodes: dict | None = None) -> nx.DiGraph:
+    """The basin as a directed graph: one vertex per node id, one edge per link between known
+    nodes (attribute ``link``) and one per demand return flow (attribute ``return_of``).
+    Self-loops are left out (they are reported as reference problems)."""
+    nodes = _first_by_id(basin.nodes) if nodes is None else nodes
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    for lk in basin.links:
+        if lk.from_ in nodes and lk.to in nodes and lk.from_ != lk.to:
+            g.add_edge(lk.from_, lk.to, link=lk.id)
+    for n in nodes.values():
+        ret = getattr(n, "return_to", None)
+        if n.type == "demand" and ret in nodes and ret != n.id and not g.has_edge(n.id, ret):
+            g.add_edge(n.id, ret, return_of=n.id)
+    return g
+
+
+# -- ids ----------------------------------------------------------------------------------------
+def check_ids(basin, file: str) -> list[Problem]:
+    out = []
+    for kind, items in (("node", basin.nodes), ("link", basin.links), ("target", basin.targets),
+                        ("plant", basin.hydropower)):
+        counts = Counter(it.id for it in items)
+        for ident, k in counts.items():
+            if k > 1:
+                out.append(Problem(file, f"{kind} '{ident}'", "id", f"duplicate id: {k} {kind}s use it"))
+    return out
+
+
+# -- references ---------------------------------------------------------------------------------
+def check_references(basin, file: str, nodes: dict, links: dict) -> list[Problem]:
+    out = []
+    for lk in basin.links:
+        for field, ref in (("from", lk.from_), ("to", lk.to)):
+            if ref not in nodes:
+                out.append(Problem(file, _link(lk), field, f"unknown node '{ref}'"))
+        if lk.from_ == lk.to:
+            out.append(Problem(file, _link(lk), "to", f"link from node '{lk.from_}' to itself"))
+    for n in basin.nodes:
+        if n.type != "demand" or n.return_to is None:
+            continue
+        if n.return_to == n.id:
+            out.append(Problem(file, _node(n), "return_to", "a demand cannot return water to itself"))
+        elif n.return_to not in nodes:
+            out.append(Problem(file, _node(n), "return_to", f"unknown node '{n.return_to}'"))
+        elif nodes[n.return_to].type == "inflow":
+            out.append(Problem(file, _node(n), "return_to",
+                               f"returns to inflow node '{n.return_to}'; inflow nodes cannot receive water "
+                               "(return to a junction, reservoir, lake or sink)"))
+    for t in basin.targets:
+        where = f"target '{t.id}'"
+        if t.type == "eco_flow":
+            if t.link not in links:
+                out.append(Problem(file, where, "link", f"unknown link '{t.link}'"))
+        elif t.lake not in nodes:
+            out.append(Problem(file, where, "lake", f"unknown node '{t.lake}'"))
+        elif nodes[t.lake].type != "lake":
+            out.append(Problem(file, where, "lake", f"node '{t.lake}' is a {nodes[t.lake].type}, not a lake"))
+    for p in basin.hydropower:
+        if p.link not in links:
+            out.append(Problem(file, f"plant '{p.id}'", "link", f"unknown link '{p.link}'"))
+    return out
+
+
+# -- graph --------------------------------------------------------------------------------------
+def _drains_by_itself(n, nodes: dict, g: nx.DiGraph, dangling: set[str]) -> bool:
+    """True for a terminal node; also for nodes whose way out is reported by another rule (a demand
+    without a usable return_to, a node with a link to an unknown node), so that one mistake does
+    not also flag every node upstream."""
+    if n.type in TERMINAL_TYPES or n.id in dangling:
+        return True
+    if n.type == "demand":
+        return n.consumptive_fraction >= 1.0 or not g.has_edge(n.id, n.return_to)
+    return False
+
+
+def check_graph(basin, file: str, nodes: dict, g: nx.DiGraph) -> list[Problem]:
+    out = []
+    # link directions by node type
+    for lk in basin.links:
+        src, dst = nodes.get(lk.from_), nodes.get(lk.to)
+        if src is not None and src.type == "demand":
+            out.append(Problem(file, _link(lk), "from",
+                               f"starts at demand '{src.id}': a demand has no outgoing links; its "
+                               "non-consumed water leaves only via return_to"))
+        if src is not None and src.type in TERMINAL_TYPES:
+            out.append(Problem(file, _link(lk), "from",
+                               f"starts at {src.type} '{src.id}': lakes and sinks are terminal and "
+                               "cannot have outgoing links"))
+        if dst is not None and dst.type == "inflow" and lk.from_ != lk.to:
+            out.append(Problem(file, _link(lk), "to",
+                               f"ends at inflow node '{dst.id}': inflow nodes cannot receive water "
+                               "(use a junction with a local inflow)"))
+    # return flows
+    for n in nodes.values():
+        if n.type == "demand" and n.consumptive_fraction < 1.0 and n.return_to is None:
+            out.append(Problem(file, _node(n), "return_to",
+                               f"required when consumptive_fraction < 1 ({_fmt(n.consumptive_fraction)}): "
+                               "the non-consumed water must return somewhere"))
+    # every node drains to a terminal
+    dangling = {lk.from_ for lk in basin.links if lk.to not in nodes}
+    terminals = [i for i, n in nodes.items() if _drains_by_itself(n, nodes, g, dangling)]
+    drains = set(terminals)
+    for t in terminals:
+        drains |= nx.ancestors(g, t)
+    for i, n in nodes.items():
+        if i not in drains:
+            out.append(Problem(file, _node(n), "",
+                               "water from this node cannot reach a lake or sink (no downstream path to a "
+                               "terminal node)"))
+    # connectivity
+    parts = sorted(nx.weakly_connected_components(g), key=lambda c: (-len(c), min(c)))
+    for part in parts[1:]:
+        members = [i for i in nodes if i in part]  # file order
+        out.append(Problem(file, f"node '{members[0]}'", "",
+                           f"not connected to the rest of the network ({len(parts)} separate parts); "
+                           f"this part holds node(s) {', '.join(members)}"))
+    # cycles: one problem per strongly connected component with a cycle
+    for comp in nx.strongly_connected_components(g):
+        if len(comp) < 2:
+            continue
+        cycle = nx.find_cycle(g.subgraph(comp))
+        path = [u for u, _ in cycle] + [cycle[0][0]]
+        out.append(Problem(file, f"node '{path[0]}'", "links",
+                           f"the network must be acyclic (cycle: {' -> '.join(path)})"))
+    return out
+
+
+# -- series -------------------------------------------------------------------------------------
+def check_series(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
+    out = []
+    for (where, field), v in flows.items():
+        if isinstance(v, str):
+            out.append(Problem(file, where, field, v))
+            continue
+        bad = _bad_periods(v, tl.labels)
+        if bad:
+            out.append(Problem(file, where, field, bad))
+    return out
+
+
+# -- profiles and depths ------------------------------------------------------------------------
+def _profile_problem(values: list[float]) -> str | None:
+    if len(values) != 12:
+        return f"needs 12 fractions (Jan..Dec), got {len(values)}"
+    if _not_finite_or_negative(values):
+        return "fractions must be non-negative numbers"
+    total = float(sum(values))
+    if abs(total - 1.0) > PROFILE_TOLERANCE:
+        return f"fractions must sum to 1 (within {PROFILE_TOLERANCE}), they sum to {_fmt(total)}"
+    return None
+
+
+def _depth_fields(basin) -> Iterator[tuple[str, str, MonthlyDepth]]:
+    for n in basin.nodes:
+        for field in ("evaporation_mm", "precipitation_mm"):
+            d = getattr(n, field, None)
+            if isinstance(d, MonthlyDepth):
+                yield _node(n), field, d
+
+
+def check_profiles(basin, file: str, tl: Timeline) -> list[Problem]:
+    out = []
+    for name, values in basin.profiles.items():
+        msg = _profile_problem(values)
+        if msg:
+            out.append(Problem(file, f"profile '{name}'", f"profiles.{name}", msg))
+    inline: list[tuple[str, str, list[float]]] = []
+    for where, field, fs in iter_flow_series(basin):
+        if isinstance(fs, FlowSeries) and isinstance(fs.profile, list):
+            inline.append((where, f"{field}.profile", fs.profile))
+    for where, field, d in _depth_fields(basin):
+        if isinstance(d.profile, list):
+            inline.append((where, f"{field}.profile", d.profile))
+        if d.monthly is not None and _not_finite_or_negative(d.monthly):
+            out.append(Problem(file, where, f"{field}.monthly", "depths (mm) must be non-negative numbers"))
+        if d.annual is not None and _not_finite_or_negative([d.annual]):
+            out.append(Problem(file, where, f"{field}.annual", f"depth must be non-negative, got {_fmt(d.annual)} mm"))
+        try:
+            depth_mm(d, basin, tl)
+        except ValueError as exc:  # unknown profile name
+            out.append(Problem(file, where, f"{field}.profile", str(exc)))
+    for where, field, values in inline:
+        msg = _profile_problem(values)
+        if msg:
+            out.append(Problem(file, where, field, msg))
+    for p in basin.hydropower:
+        if p.energy_target_gwh is not None and _not_finite_or_negative(p.energy_target_gwh):
+            out.append(Problem(file, f"plant '{p.id}'", "energy_target_gwh", "energy targets must be non-negative"))
+    return out
+
+
+# -- level-area-volume tables -------------------------------------------------------------------
+def _table_problems(table: LevelAreaVolume) -> list[tuple[str, str]]:
+    out = []
+    cols = {"level_m": table.level_m, "area_km2": table.area_km2, "volume": table.volume}
+    for name in ("area_km2", "volume"):
+        if _not_finite_or_negative(cols[name]):
+            out.append((name, "values must be non-negative numbers"))
+    for name, strict in (("level_m", True), ("volume", True), ("area_km2", False)):
+        v = cols[name]
+        for a, b in zip(v, v[1:], strict=False):
+            if not (b > a if strict else b >= a):
+                word = "strictly increasing" if strict else "non-decreasing"
+                out.append((name, f"must be {word} row by row ({_fmt(a)} then {_fmt(b)})"))
+                break
+    return out
+
+
+def check_tables(basin, file: str) -> list[Problem]:
+    out = []
+    for n in basin.nodes:
+        table = getattr(n, "table", None)
+        if table is None:
+            continue
+        for col, msg in _table_problems(table):
+            out.append(Problem(file, _node(n), f"table.{col}", msg))
+    return out
+
+
+def _table_ok(table: LevelAreaVolume | None) -> bool:
+    return table is not None and not _table_problems(table)
+
+
+# -- reservoirs ---------------------------------------------------------------------------------
+def check_reservoirs(basin, file: str) -> list[Problem]:
+    out = []
+    for n in basin.nodes_of("reservoir"):
+        where = _node(n)
+        lo, hi, s0 = n.min_storage.mm3, n.max_storage.mm3, n.initial_storage.mm3
+        for field, v in (("min_storage", lo), ("max_storage", hi), ("initial_storage", s0)):
+            if not (v >= 0) or math.isinf(v):
+                out.append(Problem(file, where, field, f"must be a non-negative volume, got {_fmt(v)} Mm3"))
+        if n.area_km2 is not None and not (n.area_km2 >= 0):
+            out.append(Problem(file, where, "area_km2", f"must be non-negative, got {_fmt(n.area_km2)}"))
+        bounds_ok = lo <= hi
+        if not bounds_ok:
+            out.append(Problem(file, where, "min_storage",
+                               f"min_storage ({_fmt(lo)} Mm3) is above max_storage ({_fmt(hi)} Mm3)"))
+        elif not (lo <= s0 <= hi):
+            out.append(Problem(file, where, "initial_storage",
+                               f"{_fmt(s0)} Mm3 is outside [min_storage, max_storage] = "
+                               f"[{_fmt(lo)}, {_fmt(hi)}] Mm3"))
+        if not isinstance(n.end_storage, str) and not (n.end_storage.mm3 <= hi):
+            out.append(Problem(file, where, "end_storage",
+                               f"{_fmt(n.end_storage.mm3)} Mm3 is above max_storage ({_fmt(hi)} Mm3)"))
+        rc = n.rule_curve
+        if rc is not None:
+            f = VOLUME_UNITS[rc.unit]
+            rmin = [v * f for v in rc.min] if rc.min is not None else None
+            rmax = [v * f for v in rc.max] if rc.max is not None else None
+            if rmin is not None and rmax is not None:
+                bad = [i for i in range(12) if not (rmin[i] <= rmax[i])]
+                if bad:
+                    out.append(Problem(file, where, "rule_curve",
+                                       f"min is above max in month(s) {', '.join(str(i + 1) for i in bad)}"))
+            if bounds_ok:
+                for name, vals in (("min", rmin), ("max", rmax)):
+                    if vals is None:
+                        continue
+                    bad = [i for i in range(12) if not (lo - 1e-9 <= vals[i] <= hi + 1e-9)]
+                    if bad:
+                        out.append(Problem(file, where, f"rule_curve.{name}",
+                                           f"outside [min_storage, max_storage] = [{_fmt(lo)}, {_fmt(hi)}] Mm3 "
+                                           f"in month(s) {', '.join(str(i + 1) for i in bad)}"))
+        if _table_ok(n.table) and bounds_ok:
+            vols = n.table.volume_mm3
+            if not (vols[0] <= lo + 1e-9 and vols[-1] >= hi - 1e-9):
+                out.append(Problem(file, where, "table.volume",
+                                   f"the table covers {_fmt(vols[0])}..{_fmt(vols[-1])} Mm3; it must cover "
+                                   f"[min_storage, max_storage] = [{_fmt(lo)}, {_fmt(hi)}] Mm3"))
+    return out
+
+
+# -- lakes --------------------------------------------------------------------------------------
+def check_lakes(basin, file: str, nodes: dict) -> list[Problem]:
+    out = []
+    for n in basin.nodes_of("lake"):
+        if not _table_ok(n.table):
+            continue
+        a, b = n.table.level_m[0], n.table.level_m[-1]
+        if not (a <= n.initial_level_m <= b):
+            out.append(Problem(file, _node(n), "initial_level_m",
+                               f"{_fmt(n.initial_level_m)} m is outside the table's levels {_fmt(a)}..{_fmt(b)} m"))
+    for t in basin.targets:
+        if t.type != "lake_level":
+            continue
+        lake = nodes.get(t.lake)
+        if lake is None or lake.type != "lake" or not _table_ok(lake.table):
+            continue
+        a, b = lake.table.level_m[0], lake.table.level_m[-1]
+        if not (a <= t.min_level_m <= b):
+            out.append(Problem(file, f"target '{t.id}'", "min_level_m",
+                               f"{_fmt(t.min_level_m)} m is outside the levels of lake '{lake.id}' "
+                               f"table {_fmt(a)}..{_fmt(b)} m"))
+    return out
+
+
+# -- links --------------------------------------------------------------------------------------
+def check_links(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
+    out = []
+    for lk in basin.links:
+        cap = flows.get((_link(lk), "capacity"))
+        low = flows.get((_link(lk), "min_flow"))
+        if isinstance(cap, np.ndarray) and isinstance(low, np.ndarray):
+            bad = np.flatnonzero(cap < low - 1e-9)
+            if len(bad):
+                quoted = ", ".join(f"{tl.labels[i]} ({_fmt(cap[i])} < {_fmt(low[i])} Mm3)" for i in bad[:_QUOTE])
+                out.append(Problem(file, _link(lk), "capacity",
+                                   f"below min_flow in {len(bad)} period(s): {quoted}"))
+        # annual_capacity: its sign is checked with the other series (check_series)
+    return out
+
+
+# -- options ------------------------------------------------------------------------------------
+def check_options(basin, file: str) -> list[Problem]:
+    out = []
+    o = basin.options
+    blocks, mult = list(o.sharing_blocks), list(o.sharing_multipliers)
+    if not blocks:
+        out.append(Problem(file, "options", "sharing_blocks", "needs at least one block (ending at 1.0)"))
+    else:
+        if any(not (0.0 < b <= 1.0) for b in blocks):
+            out.append(Problem(file, "options", "sharing_blocks", "every block bound must be in (0, 1]"))
+        if any(not (b > a) for a, b in zip(blocks, blocks[1:], strict=False)):
+            out.append(Problem(file, "options", "sharing_blocks", "block bounds must be strictly increasing"))
+        if blocks[-1] != 1.0:
+            out.append(Problem(file, "options", "sharing_blocks",
+                               f"the last block must end at 1.0 (the whole target), got {_fmt(blocks[-1])}"))
+    if len(blocks) != len(mult):
+        out.append(Problem(file, "options", "sharing_multipliers",
+                           f"needs one multiplier per block: {len(blocks)} block(s), {len(mult)} multiplier(s)"))
+    return out

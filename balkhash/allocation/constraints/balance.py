@@ -16,31 +16,51 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..data import ModelData
+from ..expr import linear
+from ..variables import delivery_terms
 
 
-def inflow_terms(data: ModelData, m, n: str, t: int) -> list:
-    """Water arriving at n in t from links (after losses) and from demand returns."""
-    terms = [(1.0 - data.links[i].loss) * m.flow[data.links[i].id, t] for i in data.links_in.get(n, ())]
+def inflow_terms(data: ModelData, m, n: str, t: int, sign: float = 1.0) -> list:
+    """(coefficient, variable) pairs of the water arriving at n in t from links (after losses) and
+    from demand returns, times ``sign``."""
+    x = m.var_index["flow"]
+    terms = [(sign * (1.0 - data.links[i].loss), x[data.links[i].id, t]) for i in data.links_in.get(n, ())]
     for j in data.returns_in.get(n, ()):
         d = data.demands[j]
-        terms.append((1.0 - d.consumptive) * m.deliv_total[d.id, t])
+        terms += delivery_terms(data, m, d, t, sign * (1.0 - d.consumptive))
     return terms
+
+
+def node_terms(data: ModelData, n: str):
+    """Static parts of node n's balance: outgoing link ids, incoming (gain, link id) pairs and
+    (return share, demand) pairs, computed once per node rather than once per period."""
+    out_ids = [data.links[i].id for i in data.links_out.get(n, ())]
+    in_links = [(1.0 - data.links[i].loss, data.links[i].id) for i in data.links_in.get(n, ())]
+    returns = [(1.0 - data.demands[j].consumptive, data.demands[j]) for j in data.returns_in.get(n, ())]
+    return out_ids, in_links, returns
 
 
 def define_mass_balance(data: ModelData, m: pyo.ConcreteModel) -> None:
     if not data.balance_nodes:
         return
-    is_demand = {d.id for d in data.demands}
+    demand = {d.id: d for d in data.demands}
+    x = m.var_index["flow"]
+    u = m.var_index["deliv"]
+    blocks = range(len(data.blocks))
+    static = {n: node_terms(data, n) for n in data.balance_nodes}
     zeros = [0.0] * data.T
 
     def rule(_m, n, t):
-        out = [m.flow[data.links[i].id, t] for i in data.links_out.get(n, ())]
-        if n in is_demand:
-            out.append(m.deliv_total[n, t])
-        arriving = inflow_terms(data, m, n, t)
-        if not out and not arriving:
+        out_ids, in_links, returns = static[n]
+        terms = [(1.0, x[lid, t]) for lid in out_ids]
+        terms += [(-g, x[lid, t]) for g, lid in in_links]
+        for share, d in returns:
+            if d.target[t] > 0:
+                terms += [(-share, u[d.id, k, t]) for k in blocks]
+        if n in demand and demand[n].target[t] > 0:
+            terms += [(1.0, u[n, k, t]) for k in blocks]
+        if not terms:
             return pyo.Constraint.Skip
-        body = pyo.quicksum(out) - pyo.quicksum(arriving)
-        return body == float(data.inflow.get(n, zeros)[t])
+        return linear(terms) == float(data.inflow.get(n, zeros)[t])
 
     m.balance = pyo.Constraint([(n, t) for n in data.balance_nodes for t in range(data.T)], rule=rule)

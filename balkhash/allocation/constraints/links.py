@@ -14,6 +14,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ..data import ModelData
+from ..expr import linear
 
 
 def water_year_groups(data: ModelData) -> dict[int, list[int]]:
@@ -34,7 +35,7 @@ def define_annual_capacity(data: ModelData, m: pyo.ConcreteModel) -> None:
     def rule(_m, lid, wy):
         lk = next(x for x in capped if x.id == lid)
         share = float(np.sum(days[groups[wy]])) / wy_days[wy]
-        return pyo.quicksum(m.flow[lid, t] for t in groups[wy]) <= lk.annual_cap * share
+        return linear((1.0, m.flow[lid, t]) for t in groups[wy]) <= lk.annual_cap * share
 
     m.annual_capacity = pyo.Constraint([(lk.id, wy) for lk in capped for wy in groups], rule=rule)
 

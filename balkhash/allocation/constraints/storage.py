@@ -25,6 +25,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..data import ModelData
+from ..expr import linear
 from .balance import inflow_terms
 
 
@@ -41,16 +42,16 @@ def define_storage_continuity(data: ModelData, m: pyo.ConcreteModel) -> None:
         if n in data.groundwater:
             rhs += float(data.groundwater[n][t])
         rhs -= h * s.area0
-        terms = [(1.0 + half) * m.storage[n, t]]
+        terms = [(1.0 + half, m.storage[n, t])]
         if t == 0:
             rhs += (1.0 - half) * s.s0
         else:
-            terms.append(-(1.0 - half) * m.storage[n, t - 1])
-        terms += [m.flow[data.links[i].id, t] for i in data.links_out.get(n, ())]
-        terms += [-term for term in inflow_terms(data, m, n, t)]
+            terms.append((-(1.0 - half), m.storage[n, t - 1]))
+        terms += [(1.0, m.flow[data.links[i].id, t]) for i in data.links_out.get(n, ())]
+        terms += inflow_terms(data, m, n, t, -1.0)
         if s.kind == "lake":
-            terms.append(m.spill[n, t])
-        return pyo.quicksum(terms) == rhs
+            terms.append((1.0, m.spill[n, t]))
+        return linear(terms) == rhs
 
     m.continuity = pyo.Constraint([(s.id, t) for s in data.storages for t in range(data.T)], rule=rule)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..data import ModelData
+from ..expr import linear
 from .balance import inflow_terms
 
 
@@ -54,9 +55,9 @@ def define_targets(data: ModelData, m: pyo.ConcreteModel) -> None:
             ts = full_years[wy]
             terms = [term for t in ts for term in inflow_terms(data, _m, tg.ref, t)]
             if not tg.hard:
-                terms.append(_m.viol[tid, wy])
+                terms.append((1.0, _m.viol[tid, wy]))
             local = sum(float(data.inflow[tg.ref][t]) for t in ts) if tg.ref in data.inflow else 0.0
-            return pyo.quicksum(terms) >= float(tg.values) - local
+            return linear(terms) >= float(tg.values) - local
 
         m.lake_inflow = pyo.Constraint([(tg.id, wy) for tg, wy in inflow], rule=inflow_rule)
     if end:
