@@ -10,7 +10,6 @@ from rich.table import Table
 
 from .cli import (
     EXIT_INVALID,
-    EXIT_NO_SOLUTION,
     NAME_OPT,
     SCENARIO_OPT,
     START_OPT,
@@ -115,7 +114,7 @@ def sweep(
     t = Table(title=f"Sweep over {parameter}", title_justify="left")
     sector_cols = [c for c in res.table.columns if c.startswith("shortfall_")]
     for col in ["value", *[c.removeprefix("shortfall_").removesuffix("_mm3") for c in sector_cols],
-                "lake inflow km3", "level end m", "level min m", "dual 12 km3", "violated"]:
+                "lake inflow km3", "level end m", "level min m", "inflow dual", "violated"]:
         t.add_column(col, justify="right")
     for r in res.table.to_dict("records"):
         if r["status"] == "no_solution":
@@ -169,8 +168,6 @@ def min_inflow_cmd(
     for r in results:
         console.print(f"{r.mode}: {r.message}")
     console.print(f"(basin mean at {study.tb_node}: {study.tb_base_km3:.2f} km3/yr)")
-    if any(r.answer_km3 is None for r in results):
-        raise typer.Exit(EXIT_NO_SOLUTION)
 
 
 @app.command()

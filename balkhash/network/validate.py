@@ -232,11 +232,14 @@ def check_graph(basin, file: str, nodes: dict, g: nx.DiGraph) -> list[Problem]:
                            f"not connected to the rest of the network ({len(parts)} separate parts); "
                            f"this part holds node(s) {', '.join(members)}"))
     # cycles: one problem per strongly connected component with a cycle
-    for comp in nx.strongly_connected_components(g):
+    order = {i: k for k, i in enumerate(nodes)}
+    for comp in sorted(nx.strongly_connected_components(g), key=lambda c: min(order[i] for i in c)):
         if len(comp) < 2:
             continue
-        cycle = nx.find_cycle(g.subgraph(comp))
-        path = [u for u, _ in cycle] + [cycle[0][0]]
+        sub = g.subgraph(comp)
+        first = min(comp, key=order.__getitem__)  # the cycle through the node listed first
+        back = min(sub.predecessors(first), key=order.__getitem__)
+        path = nx.shortest_path(sub, first, back) + [first]
         out.append(Problem(file, f"node '{path[0]}'", "links",
                            f"the network must be acyclic (cycle: {' -> '.join(path)})"))
     return out
