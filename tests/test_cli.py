@@ -1,0 +1,143 @@
+"""The command line, run in-process with typer's runner (and once as a real process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from balkhash.cli import app
+
+runner = CliRunner()
+
+TABLES = ["flows", "deliveries", "storage", "targets", "duals", "inflows", "hydropower"]
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_plan_writes_every_table_and_summary(tmp_path):
+    out = tmp_path / "res"
+    r = run("plan", "--basin", "small_basin", "--out", out)
+    assert r.exit_code == 0, r.output
+    for name in TABLES:
+        assert (out / f"{name}.csv").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert {"objective", "timings", "lakes", "shortfall_mm3_by_sector", "violations"} <= set(summary)
+    assert {"build", "solve", "extract"} <= set(summary["timings"])
+    lake = summary["lakes"][0]
+    assert {"node", "annual_inflow_km3", "level_start_m", "level_end_m", "level_min_m"} <= set(lake)
+    flows = pd.read_csv(out / "flows.csv")
+    assert list(flows.columns[:6]) == ["link_id", "from", "to", "period", "flow_mm3", "flow_m3s"]
+    d = pd.read_csv(out / "deliveries.csv")
+    assert list(d.columns[:6]) == ["demand", "sector", "period", "target_mm3", "delivered_mm3", "shortfall_mm3"]
+    # the console summary speaks of sectors and the lake
+    assert "agriculture" in r.output and "level" in r.output
+
+
+def test_plan_is_atomic_on_failure(tmp_path):
+    out = tmp_path / "res"
+    out.mkdir()
+    (out / "keep.txt").write_text("old results")
+    r = run("plan", "--basin", "small_basin", "--out", out, "--format", "nope")
+    assert r.exit_code != 0
+    assert (out / "keep.txt").read_text() == "old results"
+    assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no temporary directory left behind
+
+
+def test_plan_replaces_previous_results(tmp_path):
+    out = tmp_path / "res"
+    out.mkdir()
+    (out / "stale.csv").write_text("x")
+    assert run("plan", "-b", "tiny_river", "-o", out, "-q").exit_code == 0
+    assert not (out / "stale.csv").exists() and (out / "flows.csv").exists()
+
+
+def test_plan_xlsx_format(tmp_path):
+    pytest.importorskip("openpyxl")
+    r = run("plan", "-b", "tiny_river", "-o", tmp_path / "x", "-f", "xlsx", "-q")
+    assert r.exit_code == 0, r.output
+    sheets = pd.read_excel(tmp_path / "x" / "results.xlsx", sheet_name=None)
+    assert set(TABLES) <= set(sheets)
+
+
+def test_validate_exit_codes(tmp_path):
+    assert run("validate", "tiny_river").exit_code == 0
+    bad = tmp_path / "basin.yaml"
+    bad.write_text("name: bad\nnodes:\n  - {id: A, type: inflow, inflow: 5 m3/s}\n"
+                   "links:\n  - {id: L, from: A, to: NOWHERE}\n")
+    r = run("validate", bad)
+    assert r.exit_code == 1
+    assert "NOWHERE" in r.output and "Traceback" not in r.output
+    assert run("validate", tmp_path / "missing").exit_code == 1
+
+
+def test_strict_infeasible_names_the_target(tmp_path):
+    scen = tmp_path / "s.yaml"
+    scen.write_text("name: impossible\ntargets: {lake_inflow_km3: 5.0}\n")
+    r = run("plan", "-b", "small_basin", "-o", tmp_path / "o", "--strict", "--scenario", scen)
+    assert r.exit_code == 2
+    assert "LAKE-INFLOW" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_plan_with_scenarios_writes_one_directory_each(tmp_path):
+    scen = tmp_path / "s.yaml"
+    scen.write_text("scenarios:\n  - name: dry\n    inflow_multipliers: {all: 0.7}\n  - name: wet\n"
+                    "    inflow_multipliers: {all: 1.2}\n")
+    r = run("plan", "-b", "small_basin", "-o", tmp_path / "o", "-s", scen, "-q")
+    assert r.exit_code == 0, r.output
+    dry = json.loads((tmp_path / "o" / "dry" / "summary.json").read_text())
+    wet = json.loads((tmp_path / "o" / "wet" / "summary.json").read_text())
+    assert dry["scenario"] == "dry"
+    assert sum(dry["shortfall_mm3_by_sector"].values()) >= sum(wet["shortfall_mm3_by_sector"].values())
+    r = run("plan", "-b", "small_basin", "-o", tmp_path / "o2", "-s", scen, "-n", "nope")
+    assert r.exit_code == 1 and "no scenario named nope" in r.output
+
+
+def test_plan_years_option(tmp_path):
+    r = run("plan", "-b", "small_basin", "-o", tmp_path / "o", "--years", "2", "-q")
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert s["periods"]["count"] == 24 and len(s["lakes"][0]["annual_inflow_km3"]) == 2
+
+
+def test_study_commands(tmp_path):
+    r = run("sweep", "-b", "small_basin", "--from", "0.4", "--to", "1.0", "--step", "0.3", "-o", tmp_path / "sw")
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(tmp_path / "sw" / "sweep.csv")
+    assert list(table["value"]) == [0.4, 0.7, 1.0]
+    assert (tmp_path / "sw" / "sweep_levels.csv").exists()
+    r = run("min-inflow", "-b", "small_basin", "--hi", "3", "--tol", "0.02")
+    assert r.exit_code == 0, r.output
+    assert "shortfalls_allowed: 0.3" in r.output and "holds at" in r.output
+    r = run("tradeoff", "-b", "small_basin", "--from", "0.5", "--to", "0.9", "--step", "0.2",
+            "-o", tmp_path / "t.csv")
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_csv(tmp_path / "t.csv")) == 3
+    scen = tmp_path / "s.yaml"
+    scen.write_text("scenarios:\n  - name: base\n  - name: dry\n    inflow_multipliers: {all: 0.7}\n")
+    r = run("compare", "-b", "small_basin", "-s", scen, "-o", tmp_path / "c.csv")
+    assert r.exit_code == 0, r.output
+    assert list(pd.read_csv(tmp_path / "c.csv", index_col=0).columns) == ["base", "dry"]
+
+
+def test_bad_sweep_range_is_a_clear_error():
+    r = run("sweep", "-b", "small_basin", "--from", "5", "--to", "1")
+    assert r.exit_code == 1 and "--from <= --to" in r.output
+
+
+def test_console_script_runs_as_a_process(tmp_path):
+    env = dict(os.environ)
+    r = subprocess.run([sys.executable, "-m", "balkhash.cli", "plan", "-b", "tiny_river", "-o", str(tmp_path / "o")],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "results:" in r.stdout
+    assert "Running HiGHS" not in r.stdout  # the solver banner stays quiet
