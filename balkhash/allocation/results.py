@@ -106,7 +106,7 @@ def extract_tables(data: ModelData, m, backend) -> dict[str, pd.DataFrame]:
         columns=["node", "period", "marginal_value"])
 
     out["targets"] = _target_table(data, m, backend, flow, delivered, storage)
-    out["hydropower"] = _hydropower_table(data, m, backend, flow)
+    out["hydropower"] = _hydropower_table(data, flow)
     return out
 
 
@@ -179,14 +179,13 @@ def _target_table(data, m, backend, flow, delivered, storage) -> pd.DataFrame:
     return df
 
 
-def _hydropower_table(data, m, backend, flow) -> pd.DataFrame:
+def _hydropower_table(data, flow) -> pd.DataFrame:
     labels = data.timeline.labels
     rows = []
     for p in data.plants:
-        if p.target is not None:
-            q = backend.values([m.turbine[p.id, t] for t in range(data.T)])
-        else:
-            q = np.minimum(flow[p.link], p.qmax)
+        # the plant turbines what its link carries up to its limit; with an energy target the LP's
+        # turbine variable only proves the target reachable, so energy is reported the same way
+        q = np.minimum(flow[p.link], p.qmax)
         target = p.target if p.target is not None else np.full(data.T, np.nan)
         rows.append(pd.DataFrame({
             "plant": p.id, "link": p.link, "period": labels, "turbine_mm3": q,

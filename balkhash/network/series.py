@@ -26,11 +26,18 @@ def profile_values(profile, basin) -> np.ndarray:
 
 
 def _day_share(timeline: Timeline) -> np.ndarray:
-    """Share of its calendar year that each period's month covers (days / days in year)."""
+    """Share of its water year that each period's month covers (days / days in that water year),
+    so an annual volume adds up over every water year, leap Februaries included."""
+    start = timeline.water_year_start_month
+    cache: dict[int, int] = {}
     out = []
     for y, m in timeline.months:
-        ndays = 366 if days_in_month(y, 2) == 29 else 365
-        out.append(days_in_month(y, m) / ndays)
+        wy = timeline.water_year_of(y, m)
+        if wy not in cache:
+            cache[wy] = sum(
+                days_in_month(wy if mm >= start else wy + 1, mm) for mm in range(1, 13)
+            )
+        out.append(days_in_month(y, m) / cache[wy])
     return np.array(out)
 
 
