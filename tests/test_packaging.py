@@ -1,0 +1,50 @@
+"""The wheel carries the package data: the bundled basins are found from an installed wheel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    r = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    (whl,) = out.glob("balkhash-*.whl")
+    return whl
+
+
+def test_wheel_contains_data_and_console_script(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for example in ("tiny_river", "small_basin"):
+        assert f"balkhash/data/examples/{example}/basin.yaml" in names
+    assert "balkhash/data/examples/small_basin/series.csv" in names
+    assert "balkhash/py.typed" in names
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "balkhash = balkhash.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_examples_load_from_the_installed_wheel(wheel, tmp_path):
+    """Unpack the wheel (what pip install does for a pure-Python wheel) and load the bundled basins
+    from there, with the source tree out of the import path."""
+    target = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(target)
+    code = (
+        "import balkhash, balkhash.data as d; from balkhash.network import load_basin;"
+        f"assert str(d.data_dir()).startswith({str(target)!r}), d.data_dir();"
+        "print(sorted(d.example_names())); [load_basin(d.example_path(n)) for n in d.example_names()]"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    assert "small_basin" in r.stdout and "tiny_river" in r.stdout
