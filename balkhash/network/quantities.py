@@ -101,7 +101,7 @@ class Volume(Strict):
     """A storage volume: ``"18.5 km3"`` or ``{value: 18500, unit: Mm3}``."""
 
     value: float = Field(description="volume in `unit`")
-    unit: str = Field("Mm3", description="Mm3 or km3")
+    unit: str = Field(description="Mm3 or km3")
 
     @model_validator(mode="before")
     @classmethod

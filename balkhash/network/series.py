@@ -19,6 +19,8 @@ def profile_values(profile, basin) -> np.ndarray:
             raise ValueError(f"unknown profile '{profile}'")
         profile = basin.profiles[profile]
     p = np.asarray(profile, dtype=float)
+    if p.shape != (12,):
+        raise ValueError(f"a profile needs 12 fractions (Jan..Dec), got {p.size}")
     total = p.sum()
     if total <= 0:
         raise ValueError("profile sums to zero")

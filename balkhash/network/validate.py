@@ -104,13 +104,24 @@ def _not_finite_or_negative(values: Iterable[float]) -> bool:
     return any(not (v >= 0) or math.isinf(v) for v in values)  # NaN fails v >= 0
 
 
+def _bad_named_profile(profile, basin) -> bool:
+    """A named profile of the wrong length (reported by :func:`check_profiles`; cannot be resolved)."""
+    return isinstance(profile, str) and profile in basin.profiles and len(basin.profiles[profile]) != 12
+
+
 def _resolve_flows(basin, tl: Timeline) -> dict[tuple[str, str], np.ndarray | str]:
+    """(where, field) -> the series in Mm3 per period, or why it cannot be resolved."""
     out: dict[tuple[str, str], np.ndarray | str] = {}
     for where, field, fs in iter_flow_series(basin):
+        if _bad_named_profile(fs.profile, basin):
+            continue
         try:
             out[(where, field)] = np.asarray(flow_mm3(fs, basin, tl), dtype=float)
         except ValueError as exc:
-            out[(where, field)] = str(exc)
+            msg = str(exc)
+            if fs.file is not None and fs.file not in msg:  # e.g. text in a numeric column
+                msg = f"file '{fs.file}' column '{fs.column}': {msg}"
+            out[(where, field)] = msg
     return out
 
 
@@ -179,7 +190,7 @@ def check_references(basin, file: str, nodes: dict, links: dict) -> list[Problem
 
 
 # -- graph --------------------------------------------------------------------------------------
-def _drains_by_itself(n, nodes: dict, g: nx.DiGraph, dangling: set[str]) -> bool:
+def _drains_by_itself(n, g: nx.DiGraph, dangling: set[str]) -> bool:
     """True for a terminal node; also for nodes whose way out is reported by another rule (a demand
     without a usable return_to, a node with a link to an unknown node), so that one mistake does
     not also flag every node upstream."""
@@ -192,6 +203,8 @@ def _drains_by_itself(n, nodes: dict, g: nx.DiGraph, dangling: set[str]) -> bool
 
 def check_graph(basin, file: str, nodes: dict, g: nx.DiGraph) -> list[Problem]:
     out = []
+    if not nodes:
+        return [Problem(file, "", "nodes", "the basin has no nodes")]
     # link directions by node type
     for lk in basin.links:
         src, dst = nodes.get(lk.from_), nodes.get(lk.to)
@@ -215,10 +228,13 @@ def check_graph(basin, file: str, nodes: dict, g: nx.DiGraph) -> list[Problem]:
                                "the non-consumed water must return somewhere"))
     # every node drains to a terminal
     dangling = {lk.from_ for lk in basin.links if lk.to not in nodes}
-    terminals = [i for i, n in nodes.items() if _drains_by_itself(n, nodes, g, dangling)]
-    drains = set(terminals)
-    for t in terminals:
-        drains |= nx.ancestors(g, t)
+    drains = {i for i, n in nodes.items() if _drains_by_itself(n, g, dangling)}
+    stack = list(drains)
+    while stack:  # walk upstream from every end at once
+        for u in g.predecessors(stack.pop()):
+            if u not in drains:
+                drains.add(u)
+                stack.append(u)
     for i, n in nodes.items():
         if i not in drains:
             out.append(Problem(file, _node(n), "",
@@ -295,6 +311,8 @@ def check_profiles(basin, file: str, tl: Timeline) -> list[Problem]:
             out.append(Problem(file, where, f"{field}.monthly", "depths (mm) must be non-negative numbers"))
         if d.annual is not None and _not_finite_or_negative([d.annual]):
             out.append(Problem(file, where, f"{field}.annual", f"depth must be non-negative, got {_fmt(d.annual)} mm"))
+        if _bad_named_profile(d.profile, basin):
+            continue
         try:
             depth_mm(d, basin, tl)
         except ValueError as exc:  # unknown profile name
