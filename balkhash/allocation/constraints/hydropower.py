@@ -7,8 +7,8 @@ For a plant p on link l with energy coefficient k_p = rho g H eta / 3.6e12 * 1e6
     q_{p,t} <= x_{l,t}                  the turbines take part of the link flow, the rest spills
     k_p q_{p,t} + r_{p,t} >= E_{p,t}    energy target (GWh), shortfall r >= 0 costs c_p per GWh
 
-Only plants with an energy target enter the LP; for the others the energy reported is
-k_p min(x_{l,t}, qmax_{p,t}).
+Only plants with an energy target enter the LP.  For every plant the energy reported is
+k_p min(x_{l,t}, qmax_{p,t}): the turbines take what the link carries, up to their limit.
 """
 
 from __future__ import annotations
