@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def engine_figures(n_nodes: int, periods: int) -> dict:
     import highspy
+    from synthetic import synthetic_basin
 
     from balkhash.allocation.solve import Allocation
     from balkhash.network.io import parse_basin
-    from synthetic import synthetic_basin
 
     basin = parse_basin(synthetic_basin(n_nodes, periods), "synthetic.yaml")
     t0 = time.perf_counter()

@@ -25,7 +25,7 @@ def synthetic_basin(n_nodes: int = 300, periods: int = 365, seed: int = 1) -> di
             nodes.append({"id": j, "type": "junction"})
         count += 1
     prev = None
-    for i, j in enumerate(stem):
+    for j in stem:
         if prev is not None:
             links.append({"id": f"{prev}-{j}", "from": prev, "to": j})
         prev = j

@@ -10,8 +10,9 @@ Fair sharing: the shortfall of demand d is cut into blocks k of widths w_k (shar
 e.g. 10 %, 15 %, 25 %, 50 %) costing m_k (non-decreasing) times c_d.  The LP leaves the cheap
 first blocks short first, so two users of equal cost c end up short in the same block instead of
 one taking the whole deficit: their shortfall fractions differ by at most one block width (equal
-when the common fraction falls on a block boundary).  More, narrower blocks share more finely.  u_{d,k,t} is the part of block k that is delivered,
-so the delivery is y_{d,t} = sum_k u_{d,k,t} and the shortfall D - y.
+when the common fraction falls on a block boundary).  More, narrower blocks share more finely.
+u_{d,k,t} is the part of block k that is delivered, so the delivery is y_{d,t} = sum_k u_{d,k,t}
+and the shortfall D - y.
 """
 
 from __future__ import annotations
