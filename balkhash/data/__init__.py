@@ -26,8 +26,5 @@ def example_path(name: str) -> Path:
 
 
 def default_basin_path() -> Path:
-    """The embedded Ile-Balkhash basin (falls back to the small example until it exists)."""
-    path = data_dir() / DEFAULT_BASIN
-    if (path / "basin.yaml").exists():
-        return path
-    return example_path("small_basin")
+    """The embedded Ile-Balkhash basin, the default of every command."""
+    return data_dir() / DEFAULT_BASIN

@@ -100,6 +100,19 @@ class LakeNode(NodeBase):
     precipitation_mm: MonthlyDepth | None = Field(None, description="precipitation on the lake, mm")
     groundwater_inflow: FlowSeries | None = Field(None, description="groundwater inflow (flow units)")
     inflow: FlowSeries | None = Field(None, description="other direct inflow counted as lake inflow")
+    reference_levels_m: dict[str, float] = Field(
+        default_factory=dict, description="named reference levels, m BS, drawn as lines on plots (information)"
+    )
+    level_band_m: list[float] | None = Field(
+        None, description="[low, high] level range, m BS, shaded on plots, e.g. the safe range (information)"
+    )
+
+    @field_validator("level_band_m")
+    @classmethod
+    def _band(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and (len(v) != 2 or not v[0] < v[1]):
+            raise ValueError("level_band_m needs two levels [low, high] with low < high")
+        return v
 
 
 Node = Annotated[
