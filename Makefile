@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test venv lint clean bench
+.PHONY: run test venv lint clean bench browser
 
 $(BIN)/python:
 	@echo ">> creating virtual environment in $(VENV)"
@@ -32,7 +32,20 @@ lint: $(TEST_STAMP)
 	@echo ">> ruff"
 	$(BIN)/ruff check balkhash tests benchmarks
 
-test: $(TEST_STAMP) lint
+# the report's browser test drives Debian's chromium (installed here when missing; needs root)
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		echo ">> chromium present: $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo ">> $(CHROMIUM) missing: apt-get update && apt-get install -y chromium (for the report's browser test)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else \
+		echo ">> $(CHROMIUM) missing and apt-get is not usable (not root): the browser test will be skipped"; \
+	fi
+
+test: $(TEST_STAMP) lint browser
 	@echo ">> pytest"
 	$(BIN)/python -m pytest
 

@@ -138,6 +138,8 @@ def plan(
     time_limit: float = typer.Option(None, "--time-limit", help="solver time limit, seconds"),
     solver_log: bool = typer.Option(False, "--solver-log", help="show the HiGHS log"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only where the results went"),
+    plan_out: Path = typer.Option(None, "--plan-out", help="also write the seasonal allocation plan workbook (.xlsx)"),
+    plots: Path = typer.Option(None, "--plots", help="also write PNG plots into this directory"),
 ) -> None:
     """Solve the allocation LP and write the result tables (one directory per scenario)."""
     from time import perf_counter
@@ -167,6 +169,13 @@ def plan(
         except (OutputError, OSError) as exc:
             err_console.print(f"[bold red]cannot write results[/bold red]: {exc}")
             raise typer.Exit(EXIT_INVALID) from None
+        if plan_out is not None or plots is not None:
+            info["run_date"] = _run_date()
+            suffix = f"-{sc.name}" if len(scs) > 1 else ""
+            write_views(sol, alloc, info,
+                        plan_out=None if plan_out is None else plan_out.with_name(
+                            f"{plan_out.stem}{suffix}{plan_out.suffix or '.xlsx'}"),
+                        plots=None if plots is None else (plots / sc.name if len(scs) > 1 else plots))
         if not quiet:
             from .report_console import print_summary
 
@@ -176,6 +185,112 @@ def plan(
         console.print(f"results: {dest}  ({perf_counter() - t0:.2f} s)")
     if failed:
         raise typer.Exit(EXIT_NO_SOLUTION)
+
+
+def _run_date() -> str:
+    from datetime import datetime
+
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def progress_bar(total: int, label: str):
+    """A rich progress bar on stderr (hidden for a single step)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                    TimeElapsedColumn(), console=err_console, transient=True, disable=total <= 1)
+
+
+def write_views(sol, alloc, info: dict, plan_out: Path | None = None, plots: Path | None = None,
+                sweep=None) -> None:
+    """Write the plan workbook and/or the PNG plots of a solution (heavy imports only here)."""
+    try:
+        if plan_out is not None:
+            from .outputs.workbook import write_plan_workbook
+
+            with err_console.status(f"writing {plan_out}"):
+                write_plan_workbook(sol, alloc.basin, plan_out, info, data=alloc.data)
+            console.print(f"allocation plan: {plan_out}")
+        if plots is not None:
+            from .outputs.plots import plot_jobs, sweep_plot_jobs
+
+            jobs = plot_jobs(sol, alloc.basin, plots, alloc.data)
+            if sweep is not None:
+                jobs += sweep_plot_jobs(sweep, alloc.basin, plots)
+            written = []
+            with progress_bar(len(jobs), "plots") as prog:
+                task = prog.add_task("", total=len(jobs))
+                for fname, job in jobs:
+                    prog.update(task, description=fname)
+                    if job() is not None:
+                        written.append(fname)
+                    prog.update(task, advance=1)
+            console.print(f"plots: {plots}  ({', '.join(written)})", soft_wrap=True)
+    except OSError as exc:
+        err_console.print(f"[bold red]cannot write[/bold red]: {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+@app.command()
+def report(
+    basin: str = typer.Option(None, "--basin", "-b", help="basin dir/file or bundled name [default: ile_balkhash]"),
+    out: Path = typer.Option(Path("out/report.html"), "--out", "-o", help="the HTML file to write"),
+    sweep: Path = typer.Option(None, "--sweep", help="directory with sweep.csv (from `balkhash sweep`) to add "
+                               "the inflow sweep views"),
+    scenario: Path = SCENARIO_OPT,
+    name: list[str] = NAME_OPT,
+    years: int = YEARS_OPT,
+    start_water_year: int = START_OPT,
+    strict: bool = typer.Option(False, "--strict", help="make every target hard (infeasible if not met)"),
+    fair_sharing: bool = typer.Option(None, "--fair-sharing/--no-fair-sharing", help="override the basin option"),
+    time_limit: float = typer.Option(None, "--time-limit", help="solver time limit, seconds"),
+    plan_out: Path = typer.Option(None, "--plan-out", help="also write the seasonal allocation plan workbook (.xlsx)"),
+    plots: Path = typer.Option(None, "--plots", help="also write PNG plots (and the sweep curves) into this directory"),
+) -> None:
+    """Solve like `plan` and write one self-contained HTML report (opens offline): summary,
+    allocation plan, charts and, with --sweep, a slider over the swept transboundary inflow."""
+    from time import perf_counter
+
+    t0 = perf_counter()
+    basin_path = resolve_basin_path(basin)
+    b = load_or_exit(basin_path)
+    scs = scenarios_or_exit(scenario, name, years, start_water_year)
+    if len(scs) > 1:
+        err_console.print(f"[bold red]error[/bold red]: {scenario} holds {len(scs)} scenarios; choose one with --name")
+        raise typer.Exit(EXIT_INVALID)
+    sw = None
+    if sweep is not None:
+        from .outputs.sweep import SweepError, load_sweep
+
+        try:
+            sw = load_sweep(sweep)
+        except SweepError as exc:
+            err_console.print(f"[bold red]error[/bold red]: {exc}", soft_wrap=True)
+            raise typer.Exit(EXIT_INVALID) from None
+    from .allocation.solve import SolveError
+
+    sc = scs[0]
+    alloc = build_or_exit(b, sc, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit)
+    try:
+        sol = alloc.solve()
+    except SolveError as exc:
+        err_console.print(f"[bold red]{sc.name}: no solution ({exc.status})[/bold red]: {exc}", soft_wrap=True)
+        raise typer.Exit(EXIT_NO_SOLUTION) from None
+    info = {"basin_path": str(basin_path), "scenario": sc.name, "scenario_file": str(scenario) if scenario else None,
+            "run_date": _run_date()}
+    if sw is not None:
+        info["sweep"] = str(sw.source)
+    from .outputs.report import write_report
+
+    try:
+        with err_console.status("building the report") as status:
+            dest = write_report(sol, alloc.basin, out, info, data=alloc.data, sweep=sw,
+                                progress=lambda step: status.update(f"building the report: {step}"))
+    except OSError as exc:
+        err_console.print(f"[bold red]cannot write the report[/bold red]: {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    write_views(sol, alloc, info, plan_out=plan_out, plots=plots, sweep=sw)
+    console.print(f"report: {dest}  ({dest.stat().st_size / 1e6:.1f} MB, {perf_counter() - t0:.2f} s)")
 
 
 @app.command()

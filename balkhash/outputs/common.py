@@ -1,0 +1,178 @@
+"""Small helpers shared by the output views: sources of water users, lake reference levels,
+colours and the model data (for storage bounds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SECTOR_COLOURS = {
+    "agriculture": "#4c9a2a",
+    "industry": "#8c564b",
+    "utilities": "#1f77b4",
+    "fisheries": "#17becf",
+    "environment": "#2ca02c",
+    "hydropower": "#9467bd",
+    "other": "#7f7f7f",
+}
+NODE_COLOURS = {
+    "inflow": "#1f77b4",
+    "junction": "#7f7f7f",
+    "reservoir": "#084594",
+    "demand": "#e6550d",
+    "lake": "#17becf",
+    "sink": "#444444",
+}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: the vegetation (irrigation) season: April to September
+SEASON_MONTHS = (4, 5, 6, 7, 8, 9)
+SEASON_LABEL = "Apr-Sep"
+YEAR_LABEL = "Water year"
+SOURCE_TYPES = ("reservoir", "river", "lake", "canal")
+
+
+def sector_colour(sector: str) -> str:
+    return SECTOR_COLOURS.get(sector, "#7f7f7f")
+
+
+def node_label(basin, node_id: str) -> str:
+    try:
+        n = basin.node(node_id)
+    except KeyError:
+        return node_id
+    return n.name or n.id
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a water user takes its water: the node(s) its incoming links come from."""
+
+    node: str  # node id(s), " + " joined when several
+    name: str  # display name(s)
+    type: str  # reservoir | river | lake | canal (several types joined by "/")
+    via: str  # the link(s) bringing the water
+
+
+def _looks_like_canal(*texts: str | None) -> bool:
+    return any(t and ("canal" in t.lower() or "kanal" in t.lower()) for t in texts)
+
+
+def classify_source(node, link) -> str:
+    """reservoir and lake by node type; otherwise a canal when the link is one (by its id or
+    name), else river (inflow and junction nodes are points on rivers)."""
+    if node.type == "reservoir":
+        return "reservoir"
+    if node.type == "lake":
+        return "lake"
+    if _looks_like_canal(link.id, link.name):
+        return "canal"
+    return "river"
+
+
+def demand_sources(basin) -> dict[str, Source]:
+    """Each demand's source, from the links arriving at it."""
+    incoming: dict[str, list] = {}
+    for lk in basin.links:
+        incoming.setdefault(lk.to, []).append(lk)
+    out = {}
+    for d in basin.nodes_of("demand"):
+        links = incoming.get(d.id, [])
+        if not links:
+            out[d.id] = Source("-", "-", "none", "-")
+            continue
+        nodes = [basin.node(lk.from_) for lk in links]
+        types = []
+        for n, lk in zip(nodes, links, strict=True):
+            t = classify_source(n, lk)
+            if t not in types:
+                types.append(t)
+        out[d.id] = Source(
+            node=" + ".join(n.id for n in nodes),
+            name=" + ".join(n.name or n.id for n in nodes),
+            type="/".join(types),
+            via=" + ".join(lk.name or lk.id for lk in links),
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class LevelMark:
+    label: str
+    level: float
+    kind: str  # "target" (a lake_level target) or "reference" (the lake's reference_levels_m)
+
+
+def lake_marks(basin, lake_id: str) -> tuple[list[LevelMark], tuple[float, float] | None]:
+    """Lines to draw on a lake's level plot (its level targets and reference levels) and the band
+    to shade (the lake's ``level_band_m``), when the basin defines them."""
+    marks = [LevelMark(f"{t.id} (target {t.min_level_m:g} m)", float(t.min_level_m), "target")
+             for t in basin.targets if t.type == "lake_level" and t.lake == lake_id]
+    band = None
+    try:
+        node = basin.node(lake_id)
+    except KeyError:
+        return marks, band
+    for name, lvl in (getattr(node, "reference_levels_m", None) or {}).items():
+        marks.append(LevelMark(f"{name} ({lvl:g} m)", float(lvl), "reference"))
+    if getattr(node, "level_band_m", None):
+        band = (float(node.level_band_m[0]), float(node.level_band_m[1]))
+    return marks, band
+
+
+def lake_inflow_targets(basin, lake_id: str) -> list[tuple[str, float]]:
+    """(target id, km3 per water year) of the lake's inflow targets."""
+    return [(t.id, float(t.min_annual_km3)) for t in basin.targets if t.type == "lake_inflow" and t.lake == lake_id]
+
+
+def model_data(basin, data=None):
+    """The compiled model data (storage bounds per period); compiled here when not given."""
+    if data is not None:
+        return data
+    from ..allocation.data import compile_basin
+
+    return compile_basin(basin)
+
+
+def lake_inflow_table(solution, lake_id: str):
+    """Water arriving at a lake per period (Mm3): surface links after losses, demand returns and
+    direct local inflow; groundwater apart."""
+    import pandas as pd
+
+    flows = solution.tables["flows"]
+    deliveries = solution.tables["deliveries"]
+    inflows = solution.tables["inflows"]
+    periods = solution.tables["storage"].query("node == @lake_id")["period"].tolist()
+    f = flows[flows["to"] == lake_id]
+    links = (f["flow_mm3"] - f["loss_mm3"]).groupby(f["period"]).sum()
+    r = deliveries[deliveries["return_to"] == lake_id]
+    returns = r.groupby("period")["returned_mm3"].sum()
+    loc = inflows[inflows["node"] == lake_id].set_index("period")
+    df = pd.DataFrame({"period": periods})
+    df["links_mm3"] = df["period"].map(links).fillna(0.0)
+    df["returns_mm3"] = df["period"].map(returns).fillna(0.0)
+    df["direct_mm3"] = df["period"].map(loc["inflow_mm3"]).fillna(0.0) if len(loc) else 0.0
+    df["groundwater_mm3"] = df["period"].map(loc["groundwater_mm3"]).fillna(0.0) if len(loc) else 0.0
+    df["inflow_mm3"] = df["links_mm3"] + df["returns_mm3"] + df["direct_mm3"]
+    return df
+
+
+def atomic_write(path, write):
+    """Call ``write(tmp_path)`` on a temporary file next to ``path``, then rename it into place
+    (readable like any new file: the umask applies).  A failure leaves ``path`` untouched."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,289 @@
+"""The allocation plan as an Excel workbook (openpyxl): sheets Plan, Deliveries, Reservoirs, Lake,
+Targets, Marginal values and Inputs, each with a frozen, formatted header row stating the units.
+
+    write_plan_workbook(solution, basin, "plan.xlsx", {"basin_path": ..., "scenario": ...})
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .common import atomic_write, lake_inflow_table, model_data
+from .plan import allocation_plan, plan_matrix
+
+SHEETS = ("Plan", "Deliveries", "Reservoirs", "Lake", "Targets", "Marginal values", "Inputs")
+MM3 = "#,##0.00"
+M3S = "#,##0.00"
+LEVEL = "0.000"
+PCT = "0.0"
+DUAL = "#,##0.00"
+INT = "0"
+
+#: per sheet: (column of the source table, header with unit, number format)
+DELIVERIES = [
+    ("demand", "Water user", None), ("name", "Name", None), ("sector", "Sector", None),
+    ("period", "Period", None), ("target_mm3", "Target (Mm3)", MM3), ("delivered_mm3", "Delivered (Mm3)", MM3),
+    ("delivered_m3s", "Delivered (m3/s)", M3S), ("shortfall_mm3", "Shortfall (Mm3)", MM3),
+    ("shortfall_pct", "Shortfall (%)", PCT), ("consumed_mm3", "Consumed (Mm3)", MM3),
+    ("returned_mm3", "Returned (Mm3)", MM3), ("return_to", "Returns to", None),
+]
+RESERVOIRS = [
+    ("node", "Reservoir", None), ("period", "Period", None), ("storage_start_mm3", "Storage at start (Mm3)", MM3),
+    ("storage_mm3", "Storage at end (Mm3)", MM3), ("lower_mm3", "Lower bound (Mm3)", MM3),
+    ("upper_mm3", "Upper bound (Mm3)", MM3), ("level_m", "Level (m)", LEVEL), ("area_km2", "Area (km2)", MM3),
+    ("inflow_mm3", "Inflow (Mm3)", MM3), ("release_mm3", "Release (Mm3)", MM3),
+    ("release_m3s", "Release (m3/s)", M3S), ("evaporation_mm3", "Evaporation (Mm3)", MM3),
+]
+LAKE = [
+    ("node", "Lake", None), ("period", "Period", None), ("level_m", "Level at end (m BS)", LEVEL),
+    ("level_target_m", "Level target (m BS)", LEVEL), ("storage_mm3", "Storage at end (Mm3)", MM3),
+    ("area_km2", "Area (km2)", MM3), ("inflow_mm3", "Surface inflow (Mm3)", MM3),
+    ("groundwater_mm3", "Groundwater inflow (Mm3)", MM3), ("evaporation_mm3", "Evaporation (Mm3)", MM3),
+    ("precipitation_mm3", "Precipitation (Mm3)", MM3), ("spill_mm3", "Spill above the table (Mm3)", MM3),
+]
+TARGETS = [
+    ("target", "Target", None), ("type", "Type", None), ("node_or_link", "Node or link", None),
+    ("period_or_year", "Period or water year", None), ("unit", "Unit", None),
+    ("required", "Required (in Unit)", "#,##0.000"), ("achieved", "Achieved (in Unit)", "#,##0.000"),
+    ("violation", "Violation (in Unit)", "#,##0.000"), ("dual", "Dual (cost per Unit)", DUAL),
+]
+DUALS = [
+    ("node", "Node", None), ("node_type", "Node type", None), ("period", "Period", None),
+    ("marginal_value", "Marginal value of water (cost per Mm3)", DUAL),
+]
+
+
+def _styles():
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    return {
+        "head_font": Font(bold=True, color="FFFFFF"),
+        "head_fill": PatternFill("solid", fgColor="1F4E79"),
+        "head_align": Alignment(horizontal="center", vertical="center", wrap_text=True),
+        "bold": Font(bold=True),
+        "sub_fill": PatternFill("solid", fgColor="DDEBF7"),
+        "total_fill": PatternFill("solid", fgColor="BDD7EE"),
+        "thin": Border(bottom=Side(style="thin", color="BFBFBF")),
+    }
+
+
+def _cell_value(v):
+    if v is None:
+        return None
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if hasattr(v, "item"):  # numpy scalar
+        v = v.item()
+        if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+            return None
+    return v
+
+
+def _text_width(v, fmt) -> int:
+    if v is None:
+        return 0
+    if isinstance(v, float):
+        decimals = len(fmt.split(".")[1]) if fmt and "." in fmt else 2
+        return len(f"{v:,.{decimals}f}")
+    return len(str(v))
+
+
+def _header(ws, headers: list[str], st) -> None:
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font, cell.fill, cell.alignment = st["head_font"], st["head_fill"], st["head_align"]
+    ws.row_dimensions[1].height = 32
+
+
+def _widths(ws, widths: list[int]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = max(6, min(60, w + 2))
+
+
+def write_table(ws, df: pd.DataFrame, spec: list[tuple], st, freeze: str = "A2") -> None:
+    """Write ``df``'s columns named in ``spec`` under a formatted header row."""
+    headers = [h for _, h, _ in spec]
+    _header(ws, headers, st)
+    widths = [min(len(h), 18) for h in headers]
+    cols = [c for c, _, _ in spec]
+    fmts = [f for _, _, f in spec]
+    for row in df[cols].itertuples(index=False, name=None):
+        vals = [_cell_value(v) for v in row]
+        ws.append(vals)
+        for j, v in enumerate(vals):
+            widths[j] = max(widths[j], _text_width(v, fmts[j]))
+    for j, fmt in enumerate(fmts):
+        if fmt is None:
+            continue
+        for (cell,) in ws.iter_rows(min_row=2, min_col=j + 1, max_col=j + 1):
+            cell.number_format = fmt
+    _widths(ws, widths)
+    ws.freeze_panes = freeze
+    if len(df):
+        ws.auto_filter.ref = ws.dimensions
+
+
+# -- the sheets' tables ---------------------------------------------------------------------------
+def deliveries_table(solution, basin) -> pd.DataFrame:
+    from ..network.timeline import parse_month
+    from ..network.units import days_in_month, mm3_to_m3s
+
+    d = solution.tables["deliveries"].copy()
+    names = {n.id: (n.name or n.id) for n in basin.nodes}
+    d["name"] = d["demand"].map(names)
+    days = [days_in_month(*parse_month(p)) for p in d["period"]]
+    d["delivered_m3s"] = mm3_to_m3s(d["delivered_mm3"].to_numpy(float), days) if len(d) else []
+    t = d["target_mm3"].to_numpy(float)
+    d["shortfall_pct"] = [100.0 * s / x if x > 1e-12 else float("nan") for s, x in zip(d["shortfall_mm3"], t,
+                                                                                          strict=True)]
+    return d
+
+
+def reservoirs_table(solution, basin, data=None) -> pd.DataFrame:
+    from ..network.timeline import parse_month
+    from ..network.units import days_in_month, mm3_to_m3s
+
+    st = solution.tables["storage"]
+    st = st[st["kind"] == "reservoir"].copy()
+    if st.empty:
+        return st.assign(lower_mm3=[], upper_mm3=[], inflow_mm3=[], release_mm3=[], release_m3s=[])
+    data = model_data(basin, data)
+    flows = solution.tables["flows"]
+    inflows = solution.tables["inflows"].set_index(["node", "period"])["inflow_mm3"]
+    arrive = (flows["flow_mm3"] - flows["loss_mm3"]).groupby([flows["to"], flows["period"]]).sum()
+    leave = flows.groupby(["from", "period"])["flow_mm3"].sum()
+    parts = []
+    for node, g in st.groupby("node", sort=False):
+        s = data.storage(node)
+        g = g.copy()
+        g["lower_mm3"] = s.lower
+        g["upper_mm3"] = s.upper
+        idx = list(zip(g["node"], g["period"], strict=True))
+        g["inflow_mm3"] = [arrive.get(k, 0.0) + inflows.get(k, 0.0) for k in idx]
+        g["release_mm3"] = [leave.get(k, 0.0) for k in idx]
+        days = [days_in_month(*parse_month(p)) for p in g["period"]]
+        g["release_m3s"] = mm3_to_m3s(g["release_mm3"].to_numpy(float), days)
+        parts.append(g)
+    return pd.concat(parts, ignore_index=True)
+
+
+def lake_table(solution, basin) -> pd.DataFrame:
+    st = solution.tables["storage"]
+    st = st[st["kind"] == "lake"]
+    parts = []
+    for node, g in st.groupby("node", sort=False):
+        g = g.copy().reset_index(drop=True)
+        inf = lake_inflow_table(solution, node)
+        g["inflow_mm3"] = inf["inflow_mm3"].to_numpy()
+        g["groundwater_mm3"] = inf["groundwater_mm3"].to_numpy()
+        lt = [t.min_level_m for t in basin.targets if t.type == "lake_level" and t.lake == node]
+        g["level_target_m"] = max(lt) if lt else float("nan")
+        parts.append(g)
+    if not parts:
+        return pd.DataFrame(columns=[c for c, _, _ in LAKE])
+    return pd.concat(parts, ignore_index=True)
+
+
+def duals_table(solution, basin) -> pd.DataFrame:
+    d = solution.tables["duals"].copy()
+    types = {n.id: n.type for n in basin.nodes}
+    d["node_type"] = d["node"].map(types)
+    return d
+
+
+def inputs_rows(solution, basin, run_info: dict) -> list[tuple[str, object]]:
+    from .. import __version__
+
+    s = solution.summary
+    info = dict(run_info or {})
+    rows = [
+        ("Basin", basin.name),
+        ("Basin path", info.get("basin_path") or basin.base_dir or ""),
+        ("Scenario", info.get("scenario") or s.get("scenario") or "base"),
+        ("Scenario file", info.get("scenario_file") or ""),
+        ("Run date", info.get("run_date") or datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
+        ("Solver status", solution.status),
+        ("Objective (cost)", _cell_value(solution.objective)),
+        ("Periods", f"{s['periods']['first']} .. {s['periods']['last']} ({s['periods']['count']} months)"),
+        ("Water year starts in month", basin.calendar.water_year_start_month),
+        ("Nodes / links / targets", f"{len(basin.nodes)} / {len(basin.links)} / {len(basin.targets)}"),
+        ("Shortfall cost", s.get("shortfall_cost")),
+        ("Violated targets", len(s.get("violations", []))),
+        ("balkhash version", __version__),
+    ]
+    for k, v in info.items():
+        if k not in ("basin_path", "scenario", "scenario_file", "run_date") and v is not None:
+            rows.append((k.replace("_", " ").capitalize(), str(v)))
+    return rows
+
+
+# -- the workbook ---------------------------------------------------------------------------------
+def _plan_sheet(ws, solution, basin, st) -> None:
+    from openpyxl.utils import get_column_letter
+
+    plan = allocation_plan(solution, basin)
+    wy_start = basin.calendar.water_year_start_month
+    matrix, months = plan_matrix(plan, wy_start)
+    label_spec = [("sector", "Sector"), ("source", "Source"), ("source_type", "Source type"),
+                  ("demand", "Water user"), ("name", "Name"), ("water_year", "Water year"),
+                  ("measure", "Measure"), ("unit", "Unit")]
+    headers = [h for _, h in label_spec] + months[:-2] + ["Vegetation season Apr-Sep", "Water year"]
+    _header(ws, headers, st)
+    widths = [min(len(h), 12) for h in headers]  # the header row wraps
+    fmt = {"Mm3": MM3, "m3/s": M3S, "%": PCT}
+    first_val = len(label_spec) + 1
+    for rec in matrix.to_dict("records"):
+        vals = [rec[c] for c, _ in label_spec] + [_cell_value(rec[m]) for m in months]
+        ws.append(vals)
+        r = ws.max_row
+        for j in range(first_val, len(vals) + 1):
+            ws.cell(r, j).number_format = fmt[rec["unit"]]
+        for j, v in enumerate(vals):
+            widths[j] = max(widths[j], _text_width(v, fmt[rec["unit"]] if j >= first_val - 1 else None))
+        if rec["level"] != "user":
+            fill = st["total_fill"] if rec["level"] == "total" else st["sub_fill"]
+            for j in range(1, len(vals) + 1):
+                ws.cell(r, j).font = st["bold"]
+                ws.cell(r, j).fill = fill
+        if rec["unit"] == "%":
+            for j in range(1, len(vals) + 1):
+                ws.cell(r, j).border = st["thin"]
+    _widths(ws, widths)
+    ws.freeze_panes = ws.cell(2, first_val)  # header row and the label columns
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, ws.max_row)}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.oddHeader.center.text = f"Seasonal water allocation plan: {basin.name}"
+    ws.oddFooter.center.text = "Page &P of &N"
+
+
+def write_plan_workbook(solution, basin, path, run_info: dict | None = None, data=None) -> Path:
+    """Write the workbook to ``path`` atomically (a temporary file renamed into place).
+
+    ``run_info``: basin_path, scenario, scenario_file, run_date (default: now) and any other
+    key/value to list on the Inputs sheet.  ``data``: the compiled ModelData when at hand
+    (for reservoir bounds; compiled from ``basin`` otherwise)."""
+    from openpyxl import Workbook
+
+    path = Path(path)
+    st = _styles()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Plan"
+    _plan_sheet(ws, solution, basin, st)
+    write_table(wb.create_sheet("Deliveries"), deliveries_table(solution, basin), DELIVERIES, st)
+    write_table(wb.create_sheet("Reservoirs"), reservoirs_table(solution, basin, data), RESERVOIRS, st)
+    write_table(wb.create_sheet("Lake"), lake_table(solution, basin), LAKE, st)
+    write_table(wb.create_sheet("Targets"), solution.tables["targets"], TARGETS, st)
+    write_table(wb.create_sheet("Marginal values"), duals_table(solution, basin), DUALS, st)
+    inputs = pd.DataFrame(inputs_rows(solution, basin, run_info or {}), columns=["item", "value"])
+    write_table(wb.create_sheet("Inputs"), inputs, [("item", "Item", None), ("value", "Value", None)], st)
+    wb["Inputs"].auto_filter.ref = None
+    return atomic_write(path, wb.save)

@@ -1,0 +1,123 @@
+"""Regenerate the pictures of docs/outputs.md (docs/img/*.png) from the small_basin example.
+
+    .venv/bin/python tools/doc_images.py
+
+Solves small_basin, writes the PNG plots and a sweep (the example solved at scaled transboundary
+inflows), builds the HTML report and photographs parts of it in headless Chromium, and renders
+the workbook's Plan sheet as a picture.  PNGs are palette-quantised to stay small.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from chromium import Chromium  # noqa: E402
+from outputs_support import make_sweep, small_basin  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from balkhash.allocation.solve import Allocation  # noqa: E402
+from balkhash.outputs.plots import write_plots  # noqa: E402
+from balkhash.outputs.report import write_report  # noqa: E402
+from balkhash.outputs.sweep import load_sweep  # noqa: E402
+from balkhash.outputs.workbook import write_plan_workbook  # noqa: E402
+
+IMG = ROOT / "docs" / "img"
+PLOTS = ["network.png", "lake_level.png", "shortfall_heatmap.png", "deliveries_by_sector.png",
+         "reservoir_storage.png", "targets.png", "sweep_shortfall.png", "sweep_lake.png"]
+RUN_INFO = {"basin_path": "small_basin", "scenario": "base", "run_date": "2026-01-15 10:00 UTC"}
+
+
+def save_small(img: Image.Image, path: Path, max_width: int = 1100) -> None:
+    img = img.convert("RGB")
+    if img.width > max_width:
+        img = img.resize((max_width, round(img.height * max_width / img.width)), Image.LANCZOS)
+    img.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    print(f"{path.relative_to(ROOT)}  {path.stat().st_size / 1024:.0f} KB")
+
+
+def element_shot(page, element: str, path: Path, height: int | None = None) -> None:
+    rect = page.evaluate(
+        f"(function(){{var e=document.querySelector('{element}'); e.scrollIntoView(); window.scrollBy(0,-44);"
+        " var r=e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height];})()")
+    page.browser.pump(0.4)
+    img = Image.open(io.BytesIO(page.screenshot()))
+    x, y, w, h = (round(v) for v in rect)
+    h = min(h, height or h, img.height - y)
+    save_small(img.crop((max(0, x - 8), max(0, y - 8), x + w + 8, y + h + 8)), path)
+
+
+def sheet_html(xlsx: Path, sheet: str, max_rows: int = 24) -> str:
+    """A picture-like HTML rendering of a sheet: fills, bold, number formats, frozen header."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(xlsx)[sheet]
+    rows = []
+    for r, row in enumerate(ws.iter_rows(max_row=max_rows), start=1):
+        cells = []
+        for c in row:
+            v = c.value
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and c.number_format != "General":
+                nd = len(c.number_format.split(".")[1]) if "." in c.number_format else 0
+                v = f"{v:,.{nd}f}"
+            style = []
+            if c.font and c.font.bold:
+                style.append("font-weight:bold")
+            if c.font and c.font.color is not None and c.font.color.rgb not in (None, "FF000000") \
+                    and isinstance(c.font.color.rgb, str):
+                style.append(f"color:#{c.font.color.rgb[-6:]}")
+            if c.fill and c.fill.fill_type == "solid" and isinstance(c.fill.fgColor.rgb, str):
+                style.append(f"background:#{c.fill.fgColor.rgb[-6:]}")
+            align = "right" if isinstance(c.value, (int, float)) else "left"
+            style.append(f"text-align:{align}")
+            tag = "th" if r == 1 else "td"
+            if r == 1:
+                width = ws.column_dimensions[c.column_letter].width or 8
+                style.append(f"width:{width * 6.5:.0f}px;white-space:normal")
+            cells.append(f"<{tag} style='{';'.join(style)}'>{html.escape('' if v is None else str(v))}</{tag}>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    letters = "".join(f"<th class='col'>{chr(65 + i)}</th>" for i in range(ws.max_column))
+    return ("<html><head><style>body{margin:0;font-family:Calibri,Carlito,Arial,sans-serif;font-size:12px}"
+            "table{border-collapse:collapse}td,th{border:1px solid #d4d4d4;padding:2px 6px;white-space:nowrap}"
+            "th.col{background:#efefef;color:#555;font-weight:normal}"
+            f"</style></head><body><table id='sheet'><tr>{letters}</tr>{''.join(rows)}</table></body></html>")
+
+
+def main() -> None:
+    IMG.mkdir(parents=True, exist_ok=True)
+    b = small_basin()
+    alloc = Allocation(b)
+    sol = alloc.solve()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sweep = load_sweep(make_sweep(tmp / "sweep"))
+        write_plots(sol, b, tmp / "png", data=alloc.data, sweep=sweep)
+        for name in PLOTS:
+            save_small(Image.open(tmp / "png" / name), IMG / name)
+        report = write_report(sol, b, tmp / "report.html", RUN_INFO, data=alloc.data, sweep=sweep)
+        xlsx = write_plan_workbook(sol, b, tmp / "plan.xlsx", RUN_INFO, data=alloc.data)
+        (tmp / "sheet.html").write_text(sheet_html(xlsx, "Plan"), encoding="utf-8")
+        with Chromium(width=1280, height=900) as browser:
+            page = browser.open(report)
+            page.wait_for("document.body.getAttribute('data-charts-ready') === 'true'")
+            page.evaluate("window.scrollTo(0, 0)")
+            browser.pump(0.5)
+            save_small(Image.open(io.BytesIO(page.screenshot())), IMG / "report_summary.png")
+            element_shot(page, "#plan", IMG / "report_plan.png", height=560)
+            element_shot(page, "#chart-sweep-slider", IMG / "report_sweep_slider.png")
+            sheet = browser.open(tmp / "sheet.html", width=1900, height=700)
+            w, h = sheet.evaluate("(function(){var r=document.getElementById('sheet').getBoundingClientRect();"
+                                  " return [r.width, r.height];})()")
+            img = Image.open(io.BytesIO(sheet.screenshot()))
+            save_small(img.crop((0, 0, min(img.width, round(w) + 2), min(img.height, round(h) + 2))),
+                       IMG / "workbook_plan.png")
+
+
+if __name__ == "__main__":
+    main()
