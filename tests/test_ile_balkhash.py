@@ -1,0 +1,162 @@
+"""Calibration of the embedded Ile-Balkhash basin against published figures (docs/basin.md).
+
+Each test states the published value, its source tag (see the source table of docs/basin.md) and
+the tolerance the issue of the dataset asks for.  The figures are recomputed from the result tables,
+not read from the summary.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from balkhash.allocation.solve import Allocation, solve
+from balkhash.cli import app
+from balkhash.data import default_basin_path
+from balkhash.network import load_basin
+from balkhash.scenarios import Scenario, load_scenarios
+
+SECONDS_PER_DAY = 86400.0
+
+
+@pytest.fixture(scope="module")
+def basin():
+    return load_basin(default_basin_path())
+
+
+@pytest.fixture(scope="module")
+def mean_year(basin):
+    return solve(basin)
+
+
+def _annual_link_mm3(sol, link: str) -> float:
+    f = sol.flows
+    return float(f.loc[f.link_id == link, "flow_mm3"].sum())
+
+
+def test_default_run_is_the_mean_year_2025_26(basin, mean_year):
+    assert mean_year.status == "optimal"
+    periods = mean_year.flows.period.unique()
+    assert len(periods) == 12
+    assert str(periods[0]).startswith("2025-10") and str(periods[-1]).startswith("2026-09")
+
+
+def test_ile_below_kapshagay_470_478_m3s(basin, mean_year):
+    """Ile below Kapshagay 470 m3/s (ruwiki_ili) .. 478 m3/s (springer_ili), +-5 %."""
+    days = 365  # water year 2025-10 .. 2026-09
+    mean_m3s = _annual_link_mm3(mean_year, "KAPSHAGAY_DAM") * 1e6 / (days * SECONDS_PER_DAY)
+    assert 470 * 0.95 <= mean_m3s <= 478 * 1.05
+    # the per-month m3/s column uses the real number of days of each month
+    f = mean_year.flows[mean_year.flows.link_id == "KAPSHAGAY_DAM"]
+    feb = f[f.period.astype(str).str.startswith("2026-02")].iloc[0]
+    assert feb.flow_m3s == pytest.approx(feb.flow_mm3 * 1e6 / (28 * SECONDS_PER_DAY))
+
+
+def test_ile_into_the_lake_about_10_4_km3(mean_year):
+    """Ile into Lake Balkhash ~10.4 km3/yr (estuary_2009; ruwiki_ili 329 m3/s), +-5 %."""
+    km3 = _annual_link_mm3(mean_year, "ILE_MOUTH-LAKE") / 1000.0
+    assert km3 == pytest.approx(10.4, rel=0.05)
+
+
+def test_total_withdrawals_within_10_percent_of_3_729_km3(basin, mean_year):
+    """Basin water use 3.729 km3 (roadmap); sector targets follow the roadmap's split."""
+    d = mean_year.deliveries
+    delivered = float(d.delivered_mm3.sum())
+    assert delivered == pytest.approx(3729.0, rel=0.10)
+    by_sector = d.groupby("sector").target_mm3.sum()
+    roadmap = {"utilities": 243.97, "industry": 219.14, "agriculture": 3238.67, "fisheries": 26.9}
+    for sector, mm3 in roadmap.items():
+        assert by_sector[sector] == pytest.approx(mm3, rel=0.02), sector
+
+
+def test_kapshagay_stays_in_its_operating_range(basin, mean_year):
+    """Kapshagay between dead storage and the normal level (qazinform_2025, kazhydromet)."""
+    s = mean_year.storage[mean_year.storage.node == "KAPSHAGAY"]
+    node = next(n for n in basin.nodes if n.id == "KAPSHAGAY")
+    lo = node.min_storage.mm3
+    hi = node.max_storage.mm3
+    assert lo == pytest.approx(12_000) and hi == pytest.approx(18_500)
+    assert (s.storage_mm3 >= lo - 1e-6).all() and (s.storage_mm3 <= hi + 1e-6).all()
+    # it is used: drawn down in the growing season and refilled by the end of the water year
+    assert s.storage_mm3.min() < s.storage_mm3.iloc[-1] - 500
+    assert s.storage_mm3.iloc[-1] >= node.initial_storage.mm3 - 1e-6
+
+
+def test_lake_meets_its_targets_in_the_mean_year(mean_year):
+    lake = mean_year.summary["lakes"][0]
+    assert lake["node"] == "BALKHASH"
+    assert lake["inflow_target_km3"] == 12.0 and lake["level_target_m"] == 341.5
+    inflow = mean_year.inflows
+    # surface inflow = links into the lake net of their losses + return flows to it, from the tables
+    f = mean_year.flows
+    d = mean_year.deliveries
+    into = f[f.to == "BALKHASH"]
+    returned = float(d.loc[d.return_to == "BALKHASH", "returned_mm3"].sum())
+    assert returned > 0  # Balkhash city returns part of its intake to the lake
+    surface_km3 = (float(into.flow_mm3.sum() - into.loss_mm3.sum()) + returned) / 1000.0
+    assert surface_km3 >= 12.0 - 1e-6
+    assert lake["annual_inflow_km3"]["2025-26"] == pytest.approx(surface_km3, abs=1e-3)
+    s = mean_year.storage[mean_year.storage.node == "BALKHASH"]
+    assert s.level_m.min() >= 341.5 - 1e-6
+    assert abs(s.level_m.iloc[-1] - 341.6) < 0.05  # the mean year keeps the November 2024 level
+    assert not inflow.empty
+
+
+def test_equilibrium_12_km3_keeps_the_lake_near_341_m(basin):
+    """With ~12 km3/yr into the lake, the lake stays near 341.0 m over years (kazpravda; brief), +-0.2 m.
+
+    The lake starts at 341.0 m; China's inflow is set to the volume that gives 12 km3/yr at the lake,
+    and its level is targeted only at 340 m so that the level target does not steer the inflow.
+    """
+    b = copy.deepcopy(basin)
+    lake = next(n for n in b.nodes if n.id == "BALKHASH")
+    lake.initial_level_m = 341.0
+    for tg in b.targets:
+        if tg.type == "lake_level":
+            tg.min_level_m = 340.0
+    scen = Scenario.model_validate({"name": "equilibrium", "years": 5, "transboundary": {"annual_km3": 11.2}})
+    sol = Allocation(b, scenario=scen).solve()
+    assert sol.status == "optimal"
+    annual = sol.summary["lakes"][0]["annual_inflow_km3"]
+    assert len(annual) == 5
+    for wy, km3 in annual.items():
+        assert km3 == pytest.approx(12.0, abs=0.25), wy
+    s = sol.storage[sol.storage.node == "BALKHASH"].reset_index(drop=True)
+    september = s[s.period.astype(str).str.endswith("-09")]
+    assert len(september) == 5
+    assert (np.abs(september.level_m.to_numpy() - 341.0) <= 0.2).all()
+    assert (np.abs(s.level_m.to_numpy() - 341.0) <= 0.4).all()  # the seasonal cycle is ~0.3 m
+
+
+def test_dry_2014_is_drier_than_the_mean_year(basin, mean_year):
+    scen = {s.name: s for s in load_scenarios(default_basin_path() / "scenarios.yaml")}["dry_2014"]
+    sol = Allocation(basin, scenario=scen).solve()
+    china_mean = float(mean_year.inflows.loc[mean_year.inflows.node == "ILE_CN", "inflow_mm3"].sum())
+    china_dry = float(sol.inflows.loc[sol.inflows.node == "ILE_CN", "inflow_mm3"].sum())
+    assert china_dry == pytest.approx(8130.0, rel=0.01)  # the 2014 row of the runoff table
+    assert china_dry < china_mean
+    lake_dry = sol.summary["lakes"][0]
+    total_short = float(sol.deliveries.shortfall_mm3.sum())
+    # a dry year costs the users or the lake something
+    assert total_short > 1.0 or lake_dry["horizon_inflow_km3"] < mean_year.summary["lakes"][0]["horizon_inflow_km3"]
+
+
+def test_hydropower_is_reported_for_both_plants(mean_year):
+    hp = mean_year.hydropower
+    energy = hp.groupby("plant").energy_gwh.sum()
+    assert set(energy.index) >= {"HPP_KAPSHAGAY", "HPP_MOINAK"}
+    # Kapshagay: 364 MW installed, so at most 364 MW x 8760 h = 3 189 GWh in a year
+    assert 0 < energy["HPP_KAPSHAGAY"] <= 364 * 8760 / 1000
+    assert 0 < energy["HPP_MOINAK"] <= 300 * 8760 / 1000
+
+
+def test_bare_plan_prints_a_credible_picture(tmp_path):
+    r = CliRunner().invoke(app, ["plan", "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    text = r.output
+    for word in ("agriculture", "industry", "utilities", "fisheries", "BALKHASH", "target 12",
+                 "341.50", "KAPSHAGAY", "HPP_KAPSHAGAY", "GWh"):
+        assert word in text, word
