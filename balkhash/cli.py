@@ -140,6 +140,8 @@ def plan(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only where the results went"),
     plan_out: Path = typer.Option(None, "--plan-out", help="also write the seasonal allocation plan workbook (.xlsx)"),
     plots: Path = typer.Option(None, "--plots", help="also write PNG plots into this directory"),
+    write_lp: Path = typer.Option(None, "--write-lp", help="also write the LP (CPLEX LP format, from the Pyomo "
+                                  "model) to this file"),
 ) -> None:
     """Solve the allocation LP and write the result tables (one directory per scenario)."""
     from time import perf_counter
@@ -169,9 +171,19 @@ def plan(
         except (OutputError, OSError) as exc:
             err_console.print(f"[bold red]cannot write results[/bold red]: {exc}")
             raise typer.Exit(EXIT_INVALID) from None
+        suffix = f"-{sc.name}" if len(scs) > 1 else ""
+        if write_lp is not None:
+            lp_path = write_lp.with_name(f"{write_lp.stem}{suffix}{write_lp.suffix or '.lp'}")
+            try:
+                lp_path.parent.mkdir(parents=True, exist_ok=True)
+                alloc.write_lp(lp_path)
+            except OSError as exc:
+                err_console.print(f"[bold red]cannot write the LP file[/bold red] {lp_path}: {exc}")
+                raise typer.Exit(EXIT_INVALID) from None
+            if not quiet:
+                console.print(f"LP written: {lp_path}")
         if plan_out is not None or plots is not None:
             info["run_date"] = _run_date()
-            suffix = f"-{sc.name}" if len(scs) > 1 else ""
             write_views(sol, alloc, info,
                         plan_out=None if plan_out is None else plan_out.with_name(
                             f"{plan_out.stem}{suffix}{plan_out.suffix or '.xlsx'}"),

@@ -462,8 +462,10 @@ def test_strict_lake_level_that_cannot_be_met_names_the_target():
 
 
 def test_strict_lake_level_that_can_be_met_is_a_storage_bound():
-    """With 12 Mm3/month the lake can hold its level (10 evaporate) and the demand gets 2; strict
-    makes the level a bound on storage, so its row (and dual) does not exist."""
+    """With 12 Mm3/month the lake can hold its level (10 evaporate) and the demand gets 2 a month
+    on average; strict makes the level a bound on storage, so its row (and dual) does not exist.
+    (Both months' deliveries fall in the same sharing block, so 2 + 2 and 0 + 4 cost the same: only
+    the total and the bound are determined.)"""
     b = make_basin(
         [inflow("A", 12), demand("D", 10), lake("L", FLAT_LAKE, 105.0, evaporation_mm=[100.0] * 12)],
         [link("A", "D"), link("A", "L")],
@@ -471,8 +473,9 @@ def test_strict_lake_level_that_can_be_met_is_a_storage_bound():
         periods=2,
     )
     sol = balkhash.solve(b, strict=True)
-    assert storage(sol, "L") == approx([500.0, 500.0])
-    assert delivered(sol, "D") == approx([2.0, 2.0])
+    assert (storage(sol, "L") >= 500.0 - 1e-6).all()
+    assert storage(sol, "L")[-1] == approx(500.0)
+    assert delivered(sol, "D").sum() == approx(4.0)
     lv = sol.targets[sol.targets["target"] == "LEVEL"]
     assert lv["violation"].to_numpy() == approx([0.0, 0.0])
     assert np.isnan(lv["dual"].to_numpy()).all()

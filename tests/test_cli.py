@@ -141,3 +141,18 @@ def test_console_script_runs_as_a_process(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "results:" in r.stdout
     assert "Running HiGHS" not in r.stdout  # the solver banner stays quiet
+
+
+def test_plan_writes_the_lp_file_from_the_pyomo_model(tmp_path):
+    lp = tmp_path / "lp" / "model.lp"
+    r = run("plan", "--basin", "tiny_river", "--out", tmp_path / "o", "--write-lp", lp)
+    assert r.exit_code == 0, r.output
+    text = lp.read_text()
+    assert text.startswith("\\* Source Pyomo model name=")
+    assert "\nmin \nobjective:" in text and "c_e_balance(" in text and "flow(" in text
+    # one equality row per balance node and period: the tiny river has 12 months
+    from balkhash.allocation.solve import Allocation
+    from balkhash.data import example_path
+
+    alloc = Allocation(example_path("tiny_river"))
+    assert text.count("c_e_balance(") == len(alloc.model.lp.rows["balance"])

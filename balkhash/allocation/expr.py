@@ -12,4 +12,9 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 
 def linear(terms) -> LinearExpression:
     """``terms``: iterable of (coefficient, variable) pairs."""
-    return LinearExpression([MonomialTermExpression((float(c), v)) for c, v in terms])
+    if not isinstance(terms, (list, tuple)):
+        terms = list(terms)
+    if not terms:
+        return LinearExpression([])
+    coefs, variables = zip(*terms, strict=True)
+    return LinearExpression(list(map(MonomialTermExpression, zip(map(float, coefs), variables, strict=True))))

@@ -17,15 +17,19 @@ and the shortfall D - y.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+from typing import TYPE_CHECKING
 
 from .data import ModelData
-from .expr import linear
+from .lp import set_objective
 from .variables import block_widths
+
+if TYPE_CHECKING:  # only for annotations: the builders also run without Pyomo
+    import pyomo.environ as pyo
 
 
 def define_objective(data: ModelData, m: pyo.ConcreteModel) -> None:
     widths = block_widths(data)
+    u = m.var_index["deliv"]
     terms = []
     const = 0.0
     for d in data.demands:
@@ -36,13 +40,14 @@ def define_objective(data: ModelData, m: pyo.ConcreteModel) -> None:
             for t in range(data.T):
                 if d.target[t] > 0:
                     const += coef * w * float(d.target[t])
-                    terms.append((-coef, m.deliv[d.id, k, t]))
+                    terms.append((-coef, u[d.id, k, t]))
     tg = data.target_by_id
-    terms += [(tg[tid].penalty, m.viol[tid, key]) for tid, key in m.viol]
+    terms += [(tg[tid].penalty, v) for (tid, _), v in m.var_index["viol"].items()]
     spill_penalty = max([t.penalty for t in data.targets] + [1e4]) * 10
-    terms += [(spill_penalty, m.spill[key]) for key in m.spill]
-    if hasattr(m, "energy_short"):
+    terms += [(spill_penalty, v) for v in m.var_index["spill"].values()]
+    if "energy_short" in m.var_index:
         cost = {p.id: p.cost for p in data.plants}
-        terms += [(cost[p], m.energy_short[p, t]) for p, t in m.energy_short]
-    terms += [(lk.cost, m.flow[lk.id, t]) for lk in data.links if lk.cost for t in range(data.T)]
-    m.objective = pyo.Objective(expr=linear(terms) + const, sense=pyo.minimize)
+        terms += [(cost[p], v) for (p, _), v in m.var_index["energy_short"].items()]
+    x = m.var_index["flow"]
+    terms += [(lk.cost, x[lk.id, t]) for lk in data.links if lk.cost for t in range(data.T)]
+    set_objective(m, terms, const)

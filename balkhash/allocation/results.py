@@ -9,8 +9,9 @@ from ..network.units import mm3_to_m3s
 from .data import ModelData
 
 
-def _arr(backend, comp, keys) -> np.ndarray:
-    return backend.values([comp[k] for k in keys])
+def _arr(backend, m, name: str, keys) -> np.ndarray:
+    cols = m.lp.cols[name]
+    return backend.values([cols[k] for k in keys])
 
 
 def extract_tables(data: ModelData, m, backend) -> dict[str, pd.DataFrame]:
@@ -22,7 +23,7 @@ def extract_tables(data: ModelData, m, backend) -> dict[str, pd.DataFrame]:
 
     # flows
     keys = [(lk.id, t) for lk in data.links for t in range(T)]
-    x = _arr(backend, m.flow, keys).reshape(len(data.links), T) if data.links else np.zeros((0, T))
+    x = _arr(backend, m, "flow", keys).reshape(len(data.links), T) if data.links else np.zeros((0, T))
     flow = {lk.id: x[i] for i, lk in enumerate(data.links)}
     out["flows"] = pd.DataFrame({
         "link_id": np.repeat([lk.id for lk in data.links], T),
@@ -44,7 +45,7 @@ def extract_tables(data: ModelData, m, backend) -> dict[str, pd.DataFrame]:
         y = np.zeros(T)
         if live:
             keys = [(d.id, k, t) for t in live for k in range(nb)]
-            y[live] = _arr(backend, m.deliv, keys).reshape(len(live), nb).sum(axis=1)
+            y[live] = _arr(backend, m, "deliv", keys).reshape(len(live), nb).sum(axis=1)
         y = np.minimum(np.maximum(y, 0.0), d.target)
         delivered[d.id] = y
         rows.append(pd.DataFrame({
@@ -61,11 +62,11 @@ def extract_tables(data: ModelData, m, backend) -> dict[str, pd.DataFrame]:
     rows = []
     storage = {}
     for s in data.storages:
-        st = _arr(backend, m.storage, [(s.id, t) for t in range(T)])
+        st = _arr(backend, m, "storage", [(s.id, t) for t in range(T)])
         storage[s.id] = st
         prev = np.concatenate([[s.s0], st[:-1]])
         area = s.area0 + s.area1 * (prev + st) / 2.0
-        spill = _arr(backend, m.spill, [(s.id, t) for t in range(T)]) if s.kind == "lake" else np.zeros(T)
+        spill = _arr(backend, m, "spill", [(s.id, t) for t in range(T)]) if s.kind == "lake" else np.zeros(T)
         level = s.curve.level_at(st) if s.curve is not None else np.full(T, np.nan)
         rows.append(pd.DataFrame({
             "node": s.id, "kind": s.kind, "period": labels,
@@ -92,8 +93,8 @@ def extract_tables(data: ModelData, m, backend) -> dict[str, pd.DataFrame]:
     # duals of the balance and continuity rows: marginal value of water
     rows = []
     for comp_name in ("balance", "continuity"):
-        comp = getattr(m, comp_name, None)
-        if comp is None:
+        comp = m.lp.rows.get(comp_name)
+        if not comp:
             continue
         keys = list(comp.keys())
         duals = backend.duals([comp[k] for k in keys])
@@ -128,14 +129,16 @@ def _target_table(data, m, backend, flow, delivered, storage) -> pd.DataFrame:
             "violation", "dual"]
     rows = []
 
+    viol_cols = m.lp.cols.get("viol", {})
+
     def viol(tid, key):
-        if (tid, key) in m.viol:
-            return float(backend.values([m.viol[tid, key]])[0])
+        if (tid, key) in viol_cols:
+            return float(backend.values([viol_cols[tid, key]])[0])
         return None
 
     def dual(comp_name, key):
-        comp = getattr(m, comp_name, None)
-        if comp is None or key not in comp:
+        comp = m.lp.rows.get(comp_name, {})
+        if key not in comp:
             return float("nan")
         return float(backend.duals([comp[key]])[0])
 

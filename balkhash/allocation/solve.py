@@ -1,7 +1,9 @@
 """Solve a basin: compile, build, solve with HiGHS, extract tables, summarise.
 
-``Allocation`` keeps the built model and the HiGHS instance, so scenario code can change inflows
-and re-solve without rebuilding (:meth:`Allocation.set_inflow`).
+``Allocation`` keeps the recorded LP and the HiGHS instance, so scenario code can change inflows
+and re-solve without rebuilding (:meth:`Allocation.set_inflow`); :meth:`Allocation.pyomo_model`
+gives the same LP as a Pyomo model (the builders of :mod:`balkhash.allocation.model` run on
+either target).
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from time import perf_counter
 
 import numpy as np
 import pandas as pd
-from pyomo.common.gc_manager import PauseGC
 
 from ..network.errors import BasinError
 from ..network.schema import Basin
 from .backend import HighsBackend, SolveOutcome
 from .data import ModelData, compile_basin
+from .gcpause import gc_paused
 from .model import build_model
 from .results import extract_tables
 from .summary import build_summary
@@ -81,14 +83,30 @@ class Allocation:
             from ..scenarios.apply import apply_to_data
 
             apply_to_data(self.data, self.basin, scenario)
-        self.model = build_model(self.data)
+        #: the recorded LP that HiGHS solves (column numbers, rows, bounds, costs)
+        self.model = build_model(self.data, pyomo=False)
+        self._pyomo = None
         t1 = perf_counter()
-        self.backend = HighsBackend(self.model, log=log, time_limit=time_limit, threads=threads)
+        self.backend = HighsBackend(self.model.lp, log=log, time_limit=time_limit, threads=threads)
         self.timings = {
             "build": t1 - t0,
             "compile": self.backend.compile_seconds,
             "load": self.backend.load_seconds,
         }
+
+    # -- the Pyomo model ---------------------------------------------------------------------------
+    def pyomo_model(self):
+        """The same LP as a Pyomo ``ConcreteModel``, built on first call by the same builders from
+        the current data (inflow changes included).  Its standard form is the solved matrix."""
+        if self._pyomo is None:
+            self._pyomo = build_model(self.data, pyomo=True)
+        return self._pyomo
+
+    def write_lp(self, path) -> None:
+        """Write the LP in CPLEX LP format with readable names (Pyomo's LP writer)."""
+        fmt = None if str(path).lower().endswith(".lp") else "lp"  # Pyomo guesses .lp files itself
+        self.pyomo_model().write(str(path), format=fmt, io_options={"symbolic_solver_labels": True})
+        self._pyomo = None  # rebuilt if asked again: later set_inflow calls change the data
 
     # -- persistent changes ----------------------------------------------------------------------
     def set_inflow(self, node: str, values_mm3) -> None:
@@ -98,29 +116,25 @@ class Allocation:
         if old is None:
             raise KeyError(f"node '{node}' has no inflow series")
         delta = values - old
-        rows = []
+        rows = self.model.lp.rows
         for comp_name in ("balance", "continuity"):
-            comp = getattr(self.model, comp_name, None)
-            if comp is not None and (node, 0) in comp:
-                rows = [comp[node, t] for t in range(self.data.T)]
-        self.backend.shift_rhs(rows, delta)
-        lake_rows = getattr(self.model, "lake_inflow", None)
-        if lake_rows is not None:
-            years = self.data.timeline.full_water_years()
-            for (tid, wy), con in lake_rows.items():
-                if self.data.target_by_id[tid].ref == node:
-                    self.backend.shift_rhs([con], [-float(np.sum(delta[years[wy]]))])
+            comp = rows.get(comp_name, {})
+            if (node, 0) in comp:
+                self.backend.shift_rhs([comp[node, t] for t in range(self.data.T)], delta)
+        years = self.data.timeline.full_water_years()
+        for (tid, wy), row in rows.get("lake_inflow", {}).items():
+            if self.data.target_by_id[tid].ref == node:
+                self.backend.shift_rhs([row], [-float(np.sum(delta[years[wy]]))])
         self.data.inflow[node] = values
 
     def set_lake_inflow_target(self, km3: float) -> None:
         """Change every lake inflow target to ``km3`` per water year, in place."""
-        rows = getattr(self.model, "lake_inflow", None)
+        rows = self.model.lp.rows.get("lake_inflow", {})
         for tg in self.data.targets:
             if tg.type != "lake_inflow":
                 continue
             delta = km3 * 1000.0 - float(tg.values)
-            if rows is not None:
-                self.backend.shift_rhs([con for (tid, _), con in rows.items() if tid == tg.id], delta)
+            self.backend.shift_rhs([row for (tid, _), row in rows.items() if tid == tg.id], delta)
             tg.values = km3 * 1000.0
 
     # -- solving ---------------------------------------------------------------------------------
@@ -130,7 +144,7 @@ class Allocation:
         if not outcome.has_solution:
             raise SolveError(self._explain(outcome), outcome.status)
         t0 = perf_counter()
-        with PauseGC():
+        with gc_paused():
             tables = extract_tables(self.data, self.model, self.backend)
             summary = build_summary(self.data, tables, outcome, self.basin)
         if self.scenario is not None:

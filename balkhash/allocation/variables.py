@@ -16,10 +16,15 @@ bound of the lake storage to the volume of that level.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyomo.environ as pyo
 
 from .data import ModelData
+from .lp import add_var
+
+if TYPE_CHECKING:  # only for annotations: the builders also run without Pyomo
+    import pyomo.environ as pyo
 
 
 def block_widths(data: ModelData) -> list[float]:
@@ -36,34 +41,20 @@ def delivery_terms(data: ModelData, m, d, t: int, coef: float = 1.0) -> list:
     return [(coef, u[d.id, k, t]) for k in range(len(data.blocks))]
 
 
-def _var(m, name: str, index: list, lower, upper) -> None:
-    """Add Var ``name`` over ``index`` with bounds from flat arrays (None = unbounded), and keep a
-    plain dict index -> VarData in ``m.var_index`` for fast lookups by the builders."""
-    var = pyo.Var(index, dense=True)
-    setattr(m, name, var)
-    lookup = dict(var.items())
-    for key, lo, up in zip(index, lower, upper, strict=True):
-        v = lookup[key]
-        v.setlb(None if lo == -np.inf else float(lo))
-        v.setub(None if up == np.inf else float(up))
-    m.var_index[name] = lookup
-
-
 def define_variables(data: ModelData, m: pyo.ConcreteModel) -> None:
     T = data.T
-    m.var_index = {}
     lower = {lk.id: lk.lower.copy() for lk in data.links}
     for tg in data.targets:
         if tg.type == "eco_flow" and tg.hard:
             lower[tg.ref] = np.maximum(lower[tg.ref], tg.values)
-    _var(m, "flow", [(lk.id, t) for lk in data.links for t in range(T)],
+    add_var(m, "flow", [(lk.id, t) for lk in data.links for t in range(T)],
          np.concatenate([lower[lk.id] for lk in data.links]) if data.links else [],
          np.concatenate([lk.upper for lk in data.links]) if data.links else [])
     slo = {s.id: s.lower.copy() for s in data.storages}
     for tg in data.targets:
         if tg.type == "lake_level" and tg.hard:
             slo[tg.ref] = np.maximum(slo[tg.ref], tg.storage_min)
-    _var(m, "storage", [(s.id, t) for s in data.storages for t in range(T)],
+    add_var(m, "storage", [(s.id, t) for s in data.storages for t in range(T)],
          np.concatenate([slo[s.id] for s in data.storages]) if data.storages else [],
          np.concatenate([s.upper for s in data.storages]) if data.storages else [])
     widths = block_widths(data)
@@ -74,6 +65,6 @@ def define_variables(data: ModelData, m: pyo.ConcreteModel) -> None:
                 for k, w in enumerate(widths):
                     idx.append((d.id, k, t))
                     ub.append(w * d.target[t])
-    _var(m, "deliv", idx, np.zeros(len(idx)), ub)
+    add_var(m, "deliv", idx, np.zeros(len(idx)), ub)
     lakes = [(s.id, t) for s in data.storages if s.kind == "lake" for t in range(T)]
-    _var(m, "spill", lakes, np.zeros(len(lakes)), np.full(len(lakes), np.inf))
+    add_var(m, "spill", lakes, np.zeros(len(lakes)), np.full(len(lakes), np.inf))

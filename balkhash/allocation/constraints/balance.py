@@ -13,11 +13,14 @@ A demand has no outgoing links: what it does not consume leaves through its retu
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+from typing import TYPE_CHECKING
 
 from ..data import ModelData
-from ..expr import linear
+from ..lp import add_rows
 from ..variables import delivery_terms
+
+if TYPE_CHECKING:  # only for annotations: the builders also run without Pyomo
+    import pyomo.environ as pyo
 
 
 def inflow_terms(data: ModelData, m, n: str, t: int, sign: float = 1.0) -> list:
@@ -50,7 +53,7 @@ def define_mass_balance(data: ModelData, m: pyo.ConcreteModel) -> None:
     static = {n: node_terms(data, n) for n in data.balance_nodes}
     zeros = [0.0] * data.T
 
-    def rule(_m, n, t):
+    def rule(n, t):
         out_ids, in_links, returns = static[n]
         terms = [(1.0, x[lid, t]) for lid in out_ids]
         terms += [(-g, x[lid, t]) for g, lid in in_links]
@@ -60,7 +63,8 @@ def define_mass_balance(data: ModelData, m: pyo.ConcreteModel) -> None:
         if n in demand and demand[n].target[t] > 0:
             terms += [(1.0, u[n, k, t]) for k in blocks]
         if not terms:
-            return pyo.Constraint.Skip
-        return linear(terms) == float(data.inflow.get(n, zeros)[t])
+            return None
+        rhs = float(data.inflow.get(n, zeros)[t])
+        return terms, rhs, rhs
 
-    m.balance = pyo.Constraint([(n, t) for n in data.balance_nodes for t in range(data.T)], rule=rule)
+    add_rows(m, "balance", [(n, t) for n in data.balance_nodes for t in range(data.T)], rule)

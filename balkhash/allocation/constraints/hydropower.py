@@ -13,9 +13,15 @@ k_p min(x_{l,t}, qmax_{p,t}): the turbines take what the link carries, up to the
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..data import ModelData
+from ..lp import INF, add_rows, add_var
+
+if TYPE_CHECKING:  # only for annotations: the builders also run without Pyomo
+    import pyomo.environ as pyo
 
 
 def define_hydropower(data: ModelData, m: pyo.ConcreteModel) -> None:
@@ -25,10 +31,11 @@ def define_hydropower(data: ModelData, m: pyo.ConcreteModel) -> None:
     T = range(data.T)
     by_id = {p.id: p for p in plants}
     idx = [(p.id, t) for p in plants for t in T]
-    m.turbine = pyo.Var(idx, bounds=lambda _m, p, t: (0.0, float(by_id[p].qmax[t])))
-    m.energy_short = pyo.Var(idx, bounds=(0, None))
-    m.turbine_limit = pyo.Constraint(idx, rule=lambda _m, p, t: _m.turbine[p, t] <= _m.flow[by_id[p].link, t])
-    m.energy_target = pyo.Constraint(
-        idx,
-        rule=lambda _m, p, t: by_id[p].k * _m.turbine[p, t] + _m.energy_short[p, t] >= float(by_id[p].target[t]),
-    )
+    add_var(m, "turbine", idx, np.zeros(len(idx)), [float(by_id[p].qmax[t]) for p, t in idx])
+    add_var(m, "energy_short", idx, np.zeros(len(idx)), np.full(len(idx), np.inf))
+    x = m.var_index["flow"]
+    q = m.var_index["turbine"]
+    r = m.var_index["energy_short"]
+    add_rows(m, "turbine_limit", idx, lambda p, t: ([(1.0, q[p, t]), (-1.0, x[by_id[p].link, t])], -INF, 0.0))
+    add_rows(m, "energy_target", idx,
+             lambda p, t: ([(by_id[p].k, q[p, t]), (1.0, r[p, t])], float(by_id[p].target[t]), INF))

@@ -10,11 +10,15 @@ and minimum flow are variable bounds (see :mod:`balkhash.allocation.variables`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyomo.environ as pyo
 
 from ..data import ModelData
-from ..expr import linear
+from ..lp import INF, add_rows
+
+if TYPE_CHECKING:  # only for annotations: the builders also run without Pyomo
+    import pyomo.environ as pyo
 
 
 def water_year_groups(data: ModelData) -> dict[int, list[int]]:
@@ -32,12 +36,14 @@ def define_annual_capacity(data: ModelData, m: pyo.ConcreteModel) -> None:
     days = data.timeline.days
     wy_days = {wy: _water_year_days(data, wy) for wy in groups}
 
-    def rule(_m, lid, wy):
-        lk = next(x for x in capped if x.id == lid)
-        share = float(np.sum(days[groups[wy]])) / wy_days[wy]
-        return linear((1.0, m.flow[lid, t]) for t in groups[wy]) <= lk.annual_cap * share
+    x = m.var_index["flow"]
 
-    m.annual_capacity = pyo.Constraint([(lk.id, wy) for lk in capped for wy in groups], rule=rule)
+    def rule(lid, wy):
+        lk = next(c for c in capped if c.id == lid)
+        share = float(np.sum(days[groups[wy]])) / wy_days[wy]
+        return [(1.0, x[lid, t]) for t in groups[wy]], -INF, float(lk.annual_cap * share)
+
+    add_rows(m, "annual_capacity", [(lk.id, wy) for lk in capped for wy in groups], rule)
 
 
 def _water_year_days(data: ModelData, wy: int) -> float:

@@ -22,11 +22,14 @@ with h_t = (e_t - p_t)/1000, and for t = 0 the S_{-1} term moves to the right as
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+from typing import TYPE_CHECKING
 
 from ..data import ModelData
-from ..expr import linear
+from ..lp import add_rows
 from .balance import inflow_terms
+
+if TYPE_CHECKING:  # only for annotations: the builders also run without Pyomo
+    import pyomo.environ as pyo
 
 
 def define_storage_continuity(data: ModelData, m: pyo.ConcreteModel) -> None:
@@ -34,7 +37,11 @@ def define_storage_continuity(data: ModelData, m: pyo.ConcreteModel) -> None:
         return
     by_id = {s.id: s for s in data.storages}
 
-    def rule(_m, n, t):
+    x = m.var_index["flow"]
+    storage = m.var_index["storage"]
+    spill = m.var_index["spill"]
+
+    def rule(n, t):
         s = by_id[n]
         h = s.net_evap_mm[t] / 1000.0
         half = h * s.area1 / 2.0
@@ -42,18 +49,18 @@ def define_storage_continuity(data: ModelData, m: pyo.ConcreteModel) -> None:
         if n in data.groundwater:
             rhs += float(data.groundwater[n][t])
         rhs -= h * s.area0
-        terms = [(1.0 + half, m.storage[n, t])]
+        terms = [(1.0 + half, storage[n, t])]
         if t == 0:
             rhs += (1.0 - half) * s.s0
         else:
-            terms.append((-(1.0 - half), m.storage[n, t - 1]))
-        terms += [(1.0, m.flow[data.links[i].id, t]) for i in data.links_out.get(n, ())]
+            terms.append((-(1.0 - half), storage[n, t - 1]))
+        terms += [(1.0, x[data.links[i].id, t]) for i in data.links_out.get(n, ())]
         terms += inflow_terms(data, m, n, t, -1.0)
         if s.kind == "lake":
-            terms.append((1.0, m.spill[n, t]))
-        return linear(terms) == rhs
+            terms.append((1.0, spill[n, t]))
+        return terms, rhs, rhs
 
-    m.continuity = pyo.Constraint([(s.id, t) for s in data.storages for t in range(data.T)], rule=rule)
+    add_rows(m, "continuity", [(s.id, t) for s in data.storages for t in range(data.T)], rule)
 
 
 def evaporation_mm3(s, prev, cur):

@@ -16,11 +16,16 @@ a hard target has no v (and, where it is a simple bound, becomes a variable boun
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..data import ModelData
-from ..expr import linear
+from ..lp import INF, add_rows, add_var
 from .balance import inflow_terms
+
+if TYPE_CHECKING:  # only for annotations: the builders also run without Pyomo
+    import pyomo.environ as pyo
 
 
 def define_targets(data: ModelData, m: pyo.ConcreteModel) -> None:
@@ -32,41 +37,40 @@ def define_targets(data: ModelData, m: pyo.ConcreteModel) -> None:
     inflow = [(tg, wy) for tg in data.targets if tg.type == "lake_inflow" for wy in full_years]
     end = [tg for tg in data.targets if tg.type == "end_storage"]
 
-    m.viol = pyo.Var(
-        [(tg.id, t) for tg, t in eco + level]
-        + [(tg.id, wy) for tg, wy in inflow if not tg.hard]
-        + [(tg.id, T - 1) for tg in end if not tg.hard],
-        bounds=(0, None),
-    )
+    viol_index = ([(tg.id, t) for tg, t in eco + level]
+                  + [(tg.id, wy) for tg, wy in inflow if not tg.hard]
+                  + [(tg.id, T - 1) for tg in end if not tg.hard])
+    add_var(m, "viol", viol_index, np.zeros(len(viol_index)), np.full(len(viol_index), np.inf))
+    x = m.var_index["flow"]
+    storage = m.var_index["storage"]
+    v = m.var_index["viol"]
 
     if eco:
-        m.eco_flow = pyo.Constraint(
-            [(tg.id, t) for tg, t in eco],
-            rule=lambda _m, tid, t: _m.flow[_ref(data, tid), t] + _m.viol[tid, t] >= float(_val(data, tid)[t]),
-        )
+        add_rows(m, "eco_flow", [(tg.id, t) for tg, t in eco],
+                 lambda tid, t: ([(1.0, x[_ref(data, tid), t]), (1.0, v[tid, t])], float(_val(data, tid)[t]), INF))
     if level:
-        m.lake_level = pyo.Constraint(
-            [(tg.id, t) for tg, t in level],
-            rule=lambda _m, tid, t: _m.storage[_ref(data, tid), t] + _m.viol[tid, t] >= _smin(data, tid),
-        )
+        add_rows(m, "lake_level", [(tg.id, t) for tg, t in level],
+                 lambda tid, t: ([(1.0, storage[_ref(data, tid), t]), (1.0, v[tid, t])], _smin(data, tid), INF))
     if inflow:
-        def inflow_rule(_m, tid, wy):
+        def inflow_rule(tid, wy):
             tg = _target(data, tid)
             ts = full_years[wy]
-            terms = [term for t in ts for term in inflow_terms(data, _m, tg.ref, t)]
+            terms = [term for t in ts for term in inflow_terms(data, m, tg.ref, t)]
             if not tg.hard:
-                terms.append((1.0, _m.viol[tid, wy]))
+                terms.append((1.0, v[tid, wy]))
             local = sum(float(data.inflow[tg.ref][t]) for t in ts) if tg.ref in data.inflow else 0.0
-            return linear(terms) >= float(tg.values) - local
+            return terms, float(tg.values) - local, INF
 
-        m.lake_inflow = pyo.Constraint([(tg.id, wy) for tg, wy in inflow], rule=inflow_rule)
+        add_rows(m, "lake_inflow", [(tg.id, wy) for tg, wy in inflow], inflow_rule)
     if end:
-        def end_rule(_m, tid):
+        def end_rule(tid):
             tg = _target(data, tid)
-            body = _m.storage[tg.ref, T - 1] + (0 if tg.hard else _m.viol[tid, T - 1])
-            return body >= float(tg.values)
+            terms = [(1.0, storage[tg.ref, T - 1])]
+            if not tg.hard:
+                terms.append((1.0, v[tid, T - 1]))
+            return terms, float(tg.values), INF
 
-        m.end_storage = pyo.Constraint([tg.id for tg in end], rule=end_rule)
+        add_rows(m, "end_storage", [tg.id for tg in end], end_rule)
 
 
 def _target(data: ModelData, tid: str):
