@@ -160,3 +160,22 @@ def test_bare_plan_prints_a_credible_picture(tmp_path):
     for word in ("agriculture", "industry", "utilities", "fisheries", "BALKHASH", "target 12",
                  "341.50", "KAPSHAGAY", "HPP_KAPSHAGAY", "GWh"):
         assert word in text, word
+
+
+def test_negotiators_sweep_and_minimum_inflow_on_the_default(basin):
+    """More water from China never costs the users more; the least inflow that keeps the lake at
+    its targets lies below the mean 12.5 km3/yr and is confirmed just above and below."""
+    from balkhash.scenarios.studies import Study, lake_ok, min_inflow, sweep
+
+    res = sweep(Study(basin), "transboundary", np.arange(6.0, 16.01, 2.0))
+    short = res.table["total_shortfall_mm3"].to_numpy()
+    assert np.all(np.diff(short) <= 1e-6) and short[0] > short[-1]
+    level = res.table["lake_level_min_m"].to_numpy()
+    assert np.all(np.diff(level) >= -1e-6)
+    m = min_inflow(Study(basin), "all_demands_met", lo=4.0, hi=16.0, tol=0.02)
+    assert m.answer_km3 is not None and 8.0 < m.answer_km3 < 12.5
+    assert m.above_holds is True and m.below_holds is False
+    for v, expect in ((m.answer_km3 + 0.03, True), (m.answer_km3 - 0.03, False)):
+        sc = Scenario.model_validate({"transboundary": {"annual_km3": v}})
+        sol = Allocation(basin, scenario=sc).solve()
+        assert bool(lake_ok(sol) and sol.deliveries.shortfall_mm3.sum() <= 1e-6) is expect

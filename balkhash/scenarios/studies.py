@@ -66,8 +66,10 @@ class Study:
 
 
 def lake_ok(sol, tol: float = 1e-6) -> bool:
+    """The lake targets hold, and no reservoir ends the horizon below its end-storage target (so
+    that a lake target is not met by emptying the reservoirs into the next year)."""
     t = sol.tables["targets"]
-    return not bool((t[t["type"].isin(LAKE_TARGETS)]["violation"] > tol).any())
+    return not bool((t[t["type"].isin((*LAKE_TARGETS, "end_storage"))]["violation"] > tol).any())
 
 
 def point_row(parameter: str, value: float, sol, sectors: Iterable[str]) -> dict:
