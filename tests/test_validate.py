@@ -377,3 +377,19 @@ def test_check_basin_never_raises_on_a_broken_graph(tmp_path):
     problems = check_basin(basin, "basin.yaml")
     assert sum(p.message == "unknown node 'GHOST'" for p in problems) == len(data["links"]) + 2
     assert all(p.file == "basin.yaml" for p in problems)
+
+
+def test_schema_errors_and_broken_references_reported_together(tmp_path):
+    """A unit the schema rejects does not hide a link to nowhere, a duplicate id or a target on a
+    missing link: the references are checked on the raw document as well."""
+    data = valid_basin(tmp_path)
+    node(data, "TRIB")["inflow"] = "395 m3/h"
+    link(data, "TRIB-J2")["from"] = "NOWHERE"
+    data["links"].append(copy.deepcopy(link(data, "TRIB-J2")))
+    target(data, "ECO")["link"] = "NOLINK"
+    problems = load_problems(write_basin(tmp_path, data))
+    assert has(problems, "node 'TRIB'", "inflow", "unknown flow unit 'm3/h'")
+    assert has(problems, "link 'TRIB-J2'", "from", "unknown node 'NOWHERE'")
+    assert has(problems, "link 'TRIB-J2'", "id", "duplicate id")
+    assert has(problems, "target 'ECO'", "link", "unknown link 'NOLINK'")
+    assert len(problems) == 5, show(problems)  # the duplicate's 'from' is reported for each copy

@@ -132,7 +132,12 @@ def parse_basin(raw: object, file: str, base_dir: str | os.PathLike | None = Non
     try:
         basin = Basin.model_validate(raw)
     except ValidationError as exc:
-        raise BasinError(validation_problems(file, raw, exc)) from None
+        from .validate import raw_reference_problems
+
+        problems = validation_problems(file, raw, exc)
+        seen = {(p.where, p.field) for p in problems}
+        problems += [p for p in raw_reference_problems(raw, file) if (p.where, p.field) not in seen]
+        raise BasinError(problems) from None
     basin._base_dir = str(base_dir) if base_dir is not None else None
     if base_dir is not None:
         problems = _load_tables(basin, Path(base_dir), file)

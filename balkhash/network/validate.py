@@ -468,3 +468,47 @@ def check_options(basin, file: str) -> list[Problem]:
         out.append(Problem(file, "options", "sharing_multipliers",
                            f"needs one multiplier per block: {len(blocks)} block(s), {len(mult)} multiplier(s)"))
     return out
+
+
+# -- raw document (when the schema rejects it) ----------------------------------------------------
+def raw_reference_problems(raw: dict, file: str) -> list[Problem]:
+    """Id and reference checks on the parsed YAML itself, run when the schema rejects the basin,
+    so that a bad unit in one node and a link to a node that does not exist are reported together.
+    Entries the schema cannot read (no string id, missing from/to) are left to the schema's messages."""
+    from types import SimpleNamespace
+
+    def entries(key: str) -> list[dict]:
+        items = raw.get(key)
+        if not isinstance(items, list):
+            return []
+        return [x for x in items if isinstance(x, dict) and isinstance(x.get("id"), str)]
+
+    def ns(x: dict, **fields) -> SimpleNamespace:
+        return SimpleNamespace(id=x["id"], **{k: x.get(v) for k, v in fields.items()})
+
+    nodes = [ns(x, type="type", return_to="return_to") for x in entries("nodes")]
+    links = [ns(x, from_="from", to="to") for x in entries("links")]
+    targets = [ns(x, type="type", link="link", lake="lake") for x in entries("targets")]
+    plants = [ns(x, link="link") for x in entries("hydropower")]
+    basin = SimpleNamespace(nodes=nodes, links=links, targets=targets, hydropower=plants)
+    out = check_ids(basin, file)
+    by_node = _first_by_id(nodes)
+    by_link = _first_by_id(links)
+    for lk in links:
+        for field, ref in (("from", lk.from_), ("to", lk.to)):
+            if isinstance(ref, str) and ref not in by_node:
+                out.append(Problem(file, _link(lk), field, f"unknown node '{ref}'"))
+    for n in nodes:
+        if n.type == "demand" and isinstance(n.return_to, str) and n.return_to != n.id \
+                and n.return_to not in by_node:
+            out.append(Problem(file, _node(n), "return_to", f"unknown node '{n.return_to}'"))
+    for t in targets:
+        where = f"target '{t.id}'"
+        if t.type == "eco_flow" and isinstance(t.link, str) and t.link not in by_link:
+            out.append(Problem(file, where, "link", f"unknown link '{t.link}'"))
+        elif t.type in ("lake_inflow", "lake_level") and isinstance(t.lake, str) and t.lake not in by_node:
+            out.append(Problem(file, where, "lake", f"unknown node '{t.lake}'"))
+    for p in plants:
+        if isinstance(p.link, str) and p.link not in by_link:
+            out.append(Problem(file, f"plant '{p.id}'", "link", f"unknown link '{p.link}'"))
+    return out
