@@ -79,9 +79,16 @@ def validate(path: str = typer.Argument(..., help="basin directory, basin.yaml, 
     )
 
 
-def scenarios_or_exit(file: Path | None, names: list[str] | None, years: int | None, start: int | None):
+def scenarios_or_exit(file: Path | None, names: list[str] | None, years: int | None, start: int | None,
+                      basin_path: Path | None = None):
     """The scenarios to run: from a file (all, or those named), else one base scenario; the
-    command-line --years / --start-water-year override each scenario's horizon."""
+    command-line --years / --start-water-year override each scenario's horizon.  A scenario file
+    that is not found as given is looked up in the basin's directory (the bundled basins ship
+    their scenarios: ``--scenario scenarios.yaml``)."""
+    if file is not None and not Path(file).exists() and basin_path is not None:
+        base = basin_path if basin_path.is_dir() else basin_path.parent
+        if (base / Path(file).name).is_file():
+            file = base / Path(file).name
     from .network.errors import BasinError
     from .scenarios.io import load_scenarios, select
     from .scenarios.schema import Scenario
@@ -118,7 +125,9 @@ def build_or_exit(b, sc, **options):
         raise typer.Exit(EXIT_INVALID) from None
 
 
-SCENARIO_OPT = typer.Option(None, "--scenario", "-s", help="scenario YAML file (one or several scenarios)")
+SCENARIO_OPT = typer.Option(None, "--scenario", "-s", help="scenario YAML file (one or several scenarios); "
+                            "a file not found as given is looked up in the basin's directory, so "
+                            "'scenarios.yaml' names the bundled basin's own")
 NAME_OPT = typer.Option(None, "--name", "-n", help="scenario name to run (repeatable) [default: all in the file]")
 YEARS_OPT = typer.Option(None, "--years", min=1, help="number of water years in the horizon")
 START_OPT = typer.Option(None, "--start-water-year", help="first water year, e.g. 2025 for 2025-10..2026-09")
@@ -149,7 +158,7 @@ def plan(
     t0 = perf_counter()
     basin_path = resolve_basin_path(basin)
     b = load_or_exit(basin_path)
-    scs = scenarios_or_exit(scenario, name, years, start_water_year)
+    scs = scenarios_or_exit(scenario, name, years, start_water_year, basin_path)
     from .allocation.solve import SolveError
     from .allocation.writer import OutputError, write_solution
 
@@ -266,7 +275,7 @@ def report(
     t0 = perf_counter()
     basin_path = resolve_basin_path(basin)
     b = load_or_exit(basin_path)
-    scs = scenarios_or_exit(scenario, name, years, start_water_year)
+    scs = scenarios_or_exit(scenario, name, years, start_water_year, basin_path)
     if len(scs) > 1:
         err_console.print(f"[bold red]error[/bold red]: {scenario} holds {len(scs)} scenarios; choose one with --name")
         raise typer.Exit(EXIT_INVALID)

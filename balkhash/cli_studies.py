@@ -26,8 +26,8 @@ from .cli import (
 BASIN_OPT = typer.Option(None, "--basin", "-b", help="basin dir/file or bundled name [default: ile_balkhash]")
 
 
-def _one_scenario(scenario, name, years, start):
-    scs = scenarios_or_exit(scenario, name, years, start)
+def _one_scenario(scenario, name, years, start, basin_path=None):
+    scs = scenarios_or_exit(scenario, name, years, start, basin_path)
     if len(scs) > 1:
         err_console.print(f"[bold red]error[/bold red]: {scenario} holds {len(scs)} scenarios; choose one with --name")
         raise typer.Exit(EXIT_INVALID)
@@ -99,8 +99,9 @@ def sweep(
         err_console.print(f"[bold red]error[/bold red]: --parameter must be one of {', '.join(PARAMETERS)}")
         raise typer.Exit(EXIT_INVALID)
     values = _values(start, stop, step)
-    b = load_or_exit(resolve_basin_path(basin))
-    sc = _one_scenario(scenario, name, years, start_water_year)
+    basin_path = resolve_basin_path(basin)
+    b = load_or_exit(basin_path)
+    sc = _one_scenario(scenario, name, years, start_water_year, basin_path)
     study = _study_or_exit(b, sc)
     if parameter == "transboundary" and study.tb_node is None:
         err_console.print("[bold red]error[/bold red]: the basin has no inflow with transboundary: true")
@@ -144,8 +145,9 @@ def min_inflow_cmd(
     met and (b) with shortfalls allowed at their costs; confirmed by re-solves above and below."""
     from .scenarios.studies import min_inflow
 
-    b = load_or_exit(resolve_basin_path(basin))
-    sc = _one_scenario(scenario, name, years, start_water_year)
+    basin_path = resolve_basin_path(basin)
+    b = load_or_exit(basin_path)
+    sc = _one_scenario(scenario, name, years, start_water_year, basin_path)
     study = _study_or_exit(b, sc)
     if study.tb_node is None:
         err_console.print("[bold red]error[/bold red]: the basin has no inflow with transboundary: true")
@@ -187,8 +189,9 @@ def tradeoff(
     from .scenarios.studies import tradeoff as run_tradeoff
 
     values = _values(start, stop, step)
-    b = load_or_exit(resolve_basin_path(basin))
-    sc = _one_scenario(scenario, name, years, start_water_year)
+    basin_path = resolve_basin_path(basin)
+    b = load_or_exit(basin_path)
+    sc = _one_scenario(scenario, name, years, start_water_year, basin_path)
     try:
         with _progress(len(values), "tradeoff") as prog:
             task = prog.add_task("", total=len(values))
@@ -226,8 +229,9 @@ def compare(
     from .network.errors import BasinError
     from .scenarios.studies import compare as run_compare
 
-    b = load_or_exit(resolve_basin_path(basin))
-    scs = scenarios_or_exit(scenario, name, years, start_water_year)
+    basin_path = resolve_basin_path(basin)
+    b = load_or_exit(basin_path)
+    scs = scenarios_or_exit(scenario, name, years, start_water_year, basin_path)
     try:
         with _progress(len(scs), "compare") as prog:
             task = prog.add_task("", total=len(scs))
