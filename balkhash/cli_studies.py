@@ -112,22 +112,54 @@ def sweep(
                         progress=lambda v: prog.update(task, advance=1, description=f"{v:g}"))
     _write_csv(res.table, out / "sweep.csv")
     _write_csv(res.levels, out / "sweep_levels.csv")
-    t = Table(title=f"Sweep over {parameter}", title_justify="left")
+    t = _table(f"Sweep over {parameter}: shortfall by sector (Mm3), lake")
     sector_cols = [c for c in res.table.columns if c.startswith("shortfall_")]
-    for col in ["value", *[c.removeprefix("shortfall_").removesuffix("_mm3") for c in sector_cols],
-                "lake inflow km3", "level end m", "level min m", "inflow dual", "violated"]:
-        t.add_column(col, justify="right")
+    short = {"agriculture": "agri", "industry": "ind", "utilities": "util", "fisheries": "fish",
+             "environment": "env", "hydropower": "hydro"}
+    for col in ["value", *[short.get(c.removeprefix("shortfall_").removesuffix("_mm3"),
+                                     c.removeprefix("shortfall_").removesuffix("_mm3")) for c in sector_cols],
+                "inflow km3", "end m", "min m", "dual"]:
+        t.add_column(col, justify="right", no_wrap=True)
+    t.add_column("violated", justify="right", no_wrap=True)
     for r in res.table.to_dict("records"):
         if r["status"] == "no_solution":
             t.add_row(f"{r['value']:g}", *["-"] * (len(sector_cols) + 4), "no solution")
             continue
         t.add_row(f"{r['value']:g}", *[f"{r[c]:,.0f}" for c in sector_cols], f"{r.get('lake_inflow_km3', 0):.2f}",
                   f"{r.get('lake_level_end_m', float('nan')):.2f}", f"{r.get('lake_level_min_m', float('nan')):.2f}",
-                  f"{r.get('lake_inflow_dual', float('nan')):,.0f}", r.get("violated_targets") or "-")
+                  f"{r.get('lake_inflow_dual', float('nan')):,.0f}", _violated_count(r.get("violated_targets")))
     console.print(t)
+    groups: dict[str, list[str]] = {}
+    for r in res.table.to_dict("records"):
+        if r["status"] != "no_solution" and isinstance(r.get("violated_targets"), str) and r["violated_targets"]:
+            groups.setdefault(r["violated_targets"], []).append(f"{r['value']:g}")
+    for names, at in groups.items():
+        console.print(f"violated at {', '.join(at)}: {names.replace(';', ', ')}", soft_wrap=True)
     mean = sum(res.solve_seconds) / max(1, len(res.solve_seconds))
     console.print(f"build {res.build_seconds:.2f} s once, then {mean:.2f} s per point (re-solve); "
                   f"shortfalls in Mm3 over the horizon; dual in cost per Mm3.\nresults: {out}")
+
+
+def _table(title: str) -> Table:
+    """A compact table (no vertical rules) that keeps numbers whole on an 80-column terminal."""
+    from rich import box
+
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                 collapse_padding=True, show_edge=False)
+
+
+def _num(x, fmt: str) -> str:
+    """A number for a table cell: '-' when missing, no negative zero."""
+    if x is None or x != x:
+        return "-"
+    text = format(x + 0.0, fmt)
+    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
+
+
+def _violated_count(names) -> str:
+    if not isinstance(names, str) or not names:
+        return "-"
+    return str(len([n for n in names.split(";") if n.strip()]))
 
 
 @app.command("min-inflow")
@@ -160,9 +192,9 @@ def min_inflow_cmd(
                 prog.update(task, advance=1, description=f"{v:.3f}")
 
             results.append(min_inflow(study, mode, lo, hi, tol, progress=tick))
-    t = Table(title=f"Minimum inflow at {study.tb_node} for the lake targets", title_justify="left")
+    t = _table(f"Minimum inflow at {study.tb_node} for the lake targets")
     for col in ("condition", "minimum km3/yr", "holds just above", "holds just below", "solves"):
-        t.add_column(col)
+        t.add_column(col, no_wrap=True)
     for r in results:
         answer = "-" if r.answer_km3 is None else f"{r.answer_km3:.3f} +- {r.tolerance_km3:g}"
         t.add_row(r.mode.replace("_", " "), answer, str(r.above_holds), str(r.below_holds), str(r.solves))
@@ -200,9 +232,9 @@ def tradeoff(
         print_problems(exc.problems)
         raise typer.Exit(EXIT_INVALID) from None
     _write_csv(df, out)
-    t = Table(title="Agriculture vs lake inflow frontier", title_justify="left")
-    for col in ("lake target km3", "lake inflow km3", "agri delivered Mm3", "agri shortfall Mm3", "shortfall cost",
-                "cost per extra lake km3", "farm km3 lost per lake km3"):
+    t = _table("Agriculture vs lake inflow frontier")
+    for col in ("lake target\nkm3", "lake inflow\nkm3", "agri delivered\nMm3", "agri short\nMm3",
+                "shortfall\ncost", "cost per extra\nlake km3", "farm km3 lost\nper lake km3"):
         t.add_column(col, justify="right")
     for r in df.to_dict("records"):
         if r["status"] != "optimal":
@@ -211,7 +243,7 @@ def tradeoff(
         t.add_row(f"{r['lake_inflow_target_km3']:g}", f"{r['lake_inflow_km3']:.2f}",
                   f"{r['agriculture_delivered_mm3']:,.0f}", f"{r['agriculture_shortfall_mm3']:,.0f}",
                   f"{r['shortfall_cost']:,.0f}",
-                  f"{r['marginal_cost_per_km3']:,.0f}", f"{r['farm_km3_lost_per_lake_km3']:.2f}")
+                  _num(r["marginal_cost_per_km3"], ",.0f"), _num(r["farm_km3_lost_per_lake_km3"], ".2f"))
     console.print(t)
     console.print(f"results: {out}")
 
@@ -242,7 +274,7 @@ def compare(
     out.parent.mkdir(parents=True, exist_ok=True)
     df.index.name = "figure"
     df.to_csv(out)
-    t = Table(title="Scenario comparison", title_justify="left")
+    t = _table("Scenario comparison")
     t.add_column("figure")
     for c in df.columns:
         t.add_column(c, justify="right")
