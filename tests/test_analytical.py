@@ -811,3 +811,31 @@ def test_series_from_a_csv_file(tmp_path):
     sol = balkhash.solve(b)
     assert flow(sol, "A-S") == approx([1 * 2.6784, 2 * 2.592, 3 * 2.6784])
     assert column(sol.flows, "flow_m3s", link_id="A-S") == approx([1.0, 2.0, 3.0])
+
+
+# -- storage reference (tie-breaker) --------------------------------------------------------------
+
+def _tiebreak_basin(eps: float):
+    """10 Mm3/month into a reservoir holding 100; a user needs 30 in October only; the rest drains to
+    a sink.  Every refill schedule costs the same; the tie-breaker picks the one that returns to 100
+    soonest: storage 80, 90, 100, 100 and releases 30, 0, 0, 10."""
+    return make_basin(
+        [inflow("A", 10), reservoir("R", 100.0), junction("J"), demand("D", monthly(oct=30.0)), sink()],
+        [link("A", "R"), link("R", "J"), link("J", "D"), link("J", "OUT")],
+        periods=4, options={"storage_deviation_cost": eps},
+    )
+
+
+def test_storage_reference_breaks_ties_between_equal_cost_plans():
+    sol = balkhash.solve(_tiebreak_basin(0.001))
+    assert storage(sol, "R") == approx([80.0, 90.0, 100.0, 100.0])
+    assert flow(sol, "R-J") == approx([30.0, 0.0, 0.0, 10.0])
+    assert delivered(sol, "D") == approx([30.0, 0.0, 0.0, 0.0])
+    assert sol.objective == approx(0.001 * (20.0 + 10.0))
+
+
+def test_storage_reference_off_by_default_costs_nothing():
+    sol = balkhash.solve(_tiebreak_basin(0.0))
+    assert abs(sol.objective) < 1e-9
+    assert delivered(sol, "D")[0] == approx(30.0)
+    assert storage(sol, "R")[0] <= 80.0 + 1e-6  # any schedule that serves D is optimal

@@ -204,3 +204,25 @@ def test_multi_year_lake_level_follows_the_water_balance(basin):
     # year-specific inflows: 2010 (1.20 km3) is wetter than 2014 (0.50 km3) at the border
     river = sol.tables["inflows"].query("node == 'RIVER'")["inflow_mm3"].to_numpy().reshape(4, 12).sum(axis=1)
     np.testing.assert_allclose(river[[0, 1, 3]], [1200.0, 500.0, 700.0])
+
+
+def test_industry_efficiency_applies_to_the_named_demands_only():
+    from balkhash.data import default_basin_path
+
+    b = load_basin(default_basin_path())
+    base = {d.id: d.target.sum() for d in Allocation(b).data.demands}
+    sc = Scenario.model_validate({"water_saving": {"industry_efficiency": 0.25}})
+    every = {d.id: d.target.sum() for d in Allocation(b, scenario=sc).data.demands}
+    assert every["IND_ALMATY"] == pytest.approx(base["IND_ALMATY"] / 1.25)
+    assert every["BALKHASH_INTAKE"] == pytest.approx(base["BALKHASH_INTAKE"] / 1.25)  # sector industry
+    assert every["UTIL_ALMATY"] == pytest.approx(base["UTIL_ALMATY"])
+    sc = Scenario.model_validate({"water_saving": {"industry_efficiency": 0.25, "industry_demands": ["IND_ALMATY"]},
+                                  "demand_multipliers": {"BALKHASH_INTAKE": 0.98}})
+    named = {d.id: d.target.sum() for d in Allocation(b, scenario=sc).data.demands}
+    assert named["IND_ALMATY"] == pytest.approx(base["IND_ALMATY"] / 1.25)
+    assert named["BALKHASH_INTAKE"] == pytest.approx(base["BALKHASH_INTAKE"] * 0.98)
+    assert base["BALKHASH_INTAKE"] == pytest.approx(169.7)  # roadmap indicator 2
+    bad = Scenario.model_validate({"water_saving": {"industry_efficiency": 0.1, "industry_demands": ["NOPE"]}})
+    from balkhash.scenarios.apply import scenario_problems
+
+    assert [p.field for p in scenario_problems(b, bad, "s.yaml")] == ["water_saving.industry_demands"]

@@ -1,10 +1,11 @@
 """Build the allocation LP: one model over all periods (perfect foresight).
 
 The builders run in a fixed order; each returns at once when its component table is empty:
-variables -> mass balance -> storage continuity -> annual link capacity -> targets ->
-hydropower -> objective.  They run on a Pyomo ``ConcreteModel`` or on a matrix-only
-:class:`~balkhash.allocation.lp.RecordedModel` (what a solve uses), giving the same LP either way
-(see :mod:`balkhash.allocation.lp`).  See docs/formulation.md for the full math.
+variables -> mass balance -> storage continuity -> storage reference (a tie-breaker, when
+on) -> annual link capacity -> targets -> hydropower -> objective.  They run on a Pyomo
+``ConcreteModel`` or on a matrix-only :class:`~balkhash.allocation.lp.RecordedModel` (what a
+solve uses), giving the same LP either way (see :mod:`balkhash.allocation.lp`).
+See docs/formulation.md for the full math.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .constraints.balance import define_mass_balance
 from .constraints.hydropower import define_hydropower
 from .constraints.links import define_annual_capacity
 from .constraints.storage import define_storage_continuity
+from .constraints.storage_reference import define_storage_reference
 from .constraints.targets import define_targets
 from .data import ModelData
 from .gcpause import gc_paused
@@ -29,6 +31,7 @@ BUILDERS = (
     define_variables,
     define_mass_balance,
     define_storage_continuity,
+    define_storage_reference,
     define_annual_capacity,
     define_targets,
     define_hydropower,

@@ -5,6 +5,8 @@
        + sum_{lakes,t} P_spill z_{n,t}                         water above a lake table's top
        + sum_{p,t} c_p r_{p,t}                                 energy shortfall
        + sum_{l,t} cost_l x_{l,t}                              link costs
+       + sum_{n,t} eps (d+_{n,t} + d-_{n,t})                   reservoirs away from their reference
+                                                               (tie-breaker, option storage_deviation_cost)
 
 Fair sharing: the shortfall of demand d is cut into blocks k of widths w_k (shares of the target,
 e.g. 10 %, 15 %, 25 %, 50 %) costing m_k (non-decreasing) times c_d.  The LP leaves the cheap
@@ -50,4 +52,7 @@ def define_objective(data: ModelData, m: pyo.ConcreteModel) -> None:
         terms += [(cost[p], v) for (p, _), v in m.var_index["energy_short"].items()]
     x = m.var_index["flow"]
     terms += [(lk.cost, x[lk.id, t]) for lk in data.links if lk.cost for t in range(data.T)]
+    eps = data.storage_deviation_cost
+    for name in ("above_ref", "below_ref"):
+        terms += [(eps, v) for v in m.var_index.get(name, {}).values()]
     set_objective(m, terms, const)

@@ -63,9 +63,10 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str) -> list[Problem]:
                 out.append(Problem(file, where, "transboundary.kazakh_nodes", f"unknown node '{n}'"))
     ws = sc.water_saving
     if ws is not None:
-        for d in ws.demands or []:
-            if d not in demands:
-                out.append(Problem(file, where, "water_saving.demands", f"unknown demand '{d}'"))
+        for field in ("demands", "industry_demands"):
+            for d in getattr(ws, field) or []:
+                if d not in demands:
+                    out.append(Problem(file, where, f"water_saving.{field}", f"unknown demand '{d}'"))
     inf = sc.infrastructure
     if inf is not None:
         for field in ("enable", "disable"):
@@ -252,8 +253,9 @@ def demand_factors(data, basin: Basin, sc: Scenario) -> dict[str, np.ndarray]:
             if key in sc.demand_multipliers:
                 f *= sc.demand_multipliers[key]
         ws = sc.water_saving
-        if ws is not None and ws.industry_efficiency and d.sector == "industry":
-            f /= 1.0 + ws.industry_efficiency
+        if ws is not None and ws.industry_efficiency:
+            if (d.id in ws.industry_demands) if ws.industry_demands is not None else d.sector == "industry":
+                f /= 1.0 + ws.industry_efficiency
         out[d.id] = f
     ws = sc.water_saving
     if ws is not None and (ws.drip_area_kha or ws.sprinkler_area_kha):

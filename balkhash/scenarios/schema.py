@@ -67,6 +67,9 @@ class WaterSaving(Strict):
     industry_efficiency: float = Field(
         0.0, ge=0.0, description="gain in industrial water-use efficiency (0.25 = +25 %): targets / (1 + gain)"
     )
+    industry_demands: list[str] | None = Field(
+        None, description="demands the efficiency gain applies to; default: every industry demand"
+    )
 
 
 class ReservoirRange(Strict):
