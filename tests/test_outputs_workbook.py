@@ -56,7 +56,7 @@ def test_headers_state_units(book):
     assert "Marginal value of water (cost per Mm3)" in header(wb["Marginal values"])
     plan = header(wb["Plan"])
     assert plan[:8] == ["Sector", "Source", "Source type", "Water user", "Name", "Water year", "Measure", "Unit"]
-    assert plan[8:11] == ["Oct", "Nov", "Dec"] and plan[-2:] == ["Vegetation season Apr-Sep", "Water year"]
+    assert plan[8:11] == ["Oct", "Nov", "Dec"] and plan[-2:] == ["Vegetation season Apr-Sep", "Water-year total"]
 
 
 def test_deliveries_sheet_matches_the_table(book):
@@ -82,11 +82,12 @@ def test_plan_sheet_values(book):
     limit = irr[0]
     g = d[d["demand"] == "IRR"].set_index("period")
     assert limit["Jul"] == pytest.approx(g.loc["2026-07", "delivered_mm3"])
-    assert limit["Water year"] == pytest.approx(g["delivered_mm3"].sum())
+    assert limit["Water-year total"] == pytest.approx(g["delivered_mm3"].sum())
+    assert limit["Water year"] == "2025-26"
     assert irr[2]["Vegetation season Apr-Sep"] == pytest.approx(250.0)
     assert irr[4]["Oct"] is None  # no target in October: no percentage
     total = [r for r in got if r["Name"] == "All users" and r["Unit"] == "Mm3" and r["Measure"] == "Shortfall"][0]
-    assert total["Water year"] == pytest.approx(d["shortfall_mm3"].sum())
+    assert total["Water-year total"] == pytest.approx(d["shortfall_mm3"].sum())
     # subtotal rows are bold; the % row has its own number format
     ws = wb["Plan"]
     sub = next(i for i, r in enumerate(ws.iter_rows(values_only=True), start=1) if r[4] == "agriculture total")

@@ -233,7 +233,7 @@ def _plan_sheet(ws, solution, basin, st) -> None:
     label_spec = [("sector", "Sector"), ("source", "Source"), ("source_type", "Source type"),
                   ("demand", "Water user"), ("name", "Name"), ("water_year", "Water year"),
                   ("measure", "Measure"), ("unit", "Unit")]
-    headers = [h for _, h in label_spec] + months[:-2] + ["Vegetation season Apr-Sep", "Water year"]
+    headers = [h for _, h in label_spec] + months[:-2] + ["Vegetation season Apr-Sep", "Water-year total"]
     _header(ws, headers, st)
     widths = [min(len(h), 12) for h in headers]  # the header row wraps
     fmt = {"Mm3": MM3, "m3/s": M3S, "%": PCT}
