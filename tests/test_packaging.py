@@ -29,6 +29,8 @@ def test_wheel_contains_data_and_console_script(wheel):
     for example in ("tiny_river", "small_basin"):
         assert f"balkhash/data/examples/{example}/basin.yaml" in names
     assert "balkhash/data/examples/small_basin/series.csv" in names
+    for f in ("basin.yaml", "scenarios.yaml", "transboundary_years.csv"):
+        assert f"balkhash/data/ile_balkhash/{f}" in names
     assert "balkhash/py.typed" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "balkhash = balkhash.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
@@ -48,3 +50,20 @@ def test_examples_load_from_the_installed_wheel(wheel, tmp_path):
                        cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0, r.stderr
     assert "small_basin" in r.stdout and "tiny_river" in r.stdout
+
+
+def test_default_basin_and_its_scenarios_run_from_the_installed_wheel(wheel, tmp_path):
+    """`balkhash --help` and a plan of the embedded basin under one of its bundled scenarios, run
+    from the unpacked wheel with the source tree out of the import path."""
+    target = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(target)
+    env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-m", "balkhash.cli", "--help"], capture_output=True, text=True,
+                       timeout=120, cwd=tmp_path, env=env)
+    assert r.returncode == 0 and "plan" in r.stdout, r.stderr
+    r = subprocess.run([sys.executable, "-m", "balkhash.cli", "plan", "--scenario", "scenarios.yaml", "--name",
+                        "dry_2014", "--out", str(tmp_path / "out"), "--quiet"],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    summary = (tmp_path / "out" / "summary.json").read_text()
+    assert '"scenario": "dry_2014"' in summary and str(target) in summary  # the wheel's basin was used
