@@ -129,3 +129,8 @@ def test_lake_marks_from_targets_and_the_lake():
     marks, band = lake_marks(b, "LAKE")
     assert {(m.kind, m.level) for m in marks} == {("target", 301.5), ("reference", 301.0)}
     assert band == (301.0, 302.0)
+    # a reference level equal to the target is one line, named in the target's label
+    b.node("LAKE").reference_levels_m = {"critical": 301.0, "plan minimum": 301.5}
+    marks, _ = lake_marks(b, "LAKE")
+    assert sorted((m.kind, m.level) for m in marks) == [("reference", 301.0), ("target", 301.5)]
+    assert next(m for m in marks if m.kind == "target").label.endswith("= plan minimum")

@@ -14,9 +14,16 @@ from typer.testing import CliRunner
 
 from balkhash.allocation.solve import solve
 from balkhash.cli import app
-from balkhash.data import example_path
+from balkhash.data import default_basin_path, example_path
 from balkhash.network.io import load_basin
-from balkhash.outputs.plots import _level_marks, network_positions, write_plots, write_sweep_plots
+from balkhash.outputs.plots import (
+    _level_marks,
+    crowded_area,
+    network_positions,
+    plot_network,
+    write_plots,
+    write_sweep_plots,
+)
 from balkhash.outputs.sweep import SweepError, load_sweep
 
 runner = CliRunner()
@@ -98,6 +105,19 @@ def test_network_plot_with_map_coordinates(tmp_path):
         n.x, n.y = 76.0 + 0.5 * i, 44.0 + 0.3 * (i % 3)
     written = write_plots(solve(b), b, tmp_path)
     assert_real_image(next(p for p in written if p.name == "network.png"))
+    assert crowded_area(network_positions(b)[0]) is None  # spread out: nothing to enlarge
+
+
+def test_network_of_the_default_basin_enlarges_its_crowded_area(tmp_path):
+    b = load_basin(default_basin_path())
+    pos, geo = network_positions(b)
+    assert geo
+    x0, x1, y0, y1 = crowded_area(pos, 1.0 / np.cos(np.radians(np.mean([p[1] for p in pos.values()]))))
+    inside = {n for n, (x, y) in pos.items() if x0 <= x <= x1 and y0 <= y <= y1}
+    assert {"KAPSHAGAY", "UTIL_KAPSHAGAY", "J_ZAILIY", "BAK_IRR", "IRR_ZAILIY", "UTIL_ALMATY"} <= inside
+    assert not inside & {"BALKHASH", "ILE_CN", "ILE_MOUTH", "AYAGOZ", "CHARYN"}
+    out = plot_network(solve(b), b, tmp_path / "network.png")
+    assert_real_image(out, min_w=1200)
 
 
 def test_sweep_table_reading(sweep_dir, tmp_path):

@@ -1,10 +1,12 @@
-"""Regenerate the pictures of docs/outputs.md (docs/img/*.png) from the small_basin example.
+"""Regenerate the pictures of docs/outputs.md (docs/img/*.png) from the embedded Ile-Balkhash basin.
 
     .venv/bin/python tools/doc_images.py
 
-Solves small_basin, writes the PNG plots and a sweep (the example solved at scaled transboundary
-inflows), builds the HTML report and photographs parts of it in headless Chromium, and renders
-the workbook's Plan sheet as a picture.  PNGs are palette-quantised to stay small.
+Solves the default basin (base scenario, as `balkhash plan` does), sweeps the transboundary
+inflow from China over 6..16 km3/yr with the code of `balkhash sweep` and writes its sweep.csv
+and sweep_levels.csv, writes the PNG plots, builds the HTML report and photographs parts of it in
+headless Chromium, and renders the workbook's Plan sheet as a picture.  PNGs are
+palette-quantised to stay small.
 """
 
 from __future__ import annotations
@@ -19,19 +21,31 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from chromium import Chromium  # noqa: E402
-from outputs_support import make_sweep, small_basin  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from balkhash.allocation.solve import Allocation  # noqa: E402
+from balkhash.data import default_basin_path  # noqa: E402
+from balkhash.network.io import load_basin  # noqa: E402
 from balkhash.outputs.plots import write_plots  # noqa: E402
 from balkhash.outputs.report import write_report  # noqa: E402
 from balkhash.outputs.sweep import load_sweep  # noqa: E402
 from balkhash.outputs.workbook import write_plan_workbook  # noqa: E402
+from balkhash.scenarios.studies import Study, sweep  # noqa: E402
 
 IMG = ROOT / "docs" / "img"
 PLOTS = ["network.png", "lake_level.png", "shortfall_heatmap.png", "deliveries_by_sector.png",
          "reservoir_storage.png", "targets.png", "sweep_shortfall.png", "sweep_lake.png"]
-RUN_INFO = {"basin_path": "small_basin", "scenario": "base", "run_date": "2026-01-15 10:00 UTC"}
+RUN_INFO = {"basin_path": "ile_balkhash", "scenario": "base", "run_date": "2026-01-15 10:00 UTC"}
+SWEEP_KM3 = [float(v) for v in range(6, 17)]  # `balkhash sweep --from 6 --to 16 --step 1`
+
+
+def write_sweep(basin, out_dir: Path) -> Path:
+    """What `balkhash sweep --out out_dir` writes: sweep.csv and sweep_levels.csv."""
+    res = sweep(Study(basin), "transboundary", SWEEP_KM3)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    res.table.to_csv(out_dir / "sweep.csv", index=False)
+    res.levels.to_csv(out_dir / "sweep_levels.csv", index=False)
+    return out_dir
 
 
 def save_small(img: Image.Image, path: Path, max_width: int = 1100) -> None:
@@ -50,7 +64,7 @@ def element_shot(page, element: str, path: Path, height: int | None = None) -> N
     img = Image.open(io.BytesIO(page.screenshot()))
     x, y, w, h = (round(v) for v in rect)
     h = min(h, height or h, img.height - y)
-    save_small(img.crop((max(0, x - 8), max(0, y - 8), x + w + 8, y + h + 8)), path)
+    save_small(img.crop((max(0, x - 8), max(0, y - 8), x + w + 8, y + h)), path)  # not into the next element
 
 
 def sheet_html(xlsx: Path, sheet: str, max_rows: int = 24) -> str:
@@ -91,16 +105,16 @@ def sheet_html(xlsx: Path, sheet: str, max_rows: int = 24) -> str:
 
 def main() -> None:
     IMG.mkdir(parents=True, exist_ok=True)
-    b = small_basin()
+    b = load_basin(default_basin_path())
     alloc = Allocation(b)
     sol = alloc.solve()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        sweep = load_sweep(make_sweep(tmp / "sweep"))
-        write_plots(sol, b, tmp / "png", data=alloc.data, sweep=sweep)
+        sw = load_sweep(write_sweep(b, tmp / "sweep"))
+        write_plots(sol, b, tmp / "png", data=alloc.data, sweep=sw)
         for name in PLOTS:
             save_small(Image.open(tmp / "png" / name), IMG / name)
-        report = write_report(sol, b, tmp / "report.html", RUN_INFO, data=alloc.data, sweep=sweep)
+        report = write_report(sol, b, tmp / "report.html", RUN_INFO, data=alloc.data, sweep=sw)
         xlsx = write_plan_workbook(sol, b, tmp / "plan.xlsx", RUN_INFO, data=alloc.data)
         (tmp / "sheet.html").write_text(sheet_html(xlsx, "Plan"), encoding="utf-8")
         with Chromium(width=1280, height=900) as browser:

@@ -103,7 +103,8 @@ class LevelMark:
 
 def lake_marks(basin, lake_id: str) -> tuple[list[LevelMark], tuple[float, float] | None]:
     """Lines to draw on a lake's level plot (its level targets and reference levels) and the band
-    to shade (the lake's ``level_band_m``), when the basin defines them."""
+    to shade (the lake's ``level_band_m``), when the basin defines them.  A reference level equal
+    to a target's level is named in that target's label instead of drawn over it."""
     marks = [LevelMark(f"{t.id} (target {t.min_level_m:g} m)", float(t.min_level_m), "target")
              for t in basin.targets if t.type == "lake_level" and t.lake == lake_id]
     band = None
@@ -112,6 +113,10 @@ def lake_marks(basin, lake_id: str) -> tuple[list[LevelMark], tuple[float, float
     except KeyError:
         return marks, band
     for name, lvl in (getattr(node, "reference_levels_m", None) or {}).items():
+        same = next((i for i, m in enumerate(marks) if m.kind == "target" and abs(m.level - lvl) < 1e-9), None)
+        if same is not None:  # one line, not two drawn over each other
+            marks[same] = LevelMark(f"{marks[same].label} = {name}", marks[same].level, "target")
+            continue
         marks.append(LevelMark(f"{name} ({lvl:g} m)", float(lvl), "reference"))
     if getattr(node, "level_band_m", None):
         band = (float(node.level_band_m[0]), float(node.level_band_m[1]))

@@ -499,7 +499,8 @@ def _plan_html(plan: pd.DataFrame, wy_start: int) -> str:
     matrix, cols = plan_matrix(plan, wy_start)
     if matrix.empty:
         return "<p>No water users.</p>"
-    heads = ["Sector", "Source", "Water user", "Water year", "Measure", "Unit", *cols[:-2], "Apr-Sep", "Water year"]
+    heads = ["Sector", "Source", "Water user", "Water year", "Measure", "Unit", *cols[:-2], "Apr-Sep",
+             "Water-year total"]
     body = []
     nd = {"Mm3": 2, "m3/s": 2, "%": 1}
     prev = None
@@ -559,6 +560,7 @@ table{border-collapse:collapse;font-size:13px;margin:6px 0}th{background:#1f4e79
 position:sticky;top:0}td{padding:3px 8px;border-bottom:1px solid #eee}table.num td:not(:first-child){text-align:right}
 table.kv td:first-child{color:#555}.scroll{overflow:auto;max-height:640px;border:1px solid #ddd}
 table.plan td:nth-child(n+7){text-align:right;font-variant-numeric:tabular-nums}table.plan td{white-space:nowrap}
+table.plan td:nth-child(3){white-space:normal;min-width:13em;max-width:16em}
 table.plan tr.first td{border-top:1px solid #bbb}
 table.plan tr.sector-total td,table.plan tr.source-total td,table.plan tr.source-type-total td{background:#ddebf7}
 table.plan tr.total td{background:#bdd7ee;font-weight:600}tr.total td{font-weight:600}
