@@ -172,10 +172,17 @@ def min_inflow_cmd(
     lo: float = typer.Option(0.0, "--lo", help="lower end of the search, km3/yr"),
     hi: float = typer.Option(30.0, "--hi", help="upper end of the search, km3/yr"),
     tol: float = typer.Option(0.01, "--tol", help="tolerance, km3/yr"),
+    condition: str = typer.Option("targets", "--condition",
+                                  help="what must hold: 'targets' (the lake inflow and level targets) or "
+                                       "'level' (the level target alone; the inflow target is switched off)"),
 ) -> None:
     """Smallest transboundary inflow (km3/yr) for which the lake targets hold, (a) with every demand
     met and (b) with shortfalls allowed at their costs; confirmed by re-solves above and below."""
-    from .scenarios.studies import min_inflow
+    from .scenarios.studies import CONDITIONS, min_inflow
+
+    if condition not in CONDITIONS:
+        err_console.print(f"[bold red]error[/bold red]: --condition must be one of {', '.join(CONDITIONS)}")
+        raise typer.Exit(EXIT_INVALID)
 
     basin_path = resolve_basin_path(basin)
     b = load_or_exit(basin_path)
@@ -191,8 +198,9 @@ def min_inflow_cmd(
             def tick(v, prog=prog, task=task):
                 prog.update(task, advance=1, description=f"{v:.3f}")
 
-            results.append(min_inflow(study, mode, lo, hi, tol, progress=tick))
-    t = _table(f"Minimum inflow at {study.tb_node} for the lake targets")
+            results.append(min_inflow(study, mode, lo, hi, tol, progress=tick, condition=condition))
+    what = "the lake targets" if condition == "targets" else "the lake level target"
+    t = _table(f"Minimum inflow at {study.tb_node} for {what}")
     for col in ("condition", "minimum km3/yr", "holds just above", "holds just below", "solves"):
         t.add_column(col, no_wrap=True)
     for r in results:

@@ -65,11 +65,12 @@ class Study:
         return self.alloc.solve()
 
 
-def lake_ok(sol, tol: float = 1e-6) -> bool:
-    """The lake targets hold, and no reservoir ends the horizon below its end-storage target (so
-    that a lake target is not met by emptying the reservoirs into the next year)."""
+def lake_ok(sol, tol: float = 1e-6, lake_targets: tuple[str, ...] = LAKE_TARGETS) -> bool:
+    """The lake targets of the given types hold, and no reservoir ends the horizon below its
+    end-storage target (so that a lake target is not met by emptying the reservoirs into the next
+    year)."""
     t = sol.tables["targets"]
-    return not bool((t[t["type"].isin((*LAKE_TARGETS, "end_storage"))]["violation"] > tol).any())
+    return not bool((t[t["type"].isin((*lake_targets, "end_storage"))]["violation"] > tol).any())
 
 
 def point_row(parameter: str, value: float, sol, sectors: Iterable[str]) -> dict:
@@ -136,6 +137,10 @@ def sweep(study: Study, parameter: str, values: Iterable[float],
     return SweepResult(pd.DataFrame(rows), lv, tm["build"] + tm["compile"] + tm["load"], secs)
 
 
+#: what min-inflow asks to hold: the basin's lake targets (inflow and level), or the level alone
+CONDITIONS = {"targets": LAKE_TARGETS, "level": ("lake_level",)}
+
+
 @dataclass
 class MinInflowResult:
     mode: str  # "all_demands_met" | "shortfalls_allowed"
@@ -148,10 +153,18 @@ class MinInflowResult:
 
 
 def min_inflow(study: Study, mode: str, lo: float = 0.0, hi: float = 30.0, tol: float = 0.01,
-               progress: Callable[[float], None] | None = None) -> MinInflowResult:
+               progress: Callable[[float], None] | None = None, condition: str = "targets") -> MinInflowResult:
     """Smallest transboundary inflow (km3 per water year) for which the lake targets hold:
     ``all_demands_met`` also requires zero shortfall; ``shortfalls_allowed`` lets users go short at
-    their costs.  Bisection on the persistent model, then a re-solve just above and below."""
+    their costs.  ``condition``: ``targets`` (the basin's lake inflow and level targets) or
+    ``level`` (the level targets alone: the lake inflow target is switched off in the model, so
+    that no user is cut for it).  Bisection on the persistent model, then a re-solve just above
+    and below."""
+    if condition not in CONDITIONS:
+        raise ValueError(f"unknown condition '{condition}': use one of {', '.join(CONDITIONS)}")
+    lake_targets = CONDITIONS[condition]
+    if condition == "level":
+        study.set("lake_inflow_target", 0.0)
     count = 0
 
     def holds(v: float) -> bool:
@@ -165,7 +178,7 @@ def min_inflow(study: Study, mode: str, lo: float = 0.0, hi: float = 30.0, tol: 
         finally:
             if progress:
                 progress(v)
-        ok = lake_ok(sol)
+        ok = lake_ok(sol, lake_targets=lake_targets)
         if mode == "all_demands_met":
             ok = ok and float(sol.tables["deliveries"]["shortfall_mm3"].sum()) <= 1e-6
         return ok
