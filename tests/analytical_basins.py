@@ -7,6 +7,7 @@ Everything is in Mm3/month unless a test is about units.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 
 import numpy as np
@@ -467,7 +468,9 @@ def objective_from_tables(basin: Basin, sol, fair_sharing: bool) -> float:
             lk = basin.node(tg.lake)
             smin = float(np.interp(tg.min_level_m, lk.table.level_m, lk.table.volume_mm3))
             st_rows = tables["storage"][tables["storage"]["node"] == tg.lake]
-            total += pen * float(np.maximum(smin - st_rows["storage_mm3"].to_numpy(), 0.0).sum())
+            days = np.array([calendar.monthrange(*map(int, p.split("-")))[1] for p in st_rows["period"]])
+            share = days / days.sum()  # the penalty is per Mm3 of deficit averaged over the horizon
+            total += pen * float((share * np.maximum(smin - st_rows["storage_mm3"].to_numpy(), 0.0)).sum())
         else:
             total += pen * float(rows["violation"].sum())
     ends = tables["targets"][tables["targets"]["type"] == "end_storage"]

@@ -1,7 +1,8 @@
 """The objective: minimise shortfall costs, target penalties, energy shortfall and link costs.
 
     min  sum_{d,t,k} c_d m_k (w_k D_{d,t} - u_{d,k,t})        shortfall cost (fair-sharing blocks)
-       + sum_{targets} P_g v_g                                violation penalties
+       + sum_{targets} P_g v_g                                violation penalties (lake level:
+                                                               P_g days_t / days of the horizon per period)
        + sum_{lakes,t} P_spill z_{n,t}                         water above a lake table's top
        + sum_{p,t} c_p r_{p,t}                                 energy shortfall
        + sum_{l,t} cost_l x_{l,t}                              link costs
@@ -44,7 +45,9 @@ def define_objective(data: ModelData, m: pyo.ConcreteModel) -> None:
                     const += coef * w * float(d.target[t])
                     terms.append((-coef, u[d.id, k, t]))
     tg = data.target_by_id
-    terms += [(tg[tid].penalty, v) for (tid, _), v in m.var_index["viol"].items()]
+    share = data.timeline.days / float(data.timeline.days.sum())  # each period's share of the horizon
+    terms += [(tg[tid].penalty * (share[key] if tg[tid].type == "lake_level" else 1.0), v)
+              for (tid, key), v in m.var_index["viol"].items()]
     spill_penalty = max([t.penalty for t in data.targets] + [1e4]) * 10
     terms += [(spill_penalty, v) for v in m.var_index["spill"].values()]
     if "energy_short" in m.var_index:
