@@ -66,14 +66,23 @@ def print_summary(console: Console, summary: dict, basin=None) -> None:
 
     viol = summary["violations"]
     if viol:
-        vt = Table(title=f"Violated targets ({len(viol)})", title_justify="left")
-        for col in ("target", "where", "when", "required", "achieved", "violation"):
-            vt.add_column(col)
-        for v in viol[:15]:
-            vt.add_row(v["target"], v["node_or_link"], v["period_or_year"], f"{v['required']:,.3f} {v['unit']}",
-                       f"{v['achieved']:,.3f}", f"{v['amount']:,.3f} {v['unit']}")
-        if len(viol) > 15:
-            vt.add_row("...", f"{len(viol) - 15} more in targets.csv", "", "", "", "")
+        from rich import box
+
+        groups: dict[str, list[dict]] = {}
+        for v in viol:
+            groups.setdefault(v["target"], []).append(v)
+        vt = Table(title=f"Violated targets: {len(groups)} ({len(viol)} periods or years, see targets.csv)",
+                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
+        for col, just in (("target", "left"), ("where", "left"), ("when", "left"), ("worst", "right"),
+                          ("total", "right"), ("unit", "left")):
+            vt.add_column(col, justify=just, no_wrap=True)
+        for tid, vs in groups.items():
+            unit = vs[0]["unit"]
+            fmt = (lambda x: f"{x:.2f}") if unit == "m" else (lambda x: f"{x:,.1f}")
+            when = vs[0]["period_or_year"] if len(vs) == 1 else f"{vs[0]['period_or_year']}..{vs[-1]['period_or_year']}"
+            worst = max(v["amount"] for v in vs)
+            total = "" if unit == "m" else fmt(sum(v["amount"] for v in vs))
+            vt.add_row(tid, vs[0]["node_or_link"], when, fmt(worst), total, unit)
         console.print(vt)
     else:
         console.print("[green]All targets met.[/green]")

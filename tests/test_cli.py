@@ -166,3 +166,12 @@ def test_bundled_scenarios_found_by_name_in_the_basin_directory(tmp_path):
     assert summary["scenario"] == "dry_2014"
     r = run("plan", "--scenario", "no_such_file.yaml", "--out", tmp_path / "o2")
     assert r.exit_code == 1 and "no_such_file.yaml" in r.output
+
+
+def test_scenario_reference_errors_name_the_scenario_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ninflow_multipliers: {NOPE: 2}\n")
+    r = run("plan", "--scenario", bad, "--out", tmp_path / "o")
+    assert r.exit_code == 1
+    assert f"{bad}: scenario 'bad': inflow_multipliers.NOPE: unknown node" in " ".join(r.output.split())
+    assert not (tmp_path / "o").exists()

@@ -72,7 +72,7 @@ class Allocation:
         if scenario is not None:
             from ..scenarios.apply import apply_to_basin, scenario_problems
 
-            problems = scenario_problems(self.base_basin, scenario, "scenario")
+            problems = scenario_problems(self.base_basin, scenario, getattr(scenario, "_file", "scenario"))
             if problems:
                 raise BasinError(problems)
             self.basin = apply_to_basin(self.base_basin, scenario)

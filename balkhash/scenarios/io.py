@@ -37,6 +37,7 @@ def load_scenarios(path: str | os.PathLike) -> list[Scenario]:
             problems.append(Problem(str(file), where, ".".join(str(p) for p in loc), msg))
         raise BasinError(problems) from None
     for sc in parsed.scenarios:
+        sc._file = str(file)
         tb = sc.transboundary
         if tb is not None and tb.table is not None and not Path(tb.table).is_absolute():
             tb.table = str(file.parent / tb.table)

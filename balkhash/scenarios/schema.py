@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ..network.quantities import FlowSeries, Strict, Volume
 
@@ -97,6 +97,8 @@ class TargetsSpec(Strict):
 
 class Scenario(Strict):
     name: str = Field("scenario", description="short name, used in tables and file names")
+    #: the file the scenario was read from (named in error messages); "scenario" when built in code
+    _file: str = PrivateAttr("scenario")
     description: str | None = None
     years: int | None = Field(None, ge=1, le=100, description="number of water years in the horizon")
     start_water_year: int | None = Field(None, description="first water year (e.g. 2025 = 2025-10..2026-09)")
