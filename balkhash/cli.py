@@ -163,14 +163,19 @@ def plan(
     from .allocation.writer import OutputError, write_solution
 
     failed = False
-    for sc in scs:
+    for i, sc in enumerate(scs):
         dest_dir = out if len(scs) == 1 else out / sc.name
-        alloc = build_or_exit(b, sc, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit,
-                              log=solver_log)
-        try:
-            sol = alloc.solve()
-        except SolveError as exc:
-            err_console.print(f"[bold red]{sc.name}: no solution ({exc.status})[/bold red]: {exc}", soft_wrap=True)
+        step = f"[{i + 1}/{len(scs)}] " if len(scs) > 1 else ""
+        with _working(f"{step}{sc.name}: building and solving", quiet or solver_log):
+            alloc = build_or_exit(b, sc, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit,
+                                  log=solver_log)
+            try:
+                sol = alloc.solve()
+            except SolveError as exc:
+                sol = None
+                error = exc
+        if sol is None:
+            err_console.print(f"[bold red]{sc.name}: no solution ({error.status})[/bold red]: {error}", soft_wrap=True)
             failed = True
             continue
         info = {"basin_path": str(basin_path), "scenario": sc.name,
@@ -206,6 +211,13 @@ def plan(
         console.print(f"results: {dest}  ({perf_counter() - t0:.2f} s)")
     if failed:
         raise typer.Exit(EXIT_NO_SOLUTION)
+
+
+def _working(text: str, off: bool):
+    """A transient spinner on stderr while a long step runs (nothing when off or not a terminal)."""
+    from contextlib import nullcontext
+
+    return nullcontext() if off else err_console.status(text)
 
 
 def _run_date() -> str:

@@ -159,13 +159,18 @@ class Allocation:
             elastic = Allocation(self.base_basin, strict=False, scenario=self.scenario, **self.options).solve()
             viol = elastic.summary["violations"]
             if viol:
-                names = "; ".join(
-                    f"{v['target']} ({v['type']} on {v['node_or_link']}, {v['period_or_year']}: "
-                    f"required {v['required']:.6g} {v['unit']}, reachable {v['achieved']:.6g})"
-                    for v in viol[:10]
-                )
-                more = f" and {len(viol) - 10} more" if len(viol) > 10 else ""
-                return (f"the hard targets cannot all be met; the elastic solve must violate: {names}{more}. "
+                groups: dict[str, list[dict]] = {}
+                for v in viol:
+                    groups.setdefault(v["target"], []).append(v)
+                parts = []
+                for tid, vs in groups.items():
+                    worst = max(vs, key=lambda v: v["amount"])
+                    when = vs[0]["period_or_year"] if len(vs) == 1 else \
+                        f"{len(vs)} periods {vs[0]['period_or_year']}..{vs[-1]['period_or_year']}"
+                    parts.append(f"{tid} ({worst['type']} on {worst['node_or_link']}, {when}; worst "
+                                 f"{worst['period_or_year']}: required {worst['required']:.6g} {worst['unit']}, "
+                                 f"reachable {worst['achieved']:.6g})")
+                return (f"the hard targets cannot all be met; the elastic solve must violate: {'; '.join(parts)}. "
                         "Run without --strict to see the best compromise.")
             return "the model is infeasible even though every target can be met: check link capacities, " \
                    "minimum flows and storage bounds"
