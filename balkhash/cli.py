@@ -280,8 +280,10 @@ def report(
     plan_out: Path = typer.Option(None, "--plan-out", help="also write the seasonal allocation plan workbook (.xlsx)"),
     plots: Path = typer.Option(None, "--plots", help="also write PNG plots (and the sweep curves) into this directory"),
 ) -> None:
-    """Solve like `plan` and write one self-contained HTML report (opens offline): summary,
-    allocation plan, charts and, with --sweep, a slider over the swept transboundary inflow."""
+    """Solve like `plan` and write one self-contained HTML report that opens offline.
+
+    The report holds the summary, the allocation plan, the charts and, with --sweep, a slider over
+    the swept transboundary inflow."""
     from time import perf_counter
 
     t0 = perf_counter()

@@ -176,8 +176,10 @@ def min_inflow_cmd(
                                   help="what must hold: 'targets' (the lake inflow and level targets) or "
                                        "'level' (the level target alone; the inflow target is switched off)"),
 ) -> None:
-    """Smallest transboundary inflow (km3/yr) for which the lake targets hold, (a) with every demand
-    met and (b) with shortfalls allowed at their costs; confirmed by re-solves above and below."""
+    """Smallest transboundary inflow (km3/yr) for which the lake targets hold.
+
+    Found (a) with every demand met and (b) with shortfalls allowed at their costs, by bisection,
+    and confirmed by re-solves just above and below."""
     from .scenarios.studies import CONDITIONS, min_inflow
 
     if condition not in CONDITIONS:
