@@ -17,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Water allocation LP for the Ile-Balkhash basin (Pyomo + HiGHS).",
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 console = Console()
 err_console = Console(stderr=True)
