@@ -469,7 +469,7 @@ def objective_from_tables(basin: Basin, sol, fair_sharing: bool) -> float:
             smin = float(np.interp(tg.min_level_m, lk.table.level_m, lk.table.volume_mm3))
             st_rows = tables["storage"][tables["storage"]["node"] == tg.lake]
             days = np.array([calendar.monthrange(*map(int, p.split("-")))[1] for p in st_rows["period"]])
-            share = days / days.sum()  # the penalty is per Mm3 of deficit averaged over the horizon
+            share = days / 365.0  # the penalty is per Mm3-year of deficit
             total += pen * float((share * np.maximum(smin - st_rows["storage_mm3"].to_numpy(), 0.0)).sum())
         else:
             total += pen * float(rows["violation"].sum())

@@ -424,12 +424,12 @@ def test_lake_evaporation_with_linear_area():
 def test_lake_level_target_binding():
     """A river of 4 Mm3/month feeds a demand (10) and a lake losing 10 Mm3/month (100 km2 x 100 mm).
 
-    The level target 105 m (the start, 500 Mm3) costs 10 000 per Mm3 of deficit averaged over the
-    horizon (October 31 days, November 30: weights 31/61 and 30/61), so 1 Mm3 kept from the lake in
-    October costs 10 000, more than any shortfall: all 4 go to the lake, storage 494 then 488,
-    levels 104.94 and 104.88, violations 0.06 and 0.12 m (6 and 12 Mm3).  Objective
-    10 000 x (6 x 31 + 12 x 30) / 61 + 2 x 1655 (the demand fully short) = 92 818.03; the duals of
-    the level rows are the weighted penalties 10 000 x 31/61 and 10 000 x 30/61.
+    The level target 105 m (the start, 500 Mm3) costs 10 000 per Mm3-year of deficit (October 31
+    days, November 30: 10 000 x 31/365 and x 30/365 per Mm3), so 1 Mm3 kept from the lake in October
+    costs 10 000 x 61/365 = 1 671, more than any shortfall (at most 200): all 4 go to the lake,
+    storage 494 then 488, levels 104.94 and 104.88, violations 0.06 and 0.12 m (6 and 12 Mm3).
+    Objective 10 000 x (6 x 31 + 12 x 30) / 365 + 2 x 1655 (the demand fully short) = 18 268.90;
+    the duals of the level rows are the weighted penalties 10 000 x 31/365 and 10 000 x 30/365.
     """
     b = make_basin(
         [inflow("A", 4), demand("D", 10), lake("L", FLAT_LAKE, 105.0, evaporation_mm=[100.0] * 12)],
@@ -445,9 +445,9 @@ def test_lake_level_target_binding():
     assert lv["unit"].tolist() == ["m", "m"]
     assert lv["achieved"].to_numpy() == approx([104.94, 104.88])
     assert lv["violation"].to_numpy() == approx([0.06, 0.12])
-    assert lv["dual"].to_numpy() == approx([10_000.0 * 31 / 61, 10_000.0 * 30 / 61])
+    assert lv["dual"].to_numpy() == approx([10_000.0 * 31 / 365, 10_000.0 * 30 / 365])
     assert block_cost(10, 10) == approx(1655.0)
-    assert sol.objective == approx(10_000.0 * (6 * 31 + 12 * 30) / 61 + 2 * 1655.0)
+    assert sol.objective == approx(10_000.0 * (6 * 31 + 12 * 30) / 365 + 2 * 1655.0)
     assert sol.summary["lakes"][0]["level_end_m"] == approx(104.88)
 
 

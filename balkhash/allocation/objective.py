@@ -2,7 +2,7 @@
 
     min  sum_{d,t,k} c_d m_k (w_k D_{d,t} - u_{d,k,t})        shortfall cost (fair-sharing blocks)
        + sum_{targets} P_g v_g                                violation penalties (lake level:
-                                                               P_g days_t / days of the horizon per period)
+                                                               P_g days_t / 365 per period: per Mm3-year)
        + sum_{lakes,t} P_spill z_{n,t}                         water above a lake table's top
        + sum_{p,t} c_p r_{p,t}                                 energy shortfall
        + sum_{l,t} cost_l x_{l,t}                              link costs
@@ -29,6 +29,9 @@ from .variables import block_widths
 if TYPE_CHECKING:  # only for annotations: the builders also run without Pyomo
     import pyomo.environ as pyo
 
+#: a lake level deficit is charged per Mm3-year: penalty x days of the period / 365
+DAYS_PER_YEAR = 365.0
+
 
 def define_objective(data: ModelData, m: pyo.ConcreteModel) -> None:
     widths = block_widths(data)
@@ -45,8 +48,8 @@ def define_objective(data: ModelData, m: pyo.ConcreteModel) -> None:
                     const += coef * w * float(d.target[t])
                     terms.append((-coef, u[d.id, k, t]))
     tg = data.target_by_id
-    share = data.timeline.days / float(data.timeline.days.sum())  # each period's share of the horizon
-    terms += [(tg[tid].penalty * (share[key] if tg[tid].type == "lake_level" else 1.0), v)
+    year_share = data.timeline.days / DAYS_PER_YEAR  # a lake level deficit is charged per Mm3-year
+    terms += [(tg[tid].penalty * (year_share[key] if tg[tid].type == "lake_level" else 1.0), v)
               for (tid, key), v in m.var_index["viol"].items()]
     spill_penalty = max([t.penalty for t in data.targets] + [1e4]) * 10
     terms += [(spill_penalty, v) for v in m.var_index["spill"].values()]

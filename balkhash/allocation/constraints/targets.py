@@ -11,11 +11,9 @@ a hard target has no v (and, where it is a simple bound, becomes a variable boun
                              counted: the target is surface inflow)
 * lake level of lake n:      S_{n,t} + v_t >= S_n(h_min)                    every period t,
                              where S_n(h) is the exact storage of level h from the table; v_t
-                             is charged penalty x days_t / days of the horizon, i.e. the penalty
-                             per Mm3 of the deficit averaged over the horizon: a lake's storage
-                             carries a deficit from month to month, so a per-month charge would
-                             add up over a long horizon and outrank every user whose cost is
-                             above the penalty (a deficit kept all horizon costs the penalty once)
+                             is charged penalty x days_t / 365: the penalty per Mm3-year of
+                             deficit, like the annual lake inflow target (a month's deficit
+                             costs 1/12 of it, so a deficit kept for years adds up year by year)
 * end storage of reservoir:  S_{n,T-1} + v >= S_end
 """
 
