@@ -36,6 +36,12 @@ def write(tmp_path, text: str):
         ("name: a\ninfrastructure: {link_capacity: {CANAL: '10 m3/h'}}\n", "infrastructure.link_capacity.CANAL",
          "unknown flow unit"),
         ("name: a\ntargets: {lake_inflow_km3: -1}\n", "targets.lake_inflow_km3", "greater than or equal to 0"),
+        ("name: a\nwater_saving: {industry_efficiency: {2022: 0, soon: 0.25}}\n",
+         "water_saving.industry_efficiency", "'soon' is not a water year"),
+        ("name: a\nwater_saving: {drip_area_kha: {2025: -3}}\n", "water_saving.drip_area_kha",
+         "-3 is not a number >= 0"),
+        ("name: a\nwater_saving: {sprinkler_area_kha: {}}\n", "water_saving.sprinkler_area_kha", "empty mapping"),
+        ("name: a\nwater_saving: {drip_area_kha: lots}\n", "water_saving.drip_area_kha", "give a number >= 0"),
     ],
 )
 def test_scenario_file_errors_name_file_and_field(tmp_path, text, field, fragment):
@@ -226,3 +232,33 @@ def test_industry_efficiency_applies_to_the_named_demands_only():
     from balkhash.scenarios.apply import scenario_problems
 
     assert [p.field for p in scenario_problems(b, bad, "s.yaml")] == ["water_saving.industry_demands"]
+
+
+def test_measures_phase_in_along_a_path_of_water_years():
+    """industry_efficiency {2025: 0, 2029: 0.2}: 0, 0.05, 0.10, 0.15, 0.20, 0.20 in water years 2025..2030;
+    drip {2026: 0, 2028: 10} kha at 5 Mm3/kha: 0, 0, 25, 50, 50, 50 Mm3/yr off the irrigation."""
+    from balkhash.data import default_basin_path
+
+    b = load_basin(default_basin_path())
+    years = 6
+    base = Allocation(b, scenario=Scenario(years=years, start_water_year=2025)).data
+    sc = Scenario.model_validate({
+        "years": years, "start_water_year": 2025,
+        "water_saving": {"industry_efficiency": {2025: 0, 2029: 0.2},
+                         "drip_area_kha": {2026: 0, 2028: 10}, "drip_saving_mm3_per_kha": 5},
+    })
+    data = Allocation(b, scenario=sc).data
+
+    def yearly(dd, did):
+        return next(d for d in dd.demands if d.id == did).target.reshape(years, 12).sum(axis=1)
+
+    gain = np.array([0.0, 0.05, 0.10, 0.15, 0.20, 0.20])
+    np.testing.assert_allclose(yearly(data, "IND_ALMATY"), yearly(base, "IND_ALMATY") / (1 + gain))
+    np.testing.assert_allclose(yearly(data, "UTIL_ALMATY"), yearly(base, "UTIL_ALMATY"))
+    agri = [d.id for d in base.demands if d.sector == "agriculture"]
+    before = sum(yearly(base, a) for a in agri)
+    after = sum(yearly(data, a) for a in agri)
+    np.testing.assert_allclose(before - after, [0.0, 0.0, 25.0, 50.0, 50.0, 50.0], atol=1e-9)
+    # each irrigation demand gives up the same fraction of its target in a year
+    frac = {a: 1 - yearly(data, a)[3] / yearly(base, a)[3] for a in agri}
+    np.testing.assert_allclose(list(frac.values()), 50.0 / before[3])

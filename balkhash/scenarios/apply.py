@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..network.errors import BasinError, Problem
 from ..network.schema import Basin
-from .schema import Scenario
+from .schema import Scenario, path_value
 
 TABLE_FILE = "transboundary_years.csv"
 
@@ -253,15 +253,18 @@ def demand_factors(data, basin: Basin, sc: Scenario) -> dict[str, np.ndarray]:
             if key in sc.demand_multipliers:
                 f *= sc.demand_multipliers[key]
         ws = sc.water_saving
-        if ws is not None and ws.industry_efficiency:
-            if (d.id in ws.industry_demands) if ws.industry_demands is not None else d.sector == "industry":
-                f /= 1.0 + ws.industry_efficiency
+        if ws is not None and (d.id in ws.industry_demands if ws.industry_demands is not None
+                               else d.sector == "industry"):
+            f /= 1.0 + np.array([path_value(ws.industry_efficiency, int(w)) for w in tl.water_years])
         out[d.id] = f
     ws = sc.water_saving
-    if ws is not None and (ws.drip_area_kha or ws.sprinkler_area_kha):
-        saving = ws.drip_area_kha * ws.drip_saving_mm3_per_kha + ws.sprinkler_area_kha * ws.sprinkler_saving_mm3_per_kha
+    if ws is not None:
         chosen = ws.demands or [d.id for d in data.demands if d.sector == "agriculture"]
         for w in sorted(set(int(x) for x in tl.water_years)):
+            saving = (path_value(ws.drip_area_kha, w) * ws.drip_saving_mm3_per_kha
+                      + path_value(ws.sprinkler_area_kha, w) * ws.sprinkler_saving_mm3_per_kha)
+            if saving <= 0:
+                continue
             ts = tl.water_years == w
             months = int(ts.sum())
             annual = sum(float(np.sum(d.target[ts] * out[d.id][ts])) for d in data.demands if d.id in chosen)

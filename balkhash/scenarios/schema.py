@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ..network.quantities import FlowSeries, Strict, Volume
@@ -50,11 +51,31 @@ class TransboundarySpec(Strict):
         return self
 
 
-class WaterSaving(Strict):
-    """Water-saving measures, applied to the demand targets."""
+YearPath = float | dict[int, float]
+"""A number for every water year, or a path: water year -> value, linear in between, held before the
+first and after the last year given (``{2022: 0, 2030: 0.25}``)."""
 
-    drip_area_kha: float = Field(0.0, ge=0.0, description="additional drip-irrigated area, thousand ha")
-    sprinkler_area_kha: float = Field(0.0, ge=0.0, description="additional sprinkler area, thousand ha")
+
+def path_value(path: YearPath, water_year: int) -> float:
+    """The value of a :data:`YearPath` in a water year (2025 = 2025-10..2026-09)."""
+    if not isinstance(path, dict):
+        return float(path)
+    years = sorted(path)
+    return float(np.interp(water_year, years, [path[y] for y in years]))
+
+
+class WaterSaving(Strict):
+    """Water-saving measures, applied to the demand targets.
+
+    The areas and the efficiency gain are a number (the same in every water year) or a path
+    ``{water year: value}``, interpolated linearly between the years given and held outside them,
+    so a measure can be phased in (``industry_efficiency: {2022: 0, 2030: 0.25}``).
+    """
+
+    drip_area_kha: YearPath = Field(0.0, description="additional drip-irrigated area, thousand ha (or a path "
+                                    "water year -> area)")
+    sprinkler_area_kha: YearPath = Field(0.0, description="additional sprinkler area, thousand ha (or a path "
+                                         "water year -> area)")
     drip_saving_mm3_per_kha: float = Field(
         3.5, ge=0.0, description="saving per thousand ha of drip, Mm3/yr (assumption: 35 % of 10,000 m3/ha)"
     )
@@ -64,12 +85,36 @@ class WaterSaving(Strict):
     demands: list[str] | None = Field(
         None, description="irrigation demands sharing the saving; default: every agriculture demand"
     )
-    industry_efficiency: float = Field(
-        0.0, ge=0.0, description="gain in industrial water-use efficiency (0.25 = +25 %): targets / (1 + gain)"
+    industry_efficiency: YearPath = Field(
+        0.0, description="gain in industrial water-use efficiency (0.25 = +25 %): targets / (1 + gain); "
+        "or a path water year -> gain"
     )
     industry_demands: list[str] | None = Field(
         None, description="demands the efficiency gain applies to; default: every industry demand"
     )
+
+    @field_validator("drip_area_kha", "sprinkler_area_kha", "industry_efficiency", mode="before")
+    @classmethod
+    def _path(cls, v):
+        hint = "a number >= 0, or a mapping water year -> number >= 0 (e.g. {2022: 0, 2030: 0.25})"
+        if isinstance(v, dict):
+            if not v:
+                raise ValueError(f"empty mapping: give {hint}")
+            out = {}
+            for k, x in v.items():
+                try:
+                    year = int(k)
+                    if str(k).strip() != str(year):
+                        raise ValueError
+                except (TypeError, ValueError):
+                    raise ValueError(f"'{k}' is not a water year: give {hint}") from None
+                if isinstance(x, bool) or not isinstance(x, int | float) or not x == x or x < 0:
+                    raise ValueError(f"{year}: {x!r} is not a number >= 0: give {hint}")
+                out[year] = float(x)
+            return out
+        if isinstance(v, bool) or not isinstance(v, int | float) or not v == v or v < 0:
+            raise ValueError(f"{v!r} is not a number >= 0: give {hint}")
+        return float(v)
 
 
 class ReservoirRange(Strict):
