@@ -145,7 +145,7 @@ def plan(
     start_water_year: int = START_OPT,
     strict: bool = typer.Option(False, "--strict", help="make every target hard (infeasible if not met)"),
     fair_sharing: bool = typer.Option(None, "--fair-sharing/--no-fair-sharing", help="override the basin option"),
-    time_limit: float = typer.Option(None, "--time-limit", help="solver time limit, seconds"),
+    time_limit: float = typer.Option(None, "--time-limit", min=0.001, help="solver time limit, seconds"),
     solver_log: bool = typer.Option(False, "--solver-log", help="show the HiGHS log"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only where the results went"),
     plan_out: Path = typer.Option(None, "--plan-out", help="also write the seasonal allocation plan workbook (.xlsx)"),
@@ -277,7 +277,7 @@ def report(
     start_water_year: int = START_OPT,
     strict: bool = typer.Option(False, "--strict", help="make every target hard (infeasible if not met)"),
     fair_sharing: bool = typer.Option(None, "--fair-sharing/--no-fair-sharing", help="override the basin option"),
-    time_limit: float = typer.Option(None, "--time-limit", help="solver time limit, seconds"),
+    time_limit: float = typer.Option(None, "--time-limit", min=0.001, help="solver time limit, seconds"),
     plan_out: Path = typer.Option(None, "--plan-out", help="also write the seasonal allocation plan workbook (.xlsx)"),
     plots: Path = typer.Option(None, "--plots", help="also write PNG plots (and the sweep curves) into this directory"),
 ) -> None:

@@ -185,6 +185,10 @@ def min_inflow_cmd(
     if condition not in CONDITIONS:
         err_console.print(f"[bold red]error[/bold red]: --condition must be one of {', '.join(CONDITIONS)}")
         raise typer.Exit(EXIT_INVALID)
+    if not (0.0 <= lo < hi) or not tol > 0.0:
+        err_console.print("[bold red]error[/bold red]: need 0 <= --lo < --hi and --tol > 0 "
+                          f"(got --lo {lo}, --hi {hi}, --tol {tol})")
+        raise typer.Exit(EXIT_INVALID)
 
     basin_path = resolve_basin_path(basin)
     b = load_or_exit(basin_path)

@@ -135,6 +135,18 @@ def test_bad_sweep_range_is_a_clear_error():
     assert r.exit_code == 1 and "--from <= --to" in r.output
 
 
+@pytest.mark.parametrize("args", [["--lo", "5", "--hi", "4"], ["--tol", "0"], ["--lo", "-1"]])
+def test_bad_min_inflow_search_range_is_a_clear_error(args):
+    r = run("min-inflow", "-b", "small_basin", *args)
+    assert r.exit_code == 1 and "need 0 <= --lo < --hi and --tol > 0" in r.output
+
+
+def test_non_positive_time_limit_is_refused(tmp_path):
+    r = run("plan", "-b", "tiny_river", "--time-limit", "-1", "-o", tmp_path / "o")
+    assert r.exit_code == 2 and "--time-limit" in r.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_console_script_runs_as_a_process(tmp_path):
     env = dict(os.environ)
     r = subprocess.run([sys.executable, "-m", "balkhash.cli", "plan", "-b", "tiny_river", "-o", str(tmp_path / "o")],
