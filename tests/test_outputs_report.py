@@ -125,6 +125,10 @@ def test_chart_json_against_the_tables(report):
     for lid, t in edges.items():
         assert t["meta"]["mean_flow_m3s"] == pytest.approx(mean[lid])
     assert max(edges, key=lambda k: edges[k]["line"]["width"]) == mean.idxmax()  # width follows the flow
+    nodes = {t["name"]: t for t in figs["network"]["data"] if t.get("mode", "").startswith("markers")
+             and t["name"] in ("junction", "demand")}
+    assert nodes["junction"]["mode"] == "markers" and nodes["demand"]["mode"] == "markers+text"
+    assert set(nodes["junction"]["text"]) == {n.id for n in b.nodes if n.type == "junction"}  # on hover
     deliveries = figs["deliveries"]
     agri = next(t for t in deliveries["data"] if t["name"] == "delivered")
     assert sum(agri["y"]) == pytest.approx(sol.summary["delivered_mm3_by_sector"]["agriculture"], rel=1e-6)

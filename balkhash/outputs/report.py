@@ -249,8 +249,10 @@ def fig_network(solution, basin):
         ns = [n for n in basin.nodes if n.type == kind]
         if not ns:
             continue
+        # junctions are named on hover only: their labels crowd the confluences
         data.append(dict(type="scatter", x=[pos[n.id][0] for n in ns], y=[pos[n.id][1] for n in ns],
-                         mode="markers+text", text=[n.id for n in ns], textposition="top center",
+                         mode="markers" if kind == "junction" else "markers+text",
+                         text=[n.id for n in ns], textposition="top center",
                          textfont=dict(size=10), name=kind,
                          hovertext=[f"{n.id}: {n.name or ''} ({kind})" for n in ns], hoverinfo="text",
                          marker=dict(symbol=symbols[kind], size=sizes[kind], color=NODE_COLOURS[kind],
