@@ -288,11 +288,33 @@ def compare(
     out.parent.mkdir(parents=True, exist_ok=True)
     df.index.name = "figure"
     df.to_csv(out)
-    t = _table("Scenario comparison")
-    t.add_column("figure")
-    for c in df.columns:
-        t.add_column(c, justify="right")
-    for idx, row in df.iterrows():
-        t.add_row(str(idx), *[f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row])
-    console.print(t)
+    for t in _comparison_tables(df, console.width):
+        console.print(t)
     console.print(f"results: {out}")
+
+
+def _comparison_tables(df, width: int) -> list[Table]:
+    """The comparison as one table per group of scenario columns that fits the console width, the
+    figure names repeated in each, so no cell is cut on a narrow terminal."""
+    cells = {c: [_num(v, ",.2f") if isinstance(v, float) else str(v) for v in df[c]] for c in df.columns}
+    label_w = max([len("figure")] + [len(str(i)) for i in df.index])
+    col_w = {c: max([len(str(c))] + [len(s) for s in cells[c]]) for c in df.columns}
+    groups, cur, used = [], [], label_w
+    for c in df.columns:
+        if cur and used + 2 + col_w[c] > width:
+            groups.append(cur)
+            cur, used = [], label_w
+        cur.append(c)
+        used += 2 + col_w[c]
+    groups.append(cur)
+    tables = []
+    for k, cols in enumerate(groups, 1):
+        title = "Scenario comparison" + (f" ({k}/{len(groups)})" if len(groups) > 1 else "")
+        t = _table(title)
+        t.add_column("figure", no_wrap=True)
+        for c in cols:
+            t.add_column(str(c), justify="right", no_wrap=True)
+        for i, idx in enumerate(df.index):
+            t.add_row(str(idx), *[cells[c][i] for c in cols])
+        tables.append(t)
+    return tables

@@ -187,3 +187,24 @@ def test_scenario_reference_errors_name_the_scenario_file(tmp_path):
     assert r.exit_code == 1
     assert f"{bad}: scenario 'bad': inflow_multipliers.NOPE: unknown node" in " ".join(r.output.split())
     assert not (tmp_path / "o").exists()
+
+
+def test_comparison_splits_into_tables_that_fit_the_console():
+    from rich.console import Console
+
+    from balkhash.cli_studies import _comparison_tables
+
+    df = pd.DataFrame({f"scenario_{k}": [1234567.891 * k, float("nan"), "optimal"] for k in range(1, 7)},
+                      index=["objective", "HPP_KERBULAK energy (GWh)", "status"])
+    tables = _comparison_tables(df, 60)
+    assert len(tables) > 1
+    console = Console(width=60, record=True)
+    for t in tables:
+        console.print(t)
+    text = console.export_text()
+    assert "…" not in text
+    assert all(len(line) <= 60 for line in text.splitlines())
+    for k in range(1, 7):
+        assert f"scenario_{k}" in text and f"{1234567.891 * k:,.2f}" in text
+    assert text.count("HPP_KERBULAK energy (GWh)") == len(tables)  # figure names in every part
+    assert _comparison_tables(df, 400)[0].title == "Scenario comparison"  # one table when it fits
