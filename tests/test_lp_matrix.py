@@ -113,3 +113,19 @@ def test_repeated_entries_are_summed_and_zeros_dropped():
     assert starts.tolist() == [0, 1, 2]
     assert index.tolist() == [0, 0]
     assert value.tolist() == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("path", [example_path("small_basin"), default_basin_path()], ids=["small", "ile_balkhash"])
+def test_pyomo_model_solved_through_pyomos_highs_interface_gives_the_same_optimum(path):
+    """The Pyomo model of record, solved by Pyomo's own (persistent, appsi) HiGHS interface, reaches
+    the objective of the direct solve of the recorded matrix."""
+    import pyomo.environ as pyo
+
+    from balkhash.allocation.solve import Allocation
+
+    alloc = Allocation(load_basin(path))
+    direct = alloc.solve()
+    model = alloc.pyomo_model()
+    result = pyo.SolverFactory("appsi_highs").solve(model)
+    assert str(result.solver.termination_condition) == "optimal"
+    assert pyo.value(model.objective) == pytest.approx(direct.objective, rel=1e-7, abs=1e-6)

@@ -1,7 +1,8 @@
-"""The solver boundary: the LP recorded while building the Pyomo model, solved by HiGHS (highspy).
+"""The solver boundary: the LP recorded by the builders, solved by HiGHS (highspy).
 
-The builders record ``rl <= A x <= ru, xl <= x <= xu`` and the costs as they create the Pyomo
-components (:mod:`balkhash.allocation.lp`); the matrices go to one ``highspy.Highs`` instance that
+The builders record ``rl <= A x <= ru, xl <= x <= xu`` and the costs (:mod:`balkhash.allocation.lp`;
+the same rows as the Pyomo model of record, without creating it); the matrices go to one
+``highspy.Highs`` instance that
 stays alive, so a scenario re-solve changes row bounds (right-hand sides) in place and warm-starts
 from the last basis instead of rebuilding the model.  Columns and rows are addressed by their
 position, looked up by (component name, index) in the recorded program.
