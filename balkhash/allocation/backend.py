@@ -3,8 +3,8 @@
 The builders record ``rl <= A x <= ru, xl <= x <= xu`` and the costs (:mod:`balkhash.allocation.lp`;
 the same rows as the Pyomo model of record, without creating it); the matrices go to one
 ``highspy.Highs`` instance that stays alive, so a scenario re-solve changes row bounds (right-hand
-sides) in place and warm-starts from the last basis instead of rebuilding the model.  Columns and rows are addressed by their
-position, looked up by (component name, index) in the recorded program.
+sides) in place and warm-starts from the last basis instead of rebuilding the model.  Columns and
+rows are addressed by their position, looked up by (component name, index) in the recorded program.
 """
 
 from __future__ import annotations
