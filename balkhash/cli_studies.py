@@ -63,18 +63,9 @@ def _study_or_exit(b, sc, **options):
 
 
 def _write_csv(df, path: Path) -> None:
-    import os
-    import tempfile
+    from .atomic import atomic_write
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    os.close(fd)
-    try:
-        df.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
 
 
 @app.command()

@@ -52,12 +52,19 @@ def test_plan_is_atomic_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no temporary directory left behind
 
 
-def test_plan_replaces_previous_results(tmp_path):
+def test_plan_replaces_previous_results_and_nothing_else(tmp_path):
     out = tmp_path / "res"
-    out.mkdir()
-    (out / "stale.csv").write_text("x")
+    (out / "other_run").mkdir(parents=True)
+    (out / "other_run" / "flows.csv").write_text("another run")
+    (out / "notes.txt").write_text("mine")
+    (out / "flows.csv").write_text("old")
+    (out / "flows.parquet").write_text("old, other format")
     assert run("plan", "-b", "tiny_river", "-o", out, "-q").exit_code == 0
-    assert not (out / "stale.csv").exists() and (out / "flows.csv").exists()
+    assert pd.read_csv(out / "flows.csv").columns[0] == "link_id"  # replaced
+    assert not (out / "flows.parquet").exists()  # a stale result of another format goes
+    assert (out / "notes.txt").read_text() == "mine"  # anything else stays
+    assert (out / "other_run" / "flows.csv").read_text() == "another run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]  # no temporary directory left
 
 
 def test_plan_xlsx_format(tmp_path):

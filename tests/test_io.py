@@ -66,14 +66,16 @@ def test_factory_basin_round_trip(tmp_path):
     assert river.file == SERIES_FILE and river.column == "RIVER"
 
 
-def test_save_replaces_an_existing_directory(tmp_path):
+def test_save_over_an_existing_basin_keeps_the_other_files(tmp_path):
     basin = load_basin(example_path("tiny_river"))
     dest = tmp_path / "out"
     dest.mkdir()
-    (dest / "stale.txt").write_text("old", encoding="utf-8")
+    (dest / "basin.yaml").write_text("name: old\n", encoding="utf-8")
+    (dest / "scenarios.yaml").write_text("name: mine\n", encoding="utf-8")
     save_basin(basin, dest)
-    assert not (dest / "stale.txt").exists()
+    assert (dest / "scenarios.yaml").read_text(encoding="utf-8") == "name: mine\n"
     assert basin_to_dict(load_basin(dest)) == basin_to_dict(basin)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 # -- quantities ----------------------------------------------------------------------------------

@@ -1,19 +1,24 @@
-"""Write a Solution to a directory, atomically: a temporary directory renamed into place.
+"""Write a Solution to a directory: the tables and summary.json, written in full before any of them
+replaces a file of the destination (:mod:`balkhash.atomic`).
 
-A failed run leaves no partial results: either the whole new directory is there or the old one
-(if any) is untouched.
+A failed run leaves no partial results: the destination keeps its previous results, if any.
+Only the result files are replaced (summary.json last); result tables of another format left
+from an earlier run are removed, so the directory holds one consistent set; any other file in the
+directory stays.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
+
+from ..atomic import write_dir
 
 FORMATS = ("csv", "parquet", "xlsx")
 TABLES = ("flows", "deliveries", "storage", "targets", "duals", "inflows", "hydropower")
+#: every file a result directory may hold, in any format
+RESULT_FILES = tuple(f"{n}.{ext}" for n in TABLES for ext in ("csv", "parquet")) + ("results.xlsx", "summary.json")
 
 
 class OutputError(Exception):
@@ -37,9 +42,8 @@ def write_solution(solution, out_dir: str | os.PathLike, fmt: str = "csv", extra
     dest = Path(out_dir).resolve()
     if dest.exists() and not dest.is_dir():
         raise OutputError(f"{dest} exists and is not a directory")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
-    try:
+
+    def write(tmp: Path) -> None:
         if fmt == "xlsx":
             import pandas as pd
 
@@ -58,14 +62,6 @@ def write_solution(solution, out_dir: str | os.PathLike, fmt: str = "csv", extra
             summary.update(extra)
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(summary, fh, indent=2, ensure_ascii=False)
-        old = None
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}-old-{os.getpid()}")
-            os.replace(dest, old)
-        os.replace(tmp, dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    write_dir(dest, write, stale=RESULT_FILES, last="summary.json")
     return dest

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -170,21 +168,17 @@ def basin_to_dict(basin: Basin) -> dict:
 
 
 def save_basin(basin: Basin, path: str | os.PathLike) -> Path:
-    """Write ``basin`` as a directory (basin.yaml + its CSV series).  Atomic: all or nothing."""
-    dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".basin-", dir=dest.parent))
-    try:
+    """Write ``basin`` as a directory (basin.yaml + its CSV series).  All or nothing: every file is
+    written before any replaces its namesake; other files of the directory (scenario files, the
+    runoff table) stay."""
+    from ..atomic import write_dir
+
+    def write(tmp: Path) -> None:
         with open(tmp / BASIN_FILE, "w", encoding="utf-8") as fh:
             yaml.safe_dump(basin_to_dict(basin), fh, sort_keys=False, allow_unicode=True)
         for name, df in basin._tables.items():
             out = tmp / name
             out.parent.mkdir(parents=True, exist_ok=True)
             df.reset_index().to_csv(out, index=False)
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return dest
+
+    return write_dir(Path(path), write, last=BASIN_FILE)

@@ -158,26 +158,3 @@ def lake_inflow_table(solution, lake_id: str):
     df["groundwater_mm3"] = df["period"].map(loc["groundwater_mm3"]).fillna(0.0) if len(loc) else 0.0
     df["inflow_mm3"] = df["links_mm3"] + df["returns_mm3"] + df["direct_mm3"]
     return df
-
-
-def atomic_write(path, write):
-    """Call ``write(tmp_path)`` on a temporary file next to ``path``, then rename it into place
-    (readable like any new file: the umask applies).  A failure leaves ``path`` untouched."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

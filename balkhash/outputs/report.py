@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..atomic import atomic_write
 from .common import (
     NODE_COLOURS,
-    atomic_write,
     lake_inflow_table,
     lake_inflow_targets,
     lake_marks,

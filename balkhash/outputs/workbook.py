@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .common import atomic_write, lake_inflow_table, model_data
+from ..atomic import atomic_write
+from .common import lake_inflow_table, model_data
 from .plan import allocation_plan, plan_matrix
 
 SHEETS = ("Plan", "Deliveries", "Reservoirs", "Lake", "Targets", "Marginal values", "Inputs")
