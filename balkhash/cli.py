@@ -246,7 +246,8 @@ def write_views(sol, alloc, info: dict, plan_out: Path | None = None, plots: Pat
                 write_plan_workbook(sol, alloc.basin, plan_out, info, data=alloc.data)
             console.print(f"allocation plan: {plan_out}")
         if plots is not None:
-            from .outputs.plots import plot_jobs, sweep_plot_jobs
+            from .outputs.plots import plot_jobs
+            from .outputs.sweep_plots import sweep_plot_jobs
 
             jobs = plot_jobs(sol, alloc.basin, plots, alloc.data)
             if sweep is not None:

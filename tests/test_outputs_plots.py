@@ -16,15 +16,11 @@ from balkhash.allocation.solve import solve
 from balkhash.cli import app
 from balkhash.data import default_basin_path, example_path
 from balkhash.network.io import load_basin
-from balkhash.outputs.plots import (
-    _level_marks,
-    crowded_area,
-    network_positions,
-    plot_network,
-    write_plots,
-    write_sweep_plots,
-)
+from balkhash.outputs.network_plot import crowded_area, network_positions, plot_network
+from balkhash.outputs.plot_base import _level_marks
+from balkhash.outputs.plots import write_plots
 from balkhash.outputs.sweep import SweepError, load_sweep
+from balkhash.outputs.sweep_plots import write_sweep_plots
 
 runner = CliRunner()
 SOLUTION_PNGS = ["lake_level.png", "reservoir_storage.png", "deliveries_by_sector.png", "shortfall_heatmap.png",

@@ -224,7 +224,7 @@ def fig_heatmap(solution, basin):
 
 
 def fig_network(solution, basin):
-    from .plots import mean_link_flows, network_positions
+    from .network_plot import mean_link_flows, network_positions
 
     pos, geo = network_positions(basin)
     q = mean_link_flows(solution)

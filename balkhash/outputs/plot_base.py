@@ -1,0 +1,82 @@
+"""Shared pieces of the PNG plots: figure and file handling, date axes, lake level marks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .common import lake_marks
+
+DPI = 110
+TARGET_COLOUR = "#d62728"
+REFERENCE_COLOUR = "#ff7f0e"
+BAND_COLOUR = "#2ca02c"
+
+
+def _figure(w: float, h: float, nrows: int = 1, ncols: int = 1, **kw):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(w, h), dpi=DPI, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI, facecolor="white")
+    return path
+
+
+def _month_starts(periods) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex([pd.Timestamp(f"{p}-01") for p in periods])
+
+
+def _month_ends(periods) -> pd.DatetimeIndex:
+    return _month_starts(periods) + pd.offsets.MonthBegin(1)
+
+
+def _date_axis(ax) -> None:
+    import matplotlib.dates as mdates
+
+    loc = mdates.AutoDateLocator(minticks=4, maxticks=14)
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+    ax.grid(True, alpha=0.3)
+
+
+def _level_marks(ax, basin, lake_id: str, horizontal: bool = True) -> None:
+    """Draw a lake's level targets and reference levels as lines and its band as a shaded range."""
+    marks, band = lake_marks(basin, lake_id)
+    if band is not None:
+        ax.axhspan(band[0], band[1], color=BAND_COLOUR, alpha=0.12, lw=0,
+                   label=f"level band {band[0]:g}-{band[1]:g} m")
+    for mk in marks:
+        style = dict(color=TARGET_COLOUR, ls="--", lw=1.4) if mk.kind == "target" else \
+            dict(color=REFERENCE_COLOUR, ls=":", lw=1.4)
+        ax.axhline(mk.level, label=mk.label, **style)
+
+
+def _ylim_with(ax, values) -> None:
+    lo, hi = ax.get_ylim()
+    vals = [v for v in values if v is not None and np.isfinite(v)]
+    if vals:
+        lo, hi = min(lo, min(vals)), max(hi, max(vals))
+        pad = 0.05 * (hi - lo or 1.0)
+        ax.set_ylim(lo - pad, hi + pad)
+
+
+def run_jobs(jobs: list[tuple[str, Callable[[], Path | None]]],
+             progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Run (file name, writer) jobs in order; returns the files written (a writer returns None when
+    its plot has nothing to show).  ``progress(name)`` is called after each job."""
+    written = []
+    for name, job in jobs:
+        p = job()
+        if p is not None:
+            written.append(p)
+        if progress:
+            progress(name)
+    return written
