@@ -6,7 +6,8 @@ slider over the swept transboundary inflow showing the lake level trajectory and
 shortfalls at that assumption, and the curves of shortfall and lake level against the inflow.
 
 Every chart (built by :mod:`.report_figures`) is stored as a JSON block
-``<script type="application/json" data-plotly-figure>`` and drawn by a few lines of script; the run's data (summary, plan, sweep) are in the JSON block
+``<script type="application/json" data-plotly-figure>`` and drawn by a few lines of script; the
+run's data (summary, plan, sweep) are in the JSON block
 ``<script type="application/json" id="balkhash-data">`` for anyone who wants the numbers.
 """
 
