@@ -243,6 +243,9 @@ def demand_factors(data, basin: Basin, sc: Scenario) -> dict[str, np.ndarray]:
     tl = data.timeline
     wy = tl.water_years.astype(float)
     base_year = sc.growth_base_year if sc.growth_base_year is not None else int(tl.water_years[0])
+    ws = sc.water_saving
+    if ws is not None:  # the industrial efficiency gain per period, from its path of water years
+        gain = np.array([path_value(ws.industry_efficiency, int(w)) for w in tl.water_years])
     out = {}
     for d in data.demands:
         f = np.ones(data.T)
@@ -252,12 +255,10 @@ def demand_factors(data, basin: Basin, sc: Scenario) -> dict[str, np.ndarray]:
         for key in (d.sector, d.id):
             if key in sc.demand_multipliers:
                 f *= sc.demand_multipliers[key]
-        ws = sc.water_saving
         if ws is not None and (d.id in ws.industry_demands if ws.industry_demands is not None
                                else d.sector == "industry"):
-            f /= 1.0 + np.array([path_value(ws.industry_efficiency, int(w)) for w in tl.water_years])
+            f /= 1.0 + gain
         out[d.id] = f
-    ws = sc.water_saving
     if ws is not None:
         chosen = ws.demands or [d.id for d in data.demands if d.sector == "agriculture"]
         for w in sorted(set(int(x) for x in tl.water_years)):
