@@ -22,12 +22,19 @@ def staging_dir(dest: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
 
 
+def _new_file_mode() -> int:
+    """The mode a new file gets under the current umask (temporary files are private; results
+    are not)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def commit_dir(tmp: Path, dest: Path, stale: Iterable[str] = (), last: str | None = None) -> Path:
     """Move every file of ``tmp`` into ``dest`` (sub-directories kept), ``last`` (a relative path)
     after the others; then remove the files named in ``stale`` (relative paths this writer owns
     but did not write this time), and ``tmp``.  Other files of ``dest`` stay."""
-    umask = os.umask(0)
-    os.umask(umask)
+    mode = _new_file_mode()
     files = sorted(p for p in tmp.rglob("*") if p.is_file())
     if last is not None:
         files.sort(key=lambda p: p.relative_to(tmp).as_posix() == last)
@@ -36,7 +43,7 @@ def commit_dir(tmp: Path, dest: Path, stale: Iterable[str] = (), last: str | Non
         rel = src.relative_to(tmp)
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(src, 0o666 & ~umask)  # mkdtemp/mkstemp files are private; results are not
+        os.chmod(src, mode)
         os.replace(src, target)
         written.add(rel.as_posix())
     for rel in stale:
@@ -71,9 +78,7 @@ def atomic_write(path, write):
     os.close(fd)
     try:
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, _new_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -215,3 +215,14 @@ def test_comparison_splits_into_tables_that_fit_the_console():
         assert f"scenario_{k}" in text and f"{1234567.891 * k:,.2f}" in text
     assert text.count("HPP_KERBULAK energy (GWh)") == len(tables)  # figure names in every part
     assert _comparison_tables(df, 400)[0].title == "Scenario comparison"  # one table when it fits
+
+
+def test_out_that_is_a_file_is_a_clear_error(tmp_path):
+    f = tmp_path / "results"
+    f.write_text("not a directory")
+    r = run("plan", "-b", "tiny_river", "-o", f, "-q")
+    assert r.exit_code == 1, r.output
+    text = " ".join(r.output.split())  # the console wraps long paths
+    assert "cannot write results" in text and "exists and is not a directory" in text
+    assert "Traceback" not in r.output
+    assert f.read_text() == "not a directory"

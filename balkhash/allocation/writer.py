@@ -40,8 +40,6 @@ def write_solution(solution, out_dir: str | os.PathLike, fmt: str = "csv", extra
         except ImportError:
             raise OutputError("--format xlsx needs openpyxl: pip install openpyxl") from None
     dest = Path(out_dir).resolve()
-    if dest.exists() and not dest.is_dir():
-        raise OutputError(f"{dest} exists and is not a directory")
 
     def write(tmp: Path) -> None:
         if fmt == "xlsx":
@@ -63,5 +61,8 @@ def write_solution(solution, out_dir: str | os.PathLike, fmt: str = "csv", extra
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(summary, fh, indent=2, ensure_ascii=False)
 
-    write_dir(dest, write, stale=RESULT_FILES, last="summary.json")
+    try:
+        write_dir(dest, write, stale=RESULT_FILES, last="summary.json")
+    except NotADirectoryError as exc:
+        raise OutputError(str(exc)) from None
     return dest
