@@ -14,6 +14,9 @@ SECTOR_COLOURS = {
     "hydropower": "#9467bd",
     "other": "#7f7f7f",
 }
+#: lake level targets and reference levels, in the PNG plots and the report alike
+TARGET_COLOUR = "#d62728"
+REFERENCE_COLOUR = "#ff7f0e"
 NODE_COLOURS = {
     "inflow": "#1f77b4",
     "junction": "#7f7f7f",

@@ -8,11 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .common import lake_marks
+from .common import REFERENCE_COLOUR, TARGET_COLOUR, lake_marks
 
 DPI = 110
-TARGET_COLOUR = "#d62728"
-REFERENCE_COLOUR = "#ff7f0e"
 BAND_COLOUR = "#2ca02c"
 
 

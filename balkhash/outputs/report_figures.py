@@ -12,14 +12,14 @@ import pandas as pd
 
 from .common import (
     NODE_COLOURS,
+    REFERENCE_COLOUR,
+    TARGET_COLOUR,
     lake_inflow_table,
     lake_inflow_targets,
     lake_marks,
     sector_colour,
 )
 
-TARGET_COLOUR = "#d62728"
-REFERENCE_COLOUR = "#ff7f0e"
 BAND_COLOUR = "rgba(44,160,44,0.13)"
 TEMPLATE = "plotly_white"
 
