@@ -73,11 +73,13 @@ def extract_tables(data: ModelData, m, backend) -> dict[str, pd.DataFrame]:
             "storage_start_mm3": prev, "storage_mm3": st, "level_m": level, "area_km2": area,
             "evaporation_mm3": s.evap_mm / 1000.0 * area,
             "precipitation_mm3": s.precip_mm / 1000.0 * area,
-            "spill_mm3": spill,
+            "spill_mm3": spill, "min_storage_mm3": s.lower, "max_storage_mm3": s.upper,
+            "end_min_mm3": np.nan if s.end_min is None else float(s.end_min),
         }))
     out["storage"] = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=["node", "kind", "period", "storage_start_mm3", "storage_mm3", "level_m", "area_km2",
-                 "evaporation_mm3", "precipitation_mm3", "spill_mm3"])
+                 "evaporation_mm3", "precipitation_mm3", "spill_mm3", "min_storage_mm3",
+                 "max_storage_mm3", "end_min_mm3"])
 
     # local inflows (for balances recomputed from the tables)
     rows = []
@@ -108,7 +110,37 @@ def extract_tables(data: ModelData, m, backend) -> dict[str, pd.DataFrame]:
 
     out["targets"] = _target_table(data, m, backend, flow, delivered, storage)
     out["hydropower"] = _hydropower_table(data, flow)
+    out["arrivals"] = _arrivals_table(data, flow, delivered)
+    wy = np.asarray(tl.water_years, dtype=int)
+    by_label = dict(zip(tl.labels, wy.tolist(), strict=True))
+    for name in ("flows", "deliveries", "storage", "inflows", "duals", "hydropower", "arrivals"):
+        df = out[name]
+        df["water_year"] = df["period"].map(by_label).astype("int64") if len(df) else pd.Series(dtype="int64")
     return out
+
+
+def _arrivals_table(data: ModelData, flow: dict, delivered: dict) -> pd.DataFrame:
+    """Water arriving at and leaving every node per period (Mm3): links after losses, demand
+    returns, local inflow, groundwater (apart), and the outgoing link flows."""
+    T = data.T
+    labels = data.timeline.labels
+    zeros = np.zeros(T)
+    rows = []
+    for n in data.node_type:
+        links = sum(((1.0 - data.links[i].loss) * flow[data.links[i].id] for i in data.links_in.get(n, ())),
+                    zeros)
+        returns = sum(((1.0 - data.demands[j].consumptive) * delivered[data.demands[j].id]
+                       for j in data.returns_in.get(n, ())), zeros)
+        local = data.inflow.get(n, zeros)
+        released = sum((flow[data.links[i].id] for i in data.links_out.get(n, ())), zeros)
+        rows.append(pd.DataFrame({
+            "node": n, "node_type": data.node_type[n], "period": labels, "links_mm3": links,
+            "returns_mm3": returns, "local_mm3": local, "groundwater_mm3": data.groundwater.get(n, zeros),
+            "arriving_mm3": links + returns + local, "released_mm3": released,
+        }))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=["node", "node_type", "period", "links_mm3", "returns_mm3", "local_mm3", "groundwater_mm3",
+                 "arriving_mm3", "released_mm3"])
 
 
 def arriving_mm3(data: ModelData, node: str, flow: dict, delivered: dict) -> np.ndarray:

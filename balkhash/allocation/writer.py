@@ -16,7 +16,7 @@ from pathlib import Path
 from ..atomic import write_dir
 
 FORMATS = ("csv", "parquet", "xlsx")
-TABLES = ("flows", "deliveries", "storage", "targets", "duals", "inflows", "hydropower")
+TABLES = ("flows", "deliveries", "storage", "targets", "duals", "inflows", "hydropower", "arrivals")
 #: every file a result directory may hold, in any format
 RESULT_FILES = tuple(f"{n}.{ext}" for n in TABLES for ext in ("csv", "parquet")) + ("results.xlsx", "summary.json")
 
