@@ -14,7 +14,7 @@ from chromium import Chromium, chromium_path
 from matplotlib import image as mpimg
 from outputs_support import make_sweep, small_basin
 
-from balkhash.allocation.solve import Allocation
+from balkhash.allocation.solve import solve
 from balkhash.outputs.report import write_report
 from balkhash.outputs.sweep import load_sweep
 
@@ -34,8 +34,7 @@ def page(tmp_path_factory):
     _require_chromium()
     d = tmp_path_factory.mktemp("browser")
     b = small_basin()
-    alloc = Allocation(b)
-    path = write_report(alloc.solve(), b, d / "report.html", {"basin_path": "small_basin"}, data=alloc.data,
+    path = write_report(solve(b), b, d / "report.html", {"basin_path": "small_basin"},
                         sweep=load_sweep(make_sweep(d / "sweep", factors=(0.4, 0.8, 1.2))))
     with Chromium(width=1400, height=1000) as browser:
         pg = browser.open(path)

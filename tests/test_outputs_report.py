@@ -12,7 +12,7 @@ import pytest
 from outputs_support import make_sweep, small_basin
 from typer.testing import CliRunner
 
-from balkhash.allocation.solve import Allocation
+from balkhash.allocation.solve import solve
 from balkhash.cli import app
 from balkhash.outputs.plan import allocation_plan
 from balkhash.outputs.report import write_report
@@ -61,11 +61,9 @@ def figures(s: Scan) -> dict[str, dict]:
 def report(tmp_path_factory):
     d = tmp_path_factory.mktemp("report")
     b = small_basin()
-    alloc = Allocation(b)
-    sol = alloc.solve()
+    sol = solve(b)
     sweep = load_sweep(make_sweep(d / "sweep"))
-    path = write_report(sol, b, d / "report.html", {"basin_path": "small_basin", "scenario": "base"},
-                        data=alloc.data, sweep=sweep)
+    path = write_report(sol, b, d / "report.html", {"basin_path": "small_basin", "scenario": "base"}, sweep=sweep)
     return path, sol, b, sweep
 
 

@@ -8,7 +8,7 @@ import pytest
 from outputs_support import small_basin
 from typer.testing import CliRunner
 
-from balkhash.allocation.solve import Allocation
+from balkhash.allocation.solve import solve
 from balkhash.cli import app
 from balkhash.outputs.workbook import SHEETS, write_plan_workbook
 
@@ -18,11 +18,10 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
     b = small_basin()
-    alloc = Allocation(b)
-    sol = alloc.solve()
+    sol = solve(b)
     path = tmp_path_factory.mktemp("wb") / "plan.xlsx"
     write_plan_workbook(sol, b, path, {"basin_path": "/data/small_basin", "scenario": "base",
-                                       "run_date": "2026-01-02 03:04 UTC"}, data=alloc.data)
+                                       "run_date": "2026-01-02 03:04 UTC"})
     return openpyxl.load_workbook(path), sol, b
 
 

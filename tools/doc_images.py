@@ -111,11 +111,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sw = load_sweep(write_sweep(b, tmp / "sweep"))
-        write_plots(sol, b, tmp / "png", data=alloc.data, sweep=sw)
+        write_plots(sol, b, tmp / "png", sweep=sw)
         for name in PLOTS:
             save_small(Image.open(tmp / "png" / name), IMG / name)
-        report = write_report(sol, b, tmp / "report.html", RUN_INFO, data=alloc.data, sweep=sw)
-        xlsx = write_plan_workbook(sol, b, tmp / "plan.xlsx", RUN_INFO, data=alloc.data)
+        report = write_report(sol, b, tmp / "report.html", RUN_INFO, sweep=sw)
+        xlsx = write_plan_workbook(sol, b, tmp / "plan.xlsx", RUN_INFO)
         (tmp / "sheet.html").write_text(sheet_html(xlsx, "Plan"), encoding="utf-8")
         with Chromium(width=1280, height=900) as browser:
             page = browser.open(report)

@@ -1,5 +1,6 @@
 """Small helpers shared by the output views: sources of water users, lake reference levels,
-colours and the model data (for storage bounds)."""
+colours and the rows of the result tables for one node.  The views read only a Solution's tables
+and summary and the Basin (names, targets, reference levels)."""
 
 from __future__ import annotations
 
@@ -131,33 +132,9 @@ def lake_inflow_targets(basin, lake_id: str) -> list[tuple[str, float]]:
     return [(t.id, float(t.min_annual_km3)) for t in basin.targets if t.type == "lake_inflow" and t.lake == lake_id]
 
 
-def model_data(basin, data=None):
-    """The compiled model data (storage bounds per period); compiled here when not given."""
-    if data is not None:
-        return data
-    from ..allocation.data import compile_basin
-
-    return compile_basin(basin)
-
-
-def lake_inflow_table(solution, lake_id: str):
-    """Water arriving at a lake per period (Mm3): surface links after losses, demand returns and
-    direct local inflow; groundwater apart."""
-    import pandas as pd
-
-    flows = solution.tables["flows"]
-    deliveries = solution.tables["deliveries"]
-    inflows = solution.tables["inflows"]
-    periods = solution.tables["storage"].query("node == @lake_id")["period"].tolist()
-    f = flows[flows["to"] == lake_id]
-    links = (f["flow_mm3"] - f["loss_mm3"]).groupby(f["period"]).sum()
-    r = deliveries[deliveries["return_to"] == lake_id]
-    returns = r.groupby("period")["returned_mm3"].sum()
-    loc = inflows[inflows["node"] == lake_id].set_index("period")
-    df = pd.DataFrame({"period": periods})
-    df["links_mm3"] = df["period"].map(links).fillna(0.0)
-    df["returns_mm3"] = df["period"].map(returns).fillna(0.0)
-    df["direct_mm3"] = df["period"].map(loc["inflow_mm3"]).fillna(0.0) if len(loc) else 0.0
-    df["groundwater_mm3"] = df["period"].map(loc["groundwater_mm3"]).fillna(0.0) if len(loc) else 0.0
-    df["inflow_mm3"] = df["links_mm3"] + df["returns_mm3"] + df["direct_mm3"]
-    return df
+def node_arrivals(solution, node_id: str):
+    """The ``arrivals`` table's rows for one node, in period order (Mm3): ``links_mm3`` (after
+    losses), ``returns_mm3`` (demand return flows), ``local_mm3`` (local inflow), their sum
+    ``arriving_mm3``, ``groundwater_mm3`` (apart, not in arriving) and ``released_mm3``."""
+    a = solution.tables["arrivals"]
+    return a[a["node"] == node_id].reset_index(drop=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .common import lake_inflow_targets, lake_marks, model_data, sector_colour
+from .common import lake_inflow_targets, lake_marks, node_arrivals, sector_colour
 from .network_plot import plot_network
 from .plot_base import (
     TARGET_COLOUR,
@@ -44,8 +44,6 @@ from .sweep_plots import sweep_plot_jobs
 
 # -- lake -----------------------------------------------------------------------------------------
 def plot_lake(solution, basin, lake_id: str, path) -> Path:
-    from .common import lake_inflow_table
-
     st = solution.tables["storage"]
     st = st[st["node"] == lake_id]
     lake = next((lk for lk in solution.summary.get("lakes", []) if lk["node"] == lake_id), None)
@@ -73,9 +71,9 @@ def plot_lake(solution, basin, lake_id: str, path) -> Path:
     ax.legend(fontsize=8, loc="best", framealpha=0.85)
     _date_axis(ax)
 
-    inf = lake_inflow_table(solution, lake_id)
+    inf = node_arrivals(solution, lake_id).set_index("period")["arriving_mm3"].reindex(periods, fill_value=0.0)
     width = np.array([(e - s).days for s, e in zip(starts, _month_ends(periods), strict=True)]) * 0.8
-    ax2.bar(starts, inf["inflow_mm3"], width=width, align="edge", color="#6baed6", label="surface inflow")
+    ax2.bar(starts, inf.to_numpy(float), width=width, align="edge", color="#6baed6", label="surface inflow")
     ax2.set_ylabel("inflow, Mm3/month")
     txt = []
     targets = lake_inflow_targets(basin, lake_id)
@@ -89,35 +87,36 @@ def plot_lake(solution, basin, lake_id: str, path) -> Path:
 
 
 # -- reservoirs -----------------------------------------------------------------------------------
-def plot_reservoirs(solution, basin, path, data=None) -> Path | None:
+def plot_reservoirs(solution, basin, path) -> Path | None:
+    """Storage of each reservoir (from the storage table) between the LP's bounds on the storage at
+    the end of each period, and its end-of-horizon minimum when it has one."""
     st = solution.tables["storage"]
     st = st[st["kind"] == "reservoir"]
     nodes = list(dict.fromkeys(st["node"]))
     if not nodes:
         return None
-    data = model_data(basin, data)
     ncols = 1 if len(nodes) == 1 else 2
     nrows = math.ceil(len(nodes) / ncols)
     fig, axes = _figure(9 if ncols == 1 else 12, 3.6 * nrows, nrows, ncols, sharex=True)
     for k, node in enumerate(nodes):
         ax = axes[k // ncols, k % ncols]
         g = st[st["node"] == node]
-        s = data.storage(node)
         periods = g["period"].tolist()
         starts = _month_starts(periods)
         x = [starts[0], *_month_ends(periods)]
-        upper = np.asarray(s.upper, dtype=float)
+        upper = g["max_storage_mm3"].to_numpy(float)
         km3 = float(np.nanmax(upper)) >= 5000.0  # a large reservoir reads better in km3
         f = 1e-3 if km3 else 1.0
-        y = [float(s.s0) * f, *g["storage_mm3"].to_numpy(float) * f]
+        y = [float(g["storage_start_mm3"].iloc[0]) * f, *g["storage_mm3"].to_numpy(float) * f]
         # bounds hold for the storage at the end of each period
-        lower = np.asarray(s.lower, dtype=float) * f
+        lower = g["min_storage_mm3"].to_numpy(float) * f
         ax.fill_between(x[1:], lower, upper * f, color="#9ecae1", alpha=0.3, lw=0, label="allowed range")
         ax.plot(x[1:], lower, color="#6b6b6b", lw=1, ls="--", label="lower bound")
         ax.plot(x[1:], upper * f, color="#3b3b3b", lw=1, ls="--", label="upper bound")
         ax.plot(x, y, color="#08519c", lw=2, marker="o", ms=3, label="storage at month end")
-        if s.end_min is not None:
-            ax.axhline(s.end_min * f, color=TARGET_COLOUR, lw=1, ls=":", label="end-of-horizon minimum")
+        end_min = float(g["end_min_mm3"].iloc[0])
+        if not math.isnan(end_min):
+            ax.axhline(end_min * f, color=TARGET_COLOUR, lw=1, ls=":", label="end-of-horizon minimum")
         ax.set_title(f"{basin.node(node).name or node}", loc="left", fontsize=10)
         ax.set_ylabel("storage, km3" if km3 else "storage, Mm3")
         _date_axis(ax)
@@ -282,7 +281,7 @@ def plot_targets(solution, basin, path) -> Path | None:
 
 
 # -- all of them ----------------------------------------------------------------------------------
-def plot_jobs(solution, basin, out_dir, data=None) -> list[tuple[str, Callable[[], Path | None]]]:
+def plot_jobs(solution, basin, out_dir) -> list[tuple[str, Callable[[], Path | None]]]:
     """(file name, function writing it) for every plot of a solution."""
     out = Path(out_dir)
     lakes = [s for s in dict.fromkeys(solution.tables["storage"].query("kind == 'lake'")["node"])]
@@ -291,7 +290,7 @@ def plot_jobs(solution, basin, out_dir, data=None) -> list[tuple[str, Callable[[
         name = "lake_level.png" if len(lakes) == 1 else f"lake_level_{lake}.png"
         jobs.append((name, lambda lake=lake, name=name: plot_lake(solution, basin, lake, out / name)))
     jobs += [
-        ("reservoir_storage.png", lambda: plot_reservoirs(solution, basin, out / "reservoir_storage.png", data)),
+        ("reservoir_storage.png", lambda: plot_reservoirs(solution, basin, out / "reservoir_storage.png")),
         ("deliveries_by_sector.png", lambda: plot_deliveries(solution, basin, out / "deliveries_by_sector.png")),
         ("shortfall_heatmap.png", lambda: plot_shortfall_heatmap(solution, basin, out / "shortfall_heatmap.png")),
         ("network.png", lambda: plot_network(solution, basin, out / "network.png")),
@@ -300,11 +299,11 @@ def plot_jobs(solution, basin, out_dir, data=None) -> list[tuple[str, Callable[[
     return jobs
 
 
-def write_plots(solution, basin, out_dir, data=None, sweep=None,
+def write_plots(solution, basin, out_dir, *, sweep=None,
                 progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write every plot of ``solution`` (and of ``sweep``, a :class:`~.sweep.Sweep`, when given)
     into ``out_dir``; returns the files written.  ``progress(name)`` is called after each one."""
-    jobs = plot_jobs(solution, basin, out_dir, data)
+    jobs = plot_jobs(solution, basin, out_dir)
     if sweep is not None:
         jobs += sweep_plot_jobs(sweep, basin, out_dir)
     return run_jobs(jobs, progress)

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write
-from .common import model_data
 from .plan import allocation_plan, plan_matrix
 from .report_figures import (
     _clean,
@@ -227,7 +226,7 @@ def _figure_html(name: str, fig) -> str:
             f"{_json(obj)}</script>")
 
 
-def build_report(solution, basin, run_info: dict | None = None, data=None, sweep=None,
+def build_report(solution, basin, run_info: dict | None = None, *, sweep=None,
                  progress: Callable[[str], None] | None = None) -> str:
     """The report as HTML text (see :func:`write_report`)."""
     from plotly.offline import get_plotlyjs
@@ -236,7 +235,6 @@ def build_report(solution, basin, run_info: dict | None = None, data=None, sweep
 
     run_info = dict(run_info or {})
     run_info.setdefault("run_date", datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
-    data = model_data(basin, data)
 
     def step(name):
         if progress:
@@ -248,7 +246,7 @@ def build_report(solution, basin, run_info: dict | None = None, data=None, sweep
     for lake in lakes:
         figs.append((f"lake-{lake}", f"Lake {basin.node(lake).name or lake}", fig_lake(solution, basin, lake)))
     step("lake")
-    figs.append(("reservoirs", "Reservoirs", fig_reservoirs(solution, basin, data)))
+    figs.append(("reservoirs", "Reservoirs", fig_reservoirs(solution, basin)))
     figs.append(("deliveries", "Deliveries by sector", fig_deliveries(solution, basin)))
     figs.append(("heatmap", "Shortfall heatmap", fig_heatmap(solution, basin)))
     figs.append(("network", "Network", fig_network(solution, basin)))
@@ -318,10 +316,10 @@ def build_report(solution, basin, run_info: dict | None = None, data=None, sweep
     ])
 
 
-def write_report(solution, basin, path, run_info: dict | None = None, data=None, sweep=None,
+def write_report(solution, basin, path, run_info: dict | None = None, *, sweep=None,
                  progress: Callable[[str], None] | None = None) -> Path:
     """Write the self-contained HTML report to ``path`` (atomically).  ``run_info``: basin_path,
-    scenario, run_date...; ``data``: the compiled ModelData when at hand; ``sweep``: a
-    :class:`~.sweep.Sweep` for the sweep views."""
-    text = build_report(solution, basin, run_info, data, sweep, progress)
+    scenario, run_date...; ``sweep``: a :class:`~.sweep.Sweep` for the sweep views;
+    ``progress(step)`` is called as the report is built."""
+    text = build_report(solution, basin, run_info, sweep=sweep, progress=progress)
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))

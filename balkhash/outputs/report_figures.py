@@ -14,9 +14,9 @@ from .common import (
     NODE_COLOURS,
     REFERENCE_COLOUR,
     TARGET_COLOUR,
-    lake_inflow_table,
     lake_inflow_targets,
     lake_marks,
+    node_arrivals,
     sector_colour,
 )
 
@@ -89,12 +89,12 @@ def fig_lake(solution, basin, lake_id: str):
     periods = st["period"].tolist()
     x = [f"{periods[0]}-01", *_month_ends(periods)]
     y = [lake.get("level_start_m", float(st["level_m"].iloc[0])), *st["level_m"].to_numpy(float)]
-    inf = lake_inflow_table(solution, lake_id)
+    inf = node_arrivals(solution, lake_id).set_index("period")["arriving_mm3"].reindex(periods, fill_value=0.0)
     title = f"{basin.node(lake_id).name or lake_id}: level and surface inflow"
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.07)
     fig.add_trace(dict(type="scatter", x=x, y=_l(y), mode="lines+markers", name="level at month end (m BS)",
                        line=dict(color="#08519c", width=3)), row=1, col=1)
-    fig.add_trace(dict(type="bar", x=_month_mids(periods), y=_l(inf["inflow_mm3"]), name="surface inflow (Mm3)",
+    fig.add_trace(dict(type="bar", x=_month_mids(periods), y=_l(inf), name="surface inflow (Mm3)",
                        marker_color="#6baed6"), row=2, col=1)
     _level_shapes(fig, basin, lake_id, row=1, col=1)
     rng = _level_range(basin, lake_id, y)
@@ -109,7 +109,8 @@ def fig_lake(solution, basin, lake_id: str):
     return fig
 
 
-def fig_reservoirs(solution, basin, data):
+def fig_reservoirs(solution, basin):
+    """Storage of each reservoir between the LP's bounds (from the storage table)."""
     from plotly.subplots import make_subplots
 
     st = solution.tables["storage"]
@@ -124,17 +125,17 @@ def fig_reservoirs(solution, basin, data):
     for k, node in enumerate(nodes):
         r, c = k // cols + 1, k % cols + 1
         g = st[st["node"] == node]
-        s = data.storage(node)
         periods = g["period"].tolist()
         x = [f"{periods[0]}-01", *_month_ends(periods)]
-        lower, upper = s.lower, s.upper  # bounds on the storage at the end of each period
+        lower, upper = g["min_storage_mm3"], g["max_storage_mm3"]  # on the storage at the end of each period
+        storage = [g["storage_start_mm3"].iloc[0], *g["storage_mm3"]]
         first = k == 0
         fig.add_trace(dict(type="scatter", x=x[1:], y=_l(lower), mode="lines", line=dict(color="#6b6b6b",
                       dash="dash", width=1), name="lower bound", legendgroup="lo", showlegend=first), row=r, col=c)
         fig.add_trace(dict(type="scatter", x=x[1:], y=_l(upper), mode="lines", line=dict(color="#3b3b3b",
                       dash="dash", width=1), fill="tonexty", fillcolor="rgba(158,202,225,0.25)", name="upper bound",
                       legendgroup="up", showlegend=first), row=r, col=c)
-        fig.add_trace(dict(type="scatter", x=x, y=_l([s.s0, *g["storage_mm3"]]), mode="lines+markers",
+        fig.add_trace(dict(type="scatter", x=x, y=_l(storage), mode="lines+markers",
                       line=dict(color="#08519c", width=2.5), name="storage (Mm3)", legendgroup="st",
                       showlegend=first), row=r, col=c)
         fig.update_yaxes(title_text="Mm3", row=r, col=c)

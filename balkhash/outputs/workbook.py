@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomic import atomic_write
-from .common import lake_inflow_table, model_data
 from .plan import allocation_plan, plan_matrix
 
 SHEETS = ("Plan", "Deliveries", "Reservoirs", "Lake", "Targets", "Marginal values", "Inputs")
@@ -146,49 +145,39 @@ def deliveries_table(solution, basin) -> pd.DataFrame:
     return d
 
 
-def reservoirs_table(solution, basin, data=None) -> pd.DataFrame:
+def _with_arrivals(solution, st: pd.DataFrame) -> pd.DataFrame:
+    """``st`` (rows of the storage table) with the node's arrivals: ``inflow_mm3`` (water arriving:
+    links after losses, demand returns, local inflow), ``groundwater_mm3`` and ``release_mm3``."""
+    a = solution.tables["arrivals"][["node", "period", "arriving_mm3", "groundwater_mm3", "released_mm3"]]
+    a = a.rename(columns={"arriving_mm3": "inflow_mm3", "released_mm3": "release_mm3"})
+    return st.merge(a, on=["node", "period"], how="left")
+
+
+def reservoirs_table(solution) -> pd.DataFrame:
+    """The storage table's reservoir rows with their bounds (``lower_mm3``/``upper_mm3``: the LP's
+    bounds on the storage at the end of the period), inflow and release (Mm3 and m3/s)."""
     from ..network.timeline import parse_month
     from ..network.units import days_in_month, mm3_to_m3s
 
     st = solution.tables["storage"]
-    st = st[st["kind"] == "reservoir"].copy()
-    if st.empty:
-        return st.assign(lower_mm3=[], upper_mm3=[], inflow_mm3=[], release_mm3=[], release_m3s=[])
-    data = model_data(basin, data)
-    flows = solution.tables["flows"]
-    inflows = solution.tables["inflows"].set_index(["node", "period"])["inflow_mm3"]
-    arrive = (flows["flow_mm3"] - flows["loss_mm3"]).groupby([flows["to"], flows["period"]]).sum()
-    leave = flows.groupby(["from", "period"])["flow_mm3"].sum()
-    parts = []
-    for node, g in st.groupby("node", sort=False):
-        s = data.storage(node)
-        g = g.copy()
-        g["lower_mm3"] = s.lower
-        g["upper_mm3"] = s.upper
-        idx = list(zip(g["node"], g["period"], strict=True))
-        g["inflow_mm3"] = [arrive.get(k, 0.0) + inflows.get(k, 0.0) for k in idx]
-        g["release_mm3"] = [leave.get(k, 0.0) for k in idx]
-        days = [days_in_month(*parse_month(p)) for p in g["period"]]
-        g["release_m3s"] = mm3_to_m3s(g["release_mm3"].to_numpy(float), days)
-        parts.append(g)
-    return pd.concat(parts, ignore_index=True)
+    st = st[st["kind"] == "reservoir"].reset_index(drop=True)
+    g = _with_arrivals(solution, st.rename(columns={"min_storage_mm3": "lower_mm3", "max_storage_mm3": "upper_mm3"}))
+    days = [days_in_month(*parse_month(p)) for p in g["period"]]
+    g["release_m3s"] = mm3_to_m3s(g["release_mm3"].to_numpy(float), days) if len(g) else []
+    return g
 
 
 def lake_table(solution, basin) -> pd.DataFrame:
+    """The storage table's lake rows with the water arriving (``inflow_mm3``), the groundwater
+    inflow and the lake's highest level target (``level_target_m``, NaN without one)."""
     st = solution.tables["storage"]
-    st = st[st["kind"] == "lake"]
-    parts = []
-    for node, g in st.groupby("node", sort=False):
-        g = g.copy().reset_index(drop=True)
-        inf = lake_inflow_table(solution, node)
-        g["inflow_mm3"] = inf["inflow_mm3"].to_numpy()
-        g["groundwater_mm3"] = inf["groundwater_mm3"].to_numpy()
-        lt = [t.min_level_m for t in basin.targets if t.type == "lake_level" and t.lake == node]
-        g["level_target_m"] = max(lt) if lt else float("nan")
-        parts.append(g)
-    if not parts:
-        return pd.DataFrame(columns=[c for c, _, _ in LAKE])
-    return pd.concat(parts, ignore_index=True)
+    g = _with_arrivals(solution, st[st["kind"] == "lake"].reset_index(drop=True))
+    targets: dict[str, float] = {}
+    for t in basin.targets:
+        if t.type == "lake_level":
+            targets[t.lake] = max(targets.get(t.lake, -math.inf), float(t.min_level_m))
+    g["level_target_m"] = g["node"].map(targets).astype(float)
+    return g
 
 
 def duals_table(solution, basin) -> pd.DataFrame:
@@ -196,6 +185,12 @@ def duals_table(solution, basin) -> pd.DataFrame:
     types = {n.id: n.type for n in basin.nodes}
     d["node_type"] = d["node"].map(types)
     return d
+
+
+def _shown(v, nd: int = 2):
+    """A cost as shown on the Inputs sheet: rounded to ``nd`` decimals (None when missing)."""
+    v = _cell_value(v)
+    return round(float(v), nd) if isinstance(v, (int, float)) else v
 
 
 def inputs_rows(solution, basin, run_info: dict) -> list[tuple[str, object]]:
@@ -210,11 +205,11 @@ def inputs_rows(solution, basin, run_info: dict) -> list[tuple[str, object]]:
         ("Scenario file", info.get("scenario_file") or ""),
         ("Run date", info.get("run_date") or datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
         ("Solver status", solution.status),
-        ("Objective (cost)", _cell_value(solution.objective)),
+        ("Objective (cost)", _shown(solution.objective)),
         ("Periods", f"{s['periods']['first']} .. {s['periods']['last']} ({s['periods']['count']} months)"),
         ("Water year starts in month", basin.calendar.water_year_start_month),
         ("Nodes / links / targets", f"{len(basin.nodes)} / {len(basin.links)} / {len(basin.targets)}"),
-        ("Shortfall cost", s.get("shortfall_cost")),
+        ("Shortfall cost", _shown(s.get("shortfall_cost"))),
         ("Violated targets", len(s.get("violations", []))),
         ("balkhash version", __version__),
     ]
@@ -265,12 +260,12 @@ def _plan_sheet(ws, solution, basin, st) -> None:
     ws.oddFooter.center.text = "Page &P of &N"
 
 
-def write_plan_workbook(solution, basin, path, run_info: dict | None = None, data=None) -> Path:
+def write_plan_workbook(solution, basin, path, run_info: dict | None = None) -> Path:
     """Write the workbook to ``path`` atomically (a temporary file renamed into place).
 
     ``run_info``: basin_path, scenario, scenario_file, run_date (default: now) and any other
-    key/value to list on the Inputs sheet.  ``data``: the compiled ModelData when at hand
-    (for reservoir bounds; compiled from ``basin`` otherwise)."""
+    key/value to list on the Inputs sheet.  Everything comes from the solution's tables and
+    summary and the basin (names, targets)."""
     from openpyxl import Workbook
 
     path = Path(path)
@@ -280,11 +275,14 @@ def write_plan_workbook(solution, basin, path, run_info: dict | None = None, dat
     ws.title = "Plan"
     _plan_sheet(ws, solution, basin, st)
     write_table(wb.create_sheet("Deliveries"), deliveries_table(solution, basin), DELIVERIES, st)
-    write_table(wb.create_sheet("Reservoirs"), reservoirs_table(solution, basin, data), RESERVOIRS, st)
+    write_table(wb.create_sheet("Reservoirs"), reservoirs_table(solution), RESERVOIRS, st)
     write_table(wb.create_sheet("Lake"), lake_table(solution, basin), LAKE, st)
     write_table(wb.create_sheet("Targets"), solution.tables["targets"], TARGETS, st)
     write_table(wb.create_sheet("Marginal values"), duals_table(solution, basin), DUALS, st)
     inputs = pd.DataFrame(inputs_rows(solution, basin, run_info or {}), columns=["item", "value"])
     write_table(wb.create_sheet("Inputs"), inputs, [("item", "Item", None), ("value", "Value", None)], st)
     wb["Inputs"].auto_filter.ref = None
+    for (cell,) in wb["Inputs"].iter_rows(min_row=2, min_col=2, max_col=2):
+        if isinstance(cell.value, float):
+            cell.number_format = MM3
     return atomic_write(path, wb.save)
