@@ -183,6 +183,8 @@ def test_summary_numbers_are_rounded_for_display(solved, tmp_path):
     assert _long_floats(shown) == []
     path = write_plan_workbook(raw, b, tmp_path / "plan.xlsx")
     inputs = {r[0]: r[1] for r in openpyxl.load_workbook(path)["Inputs"].iter_rows(min_row=2, values_only=True)}
-    assert inputs["Objective (cost)"] == round(raw.objective, 2)
-    assert inputs["Shortfall cost"] == round(raw.summary["shortfall_cost"], 2)
+    assert inputs["Objective (cost)"] == pytest.approx(raw.objective, rel=1e-5)
+    assert inputs["Objective (cost)"] != raw.objective and inputs["Shortfall cost"] != raw.summary["shortfall_cost"]
+    assert _long_floats(repr(raw.objective)) and _long_floats(repr(raw.summary["shortfall_cost"]))
+    assert inputs["Shortfall cost"] == pytest.approx(raw.summary["shortfall_cost"], rel=1e-5)
     assert _long_floats(" ".join(str(v) for v in inputs.values())) == []

@@ -187,10 +187,13 @@ def duals_table(solution, basin) -> pd.DataFrame:
     return d
 
 
-def _shown(v, nd: int = 2):
-    """A cost as shown on the Inputs sheet: rounded to ``nd`` decimals (None when missing)."""
+def _shown(v):
+    """A number as shown on the Inputs sheet: 6 significant digits, at least 2 and at most 6
+    decimals, so that no float noise shows (None when missing)."""
     v = _cell_value(v)
-    return round(float(v), nd) if isinstance(v, (int, float)) else v
+    if not isinstance(v, (int, float)) or v == 0:
+        return v
+    return round(float(v), min(6, max(2, 5 - math.floor(math.log10(abs(v))))))
 
 
 def inputs_rows(solution, basin, run_info: dict) -> list[tuple[str, object]]:
@@ -282,7 +285,4 @@ def write_plan_workbook(solution, basin, path, run_info: dict | None = None) -> 
     inputs = pd.DataFrame(inputs_rows(solution, basin, run_info or {}), columns=["item", "value"])
     write_table(wb.create_sheet("Inputs"), inputs, [("item", "Item", None), ("value", "Value", None)], st)
     wb["Inputs"].auto_filter.ref = None
-    for (cell,) in wb["Inputs"].iter_rows(min_row=2, min_col=2, max_col=2):
-        if isinstance(cell.value, float):
-            cell.number_format = MM3
     return atomic_write(path, wb.save)
