@@ -109,7 +109,10 @@ def test_volume_as_mapping():
         ("395 m3/h", "unknown flow unit 'm3/h'"),
         (395, "a flow needs a unit"),
         ("m3/s", "is not a number followed by a unit"),
-        ({"unit": "m3/s"}, "give exactly one of value, monthly, annual, file"),
+        ({"unit": "m3/s"}, "give exactly one of value, monthly, annual, series, file"),
+        ({"unit": "m3/s", "value": 1, "series": [1, 2]}, "give exactly one of value, monthly, annual, series, file"),
+        ({"unit": "Mm3/month", "series": []}, "'series' needs one value per model period"),
+        ({"unit": "km3/yr", "series": [1] * 12}, "is an annual volume"),
         ({"unit": "m3/s", "annual": 3}, "'annual' needs unit"),
         ({"unit": "km3/yr", "value": 3}, "is an annual volume"),
         ({"unit": "m3/s", "monthly": [1] * 11}, "needs 12 values"),
@@ -163,6 +166,24 @@ def test_period_volume_units():
     tl = Timeline.from_start("2025-10", 2)
     assert flow_mm3(FlowSeries.model_validate("2 km3/month"), _basin(), tl) == pytest.approx([2000, 2000])
     assert flow_mm3(FlowSeries.model_validate("7 Mm3/month"), _basin(), tl) == pytest.approx([7, 7])
+
+
+def test_per_period_series_one_value_per_period_in_its_unit():
+    tl = Timeline.from_start("2025-12", 3)  # December, January, a 28-day February
+    mm3 = FlowSeries.model_validate({"unit": "Mm3/month", "series": [410.25, 395.0, 12.5]})
+    assert list(flow_mm3(mm3, _basin(), tl)) == [410.25, 395.0, 12.5]  # exactly, not approximately
+    km3 = FlowSeries.model_validate({"unit": "km3/month", "series": [0.5, 1.0, 2.0]})
+    assert flow_mm3(km3, _basin(), tl) == pytest.approx([500.0, 1000.0, 2000.0])
+    rate = FlowSeries.model_validate({"unit": "m3/s", "series": [1.0, 1.0, 2.0]})
+    assert flow_mm3(rate, _basin(), tl) == pytest.approx([2.6784, 2.6784, 2 * 2.4192])
+
+
+def test_per_period_series_of_the_wrong_length_says_how_many_are_needed():
+    tl = Timeline.from_start("2025-10", 12)
+    fs = FlowSeries.model_validate({"unit": "Mm3/month", "series": [1.0] * 11})
+    with pytest.raises(ValueError, match=r"'series' has 11 value\(s\), the model has 12 period\(s\) "
+                                         r"\(2025-10..2026-09\)"):
+        flow_mm3(fs, _basin(), tl)
 
 
 PROFILE = [0.02, 0.02, 0.04, 0.08, 0.12, 0.16, 0.18, 0.14, 0.1, 0.06, 0.05, 0.03]

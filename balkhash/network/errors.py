@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import BalkhashError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -23,8 +25,8 @@ class Problem:
         return f"{loc}: {self.message}"
 
 
-class BasinError(Exception):
-    """Raised when a basin (or scenario) cannot be used; carries every problem found."""
+class BasinError(BalkhashError):
+    """Raised when a basin (or scenario) cannot be used; carries every problem found (exit code 1)."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)

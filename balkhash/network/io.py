@@ -10,8 +10,8 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import BasinError, Problem
-from .quantities import FlowSeries
-from .schema import Basin
+from .schema import Basin, iter_flow_series
+from .validate import check_basin, raw_reference_problems
 
 BASIN_FILE = "basin.yaml"
 
@@ -75,24 +75,6 @@ def validation_problems(file: str, raw: object, exc: ValidationError) -> list[Pr
     return out
 
 
-def iter_flow_series(basin: Basin):
-    """Yield (label, field, FlowSeries) for every flow series in the basin."""
-    for n in basin.nodes:
-        for field in ("inflow", "target", "groundwater_inflow"):
-            fs = getattr(n, field, None)
-            if isinstance(fs, FlowSeries):
-                yield f"node '{n.id}'", field, fs
-    for lk in basin.links:
-        for field in ("capacity", "min_flow", "annual_capacity"):
-            fs = getattr(lk, field)
-            if fs is not None:
-                yield f"link '{lk.id}'", field, fs
-    for t in basin.targets:
-        fs = getattr(t, "min_flow", None)
-        if fs is not None:
-            yield f"target '{t.id}'", "min_flow", fs
-
-
 def _load_tables(basin: Basin, base: Path, file: str) -> list[Problem]:
     problems = []
     for where, field, fs in iter_flow_series(basin):
@@ -130,8 +112,6 @@ def parse_basin(raw: object, file: str, base_dir: str | os.PathLike | None = Non
     try:
         basin = Basin.model_validate(raw)
     except ValidationError as exc:
-        from .validate import raw_reference_problems
-
         problems = validation_problems(file, raw, exc)
         seen = {(p.where, p.field) for p in problems}
         problems += [p for p in raw_reference_problems(raw, file) if (p.where, p.field) not in seen]
@@ -154,8 +134,6 @@ def load_basin(path: str | os.PathLike, validate: bool = True) -> Basin:
     raw = read_yaml(file)
     basin = parse_basin(raw, str(file), file.parent)
     if validate:
-        from .validate import check_basin
-
         problems = check_basin(basin, str(file))
         if problems:
             raise BasinError(problems)

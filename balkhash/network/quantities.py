@@ -6,7 +6,8 @@ Every quantity in a basin file carries its unit.  A flow series is written in on
     inflow: "12.5 km3/yr"                    # annual volume, spread over months by days
     inflow: {unit: m3/s, monthly: [..12 values, Jan..Dec..]}
     inflow: {unit: km3/yr, annual: 12.5, profile: ili_border}   # named 12-month profile
-    inflow: {unit: m3/s, file: inflows.csv, column: IN_ILI}     # one value per period
+    inflow: {unit: m3/s, file: inflows.csv, column: IN_ILI}     # one value per period, from CSV
+    inflow: {unit: Mm3/month, series: [410.2, 395.0, ...]}      # one value per period, inline
 
 and a volume as ``"18.5 km3"`` or ``{value: 18500, unit: Mm3}``.
 """
@@ -35,7 +36,8 @@ class Strict(BaseModel):
 
 
 class FlowSeries(Strict):
-    """A flow given per model period.  Exactly one of ``value``, ``monthly``, ``annual`` or ``file``."""
+    """A flow given per model period.  Exactly one of ``value``, ``monthly``, ``annual``, ``series`` or
+    ``file``."""
 
     unit: str = Field(description=f"one of {', '.join(FLOW_UNITS)}; per-month units are per period")
     value: float | None = Field(None, description="constant value in `unit`")
@@ -47,6 +49,10 @@ class FlowSeries(Strict):
         None,
         description="12 fractions (Jan..Dec, sum 1) or the name of a basin profile that spread `annual` "
         "over months; default: in proportion to the days of each month",
+    )
+    series: list[float] | None = Field(
+        None, description="one value per model period in `unit`, in calendar order from the first period "
+        "(as many values as the basin's calendar has periods)"
     )
     file: str | None = Field(None, description="CSV file (relative to basin.yaml) with a `period` column")
     column: str | None = Field(None, description="column of `file` holding this series")
@@ -67,9 +73,9 @@ class FlowSeries(Strict):
     def _check(self) -> FlowSeries:
         if self.unit not in FLOW_UNITS:
             raise ValueError(f"unknown flow unit '{self.unit}'; use one of {', '.join(FLOW_UNITS)}")
-        given = [k for k in ("value", "monthly", "annual", "file") if getattr(self, k) is not None]
+        given = [k for k in ("value", "monthly", "annual", "series", "file") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of value, monthly, annual, file (got {given or 'none'})")
+            raise ValueError(f"give exactly one of value, monthly, annual, series, file (got {given or 'none'})")
         kind = given[0]
         if kind == "annual" and self.unit not in ANNUAL_UNITS:
             raise ValueError(f"'annual' needs unit {' or '.join(ANNUAL_UNITS)}, not '{self.unit}'")
@@ -83,6 +89,8 @@ class FlowSeries(Strict):
             raise ValueError(f"'monthly' needs 12 values (Jan..Dec), got {len(self.monthly or [])}")
         if isinstance(self.profile, list) and len(self.profile) != 12:
             raise ValueError(f"'profile' needs 12 fractions (Jan..Dec), got {len(self.profile)}")
+        if kind == "series" and not self.series:
+            raise ValueError("'series' needs one value per model period, got none")
         if kind == "file" and not self.column:
             raise ValueError("'file' needs 'column'")
         return self

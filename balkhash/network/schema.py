@@ -299,3 +299,21 @@ class Basin(Strict):
             if lk.id == link_id:
                 return lk
         raise KeyError(link_id)
+
+
+def iter_flow_series(basin: Basin):
+    """Yield (label, field, FlowSeries) for every flow series in the basin."""
+    for n in basin.nodes:
+        for field in ("inflow", "target", "groundwater_inflow"):
+            fs = getattr(n, field, None)
+            if isinstance(fs, FlowSeries):
+                yield f"node '{n.id}'", field, fs
+    for lk in basin.links:
+        for field in ("capacity", "min_flow", "annual_capacity"):
+            fs = getattr(lk, field)
+            if fs is not None:
+                yield f"link '{lk.id}'", field, fs
+    for t in basin.targets:
+        fs = getattr(t, "min_flow", None)
+        if fs is not None:
+            yield f"target '{t.id}'", "min_flow", fs

@@ -53,11 +53,23 @@ def flow_mm3(fs: FlowSeries, basin, timeline: Timeline) -> np.ndarray:
     elif fs.annual is not None:
         share = _day_share(timeline) if fs.profile is None else profile_values(fs.profile, basin)[mi]
         return fs.annual * fs.factor * share
+    elif fs.series is not None:
+        raw = series_values(fs, timeline)
     else:
         raw = file_values(fs, basin, timeline)
     if fs.is_rate:
         return m3s_to_mm3(raw, timeline.days)
     return raw * fs.factor
+
+
+def series_values(fs: FlowSeries, timeline: Timeline) -> np.ndarray:
+    """The values of an inline per-period series (in the series' unit), checked against the horizon."""
+    if len(fs.series) != timeline.n:
+        raise ValueError(
+            f"'series' has {len(fs.series)} value(s), the model has {timeline.n} period(s) "
+            f"({timeline.labels[0]}..{timeline.labels[-1]}): give one value per period"
+        )
+    return np.asarray(fs.series, dtype=float)
 
 
 def file_values(fs: FlowSeries, basin, timeline: Timeline) -> np.ndarray:

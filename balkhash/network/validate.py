@@ -29,9 +29,8 @@ import networkx as nx
 import numpy as np
 
 from .errors import Problem
-from .io import iter_flow_series
 from .quantities import FlowSeries, LevelAreaVolume, MonthlyDepth
-from .schema import TERMINAL_TYPES
+from .schema import TERMINAL_TYPES, iter_flow_series
 from .series import depth_mm, flow_mm3
 from .timeline import Timeline
 from .units import VOLUME_UNITS
