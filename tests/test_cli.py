@@ -196,10 +196,51 @@ def test_scenario_reference_errors_name_the_scenario_file(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_a_scenario_making_the_basin_invalid_is_refused_before_any_solve(tmp_path):
+    """Both scenarios are checked before either is solved; the problems are printed literally
+    (the bracketed range is not taken for markup)."""
+    scen = tmp_path / "s.yaml"
+    scen.write_text("scenarios:\n  - name: fine\n    inflow_multipliers: {all: 0.9}\n"
+                    "  - name: small_res\n    infrastructure: {reservoir_range: {RES: {max_storage: 120 Mm3}}}\n")
+    r = run("plan", "-b", "small_basin", "-o", tmp_path / "o", "-s", scen)
+    assert r.exit_code == 1, r.output
+    text = " ".join(r.output.split())
+    assert (f"{scen}: scenario 'small_res': infrastructure.reservoir_range.RES.max_storage: the basin with this "
+            "scenario is not valid: node 'RES': initial_storage: 150 Mm3 is outside [min_storage, max_storage] = "
+            "[20, 120] Mm3") in text
+    assert "Traceback" not in r.output and "optimal" not in r.output
+    assert not (tmp_path / "o").exists()  # not even the valid scenario was solved and written
+    for cmd in (["sweep", "--from", "0.5", "--to", "0.6", "--step", "0.1", "-o", tmp_path / "sw"],
+                ["compare", "-o", tmp_path / "c.csv"], ["min-inflow"], ["tradeoff", "-o", tmp_path / "t.csv"]):
+        names = [] if cmd[0] == "compare" else ["-n", "small_res"]
+        r = run(*cmd, "-b", "small_basin", "-s", scen, *names)
+        assert r.exit_code == 1 and "[20, 120] Mm3" in r.output, (cmd, r.output)
+    assert not (tmp_path / "sw").exists() and not (tmp_path / "c.csv").exists()
+
+
+def test_usage_errors_are_messages_with_exit_code_1():
+    r = run("sweep", "-b", "small_basin", "--parameter", "rain")
+    assert r.exit_code == 1 and "error: --parameter must be one of transboundary" in r.output
+    r = run("plan", "-b", "no_such_basin")
+    assert r.exit_code == 1 and "'no_such_basin' is neither a basin directory" in " ".join(r.output.split())
+    r = run("plan", "-b", "small_basin", "-n", "dry")
+    assert r.exit_code == 1 and "--name needs --scenario FILE" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_study_tables_round_for_display_only(tmp_path):
+    """sweep.csv keeps full precision; the console shows the figures rounded."""
+    r = run("sweep", "-b", "small_basin", "--from", "0.45", "--to", "0.45", "--step", "0.1", "-o", tmp_path / "sw")
+    assert r.exit_code == 0, r.output
+    row = pd.read_csv(tmp_path / "sw" / "sweep.csv").iloc[0]
+    assert row["lake_level_end_m"] != round(row["lake_level_end_m"], 4)  # not the summary's rounding
+    assert f"{row['lake_level_end_m']:.2f}" in r.output and f"{row['lake_level_end_m']:.4f}" not in r.output
+
+
 def test_comparison_splits_into_tables_that_fit_the_console():
     from rich.console import Console
 
-    from balkhash.cli_studies import _comparison_tables
+    from balkhash.cli.study_tables import comparison_tables as _comparison_tables
 
     df = pd.DataFrame({f"scenario_{k}": [1234567.891 * k, float("nan"), "optimal"] for k in range(1, 7)},
                       index=["objective", "HPP_KERBULAK energy (GWh)", "status"])

@@ -6,15 +6,31 @@ import numpy as np
 import pytest
 
 from balkhash.allocation.solve import Allocation
-from balkhash.data import example_path
+from balkhash.data import default_basin_path, example_path
 from balkhash.network import BasinError, load_basin
-from balkhash.scenarios import Scenario, load_scenarios
-from balkhash.scenarios.studies import Study, compare, min_inflow, sweep, tradeoff
+from balkhash.network.series import flow_mm3
+from balkhash.scenarios import Scenario, apply_scenario, load_scenarios
+from balkhash.studies import Study, compare, lake_ok, min_inflow, sweep, tradeoff
 
 
 @pytest.fixture(scope="module")
 def basin():
     return load_basin(example_path("small_basin"))
+
+
+def solve(basin, sc: Scenario | None = None, **options):
+    """Apply ``sc`` (a pure Basin -> Basin transform), then build and solve the result."""
+    return Allocation(basin if sc is None else apply_scenario(basin, sc), **options).solve()
+
+
+def inflow(b, node: str) -> np.ndarray:
+    """The local inflow of ``node`` in basin ``b``, Mm3 per period."""
+    return flow_mm3(b.node(node).inflow, b, b.timeline())
+
+
+def targets(b) -> dict[str, np.ndarray]:
+    """Demand id -> target, Mm3 per period."""
+    return {n.id: flow_mm3(n.target, b, b.timeline()) for n in b.nodes if n.type == "demand"}
 
 
 def write(tmp_path, text: str):
@@ -67,7 +83,7 @@ def test_scenario_file_errors_name_file_and_field(tmp_path, text, field, fragmen
 )
 def test_scenario_references_checked_against_the_basin(basin, scenario, field):
     with pytest.raises(BasinError) as exc:
-        Allocation(basin, scenario=scenario)
+        apply_scenario(basin, scenario)
     assert any(p.field == field and "scenario 'x'" in p.where for p in exc.value.problems), exc.value.problems
 
 
@@ -78,35 +94,107 @@ def test_several_named_scenarios_in_one_file(tmp_path):
     assert names == ["dry", "wet"]
 
 
+# -- the scenario is a pure Basin -> Basin transform, checked like a basin ----------------------------
+
+def test_applying_a_scenario_leaves_the_basin_alone_and_writes_explicit_series(basin):
+    before = basin.model_dump()
+    sc = Scenario.model_validate({"inflow_multipliers": {"all": 0.7}, "demand_multipliers": {"IRR": 1.1},
+                                  "transboundary": {"annual_km3": 0.9}})
+    b = apply_scenario(basin, sc)
+    assert basin.model_dump() == before
+    for node, expect in (("RIVER", None), ("TRIB", inflow(basin, "TRIB") * 0.7)):
+        fs = b.node(node).inflow
+        assert fs.unit == "Mm3/month" and len(fs.series) == 12
+        if expect is not None:
+            np.testing.assert_allclose(fs.series, expect, rtol=1e-15)
+    assert sum(b.node("RIVER").inflow.series) == pytest.approx(900.0)
+    np.testing.assert_allclose(b.node("IRR").target.series, targets(basin)["IRR"] * 1.1, rtol=1e-15)
+    assert b.node("CITY").target == basin.node("CITY").target  # what the scenario does not touch stays
+
+
+def test_the_scenario_basin_saved_and_read_back_solves_to_the_same_plan(basin, tmp_path):
+    from balkhash.network import save_basin
+
+    sc = Scenario.model_validate({"years": 2, "transboundary": {"sequence": [2014, 2010]},
+                                  "demand_growth": {"agriculture": 0.05}})
+    b = apply_scenario(basin, sc)
+    again = load_basin(save_basin(b, tmp_path / "scenario_basin"))
+    a, c = Allocation(b).solve(), Allocation(again).solve()
+    assert c.objective == pytest.approx(a.objective, rel=1e-9)
+    np.testing.assert_allclose(c.tables["flows"]["flow_mm3"], a.tables["flows"]["flow_mm3"], atol=1e-6)
+
+
+def test_a_scenario_that_makes_the_basin_invalid_names_file_scenario_and_field(tmp_path):
+    b = load_basin(default_basin_path())
+    path = tmp_path / "bad.yaml"
+    path.write_text("scenarios:\n"
+                    "  - name: small_kapshagay\n"
+                    "    infrastructure: {reservoir_range: {KAPSHAGAY: {max_storage: 15000 Mm3}}}\n"
+                    "  - name: high_lake\n"
+                    "    targets: {lake_min_level_m: 400}\n")
+    small, high = load_scenarios(path)
+    with pytest.raises(BasinError) as exc:
+        apply_scenario(b, small)
+    assert {(p.file, p.where, p.field) for p in exc.value.problems} == {
+        (str(path), "scenario 'small_kapshagay'", "infrastructure.reservoir_range.KAPSHAGAY.max_storage")}
+    assert any("node 'KAPSHAGAY': initial_storage: 17000 Mm3 is outside [min_storage, max_storage] = "
+               "[12000, 15000] Mm3" in p.message for p in exc.value.problems)
+    with pytest.raises(BasinError) as exc:
+        apply_scenario(b, high)
+    [p] = exc.value.problems
+    assert (p.file, p.where, p.field) == (str(path), "scenario 'high_lake'", "targets.lake_min_level_m")
+    assert "target 'BALKHASH_LEVEL': min_level_m: 400 m is outside the levels of lake 'BALKHASH'" in p.message
+
+
+def test_a_horizon_the_csv_series_cannot_cover_is_reported_against_the_horizon(tmp_path):
+    """A basin of three months whose CSV series has those three months only: a scenario of a whole
+    water year needs months the file has no value for (not even one to repeat)."""
+    from basin_factory import RIVER_M3S, valid_basin, write_basin, write_series
+
+    raw = valid_basin(tmp_path)
+    raw["calendar"]["periods"] = 3
+    write_series(tmp_path, {"RIVER": RIVER_M3S[:3]})
+    b = load_basin(write_basin(tmp_path, raw))
+    sc = Scenario.model_validate({"name": "one_year", "years": 1})
+    with pytest.raises(BasinError) as exc:
+        apply_scenario(b, sc)
+    [p] = exc.value.problems
+    assert (p.where, p.field) == ("scenario 'one_year'", "years")
+    assert "node 'RIVER': inflow: file 'series.csv' column 'RIVER' lacks 9 model period(s)" in p.message
+
+
+def test_negative_inflows_from_a_scenario_are_refused_before_solving(basin):
+    sc = Scenario.model_validate({"name": "neg", "inflow_multipliers": {"TRIB": -0.5}})
+    with pytest.raises(BasinError) as exc:
+        apply_scenario(basin, sc)
+    [p] = exc.value.problems
+    assert p.field == "inflow_multipliers.TRIB" and "node 'TRIB': inflow: negative value" in p.message
+
+
 # -- what a scenario changes ------------------------------------------------------------------------
 
 def test_transboundary_annual_volume_keeps_the_border_profile(basin):
-    base = Allocation(basin).data.inflow["RIVER"]
-    alloc = Allocation(basin, scenario=Scenario.model_validate({"transboundary": {"annual_km3": 2.0}}))
-    new = alloc.data.inflow["RIVER"]
+    base = inflow(basin, "RIVER")
+    new = inflow(apply_scenario(basin, Scenario.model_validate({"transboundary": {"annual_km3": 2.0}})), "RIVER")
     assert new.sum() == pytest.approx(2000.0)
     np.testing.assert_allclose(new / new.sum(), base / base.sum(), rtol=1e-12)
 
 
 def test_transboundary_historical_year_and_kazakh_part(basin):
     sc = Scenario.model_validate({"transboundary": {"year": 2014, "kazakh_part": True}})
-    alloc = Allocation(basin, scenario=sc)
-    assert alloc.data.inflow["RIVER"].sum() == pytest.approx(500.0)  # china_km3 of 2014 in the table
+    b = apply_scenario(basin, sc)
+    assert inflow(b, "RIVER").sum() == pytest.approx(500.0)  # china_km3 of 2014 in the table
     kz_mean = np.mean([0.40, 0.35, 0.28, 0.30, 0.22])
-    base = Allocation(basin).data.inflow["TRIB"]
-    np.testing.assert_allclose(alloc.data.inflow["TRIB"], base * 0.22 / kz_mean)
+    np.testing.assert_allclose(inflow(b, "TRIB"), inflow(basin, "TRIB") * 0.22 / kz_mean)
 
 
 def test_demand_growth_compounds_per_water_year_and_savings_cut_irrigation(basin):
     sc = Scenario.model_validate({"years": 3, "demand_growth": {"agriculture": 0.1}})
-    data = Allocation(basin, scenario=sc).data
-    irr = next(d for d in data.demands if d.id == "IRR")
-    yearly = irr.target.reshape(3, 12).sum(axis=1)
+    yearly = targets(apply_scenario(basin, sc))["IRR"].reshape(3, 12).sum(axis=1)
     np.testing.assert_allclose(yearly, [250.0, 275.0, 302.5])
 
     sc = Scenario.model_validate({"water_saving": {"drip_area_kha": 10, "drip_saving_mm3_per_kha": 5}})
-    irr = next(d for d in Allocation(basin, scenario=sc).data.demands if d.id == "IRR")
-    assert irr.target.sum() == pytest.approx(250.0 - 50.0)
+    assert targets(apply_scenario(basin, sc))["IRR"].sum() == pytest.approx(250.0 - 50.0)
 
 
 def test_infrastructure_and_targets_override(basin):
@@ -114,7 +202,7 @@ def test_infrastructure_and_targets_override(basin):
         "infrastructure": {"link_capacity": {"CANAL": "30 m3/s"}, "annual_capacity": {"CANAL": "0.5 km3/yr"}},
         "targets": {"lake_inflow_km3": 0.6, "lake_min_level_m": 302.5, "hard": False},
     })
-    sol = Allocation(basin, scenario=sc).solve()
+    sol = solve(basin, sc)
     assert sol.summary["shortfall_mm3_by_sector"]["agriculture"] == pytest.approx(0.0, abs=1e-6)
     t = sol.tables["targets"]
     assert (t[t["type"] == "lake_level"]["required"] == 302.5).all()
@@ -127,7 +215,7 @@ def test_persistent_resolve_equals_fresh_build(basin):
     study = Study(basin)
     study.set("transboundary", 0.6)
     resolved = study.solve()
-    fresh = Allocation(basin, scenario=Scenario.model_validate({"transboundary": {"annual_km3": 0.6}})).solve()
+    fresh = solve(basin, Scenario.model_validate({"transboundary": {"annual_km3": 0.6}}))
     assert resolved.objective == pytest.approx(fresh.objective, rel=1e-6)
     a = resolved.tables["deliveries"]["delivered_mm3"].sum()
     b = fresh.tables["deliveries"]["delivered_mm3"].sum()
@@ -152,11 +240,9 @@ def test_min_inflow_confirmed_above_and_below(basin):
     assert res.answer_km3 is not None and 0.0 < res.answer_km3 < 3.0
     assert res.above_holds is True and res.below_holds is False
     # and the answer really is the threshold: re-solve independently on either side
-    from balkhash.scenarios.studies import lake_ok
-
     for v, expect in ((res.answer_km3 + 0.02, True), (res.answer_km3 - 0.02, False)):
         sc = Scenario.model_validate({"transboundary": {"annual_km3": v}})
-        assert lake_ok(Allocation(basin, scenario=sc).solve()) is expect
+        assert lake_ok(solve(basin, sc)) is expect
 
 
 def test_min_inflow_all_demands_met_reports_unreachable(basin):
@@ -187,7 +273,7 @@ def test_compare_side_by_side(basin):
 
 def test_multi_year_lake_level_follows_the_water_balance(basin):
     sc = Scenario.model_validate({"years": 4, "transboundary": {"sequence": [2010, 2014, "mean", 2012]}})
-    alloc = Allocation(basin, scenario=sc)
+    alloc = Allocation(apply_scenario(basin, sc))
     sol = alloc.solve()
     assert sol.summary["periods"]["count"] == 48
     assert len(sol.summary["lakes"][0]["annual_inflow_km3"]) == 4
@@ -204,32 +290,30 @@ def test_multi_year_lake_level_follows_the_water_balance(basin):
     change = lake["storage_mm3"] - lake["storage_start_mm3"]
     balance = arriving + gw + returns - lake["evaporation_mm3"] + lake["precipitation_mm3"] - lake["spill_mm3"]
     np.testing.assert_allclose(change.to_numpy(), balance.to_numpy(), atol=1e-6)
-    # the level column is the table's level of that storage
-    curve = alloc.data.storage("LAKE").curve
-    np.testing.assert_allclose(lake["level_m"], curve.level_at(lake["storage_mm3"].to_numpy()))
+    # the level column is the table's level of that storage (linear between table rows)
+    table = alloc.basin.node("LAKE").table
+    np.testing.assert_allclose(lake["level_m"], np.interp(lake["storage_mm3"], table.volume_mm3, table.level_m))
     # year-specific inflows: 2010 (1.20 km3) is wetter than 2014 (0.50 km3) at the border
     river = sol.tables["inflows"].query("node == 'RIVER'")["inflow_mm3"].to_numpy().reshape(4, 12).sum(axis=1)
     np.testing.assert_allclose(river[[0, 1, 3]], [1200.0, 500.0, 700.0])
 
 
 def test_industry_efficiency_applies_to_the_named_demands_only():
-    from balkhash.data import default_basin_path
-
     b = load_basin(default_basin_path())
-    base = {d.id: d.target.sum() for d in Allocation(b).data.demands}
+    base = {d: v.sum() for d, v in targets(b).items()}
     sc = Scenario.model_validate({"water_saving": {"industry_efficiency": 0.25}})
-    every = {d.id: d.target.sum() for d in Allocation(b, scenario=sc).data.demands}
+    every = {d: v.sum() for d, v in targets(apply_scenario(b, sc)).items()}
     assert every["IND_ALMATY"] == pytest.approx(base["IND_ALMATY"] / 1.25)
     assert every["BALKHASH_INTAKE"] == pytest.approx(base["BALKHASH_INTAKE"] / 1.25)  # sector industry
     assert every["UTIL_ALMATY"] == pytest.approx(base["UTIL_ALMATY"])
     sc = Scenario.model_validate({"water_saving": {"industry_efficiency": 0.25, "industry_demands": ["IND_ALMATY"]},
                                   "demand_multipliers": {"BALKHASH_INTAKE": 0.98}})
-    named = {d.id: d.target.sum() for d in Allocation(b, scenario=sc).data.demands}
+    named = {d: v.sum() for d, v in targets(apply_scenario(b, sc)).items()}
     assert named["IND_ALMATY"] == pytest.approx(base["IND_ALMATY"] / 1.25)
     assert named["BALKHASH_INTAKE"] == pytest.approx(base["BALKHASH_INTAKE"] * 0.98)
     assert base["BALKHASH_INTAKE"] == pytest.approx(169.7)  # roadmap indicator 2
     bad = Scenario.model_validate({"water_saving": {"industry_efficiency": 0.1, "industry_demands": ["NOPE"]}})
-    from balkhash.scenarios.apply import scenario_problems
+    from balkhash.scenarios import scenario_problems
 
     assert [p.field for p in scenario_problems(b, bad, "s.yaml")] == ["water_saving.industry_demands"]
 
@@ -237,25 +321,23 @@ def test_industry_efficiency_applies_to_the_named_demands_only():
 def test_measures_phase_in_along_a_path_of_water_years():
     """industry_efficiency {2025: 0, 2029: 0.2}: 0, 0.05, 0.10, 0.15, 0.20, 0.20 in water years 2025..2030;
     drip {2026: 0, 2028: 10} kha at 5 Mm3/kha: 0, 0, 25, 50, 50, 50 Mm3/yr off the irrigation."""
-    from balkhash.data import default_basin_path
-
     b = load_basin(default_basin_path())
     years = 6
-    base = Allocation(b, scenario=Scenario(years=years, start_water_year=2025)).data
+    base = targets(apply_scenario(b, Scenario(years=years, start_water_year=2025)))
     sc = Scenario.model_validate({
         "years": years, "start_water_year": 2025,
         "water_saving": {"industry_efficiency": {2025: 0, 2029: 0.2},
                          "drip_area_kha": {2026: 0, 2028: 10}, "drip_saving_mm3_per_kha": 5},
     })
-    data = Allocation(b, scenario=sc).data
+    data = targets(apply_scenario(b, sc))
 
     def yearly(dd, did):
-        return next(d for d in dd.demands if d.id == did).target.reshape(years, 12).sum(axis=1)
+        return dd[did].reshape(years, 12).sum(axis=1)
 
     gain = np.array([0.0, 0.05, 0.10, 0.15, 0.20, 0.20])
     np.testing.assert_allclose(yearly(data, "IND_ALMATY"), yearly(base, "IND_ALMATY") / (1 + gain))
     np.testing.assert_allclose(yearly(data, "UTIL_ALMATY"), yearly(base, "UTIL_ALMATY"))
-    agri = [d.id for d in base.demands if d.sector == "agriculture"]
+    agri = [n.id for n in b.nodes if n.type == "demand" and n.sector == "agriculture"]
     before = sum(yearly(base, a) for a in agri)
     after = sum(yearly(data, a) for a in agri)
     np.testing.assert_allclose(before - after, [0.0, 0.0, 25.0, 50.0, 50.0, 50.0], atol=1e-9)

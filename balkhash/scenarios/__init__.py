@@ -1,7 +1,13 @@
-"""Scenarios and studies: basin overrides, sweeps, minimum inflow, trade-offs, comparisons."""
+"""Scenarios: the scenario file schema, loading, and the pure transform Basin -> Basin.
 
-from .apply import apply_to_basin, apply_to_data, scenario_problems
+A scenario never touches the model: :func:`apply_scenario` returns a new, validated Basin that
+the allocation compiles like any other.  Studies that re-solve a model are in
+:mod:`balkhash.studies`.
+"""
+
+from .apply import apply_scenario, apply_to_basin, apply_to_data
 from .io import load_scenarios
+from .references import scenario_problems
 from .schema import Scenario
 
-__all__ = ["Scenario", "apply_to_basin", "apply_to_data", "load_scenarios", "scenario_problems"]
+__all__ = ["Scenario", "apply_scenario", "apply_to_basin", "apply_to_data", "load_scenarios", "scenario_problems"]

@@ -164,6 +164,10 @@ class Scenario(Strict):
     infrastructure: Infrastructure | None = None
     targets: TargetsSpec | None = None
 
+    def is_plain(self) -> bool:
+        """True when the scenario changes nothing (a name and a description only)."""
+        return self.model_dump(exclude_defaults=True, exclude={"name", "description"}) == {}
+
     @field_validator("inflow_multipliers", "demand_multipliers", "demand_growth")
     @classmethod
     def _finite(cls, v: dict[str, float]) -> dict[str, float]:

@@ -1,0 +1,173 @@
+"""What the command line prints: the consoles, problems and errors (literally, never as markup),
+the run summary of ``balkhash plan`` and the compact tables of the studies.
+
+Numbers arrive at full precision; everything here rounds them for display.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+# -- problems and errors ----------------------------------------------------------------------------
+def print_problems(problems) -> None:
+    """Every problem on its own line, the text exactly as written (brackets included)."""
+    err_console.print(Text(f"{len(problems)} problem(s) found:", style="bold red"))
+    for p in problems:
+        err_console.print(Text.assemble(("  - ", "red"), str(p)), highlight=False, soft_wrap=True)
+
+
+def print_error(message: str, head: str = "error") -> None:
+    """``head: message`` on stderr, the head in bold red, the message literally."""
+    err_console.print(Text.assemble((head, "bold red"), ": ", message), highlight=False, soft_wrap=True)
+
+
+def print_text(message: str, **kwargs) -> None:
+    """A line on stdout, printed literally."""
+    console.print(Text(message), highlight=False, soft_wrap=kwargs.pop("soft_wrap", True), **kwargs)
+
+
+# -- progress -------------------------------------------------------------------------------------
+def working(text: str, off: bool = False):
+    """A transient spinner on stderr while a long step runs (nothing when off or not a terminal)."""
+    from contextlib import nullcontext
+
+    return nullcontext() if off else err_console.status(text)
+
+
+def progress_bar(total: int | None, label: str, transient: bool = False):
+    """A rich progress bar on stderr (hidden for a single step)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                    TimeElapsedColumn(), console=err_console, transient=transient,
+                    disable=total is not None and total <= 1)
+
+
+# -- numbers --------------------------------------------------------------------------------------
+def num(x, fmt: str) -> str:
+    """A number for a table cell: '-' when missing, no negative zero."""
+    if x is None or x != x:
+        return "-"
+    text = format(x + 0.0, fmt)
+    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
+
+
+def compact_table(title: str) -> Table:
+    """A compact table (no vertical rules) that keeps numbers whole on an 80-column terminal."""
+    from rich import box
+
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                 collapse_padding=True, show_edge=False)
+
+
+# -- the run summary --------------------------------------------------------------------------------
+def _pct(part: float, whole: float) -> str:
+    return f"{100.0 * part / whole:.1f} %" if whole > 0 else "-"
+
+
+def _cell(text: str, style: str | None = None) -> Text:
+    return Text(text, style=style or "")
+
+
+def print_summary(out: Console, summary: dict, basin=None) -> None:
+    """The summary of one run: sectors, lakes, reservoirs, energy, violated targets, timings."""
+    status = summary["status"]
+    colour = "green" if status == "optimal" else "yellow"
+    out.print(Text.assemble(
+        (summary["basin"], "bold"),
+        f" {summary['periods']['first']}..{summary['periods']['last']} ({summary['periods']['count']} months): ",
+        (status, colour), f", objective {summary['objective']:,.1f}",
+    ))
+
+    t = Table(title="Water users by sector (Mm3 over the horizon)", title_justify="left")
+    for col in ("sector", "target", "delivered", "shortfall", "shortfall %"):
+        t.add_column(col, justify="right" if col != "sector" else "left")
+    tot = [0.0, 0.0, 0.0]
+    for sector, target in summary["target_mm3_by_sector"].items():
+        dlv = summary["delivered_mm3_by_sector"][sector]
+        sh = summary["shortfall_mm3_by_sector"][sector]
+        tot = [tot[0] + target, tot[1] + dlv, tot[2] + sh]
+        t.add_row(_cell(sector), num(target, ",.1f"), num(dlv, ",.1f"), num(sh, ",.1f"), _pct(sh, target))
+    t.add_row(_cell("total", "bold"), num(tot[0], ",.1f"), num(tot[1], ",.1f"), num(tot[2], ",.1f"),
+              _pct(tot[2], tot[0]))
+    out.print(t)
+
+    for lake in summary["lakes"]:
+        _print_lake(out, lake)
+
+    if summary["reservoirs"]:
+        rt = Table(title="Reservoirs (Mm3)", title_justify="left")
+        for col in ("reservoir", "start", "min", "end", "bounds", "evaporation"):
+            rt.add_column(col, justify="right" if col != "reservoir" else "left")
+        for r in summary["reservoirs"]:
+            lo, hi = r["bounds_mm3"]
+            rt.add_row(_cell(r["node"]), num(r["storage_start_mm3"], ",.0f"), num(r["storage_min_mm3"], ",.0f"),
+                       num(r["storage_end_mm3"], ",.0f"), f"{num(lo, ',.0f')}..{num(hi, ',.0f')}",
+                       num(r["evaporation_mm3"], ",.1f"))
+        out.print(rt)
+
+    if summary.get("energy_gwh"):
+        out.print(Text("Hydropower: " + ", ".join(f"{p} {num(e, ',.0f')} GWh"
+                                                   for p, e in summary["energy_gwh"].items())))
+    _print_violations(out, summary["violations"])
+    for note in summary.get("notes", []):
+        out.print(Text.assemble(("note", "yellow"), f": {note}"))
+    tm = summary.get("timings", {})
+    if tm:
+        out.print(
+            f"timings: build {tm.get('build', 0):.2f} s, compile+load {tm.get('compile', 0) + tm.get('load', 0):.2f} s,"
+            f" HiGHS {tm.get('solve', 0):.2f} s, extract {tm.get('extract', 0):.2f} s"
+        )
+
+
+def _print_lake(out: Console, lake: dict) -> None:
+    lt = Table(title=f"Lake {lake['node']}", title_justify="left", show_header=False)
+    lt.add_column("what")
+    lt.add_column("value", justify="right")
+    tgt = lake.get("inflow_target_km3")
+    for wy, v in lake["annual_inflow_km3"].items():
+        text = Text(f"{v:.2f} km3" + (f" (target {tgt:g})" if tgt else ""))
+        if tgt is not None:
+            text.append("  >= target" if v >= tgt - 1e-6 else "  < target", style="green" if v >= tgt - 1e-6 else "red")
+        lt.add_row(f"inflow water year {wy}", text)
+    if not lake["annual_inflow_km3"]:
+        lt.add_row("inflow over the horizon", f"{lake['horizon_inflow_km3']:.2f} km3")
+    lt.add_row("level start / min / end",
+               f"{lake['level_start_m']:.2f} / {lake['level_min_m']:.2f} / {lake['level_end_m']:.2f} m BS")
+    lvl_t = lake.get("level_target_m")
+    if lvl_t is not None:
+        held = lake["level_min_m"] >= lvl_t - 1e-6
+        mark = ("held", "green") if held else ("violated", "red")
+        lt.add_row("level target", Text.assemble(f"{lvl_t:.2f} m BS ", mark))
+    lt.add_row("evaporation / precipitation", f"{lake['evaporation_km3']:.2f} / {lake['precipitation_km3']:.2f} km3")
+    out.print(lt)
+
+
+def _print_violations(out: Console, viol: list[dict]) -> None:
+    if not viol:
+        out.print(Text("All targets met.", style="green"))
+        return
+    from rich import box
+
+    groups: dict[str, list[dict]] = {}
+    for v in viol:
+        groups.setdefault(v["target"], []).append(v)
+    vt = Table(title=f"Violated targets: {len(groups)} ({len(viol)} periods or years, see targets.csv)",
+               title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
+    for col, just in (("target", "left"), ("where", "left"), ("when", "left"), ("worst", "right"),
+                      ("total", "right"), ("unit", "left")):
+        vt.add_column(col, justify=just, no_wrap=True)
+    for tid, vs in groups.items():
+        unit = vs[0]["unit"]
+        fmt = ".2f" if unit == "m" else ",.1f"
+        when = vs[0]["period_or_year"] if len(vs) == 1 else f"{vs[0]['period_or_year']}..{vs[-1]['period_or_year']}"
+        worst = max(v["amount"] for v in vs)
+        total = "" if unit == "m" else num(sum(v["amount"] for v in vs), fmt)
+        vt.add_row(_cell(tid), _cell(vs[0]["node_or_link"]), _cell(str(when)), num(worst, fmt), total, _cell(unit))
+    out.print(vt)

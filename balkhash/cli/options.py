@@ -1,0 +1,125 @@
+"""What the commands share: their options, and turning options into a basin and scenarios.
+
+Heavy libraries (pandas, pyomo, highspy) are imported inside the functions that need them, so that
+``balkhash --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from .errors import CommandError
+
+
+class Format(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+    xlsx = "xlsx"
+
+
+BASIN_OPT = typer.Option(None, "--basin", "-b", help="basin dir/file or bundled name [default: ile_balkhash]")
+SCENARIO_OPT = typer.Option(None, "--scenario", "-s", help="scenario YAML file (one or several scenarios); "
+                            "a file not found as given is looked up in the basin's directory, so "
+                            "'scenarios.yaml' names the bundled basin's own")
+NAME_OPT = typer.Option(None, "--name", "-n", help="scenario name to run (repeatable) [default: all in the file]")
+YEARS_OPT = typer.Option(None, "--years", min=1, help="number of water years in the horizon")
+START_OPT = typer.Option(None, "--start-water-year", help="first water year, e.g. 2025 for 2025-10..2026-09")
+STRICT_OPT = typer.Option(False, "--strict", help="make every target hard (infeasible if not met)")
+FAIR_OPT = typer.Option(None, "--fair-sharing/--no-fair-sharing", help="override the basin option")
+TIME_LIMIT_OPT = typer.Option(None, "--time-limit", min=0.001, help="solver time limit, seconds")
+PLAN_OUT_OPT = typer.Option(None, "--plan-out", help="also write the seasonal allocation plan workbook (.xlsx)")
+
+
+def resolve_basin_path(basin: str | None) -> Path:
+    """A basin argument: a directory, a basin.yaml, or the name of a bundled dataset/example."""
+    from ..data import data_dir, default_basin_path, example_names, example_path
+
+    if basin is None:
+        return default_basin_path()
+    p = Path(basin)
+    if p.exists():
+        return p
+    if basin in example_names():
+        return example_path(basin)
+    if (data_dir() / basin / "basin.yaml").exists():
+        return data_dir() / basin
+    names = ", ".join(["ile_balkhash", *example_names()])
+    raise CommandError(f"'{basin}' is neither a basin directory, a basin.yaml, nor a bundled basin ({names})")
+
+
+def load(path: Path):
+    """The validated basin at ``path`` (BasinError lists every problem)."""
+    from ..network.io import load_basin
+
+    return load_basin(path)
+
+
+def scenarios(file: Path | None, names: list[str] | None, years: int | None, start: int | None,
+              basin_path: Path | None = None) -> list:
+    """The scenarios to run: from a file (all, or those named), else one base scenario; the
+    command-line --years / --start-water-year override each scenario's horizon.  A scenario file
+    that is not found as given is looked up in the basin's directory (the bundled basins ship
+    their scenarios: ``--scenario scenarios.yaml``)."""
+    if file is not None and not Path(file).exists() and basin_path is not None:
+        base = basin_path if basin_path.is_dir() else basin_path.parent
+        if (base / Path(file).name).is_file():
+            file = base / Path(file).name
+    from ..scenarios.io import load_scenarios, select
+    from ..scenarios.schema import Scenario
+
+    if file is None:
+        if names:
+            raise CommandError("--name needs --scenario FILE")
+        scs = [Scenario(name="base")]
+    else:
+        scs = select(load_scenarios(file), names, str(file))
+    for sc in scs:
+        if years is not None:
+            sc.years = years
+        if start is not None:
+            sc.start_water_year = start
+    return scs
+
+
+def one_scenario(file: Path | None, names: list[str] | None, years: int | None, start: int | None,
+                 basin_path: Path | None = None):
+    """The single scenario a command runs (CommandError when the file holds several and none is named)."""
+    scs = scenarios(file, names, years, start, basin_path)
+    if len(scs) > 1:
+        raise CommandError(f"{file} holds {len(scs)} scenarios; choose one with --name")
+    return scs[0]
+
+
+def applied(basin, scs: list) -> list:
+    """[(scenario, basin under it)] for every scenario, each checked like a basin before any is
+    solved; one BasinError lists the problems of all of them."""
+    from ..network.errors import BasinError
+    from ..scenarios.apply import apply_scenario
+
+    out, problems = [], []
+    for sc in scs:
+        try:
+            out.append((sc, basin if sc.is_plain() else apply_scenario(basin, sc)))
+        except BasinError as exc:
+            problems += exc.problems
+    if problems:
+        raise BasinError(problems)
+    return out
+
+
+def values(start: float, stop: float, step: float) -> list[float]:
+    """start, start + step, ... up to stop (inclusive, within rounding)."""
+    if step <= 0 or stop < start:
+        raise CommandError("need --from <= --to and --step > 0")
+    n = int(math.floor((stop - start) / step + 1e-9)) + 1
+    return [round(start + i * step, 10) for i in range(n)]
+
+
+def run_date() -> str:
+    from datetime import datetime
+
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")

@@ -1,0 +1,81 @@
+"""``balkhash plan``: solve the allocation LP and write the result tables (one directory per scenario)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..errors import EXIT_NO_SOLUTION
+from . import options as opt
+from .console import console, print_summary, print_text, working
+from .errors import report, writing
+from .views import write_views
+
+
+def plan(
+    basin: str = opt.BASIN_OPT,
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="directory for the result tables"),
+    fmt: opt.Format = typer.Option(opt.Format.csv, "--format", "-f", help="table format"),
+    scenario: Path = opt.SCENARIO_OPT,
+    name: list[str] = opt.NAME_OPT,
+    years: int = opt.YEARS_OPT,
+    start_water_year: int = opt.START_OPT,
+    strict: bool = opt.STRICT_OPT,
+    fair_sharing: bool = opt.FAIR_OPT,
+    time_limit: float = opt.TIME_LIMIT_OPT,
+    solver_log: bool = typer.Option(False, "--solver-log", help="show the HiGHS log"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print only where the results went"),
+    plan_out: Path = opt.PLAN_OUT_OPT,
+    plots: Path = typer.Option(None, "--plots", help="also write PNG plots into this directory"),
+    write_lp: Path = typer.Option(None, "--write-lp", help="also write the LP (CPLEX LP format, from the Pyomo "
+                                  "model) to this file"),
+) -> None:
+    """Solve the allocation LP and write the result tables (one directory per scenario)."""
+    from time import perf_counter
+
+    t0 = perf_counter()
+    basin_path = opt.resolve_basin_path(basin)
+    b = opt.load(basin_path)
+    runs = opt.applied(b, opt.scenarios(scenario, name, years, start_water_year, basin_path))
+    from ..allocation.solve import Allocation, SolveError
+    from ..allocation.writer import write_solution
+
+    failed = 0
+    several = len(runs) > 1
+    for i, (sc, sb) in enumerate(runs):
+        dest_dir = out / sc.name if several else out
+        step = f"[{i + 1}/{len(runs)}] " if several else ""
+        with working(f"{step}{sc.name}: building and solving", quiet or solver_log):
+            alloc = Allocation(sb, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=solver_log)
+            try:
+                sol = alloc.solve()
+            except SolveError as exc:
+                failed = report(exc, context=sc.name)
+                continue
+        sol.summary["scenario"] = sc.name
+        info = {"basin_path": str(basin_path), "scenario": sc.name,
+                "scenario_file": str(scenario) if scenario else None}
+        with writing("results"):
+            dest = write_solution(sol, dest_dir, fmt.value, extra=info)
+        suffix = f"-{sc.name}" if several else ""
+        if write_lp is not None:
+            lp_path = write_lp.with_name(f"{write_lp.stem}{suffix}{write_lp.suffix or '.lp'}")
+            with writing(f"the LP file {lp_path}"):
+                lp_path.parent.mkdir(parents=True, exist_ok=True)
+                alloc.write_lp(lp_path)
+            if not quiet:
+                print_text(f"LP written: {lp_path}")
+        if plan_out is not None or plots is not None:
+            info["run_date"] = opt.run_date()
+            write_views(sol, sb, info,
+                        plan_out=None if plan_out is None else plan_out.with_name(
+                            f"{plan_out.stem}{suffix}{plan_out.suffix or '.xlsx'}"),
+                        plots=None if plots is None else (plots / sc.name if several else plots))
+        if not quiet:
+            if several or scenario is not None:
+                console.rule(f"scenario {sc.name}")
+            print_summary(console, sol.summary, sb)
+        print_text(f"results: {dest}  ({perf_counter() - t0:.2f} s)")
+    if failed:
+        raise typer.Exit(EXIT_NO_SOLUTION)

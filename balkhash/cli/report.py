@@ -1,0 +1,64 @@
+"""``balkhash report``: solve like ``plan`` and write one self-contained HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from . import options as opt
+from .console import err_console, print_text
+from .errors import report as report_error
+from .errors import writing
+from .views import write_views
+
+
+def report(
+    basin: str = opt.BASIN_OPT,
+    out: Path = typer.Option(Path("out/report.html"), "--out", "-o", help="the HTML file to write"),
+    sweep: Path = typer.Option(None, "--sweep", help="directory with sweep.csv (from `balkhash sweep`) to add "
+                               "the inflow sweep views"),
+    scenario: Path = opt.SCENARIO_OPT,
+    name: list[str] = opt.NAME_OPT,
+    years: int = opt.YEARS_OPT,
+    start_water_year: int = opt.START_OPT,
+    strict: bool = opt.STRICT_OPT,
+    fair_sharing: bool = opt.FAIR_OPT,
+    time_limit: float = opt.TIME_LIMIT_OPT,
+    plan_out: Path = opt.PLAN_OUT_OPT,
+    plots: Path = typer.Option(None, "--plots", help="also write PNG plots (and the sweep curves) into this directory"),
+) -> None:
+    """Solve like `plan` and write one self-contained HTML report that opens offline.
+
+    The report holds the summary, the allocation plan, the charts and, with --sweep, a slider over
+    the swept transboundary inflow."""
+    from time import perf_counter
+
+    t0 = perf_counter()
+    basin_path = opt.resolve_basin_path(basin)
+    b = opt.load(basin_path)
+    sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)
+    sw = None
+    if sweep is not None:
+        from ..outputs.sweep import load_sweep
+
+        sw = load_sweep(sweep)
+    [(sc, sb)] = opt.applied(b, [sc])
+    from ..allocation.solve import Allocation, SolveError
+
+    try:
+        sol = Allocation(sb, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit).solve()
+    except SolveError as exc:
+        raise typer.Exit(report_error(exc, context=sc.name)) from None
+    sol.summary["scenario"] = sc.name
+    info = {"basin_path": str(basin_path), "scenario": sc.name, "scenario_file": str(scenario) if scenario else None,
+            "run_date": opt.run_date()}
+    if sw is not None:
+        info["sweep"] = str(sw.source)
+    from ..outputs.report import write_report
+
+    with writing("the report"), err_console.status("building the report") as status:
+        dest = write_report(sol, sb, out, info, sweep=sw,
+                            progress=lambda step: status.update(f"building the report: {step}"))
+    write_views(sol, sb, info, plan_out=plan_out, plots=plots, sweep=sw)
+    print_text(f"report: {dest}  ({dest.stat().st_size / 1e6:.1f} MB, {perf_counter() - t0:.2f} s)")

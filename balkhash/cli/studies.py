@@ -1,0 +1,157 @@
+"""The study commands: ``sweep``, ``min-inflow``, ``tradeoff``, ``compare``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from . import options as opt
+from .console import console, print_text, progress_bar
+from .errors import CommandError, writing
+from .study_tables import comparison_tables, min_inflow_table, sweep_table, sweep_violations, tradeoff_table
+
+
+def _write_csv(df, path: Path, **kwargs) -> None:
+    from ..atomic import atomic_write
+
+    with writing(str(path)):
+        atomic_write(path, lambda tmp: df.to_csv(tmp, **{"index": False, **kwargs}))
+
+
+def _study(basin: str | None, scenario, name, years, start_water_year, need_transboundary: bool):
+    from ..studies.study import Study
+
+    basin_path = opt.resolve_basin_path(basin)
+    b = opt.load(basin_path)
+    sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)
+    study = Study(b, None if sc.is_plain() else sc)
+    if need_transboundary and study.tb_node is None:
+        raise CommandError("the basin has no inflow with transboundary: true")
+    return study
+
+
+def sweep(
+    basin: str = opt.BASIN_OPT,
+    scenario: Path = opt.SCENARIO_OPT,
+    name: list[str] = opt.NAME_OPT,
+    years: int = opt.YEARS_OPT,
+    start_water_year: int = opt.START_OPT,
+    parameter: str = typer.Option("transboundary", "--parameter", "-p",
+                                  help="transboundary (km3/yr) | inflow_multiplier | lake_inflow_target (km3/yr)"),
+    start: float = typer.Option(6.0, "--from", help="first value"),
+    stop: float = typer.Option(16.0, "--to", help="last value"),
+    step: float = typer.Option(1.0, "--step", help="step"),
+    out: Path = typer.Option(Path("out/sweep"), "--out", "-o", help="directory for sweep.csv and sweep_levels.csv"),
+) -> None:
+    """Re-solve one persistent model over a range of a scalar (default: the inflow from China)."""
+    from ..studies.study import PARAMETERS
+    from ..studies.sweep import sweep as run_sweep
+
+    if parameter not in PARAMETERS:
+        raise CommandError(f"--parameter must be one of {', '.join(PARAMETERS)}")
+    values = opt.values(start, stop, step)
+    study = _study(basin, scenario, name, years, start_water_year, parameter == "transboundary")
+    with progress_bar(len(values), f"sweep {parameter}") as prog:
+        task = prog.add_task("", total=len(values))
+        res = run_sweep(study, parameter, values,
+                        progress=lambda v: prog.update(task, advance=1, description=f"{v:g}"))
+    _write_csv(res.table, out / "sweep.csv")
+    _write_csv(res.levels, out / "sweep_levels.csv")
+    console.print(sweep_table(parameter, res.table))
+    for line in sweep_violations(res.table):
+        print_text(line)
+    mean = sum(res.solve_seconds) / max(1, len(res.solve_seconds))
+    print_text(f"build {res.build_seconds:.2f} s once, then {mean:.2f} s per point (re-solve); "
+               f"shortfalls in Mm3 over the horizon; dual in cost per Mm3.\nresults: {out}")
+
+
+def min_inflow(
+    basin: str = opt.BASIN_OPT,
+    scenario: Path = opt.SCENARIO_OPT,
+    name: list[str] = opt.NAME_OPT,
+    years: int = opt.YEARS_OPT,
+    start_water_year: int = opt.START_OPT,
+    lo: float = typer.Option(0.0, "--lo", help="lower end of the search, km3/yr"),
+    hi: float = typer.Option(30.0, "--hi", help="upper end of the search, km3/yr"),
+    tol: float = typer.Option(0.01, "--tol", help="tolerance, km3/yr"),
+    condition: str = typer.Option("targets", "--condition",
+                                  help="what must hold: 'targets' (the lake inflow and level targets) or "
+                                       "'level' (the level target alone; the inflow target is switched off)"),
+) -> None:
+    """Smallest transboundary inflow (km3/yr) for which the lake targets hold.
+
+    Found (a) with every demand met and (b) with shortfalls allowed at their costs, by bisection,
+    and confirmed by re-solves just above and below."""
+    from ..studies.min_inflow import CONDITIONS, MODES
+    from ..studies.min_inflow import min_inflow as run_min_inflow
+
+    if condition not in CONDITIONS:
+        raise CommandError(f"--condition must be one of {', '.join(CONDITIONS)}")
+    if not (0.0 <= lo < hi) or not tol > 0.0:
+        raise CommandError(f"need 0 <= --lo < --hi and --tol > 0 (got --lo {lo}, --hi {hi}, --tol {tol})")
+    study = _study(basin, scenario, name, years, start_water_year, True)
+    results = []
+    for mode in MODES:
+        with progress_bar(2, f"min-inflow {mode}") as prog:
+            task = prog.add_task("", total=None)
+
+            def tick(v, prog=prog, task=task):
+                prog.update(task, advance=1, description=f"{v:.3f}")
+
+            results.append(run_min_inflow(study, mode, lo, hi, tol, progress=tick, condition=condition))
+    what = "the lake targets" if condition == "targets" else "the lake level target"
+    console.print(min_inflow_table(f"Minimum inflow at {study.tb_node} for {what}", results))
+    for r in results:
+        print_text(f"{r.mode}: {r.message}")
+    print_text(f"(basin mean at {study.tb_node}: {study.tb_base_km3:.2f} km3/yr)")
+
+
+def tradeoff(
+    basin: str = opt.BASIN_OPT,
+    scenario: Path = opt.SCENARIO_OPT,
+    name: list[str] = opt.NAME_OPT,
+    years: int = opt.YEARS_OPT,
+    start_water_year: int = opt.START_OPT,
+    start: float = typer.Option(8.0, "--from", help="first lake inflow target, km3/yr"),
+    stop: float = typer.Option(14.0, "--to", help="last lake inflow target, km3/yr"),
+    step: float = typer.Option(0.5, "--step", help="step, km3/yr"),
+    out: Path = typer.Option(Path("out/tradeoff.csv"), "--out", "-o", help="CSV file for the frontier"),
+) -> None:
+    """Frontier between agricultural delivery and lake inflow (epsilon-constraint on the lake target)."""
+    from ..studies.tradeoff import tradeoff as run_tradeoff
+
+    values = opt.values(start, stop, step)
+    basin_path = opt.resolve_basin_path(basin)
+    b = opt.load(basin_path)
+    sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)
+    with progress_bar(len(values), "tradeoff") as prog:
+        task = prog.add_task("", total=len(values))
+        df = run_tradeoff(b, sc, values, progress=lambda v: prog.update(task, advance=1, description=f"{v:g}"))
+    _write_csv(df, out)
+    console.print(tradeoff_table(df))
+    print_text(f"results: {out}")
+
+
+def compare(
+    basin: str = opt.BASIN_OPT,
+    scenario: Path = typer.Option(..., "--scenario", "-s", help="scenario YAML file with several scenarios"),
+    name: list[str] = opt.NAME_OPT,
+    years: int = opt.YEARS_OPT,
+    start_water_year: int = opt.START_OPT,
+    out: Path = typer.Option(Path("out/compare.csv"), "--out", "-o", help="CSV file for the comparison"),
+) -> None:
+    """Run several scenarios and show sector shortfalls, lake, storage and energy side by side."""
+    from ..studies.compare import compare as run_compare
+
+    basin_path = opt.resolve_basin_path(basin)
+    b = opt.load(basin_path)
+    scs = opt.scenarios(scenario, name, years, start_water_year, basin_path)
+    with progress_bar(len(scs), "compare") as prog:
+        task = prog.add_task("", total=len(scs))
+        df = run_compare(b, scs, progress=lambda n: prog.update(task, advance=1, description=n))
+    df.index.name = "figure"
+    _write_csv(df, out, index=True)
+    for t in comparison_tables(df, console.width):
+        console.print(t)
+    print_text(f"results: {out}")

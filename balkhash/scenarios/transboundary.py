@@ -1,0 +1,105 @@
+"""The inflow from China under a scenario: an annual volume, a multiplier, historical years.
+
+Transboundary volumes are per **water year**: V_w km3 is spread over the months of water year w by
+the node's own monthly pattern in the basin (its shares over the first 12 periods), so the border
+profile is kept.  Historical years from the 2010-2020 table are mapped onto the water years of the
+horizon in order (the table is by calendar year; the mapping is an approximation, documented in
+docs/studies.md).  With ``kazakh_part`` the other inflows are scaled by the year's Kazakh runoff
+relative to the table mean.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..network.errors import BasinError, Problem
+from ..network.schema import Basin
+from ..network.timeline import Timeline
+from .schema import Scenario
+
+TABLE_FILE = "transboundary_years.csv"
+
+
+def transboundary_table(basin: Basin, path: str | None = None) -> pd.DataFrame:
+    """The historical runoff table (index: year; china_km3, kazakhstan_km3), numeric years only."""
+    file = Path(path) if path else Path(basin.base_dir or ".") / TABLE_FILE
+    if not file.exists():
+        raise BasinError([Problem(str(file), "", "", "transboundary runoff table not found")])
+    df = pd.read_csv(file)
+    missing = {"year", "china_km3"} - set(df.columns)
+    if missing:
+        raise BasinError([Problem(str(file), "", ", ".join(sorted(missing)), "missing column(s)")])
+    df = df[pd.to_numeric(df["year"], errors="coerce").notna()].copy()
+    df["year"] = df["year"].astype(int)
+    return df.set_index("year")
+
+
+def transboundary_node(basin: Basin, sc: Scenario | None = None) -> str | None:
+    """The inflow node the scenario's ``transboundary`` acts on: its ``node``, else the basin's first
+    inflow with ``transboundary: true`` (None when there is none)."""
+    tb = sc.transboundary if sc is not None else None
+    if tb is not None and tb.node:
+        return tb.node
+    return next((n.id for n in basin.nodes if getattr(n, "transboundary", False)), None)
+
+
+def monthly_shares(values: np.ndarray, month_index: np.ndarray) -> np.ndarray:
+    """12 shares (Jan..Dec) of a per-period series, from its first occurrence of each month."""
+    shares = np.zeros(12)
+    seen = set()
+    for v, m in zip(values, month_index, strict=False):
+        if m not in seen:
+            shares[m] = v
+            seen.add(m)
+    if len(seen) < 12:  # short horizon: months not seen get the mean of those seen
+        fill = np.mean([shares[m] for m in seen]) if seen else 1.0
+        for m in range(12):
+            if m not in seen:
+                shares[m] = fill
+    total = shares.sum()
+    return shares / total if total > 0 else np.full(12, 1 / 12)
+
+
+def annual_to_periods(annual_km3_by_wy: dict[int, float], shares: np.ndarray, timeline: Timeline) -> np.ndarray:
+    """Mm3 per period from km3 per water year and 12 monthly shares."""
+    mi = timeline.month_index
+    return np.array([annual_km3_by_wy[int(w)] * 1000.0 * shares[m]
+                     for w, m in zip(timeline.water_years, mi, strict=True)])
+
+
+def transboundary_mm3(basin: Basin, sc: Scenario, node: str, base: np.ndarray, inflow: dict[str, np.ndarray],
+                      timeline: Timeline) -> dict[str, np.ndarray]:
+    """New inflow arrays (Mm3 per period) implied by ``sc.transboundary``: {node: values, ...}.
+
+    ``base`` is the basin's own series of ``node`` (its shares give the border profile); ``inflow``
+    the current series of every inflow node (the Kazakh part scales those)."""
+    tb = sc.transboundary
+    tl = timeline
+    if tb.multiplier is not None:
+        return {node: base * tb.multiplier}
+    shares = monthly_shares(base, tl.month_index)
+    years = sorted(set(int(w) for w in tl.water_years))
+    if tb.annual_km3 is not None:
+        return {node: annual_to_periods({w: tb.annual_km3 for w in years}, shares, tl)}
+    table = transboundary_table(basin, tb.table)
+    seq = [tb.year] if tb.year is not None else list(tb.sequence)
+    cn_mean, kz_mean = float(table["china_km3"].mean()), None
+    if "kazakhstan_km3" in table.columns:
+        kz_mean = float(table["kazakhstan_km3"].mean())
+
+    def pick(col, y, mean):
+        return mean if y == "mean" else float(table.loc[int(y), col])
+
+    by_wy = {w: seq[i % len(seq)] for i, w in enumerate(years)}
+    out = {node: annual_to_periods({w: pick("china_km3", y, cn_mean) for w, y in by_wy.items()}, shares, tl)}
+    if tb.kazakh_part and kz_mean:
+        factor_wy = {w: pick("kazakhstan_km3", y, kz_mean) / kz_mean for w, y in by_wy.items()}
+        factor = np.array([factor_wy[int(w)] for w in tl.water_years])
+        kz_nodes = tb.kazakh_nodes or [n.id for n in basin.nodes if n.type == "inflow" and n.id != node]
+        for n in kz_nodes:
+            if n in inflow:
+                out[n] = inflow[n] * factor
+    return out

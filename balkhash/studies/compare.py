@@ -1,0 +1,53 @@
+"""Several scenario runs side by side: one column of key figures per scenario."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from ..allocation.solve import Allocation, SolveError
+from ..network.schema import Basin
+from ..scenarios.apply import apply_scenario
+from ..scenarios.schema import Scenario
+from . import figures
+from .study import is_plain
+
+
+def scenario_figures(sol) -> dict:
+    """The key figures of one solution, full precision, in the order of the comparison table."""
+    c = {"status": sol.status, "objective": float(sol.objective)}
+    short = figures.sector_totals(sol, "shortfall_mm3")
+    for sec, v in short.items():
+        c[f"shortfall {sec} (Mm3)"] = v
+    c["shortfall total (Mm3)"] = float(sum(short.values()))
+    c["delivered total (Mm3)"] = float(sum(figures.sector_totals(sol, "delivered_mm3").values()))
+    for lake in figures.lake_nodes(sol):
+        annual = figures.lake_annual_inflow_km3(sol, lake)
+        c[f"{lake} inflow mean (km3/yr)"] = figures.lake_mean_inflow_km3(sol, lake) if annual else float("nan")
+        c[f"{lake} level end (m)"], c[f"{lake} level min (m)"] = figures.lake_levels(sol, lake)
+    for r, v in figures.storage_end_mm3(sol).items():
+        c[f"{r} storage end (Mm3)"] = v
+    for p, e in figures.energy_gwh(sol).items():
+        c[f"{p} energy (GWh)"] = e
+    c["violated targets"] = len(figures.violated_targets(sol))
+    return c
+
+
+def compare(basin: Basin, scenarios: list[Scenario], progress: Callable[[str], None] | None = None,
+            **options) -> pd.DataFrame:
+    """Key figures of several scenario runs side by side (one column per scenario).  Every scenario
+    is applied and checked before any is solved, so an invalid one stops the comparison at once."""
+    applied = [(sc, basin if is_plain(sc) else apply_scenario(basin, sc)) for sc in scenarios]
+    cols = {}
+    for sc, b in applied:
+        try:
+            sol = Allocation(b, **options).solve()
+        except SolveError as exc:
+            cols[sc.name] = {"status": exc.status}
+            continue
+        sol.summary["scenario"] = sc.name
+        cols[sc.name] = scenario_figures(sol)
+        if progress:
+            progress(sc.name)
+    return pd.DataFrame(cols)
