@@ -1,4 +1,5 @@
-"""The LP of a tiny 2-period basin, written by Pyomo with symbolic labels, against a golden file.
+"""The LP of a tiny 2-period basin, written by Pyomo with symbolic labels from the model built from
+the matrix (``Allocation.to_pyomo``), against a golden file.
 
 Any change to the formulation (a coefficient, a bound, a row, a variable name, the order of the
 builders) shows up as a diff of ``tests/golden/tiny.lp``.  When the change is intended, regenerate
@@ -22,8 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from balkhash.allocation.data import compile_basin
-from balkhash.allocation.model import build_model
+from balkhash.allocation.solve import Allocation
 from balkhash.network.io import parse_basin
 
 GOLDEN = Path(__file__).parent / "golden" / "tiny.lp"
@@ -59,9 +59,7 @@ TINY = {
 
 
 def write_lp(path: Path) -> str:
-    data = compile_basin(parse_basin(TINY, "tiny.yaml"))
-    model = build_model(data)
-    model.write(str(path), format="lp", io_options={"symbolic_solver_labels": True})
+    Allocation(parse_basin(TINY, "tiny.yaml")).write_lp(path)
     return path.read_text(encoding="utf-8")
 
 

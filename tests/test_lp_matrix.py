@@ -1,14 +1,20 @@
-"""The recorded LP (what HiGHS solves) is the Pyomo model's own standard form.
+"""The LP core: the vectorised builder, the reduced LP the solver gets, and the Pyomo model.
 
-The builders run twice: on a Pyomo model, which Pyomo's ``LinearStandardFormCompiler`` compiles,
-and on a RecordedModel, which only records the matrix (balkhash.allocation.lp; what a solve
-uses).  Both must give the same A, row bounds, column bounds and costs, entry by entry, with
-rows and columns matched by (component name, index), on random basins, the bundled examples and
-the default basin.  The recording done alongside the Pyomo model must agree too.
+* ``LPBuilder`` sums repeated entries, drops zeros, skips entries marked "no row" (-1) and
+  evaluates parameter maps with +-inf values passing through;
+* the Pyomo model built from the matrix (``Allocation.to_pyomo``) has, by Pyomo's own
+  standard-form compiler, exactly the full LP's matrix, row and column bounds and costs, with
+  rows and columns matched by their readable names, on random basins and the bundled ones;
+* the reduced LP (single-variable rows as bounds) has the optimum of the full LP, and the duals
+  recovered for the rows turned into bounds are the full LP's own duals;
+* solved through Pyomo (HiGHS's appsi interface, GLPK), the optimum is the direct solve's.
 """
 
 from __future__ import annotations
 
+import shutil
+
+import highspy
 import numpy as np
 import pytest
 from analytical_basins import random_basins
@@ -16,9 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from balkhash.allocation.data import compile_basin
-from balkhash.allocation.lp import LinearProgram
-from balkhash.allocation.model import build_model
+from balkhash.allocation.lp import INF, LPBuilder
+from balkhash.allocation.solve import Allocation
 from balkhash.data import default_basin_path, example_path
 from balkhash.network.io import load_basin, parse_basin
 
@@ -28,104 +33,163 @@ except ImportError:  # pragma: no cover
     _shared_basins = None
 
 BASINS = random_basins() if _shared_basins is None else st.one_of(random_basins(), _shared_basins())
+BUNDLED = [example_path("tiny_river"), example_path("small_basin"), default_basin_path()]
 
 
-def _pyomo_standard_form(model, lp: LinearProgram):
-    """Pyomo's compile of the model, mapped onto the recorded row and column positions."""
+def test_builder_sums_repeats_drops_zeros_and_skips_missing_rows():
+    b = LPBuilder()
+    x = b.add_vars("x", (["a", "b"],))
+    r = b.add_rows("r", ([0, 1],), lower=[1.0, -INF], upper=[1.0, 4.0])
+    b.add_terms([r.rows[0], r.rows[0], r.rows[0]], [x.cols[0], x.cols[0], x.cols[1]], [1.0, 2.0, 0.0])
+    b.add_terms([r.rows[1], r.rows[1], -1], [x.cols[1], x.cols[1], x.cols[0]], [1.0, -1.0, 5.0])
+    b.add_terms(r.rows[1], x.cols[0], 3.0)
+    lp = b.finish()
+    A = lp.A.toarray()
+    assert A.tolist() == [[3.0, 0.0], [3.0, 0.0]]
+    assert lp.A.nnz == 2
+
+
+def test_parameter_maps_recompute_only_what_they_touch_and_pass_infinity():
+    b = LPBuilder()
+    x = b.add_vars("x", (["a", "b", "c"],), upper=0.0)
+    r = b.add_rows("r", ([0],), lower=0.0)
+    b.add_terms(r.rows[0], x.cols, 1.0)
+    b.parameter("cap", ["a", "b", "c"], [1.0, INF, 3.0], "Mm3")
+    b.add_effect("cap", "col_upper", x.cols, [0, 1, 2])
+    b.parameter("need", ["r"], [2.0], "Mm3")
+    b.add_effect("need", "row_lower", r.rows[0], 0, 0.5)
+    lp = b.finish()
+    assert lp.current["col_upper"].tolist() == [1.0, INF, 3.0]
+    assert lp.current["row_lower"].tolist() == [1.0]
+    touched = lp.set_parameter("cap", np.array([1]), np.array([7.0]))
+    assert touched["col_upper"].tolist() == [1]
+    assert lp.current["col_upper"].tolist() == [1.0, 7.0, 3.0]
+    lp.set_parameter("cap", np.array([0]), np.array([INF]))
+    assert lp.current["col_upper"].tolist() == [INF, 7.0, 3.0]
+    assert lp.uses("need") == ["row_lower"]
+
+
+def _pyomo_standard_form(model, lp):
+    """Pyomo's compile of the model, mapped onto the full LP's positions by the readable names."""
     repn = LinearStandardFormCompiler().write(model, mixed_form=True)
-    cols = np.array([lp.cols[v.parent_component().local_name][v.index()] for v in repn.columns], dtype=int)
-    rows, lo, up = [], [], []
-    for con, _ in repn.rows:
-        rows.append(lp.rows[con.parent_component().local_name][con.index()])
-    rhs = np.asarray(repn.rhs, dtype=float)
-    for (_, bound_type), b in zip(repn.rows, rhs, strict=True):
-        lo.append(b if bound_type in (-1, 0) else -np.inf)
-        up.append(b if bound_type in (0, 1) else np.inf)
+
+    def key(component_data):
+        idx = component_data.index()
+        return component_data.parent_component().local_name, idx if isinstance(idx, tuple) else (idx,)
+
+    col_of = {lab: j for j, lab in enumerate(lp.col_labels())}
+    row_of = {lab: i for i, lab in enumerate(lp.row_labels())}
+    cols = np.array([col_of[key(v)] for v in repn.columns], dtype=int)
+    rows = [row_of[key(con)] for con, _ in repn.rows]
     A = repn.A.tocoo()
     entries = {(rows[i], cols[j]): v for i, j, v in zip(A.row, A.col, A.data, strict=True)}
+    bounds = {}
+    for r, (_, sense), b in zip(rows, repn.rows, np.asarray(repn.rhs, dtype=float), strict=True):
+        lo, up = bounds.get(r, (-INF, INF))
+        bounds[r] = (b if sense in (-1, 0) else lo, b if sense in (0, 1) else up)
     c = np.zeros(lp.ncols)
     if repn.c.shape[0]:
         c[cols] = repn.c.toarray()[0]
-    offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
-    col_lb = {cols[j]: (-np.inf if v.lb is None else v.lb) for j, v in enumerate(repn.columns)}
-    col_ub = {cols[j]: (np.inf if v.ub is None else v.ub) for j, v in enumerate(repn.columns)}
-    return entries, dict(zip(rows, lo, strict=True)), dict(zip(rows, up, strict=True)), c, offset, col_lb, col_ub
+    col_bounds = {cols[j]: (-INF if v.lb is None else v.lb, INF if v.ub is None else v.ub)
+                  for j, v in enumerate(repn.columns)}
+    return entries, bounds, c, col_bounds
 
 
-def assert_same_lp(basin) -> None:
-    data = compile_basin(basin)
-    model = build_model(data, pyomo=True)
-    recorded = build_model(data, pyomo=False)
-    assert recorded.lp.positional and not model.lp.positional
-    for lp in (recorded.lp, model.lp):
-        _assert_lp_is_pyomos(model, lp)
+def assert_pyomo_model_is_the_lp(basin) -> None:
+    alloc = Allocation(basin)
+    lp = alloc.lp
+    entries, bounds, c, col_bounds = _pyomo_standard_form(alloc.to_pyomo(), lp)
+    A = lp.A.tocoo()
+    mine = {(int(i), int(j)): v for i, j, v in zip(A.row, A.col, A.data, strict=True)}
+    assert set(mine) == set(entries)
+    for k, v in entries.items():
+        assert mine[k] == pytest.approx(v, rel=1e-12, abs=1e-12), k
+    nonempty = set(np.flatnonzero(np.diff(lp.A.indptr)))
+    assert set(bounds) == nonempty
+    for r, (lo, up) in bounds.items():
+        assert (lp.current["row_lower"][r], lp.current["row_upper"][r]) == pytest.approx((lo, up)), r
+    used = np.zeros(lp.ncols, bool)
+    used[list(col_bounds)] = True
+    assert c[used] == pytest.approx(lp.current["cost"][used])
+    assert (lp.current["cost"][~used] == 0).all()  # Pyomo leaves out columns in no row and no cost
+    for j, (lo, up) in col_bounds.items():
+        assert (lp.current["col_lower"][j], lp.current["col_upper"][j]) == (lo, up), j
 
 
-def _assert_lp_is_pyomos(model, lp: LinearProgram) -> None:
-    entries, lo, up, c, offset, col_lb, col_ub = _pyomo_standard_form(model, lp)
-
-    starts, index, value = lp.matrix_rowwise()
-    recorded = {}
-    for r in range(lp.nrows):
-        for k in range(starts[r], starts[r + 1]):
-            recorded[(r, int(index[k]))] = value[k]
-    assert set(recorded) == set(entries)
-    for key, v in entries.items():
-        assert recorded[key] == pytest.approx(v, rel=1e-12, abs=1e-12), key
-
-    row_lo, row_up = lp.row_bounds()
-    nonempty = {r for r, _ in recorded}
-    assert set(lo) == nonempty  # Pyomo drops rows without variables; the recorder has none of those here
-    for r in lo:
-        assert row_lo[r] == pytest.approx(lo[r]) and row_up[r] == pytest.approx(up[r]), r
-
-    assert lp.cost() == pytest.approx(c)
-    assert lp.offset == pytest.approx(offset)
-    cl, cu = lp.column_bounds()
-    for j in col_lb:
-        assert cl[j] == col_lb[j] and cu[j] == col_ub[j], j
-
-
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(BASINS)
-def test_recorded_matrix_is_pyomos_standard_form_on_random_basins(doc):
-    assert_same_lp(parse_basin(doc, "random.yaml"))
+def test_pyomo_model_is_the_full_lp_on_random_basins(doc):
+    assert_pyomo_model_is_the_lp(parse_basin(doc, "random.yaml"))
 
 
-@pytest.mark.parametrize("path", [example_path("tiny_river"), example_path("small_basin"), default_basin_path()],
-                         ids=["tiny_river", "small_basin", "ile_balkhash"])
-def test_recorded_matrix_is_pyomos_standard_form_on_bundled_basins(path):
-    assert_same_lp(load_basin(path))
+@pytest.mark.parametrize("path", BUNDLED, ids=["tiny_river", "small_basin", "ile_balkhash"])
+def test_pyomo_model_is_the_full_lp_on_bundled_basins(path):
+    assert_pyomo_model_is_the_lp(load_basin(path))
 
 
-def test_repeated_entries_are_summed_and_zeros_dropped():
-    lp = LinearProgram()
+def _solve_full_lp(lp):
+    """The full LP (single-variable rows kept as rows) solved by highspy: objective, row duals."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    A = lp.A
+    h.passModel(_highs_lp(lp.ncols, A, lp.current))
+    h.run()
+    sol = h.getSolution()
+    return h.getInfo().objective_function_value, np.asarray(sol.row_dual)
 
-    class V:  # any object stands for a variable: the recorder keys columns by identity
-        pass
 
-    a, b = V(), V()
-    lp.add_columns("x", [0, 1], [a, b], [0.0, 0.0], [np.inf, np.inf])
-    lp.rows["r"] = {}
-    lp.add_row("r", 0, [(1.0, a), (2.0, a), (0.0, b)], 1.0, 1.0)
-    lp.add_row("r", 1, [(1.0, b), (-1.0, b), (3.0, a)], -np.inf, 4.0)
-    starts, index, value = lp.matrix_rowwise()
-    assert starts.tolist() == [0, 1, 2]
-    assert index.tolist() == [0, 0]
-    assert value.tolist() == [3.0, 3.0]
+def _highs_lp(ncols, A, cur):
+    m = highspy.HighsLp()
+    m.num_col_, m.num_row_ = ncols, A.shape[0]
+    m.col_cost_, m.col_lower_, m.col_upper_ = cur["cost"], cur["col_lower"], cur["col_upper"]
+    m.row_lower_, m.row_upper_ = cur["row_lower"], cur["row_upper"]
+    m.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    m.a_matrix_.num_col_, m.a_matrix_.num_row_ = ncols, A.shape[0]
+    m.a_matrix_.start_, m.a_matrix_.index_, m.a_matrix_.value_ = A.indptr, A.indices, A.data
+    return m
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["soft", "strict"])
+@pytest.mark.parametrize("path", BUNDLED[1:], ids=["small_basin", "ile_balkhash"])
+def test_reduced_lp_has_the_full_lps_optimum_and_duals(path, strict):
+    alloc = Allocation(load_basin(path), strict=strict)
+    assert alloc.reduced.single.size > 0  # the bundled basins have single-variable rows
+    assert alloc.backend.num_rows == alloc.lp.nrows - alloc.reduced.single.size - (
+        np.diff(alloc.lp.A.indptr) == 0).sum()
+    sol = alloc.solve()
+    objective, full_duals = _solve_full_lp(alloc.lp)
+    assert sol.objective == pytest.approx(objective, rel=1e-9, abs=1e-9)
+    # the marginal value of water at every node is that of the full LP (an optimal dual of it)
+    balance = alloc.lp.row_blocks["balance"].rows.reshape(-1)
+    recovered = alloc.backend.row_dual
+    single = np.isin(balance, alloc.reduced.single)
+    assert single.any()
+    assert recovered[balance] == pytest.approx(full_duals[balance], rel=1e-6, abs=1e-6)
 
 
 @pytest.mark.parametrize("path", [example_path("small_basin"), default_basin_path()], ids=["small", "ile_balkhash"])
 def test_pyomo_model_solved_through_pyomos_highs_interface_gives_the_same_optimum(path):
-    """The Pyomo model of record, solved by Pyomo's own (persistent, appsi) HiGHS interface, reaches
-    the objective of the direct solve of the recorded matrix."""
+    """The Pyomo model of record, solved by Pyomo's own (appsi) HiGHS interface, reaches the
+    objective of the direct solve; so does the Solution of ``solve(solver='appsi_highs')``."""
     import pyomo.environ as pyo
-
-    from balkhash.allocation.solve import Allocation
 
     alloc = Allocation(load_basin(path))
     direct = alloc.solve()
-    model = alloc.pyomo_model()
+    model = alloc.to_pyomo()
     result = pyo.SolverFactory("appsi_highs").solve(model)
     assert str(result.solver.termination_condition) == "optimal"
     assert pyo.value(model.objective) == pytest.approx(direct.objective, rel=1e-7, abs=1e-6)
+    via = alloc.solve(solver="appsi_highs")
+    assert via.objective == pytest.approx(direct.objective, rel=1e-7, abs=1e-6)
+    assert via.summary["solver"] == "appsi_highs"
+
+
+@pytest.mark.skipif(shutil.which("glpsol") is None, reason="GLPK (Debian package glpk-utils) is not installed")
+@pytest.mark.parametrize("path", [example_path("small_basin"), default_basin_path()], ids=["small", "ile_balkhash"])
+def test_glpk_through_pyomo_reaches_the_direct_optimum(path):
+    alloc = Allocation(load_basin(path))
+    direct = alloc.solve()
+    glpk = alloc.solve(solver="glpk")
+    assert glpk.objective == pytest.approx(direct.objective, rel=1e-6)
+    a = direct.deliveries["delivered_mm3"].sum()
+    assert glpk.deliveries["delivered_mm3"].sum() == pytest.approx(a, rel=1e-6)

@@ -1,10 +1,10 @@
-"""The solver boundary: the LP recorded by the builders, solved by HiGHS (highspy).
+"""The solver boundary: the reduced LP (:mod:`balkhash.allocation.reduce`) in one persistent
+``highspy.Highs`` instance.
 
-The builders record ``rl <= A x <= ru, xl <= x <= xu`` and the costs (:mod:`balkhash.allocation.lp`;
-the same rows as the Pyomo model of record, without creating it); the matrices go to one
-``highspy.Highs`` instance that stays alive, so a scenario re-solve changes row bounds (right-hand
-sides) in place and warm-starts from the last basis instead of rebuilding the model.  Columns and
-rows are addressed by their position, looked up by (component name, index) in the recorded program.
+A parameter change pushes the recomputed row bounds, column bounds and costs into the live
+instance (``changeRowsBounds``, ``changeColsBounds``, ``changeColsCost``), and the next run starts
+from the last basis instead of a rebuild.  Duals of the rows turned into bounds are recovered from
+the reduced costs (:meth:`ReducedLP.row_duals`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from time import perf_counter
 import highspy
 import numpy as np
 
-from .gcpause import gc_paused
-from .lp import LinearProgram
+from .reduce import ReducedLP
 
 #: HiGHS model status -> (balkhash status, has a usable solution)
 _STATUS = {
@@ -81,35 +80,28 @@ class SolveOutcome:
 
 
 class HighsBackend:
-    """A compiled LP held in a persistent HiGHS instance."""
+    """A reduced LP held in a persistent HiGHS instance."""
 
-    def __init__(self, program: LinearProgram, log: bool = False, time_limit: float | None = None,
+    def __init__(self, reduced: ReducedLP, log: bool = False, time_limit: float | None = None,
                  threads: int | None = None):
         t0 = perf_counter()
-        with gc_paused():
-            starts, index, value = program.matrix_rowwise()
-            col_lower, col_upper = program.column_bounds()
-            self.row_lower, self.row_upper = program.row_bounds()
-            c = program.cost()
-        self.offset = program.offset
-        self.program = program
-        self.compile_seconds = perf_counter() - t0
-        t0 = perf_counter()
+        self.reduced = reduced
+        full = reduced.lp
+        A = reduced.matrix()
         lp = highspy.HighsLp()
-        lp.num_col_ = program.ncols
-        lp.num_row_ = program.nrows
-        lp.col_cost_ = c
-        lp.col_lower_ = col_lower
-        lp.col_upper_ = col_upper
-        lp.row_lower_ = self.row_lower
-        lp.row_upper_ = self.row_upper
+        lp.num_col_ = full.ncols
+        lp.num_row_ = A.shape[0]
+        lp.col_cost_ = full.current["cost"]
+        lp.col_lower_ = reduced.col_lower
+        lp.col_upper_ = reduced.col_upper
+        lp.row_lower_ = full.current["row_lower"][reduced.kept]
+        lp.row_upper_ = full.current["row_upper"][reduced.kept]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.num_col_ = program.ncols
-        lp.a_matrix_.num_row_ = program.nrows
-        lp.a_matrix_.start_ = starts.astype(np.int32)
-        lp.a_matrix_.index_ = index.astype(np.int32)
-        lp.a_matrix_.value_ = value
-        lp.offset_ = self.offset
+        lp.a_matrix_.num_col_ = full.ncols
+        lp.a_matrix_.num_row_ = A.shape[0]
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data
         self.highs = _new_highs(quiet=not log)
         self.highs.setOptionValue("output_flag", bool(log))
         if time_limit is not None:
@@ -135,46 +127,34 @@ class HighsBackend:
         if has:
             sol = self.highs.getSolution()
             self.col_value = np.asarray(sol.col_value, dtype=float)
-            self.row_dual = np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
+            if sol.dual_valid:
+                self.row_dual = self.reduced.row_duals(np.asarray(sol.row_dual, dtype=float),
+                                                       np.asarray(sol.col_dual, dtype=float), self.col_value)
+            else:
+                self.row_dual = None
             objective = float(info.objective_function_value)
         else:
             self.col_value = None
             self.row_dual = None
         return SolveOutcome(status, bool(has), objective, key, seconds)
 
-    # -- values ----------------------------------------------------------------------------------
-    def values(self, cols) -> np.ndarray:
-        """Primal values of columns (positions)."""
-        return self.col_value[np.asarray(cols, dtype=np.int64)]
-
-    def duals(self, rows) -> np.ndarray:
-        """d(objective)/d(right-hand side) of rows (positions; -1 or no dual available: NaN)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        out = np.full(len(rows), np.nan)
-        if self.row_dual is not None:
-            ok = rows >= 0
-            out[ok] = self.row_dual[rows[ok]]
-        return out
-
     # -- persistent updates --------------------------------------------------------------------
-    def shift_rhs(self, rows, delta) -> None:
-        """Add ``delta`` to the right-hand side of each row (keeps the row sense)."""
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        delta = np.broadcast_to(np.asarray(delta, dtype=float), rows.shape)
-        keep = delta != 0.0
-        rows, delta = rows[keep], delta[keep]
-        if not len(rows):
-            return
-        finite_lo = np.isfinite(self.row_lower[rows])
-        finite_up = np.isfinite(self.row_upper[rows])
-        np.add.at(self.row_lower, rows[finite_lo], delta[finite_lo])
-        np.add.at(self.row_upper, rows[finite_up], delta[finite_up])
-        self.highs.changeRowsBounds(len(rows), rows.astype(np.int32), self.row_lower[rows], self.row_upper[rows])
+    def apply(self, changes: dict[str, tuple[np.ndarray, ...]]) -> None:
+        """Push recomputed solver entries (:meth:`ReducedLP.update`) into the live instance."""
+        if "rows" in changes:
+            r, lo, up = changes["rows"]
+            self.highs.changeRowsBounds(len(r), r.astype(np.int32), lo, up)
+        if "cols" in changes:
+            c, lo, up = changes["cols"]
+            self.highs.changeColsBounds(len(c), c.astype(np.int32), lo, up)
+        if "cost" in changes:
+            c, cost = changes["cost"]
+            self.highs.changeColsCost(len(c), c.astype(np.int32), cost)
 
     @property
     def num_rows(self) -> int:
-        return self.program.nrows
+        return int(self.reduced.kept.size)
 
     @property
     def num_cols(self) -> int:
-        return self.program.ncols
+        return self.reduced.lp.ncols

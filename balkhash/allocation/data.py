@@ -72,6 +72,7 @@ class TargetData:
     penalty: float
     values: np.ndarray | float  # eco: Mm3 per period; lake_inflow: Mm3 per water year; level: m
     storage_min: float | None = None  # lake_level: Mm3 equivalent of min level
+    follows_initial: bool = False  # end_storage: "initial", so it follows the initial storage
 
 
 @dataclass
@@ -116,6 +117,15 @@ class ModelData:
     def T(self) -> int:
         return self.timeline.n
 
+    @cached_property
+    def nodes(self) -> list[str]:
+        """Every node id, in basin order (positions index the arrays of :attr:`net`)."""
+        return list(self.node_type)
+
+    @cached_property
+    def net(self) -> NetworkArrays:
+        return NetworkArrays.of(self)
+
     def storage(self, node_id: str) -> StorageData:
         for s in self.storages:
             if s.id == node_id:
@@ -127,6 +137,40 @@ class ModelData:
             if lk.id == link_id:
                 return i
         raise KeyError(link_id)
+
+
+@dataclass(frozen=True)
+class NetworkArrays:
+    """The network as frozen position arrays (nodes in :attr:`ModelData.nodes` order)."""
+
+    node_pos: dict[str, int]
+    link_src: np.ndarray  # node position of each link's source
+    link_dst: np.ndarray
+    link_gain: np.ndarray  # 1 - loss fraction
+    demand_node: np.ndarray  # node position of each demand
+    demand_return: np.ndarray  # node position of its return node, -1 when none
+    return_share: np.ndarray  # 1 - consumptive fraction (0 without a return node)
+
+    @classmethod
+    def of(cls, data: ModelData) -> NetworkArrays:
+        pos = {n: i for i, n in enumerate(data.nodes)}
+
+        def arr(values, dtype):
+            out = np.array(values, dtype=dtype)
+            out.setflags(write=False)
+            return out
+
+        ret = [pos[d.return_to] if d.return_to is not None and d.consumptive < 1.0 else -1 for d in data.demands]
+        return cls(
+            node_pos=pos,
+            link_src=arr([pos[lk.src] for lk in data.links], np.int64),
+            link_dst=arr([pos[lk.dst] for lk in data.links], np.int64),
+            link_gain=arr([1.0 - lk.loss for lk in data.links], float),
+            demand_node=arr([pos[d.id] for d in data.demands], np.int64),
+            demand_return=arr(ret, np.int64),
+            return_share=arr([(1.0 - d.consumptive) if r >= 0 else 0.0 for d, r in zip(data.demands, ret,
+                                                                                        strict=True)], float),
+        )
 
 
 def _shortfall_cost(d, options) -> float:
@@ -152,6 +196,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
     groundwater: dict[str, np.ndarray] = {}
     balance_nodes, storages, demands, sinks = [], [], [], []
     node_type: dict[str, str] = {}
+    end_initial: set[str] = set()
     for n in basin.nodes:
         node_type[n.id] = n.type
         fs = getattr(n, "inflow", None)
@@ -188,6 +233,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
                 end_min = None
             elif n.end_storage == "initial":
                 end_min = n.initial_storage.mm3
+                end_initial.add(n.id)
             else:
                 end_min = n.end_storage.mm3
             storages.append(
@@ -235,7 +281,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         if s.kind == "reservoir" and s.end_min is not None:
             targets.append(
                 TargetData(f"end_storage:{s.id}", "end_storage", s.id, strict, opts.end_storage_penalty,
-                           s.end_min)
+                           s.end_min, follows_initial=s.id in end_initial)
             )
 
     plants = []

@@ -1,210 +1,270 @@
-"""The LP in matrix form, recorded by the builders.
+"""The LP in matrix form, built family by family from whole arrays, with named parameters.
 
-Every builder adds its variables and rows through :func:`add_var`, :func:`add_rows` and
-:func:`set_objective`, which append the coefficients to one :class:`LinearProgram`:
+    min  c' x      s.t.   rl <= A x <= ru,   xl <= x <= xu
 
-    min  c' x + c0    s.t.   rl <= A x <= ru,   xl <= x <= xu
+Every constraint family adds its variables as a :class:`VarBlock` (an array of column numbers shaped
+like the index, e.g. links x periods), its rows as a :class:`RowBlock` (row numbers shaped like the
+index) and its coefficients as whole arrays of (row, column, value) triplets in one call
+(:meth:`LPBuilder.add_terms`, numpy broadcasting).  No Python runs per row.
 
-with one column per variable (in creation order) and one row per constraint, addressed by
-(component name, index).  The builders run on one of two targets:
+**Named parameters.**  Bounds and costs are written as
 
-* a Pyomo ``ConcreteModel``: the components are created as Pyomo ``Var``/``Constraint``/
-  ``Objective`` (the model of record: LP export, inspection) and recorded at the same time, the
-  variables being Pyomo ``VarData`` objects;
-* a :class:`RecordedModel`: only the matrix is recorded, the "variables" the builders see being
-  plain column numbers.  This is what a solve uses: the same rows, without creating hundreds of
-  thousands of Pyomo objects and walking them again to compile them.
+    value = base + M_p . p          for every named parameter p (local inflow, demand target, ...)
 
-A test checks that Pyomo's own standard-form compiler, run on the Pyomo model, gives the same
-matrix, bounds and costs as the recorded program.  Zero coefficients are dropped and repeated
-(row, column) entries summed, as Pyomo's compiler does.
+where ``base`` holds what no parameter changes and ``M_p`` is a sparse map recorded once, by the
+family that uses the parameter (:meth:`LPBuilder.add_effect`).  A change of ``p`` recomputes exactly
+the entries ``M_p`` touches; a family that reads an input through a parameter cannot be missed by
+a re-solve.  Values of ``+-inf`` (an unlimited capacity) pass through the map unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 INF = float("inf")
+#: what a parameter can act on
+TARGETS = ("row_lower", "row_upper", "col_lower", "col_upper", "cost")
+
+
+@dataclass(frozen=True)
+class VarBlock:
+    """A family of columns: ``cols`` holds the column numbers, shaped like the index; ``axes``
+    gives the labels of each axis (e.g. link ids, period numbers)."""
+
+    name: str
+    cols: np.ndarray
+    axes: tuple[Sequence, ...]
+
+    def __len__(self) -> int:
+        return int(self.cols.size)
+
+
+@dataclass(frozen=True)
+class RowBlock:
+    """A family of rows: ``rows`` holds the row numbers, shaped like the index."""
+
+    name: str
+    rows: np.ndarray
+    axes: tuple[Sequence, ...]
+
+    def __len__(self) -> int:
+        return int(self.rows.size)
+
+
+@dataclass
+class Parameter:
+    """A named input: ``values[k]`` for key ``keys[k]`` (a row of ``shape[1:]`` per key)."""
+
+    name: str
+    keys: list[str]
+    values: np.ndarray
+    unit: str
+    position: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.values = np.array(self.values, dtype=float)
+        self.position = {k: i for i, k in enumerate(self.keys)}
+
+    @property
+    def flat(self) -> np.ndarray:
+        return self.values.reshape(-1)
+
+    def flat_index(self, key_pos, inner=None) -> np.ndarray:
+        """Flat positions of (key position, inner position) pairs (arrays broadcast)."""
+        inner_size = int(np.prod(self.values.shape[1:], dtype=np.int64))
+        key_pos = np.asarray(key_pos, dtype=np.int64)
+        if inner is None:
+            return key_pos * inner_size
+        return key_pos * inner_size + np.asarray(inner, dtype=np.int64)
+
+
+class LPBuilder:
+    """Collects blocks, triplets, base bounds and parameter effects; :meth:`finish` gives the
+    :class:`LinearProgram`."""
+
+    def __init__(self) -> None:
+        self.ncols = 0
+        self.nrows = 0
+        self.var_blocks: dict[str, VarBlock] = {}
+        self.row_blocks: dict[str, RowBlock] = {}
+        self._col_lower: list[np.ndarray] = []
+        self._col_upper: list[np.ndarray] = []
+        self._cost: list[np.ndarray] = []
+        self._row_lower: list[np.ndarray] = []
+        self._row_upper: list[np.ndarray] = []
+        self._r: list[np.ndarray] = []
+        self._c: list[np.ndarray] = []
+        self._v: list[np.ndarray] = []
+        self.params: dict[str, Parameter] = {}
+        self._effects: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+
+    # -- blocks ------------------------------------------------------------------------------------
+    def add_vars(self, name: str, axes: tuple[Sequence, ...], lower=0.0, upper=INF, cost=0.0) -> VarBlock:
+        """Columns over the product of ``axes`` with base bounds and costs (scalars or arrays
+        broadcast to the block's shape)."""
+        shape = tuple(len(a) for a in axes)
+        n = int(np.prod(shape, dtype=np.int64))
+        cols = np.arange(self.ncols, self.ncols + n, dtype=np.int64).reshape(shape)
+        self.ncols += n
+        self._col_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), shape).reshape(-1).copy())
+        self._col_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), shape).reshape(-1).copy())
+        self._cost.append(np.broadcast_to(np.asarray(cost, dtype=float), shape).reshape(-1).copy())
+        block = VarBlock(name, cols, tuple(axes))
+        self.var_blocks[name] = block
+        return block
+
+    def add_rows(self, name: str, axes: tuple[Sequence, ...], lower=-INF, upper=INF) -> RowBlock:
+        """Rows over the product of ``axes`` with base bounds (``lower == upper``: an equality)."""
+        shape = tuple(len(a) for a in axes)
+        n = int(np.prod(shape, dtype=np.int64))
+        rows = np.arange(self.nrows, self.nrows + n, dtype=np.int64).reshape(shape)
+        self.nrows += n
+        self._row_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), shape).reshape(-1).copy())
+        self._row_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), shape).reshape(-1).copy())
+        block = RowBlock(name, rows, tuple(axes))
+        self.row_blocks[name] = block
+        return block
+
+    def add_terms(self, rows, cols, coefs=1.0) -> None:
+        """A(rows, cols) += coefs, the three broadcast together (repeated entries are summed;
+        entries with a row of -1, "no row here", are skipped)."""
+        r, c, v = (a.reshape(-1) for a in np.broadcast_arrays(
+            np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), np.asarray(coefs, dtype=float)))
+        keep = r >= 0
+        if keep.any():
+            self._r.append(r[keep])
+            self._c.append(c[keep])
+            self._v.append(v[keep])
+
+    # -- parameters --------------------------------------------------------------------------------
+    def parameter(self, name: str, keys: Sequence[str], values, unit: str) -> Parameter:
+        """Declare the named parameter ``name`` (once; later calls return the declared one)."""
+        if name not in self.params:
+            self.params[name] = Parameter(name, list(keys), np.asarray(values, dtype=float), unit)
+        return self.params[name]
+
+    def add_effect(self, param: str, target: str, index, param_index, coefs=1.0) -> None:
+        """target[index] += coefs * param.flat[param_index] (arrays broadcast together).
+        ``target``: 'row_lower', 'row_upper', 'rhs' (both row bounds: an equality or a
+        right-hand side of either sense), 'col_lower', 'col_upper' or 'cost'."""
+        if target == "rhs":
+            self.add_effect(param, "row_lower", index, param_index, coefs)
+            self.add_effect(param, "row_upper", index, param_index, coefs)
+            return
+        if target not in TARGETS:
+            raise ValueError(f"unknown target {target!r}")
+        i, j, v = (a.reshape(-1) for a in np.broadcast_arrays(
+            np.asarray(index, dtype=np.int64), np.asarray(param_index, dtype=np.int64), np.asarray(coefs, dtype=float)))
+        keep = i >= 0
+        if keep.any():
+            self._effects.setdefault((param, target), []).append((i[keep], j[keep], v[keep]))
+
+    # -- the program -----------------------------------------------------------------------------
+    def finish(self) -> LinearProgram:
+        def cat(parts, dtype=float):
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+        r, c, v = cat(self._r, np.int64), cat(self._c, np.int64), cat(self._v)
+        A = sp.csr_matrix((v, (r, c)), shape=(self.nrows, self.ncols))  # duplicates summed
+        A.eliminate_zeros()
+        A.sort_indices()
+        base = {"row_lower": cat(self._row_lower), "row_upper": cat(self._row_upper),
+                "col_lower": cat(self._col_lower), "col_upper": cat(self._col_upper), "cost": cat(self._cost)}
+        sizes = {"row_lower": self.nrows, "row_upper": self.nrows, "col_lower": self.ncols,
+                 "col_upper": self.ncols, "cost": self.ncols}
+        maps = {}
+        for (param, target), parts in self._effects.items():
+            i = np.concatenate([p[0] for p in parts])
+            j = np.concatenate([p[1] for p in parts])
+            w = np.concatenate([p[2] for p in parts])
+            M = sp.csr_matrix((w, (i, j)), shape=(sizes[target], self.params[param].flat.size))
+            M.eliminate_zeros()
+            maps[param, target] = M
+        return LinearProgram(A, base, maps, self.params, self.var_blocks, self.row_blocks)
 
 
 class LinearProgram:
-    """Columns, rows and objective of the LP, with lookups by (component name, index)."""
+    """The full LP: matrix ``A`` (CSR), base bounds and costs, parameter maps and the current
+    values of bounds and costs (``current[target]``)."""
 
-    def __init__(self, positional: bool = False) -> None:
-        #: variables are column numbers (RecordedModel) rather than Pyomo VarData objects
-        self.positional = positional
-        self.ncols = 0
-        self.col_of: dict[int, int] = {}  # id(VarData) -> column
-        self.cols: dict[str, dict] = {}  # variable name -> {index: column}
-        self._lower: list[np.ndarray] = []
-        self._upper: list[np.ndarray] = []
-        self.rows: dict[str, dict] = {}  # constraint name -> {index: row}
-        self._indices: list[int] = []
-        self._values: list[float] = []
-        self._starts: list[int] = [0]
-        self._row_lower: list[float] = []
-        self._row_upper: list[float] = []
-        self.cost_terms: list[tuple[float, object]] = []
-        self.offset = 0.0
+    def __init__(self, A: sp.csr_matrix, base: dict[str, np.ndarray], maps: dict, params: dict[str, Parameter],
+                 var_blocks: dict[str, VarBlock], row_blocks: dict[str, RowBlock]) -> None:
+        self.A = A
+        self.base = base
+        self.maps = maps
+        self.params = params
+        self.var_blocks = var_blocks
+        self.row_blocks = row_blocks
+        self.current = {t: self._evaluate(t) for t in TARGETS}
+        # column view of each map: which target entries a parameter entry touches
+        self._touch = {key: M.tocsc() for key, M in maps.items()}
 
     @property
     def nrows(self) -> int:
-        return len(self._row_lower)
+        return self.A.shape[0]
 
-    # -- recording ---------------------------------------------------------------------------
-    def add_columns(self, name: str, index: Sequence, var_datas: Sequence, lower, upper) -> None:
-        start = self.ncols
-        self.cols[name] = {key: start + j for j, key in enumerate(index)}
-        if not self.positional:
-            self.col_of.update((id(v), start + j) for j, v in enumerate(var_datas))
-        self._lower.append(np.asarray(lower, dtype=float).reshape(-1))
-        self._upper.append(np.asarray(upper, dtype=float).reshape(-1))
-        self.ncols += len(index)
+    @property
+    def ncols(self) -> int:
+        return self.A.shape[1]
 
-    def add_row(self, name: str, key, terms: Sequence, lower: float, upper: float) -> None:
-        self.rows[name][key] = len(self._row_lower)
-        if terms:
-            coefs, variables = zip(*terms, strict=True)
-            self._indices.extend(variables if self.positional else map(self.col_of.__getitem__, map(id, variables)))
-            self._values.extend(coefs)
-        self._starts.append(len(self._indices))
-        self._row_lower.append(lower)
-        self._row_upper.append(upper)
+    def _evaluate(self, target: str, index: np.ndarray | None = None) -> np.ndarray:
+        out = self.base[target].copy() if index is None else self.base[target][index].copy()
+        for (param, tgt), M in self.maps.items():
+            if tgt != target:
+                continue
+            p = self.params[param].flat
+            part = M if index is None else M[index]
+            # only stored entries multiply: +-inf values pass through a coefficient unchanged
+            contrib = part @ np.where(np.isfinite(p), p, 0.0)
+            inf_p = ~np.isfinite(p)
+            if inf_p.any():
+                hit = part[:, np.flatnonzero(inf_p)]
+                if hit.nnz:
+                    sub = hit.tocoo()
+                    vals = np.sign(sub.data) * p[np.flatnonzero(inf_p)][sub.col]
+                    np.add.at(contrib, sub.row, vals)
+            out += contrib
+        return out
 
-    # -- the matrices ----------------------------------------------------------------------------
-    def column_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self._lower:
-            return np.zeros(0), np.zeros(0)
-        return np.concatenate(self._lower), np.concatenate(self._upper)
+    def set_parameter(self, name: str, flat_positions: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
+        """Change entries of parameter ``name``; recompute the bounds and costs they act on.
+        Returns, per target, the positions whose value was recomputed."""
+        param = self.params[name]
+        flat = param.values.reshape(-1)
+        flat[flat_positions] = values
+        touched = {}
+        for (p, target), M in self._touch.items():
+            if p != name:
+                continue
+            sub = M[:, flat_positions]
+            idx = np.unique(sub.indices)
+            if idx.size:
+                prev = touched.get(target)
+                touched[target] = idx if prev is None else np.union1d(prev, idx)
+        for target, idx in touched.items():
+            self.current[target][idx] = self._evaluate(target, idx)
+        return touched
 
-    def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.asarray(self._row_lower, dtype=float), np.asarray(self._row_upper, dtype=float)
+    def uses(self, name: str) -> list[str]:
+        """The targets (row bounds, column bounds, costs) parameter ``name`` acts on."""
+        return sorted(t for p, t in self.maps if p == name)
 
-    def cost(self) -> np.ndarray:
-        c = np.zeros(self.ncols)
-        if self.cost_terms:
-            handles = (v for _, v in self.cost_terms)
-            if not self.positional:
-                handles = (self.col_of[id(v)] for v in handles)
-            idx = np.fromiter(handles, dtype=np.int64, count=len(self.cost_terms))
-            val = np.fromiter((coef for coef, _ in self.cost_terms), dtype=float, count=len(self.cost_terms))
-            np.add.at(c, idx, val)
-        return c
+    # -- lookups -------------------------------------------------------------------------------------
+    def col_labels(self) -> list[tuple[str, tuple]]:
+        """(block name, index labels) of every column, in column order."""
+        out: list = [None] * self.ncols
+        for b in self.var_blocks.values():
+            for pos in np.ndindex(b.cols.shape):
+                out[int(b.cols[pos])] = (b.name, tuple(b.axes[k][i] for k, i in enumerate(pos)))
+        return out
 
-    def matrix_rowwise(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """CSR arrays (starts, column indices, values): zeros dropped, duplicates summed."""
-        starts = np.asarray(self._starts, dtype=np.int64)
-        idx = np.asarray(self._indices, dtype=np.int64)
-        val = np.asarray(self._values, dtype=float)
-        row = np.repeat(np.arange(self.nrows, dtype=np.int64), np.diff(starts))
-        order = np.lexsort((idx, row))
-        row, idx, val = row[order], idx[order], val[order]
-        if len(idx) > 1:
-            same = (row[1:] == row[:-1]) & (idx[1:] == idx[:-1])
-            if same.any():
-                first = np.concatenate([[True], ~same])
-                group = np.cumsum(first) - 1
-                summed = np.zeros(int(first.sum()))
-                np.add.at(summed, group, val)
-                row, idx, val = row[first], idx[first], summed
-        keep = val != 0.0
-        row, idx, val = row[keep], idx[keep], val[keep]
-        counts = np.bincount(row, minlength=self.nrows)
-        starts = np.concatenate([[0], np.cumsum(counts)])
-        return starts, idx, val
-
-
-class RecordedModel:
-    """The target of the builders when only the matrices are wanted: ``var_index`` maps each
-    variable's (name, index) to its column number, ``lp`` holds the recorded program."""
-
-    def __init__(self, name: str = "balkhash") -> None:
-        self.name = name
-        self.var_index: dict[str, dict] = {}
-        self.lp = LinearProgram(positional=True)
-
-
-def program(m) -> LinearProgram:
-    lp = getattr(m, "lp", None)
-    if lp is None:
-        lp = LinearProgram()
-        m.lp = lp
-    return lp
-
-
-def add_var(m, name: str, index: list, lower, upper) -> None:
-    """Add variables ``name`` over ``index`` with bounds from flat arrays (+-inf = unbounded) and
-    register their columns; ``m.var_index[name]`` maps index -> variable (VarData or column)."""
-    if isinstance(m, RecordedModel):
-        m.lp.add_columns(name, index, (), lower, upper)
-        m.var_index[name] = m.lp.cols[name]
-        return
-    import pyomo.environ as pyo
-
-    var = pyo.Var(index, dense=True)
-    setattr(m, name, var)
-    lookup = dict(var.items())
-    lower = np.asarray(lower, dtype=float).reshape(-1)
-    upper = np.asarray(upper, dtype=float).reshape(-1)
-    datas = [lookup[key] for key in index]
-    for v, lo, up in zip(datas, lower.tolist(), upper.tolist(), strict=True):
-        # what VarData.setlb/setub store for plain floats, without their per-call checks
-        v._lb = None if lo == -INF else lo
-        v._ub = None if up == INF else up
-    if not hasattr(m, "var_index"):
-        m.var_index = {}
-    m.var_index[name] = lookup
-    program(m).add_columns(name, index, datas, lower, upper)
-
-
-Rule = Callable[..., "tuple[list, float, float] | None"]
-
-
-def add_rows(m, name: str, index: Iterable, rule: Rule) -> None:
-    """Add Constraint ``name`` over ``index``.  ``rule(*key)`` returns ``(terms, lower, upper)``
-    with terms (coefficient, VarData) pairs and bounds (``lower == upper``: equality; -inf/inf:
-    one-sided), or None to skip the index."""
-    lp = program(m)
-    lp.rows[name] = {}
-    if isinstance(m, RecordedModel):
-        for key in index:
-            got = rule(*key) if isinstance(key, tuple) else rule(key)
-            if got is not None:
-                lp.add_row(name, key, *got)
-        return
-    import pyomo.environ as pyo
-
-    from .expr import linear
-
-    def pyomo_rule(_m, *key):
-        got = rule(*key)
-        if got is None:
-            return pyo.Constraint.Skip
-        terms, lo, up = got
-        lp.add_row(name, key[0] if len(key) == 1 else key, terms, lo, up)
-        body = linear(terms)
-        if lo == up:
-            return body == lo
-        if lo == -INF:
-            return body <= up
-        if up == INF:
-            return body >= lo
-        return (lo, body, up)
-
-    setattr(m, name, pyo.Constraint(list(index), rule=pyomo_rule))
-
-
-def set_objective(m, terms: list, constant: float = 0.0) -> None:
-    """min sum of (coefficient, VarData) terms + constant."""
-    lp = program(m)
-    lp.cost_terms = terms
-    lp.offset = float(constant)
-    if isinstance(m, RecordedModel):
-        return
-    import pyomo.environ as pyo
-
-    from .expr import linear
-
-    m.objective = pyo.Objective(expr=linear(terms) + constant, sense=pyo.minimize)
+    def row_labels(self) -> list[tuple[str, tuple]]:
+        out: list = [None] * self.nrows
+        for b in self.row_blocks.values():
+            for pos in np.ndindex(b.rows.shape):
+                out[int(b.rows[pos])] = (b.name, tuple(b.axes[k][i] for k, i in enumerate(pos)))
+        return out

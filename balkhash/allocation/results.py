@@ -1,230 +1,223 @@
-"""Pull the solution out of the solver into pandas tables (bulk, one array per variable family)."""
+"""Pull the solution into pandas tables: one array per variable family, read by column number.
+
+Every table is computed from the solution vector and the **current** named parameters (a
+changed inflow or target shows in the tables of the next solve).  Per-period tables carry a
+``water_year`` column; the ``arrivals`` table is the one place where the water reaching each node
+is summed (links after losses, demand returns, local inflow), and ``storage`` carries the bounds
+the LP applied, so views of the results never need the compiled model.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from ..network.timeline import water_year_label
 from ..network.units import mm3_to_m3s
 from .data import ModelData
+from .lp import LinearProgram
+
+NAN = float("nan")
 
 
-def _arr(backend, m, name: str, keys) -> np.ndarray:
-    cols = m.lp.cols[name]
-    return backend.values([cols[k] for k in keys])
+class _Reader:
+    def __init__(self, lp: LinearProgram, values: np.ndarray, duals: np.ndarray | None) -> None:
+        self.lp, self.x, self.y = lp, values, duals
+
+    def var(self, name: str) -> np.ndarray:
+        b = self.lp.var_blocks.get(name)
+        return np.zeros(0) if b is None else self.x[b.cols]
+
+    def dual(self, name: str) -> np.ndarray | None:
+        b = self.lp.row_blocks.get(name)
+        if b is None:
+            return None
+        return np.full(b.rows.shape, NAN) if self.y is None else self.y[b.rows]
+
+    def param(self, name: str) -> np.ndarray:
+        return self.lp.params[name].values
 
 
-def extract_tables(data: ModelData, m, backend) -> dict[str, pd.DataFrame]:
+def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals: np.ndarray | None
+                   ) -> dict[str, pd.DataFrame]:
+    r = _Reader(lp, values, duals)
     tl = data.timeline
-    T = data.T
+    T, L, D = data.T, len(data.links), len(data.demands)
     labels = np.array(tl.labels)
     days = tl.days
     out: dict[str, pd.DataFrame] = {}
 
-    # flows
-    keys = [(lk.id, t) for lk in data.links for t in range(T)]
-    x = _arr(backend, m, "flow", keys).reshape(len(data.links), T) if data.links else np.zeros((0, T))
-    flow = {lk.id: x[i] for i, lk in enumerate(data.links)}
+    x = r.var("flow").reshape(L, T)
+    loss = np.array([lk.loss for lk in data.links]).reshape(L, 1)
     out["flows"] = pd.DataFrame({
         "link_id": np.repeat([lk.id for lk in data.links], T),
         "from": np.repeat([lk.src for lk in data.links], T),
         "to": np.repeat([lk.dst for lk in data.links], T),
-        "period": np.tile(labels, len(data.links)),
-        "flow_mm3": x.ravel(),
-        "flow_m3s": (mm3_to_m3s(x, days)).ravel(),
-        "loss_mm3": (x * np.array([[lk.loss] for lk in data.links]).reshape(-1, 1)).ravel()
-        if data.links else np.zeros(0),
+        "period": np.tile(labels, L), "flow_mm3": x.ravel(), "flow_m3s": mm3_to_m3s(x, days).ravel(),
+        "loss_mm3": (x * loss).ravel(),
     })
 
-    # deliveries
-    nb = len(data.blocks)
-    rows = []
-    delivered = {}
-    for d in data.demands:
-        live = [t for t in range(T) if d.target[t] > 0]
-        y = np.zeros(T)
-        if live:
-            keys = [(d.id, k, t) for t in live for k in range(nb)]
-            y[live] = _arr(backend, m, "deliv", keys).reshape(len(live), nb).sum(axis=1)
-        y = np.minimum(np.maximum(y, 0.0), d.target)
-        delivered[d.id] = y
-        rows.append(pd.DataFrame({
-            "demand": d.id, "sector": d.sector, "period": labels,
-            "target_mm3": d.target, "delivered_mm3": y, "shortfall_mm3": d.target - y,
-            "consumed_mm3": d.consumptive * y, "returned_mm3": (1.0 - d.consumptive) * y,
-            "return_to": d.return_to or "",
-        }))
-    out["deliveries"] = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["demand", "sector", "period", "target_mm3", "delivered_mm3", "shortfall_mm3",
-                 "consumed_mm3", "returned_mm3", "return_to"])
+    target = r.param("demand").reshape(D, T)
+    short = r.var("short").reshape(D, -1, T).sum(axis=1) if D else np.zeros((0, T))
+    y = np.clip(target - short, 0.0, target)
+    cons = np.array([d.consumptive for d in data.demands]).reshape(D, 1)
+    out["deliveries"] = pd.DataFrame({
+        "demand": np.repeat([d.id for d in data.demands], T),
+        "sector": np.repeat([d.sector for d in data.demands], T),
+        "period": np.tile(labels, D), "target_mm3": target.ravel(), "delivered_mm3": y.ravel(),
+        "shortfall_mm3": (target - y).ravel(), "consumed_mm3": (cons * y).ravel(),
+        "returned_mm3": ((1.0 - cons) * y).ravel(),
+        "return_to": np.repeat([d.return_to or "" for d in data.demands], T),
+    })
 
-    # storage
-    rows = []
-    storage = {}
-    for s in data.storages:
-        st = _arr(backend, m, "storage", [(s.id, t) for t in range(T)])
-        storage[s.id] = st
-        prev = np.concatenate([[s.s0], st[:-1]])
-        area = s.area0 + s.area1 * (prev + st) / 2.0
-        spill = _arr(backend, m, "spill", [(s.id, t) for t in range(T)]) if s.kind == "lake" else np.zeros(T)
-        level = s.curve.level_at(st) if s.curve is not None else np.full(T, np.nan)
-        rows.append(pd.DataFrame({
-            "node": s.id, "kind": s.kind, "period": labels,
-            "storage_start_mm3": prev, "storage_mm3": st, "level_m": level, "area_km2": area,
-            "evaporation_mm3": s.evap_mm / 1000.0 * area,
-            "precipitation_mm3": s.precip_mm / 1000.0 * area,
-            "spill_mm3": spill, "min_storage_mm3": s.lower, "max_storage_mm3": s.upper,
-            "end_min_mm3": np.nan if s.end_min is None else float(s.end_min),
-        }))
-    out["storage"] = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["node", "kind", "period", "storage_start_mm3", "storage_mm3", "level_m", "area_km2",
-                 "evaporation_mm3", "precipitation_mm3", "spill_mm3", "min_storage_mm3",
-                 "max_storage_mm3", "end_min_mm3"])
+    out["storage"], storage = _storage_table(data, r, labels)
+    inflow = r.param("inflow")
+    ground = {s.id: g for s, g in zip(data.storages, r.param("groundwater"), strict=True)}
+    pos = data.net.node_pos
+    has = [n for n in data.nodes if n in data.inflow or n in ground]
+    out["inflows"] = pd.DataFrame({
+        "node": np.repeat(has, T), "period": np.tile(labels, len(has)),
+        "inflow_mm3": np.concatenate([inflow[pos[n]] for n in has]) if has else np.zeros(0),
+        "groundwater_mm3": np.concatenate([ground.get(n, np.zeros(T)) for n in has]) if has else np.zeros(0),
+    })
+    out["arrivals"], arriving = _arrivals_table(data, x, y, inflow, ground, labels)
 
-    # local inflows (for balances recomputed from the tables)
-    rows = []
-    for n, v in data.inflow.items():
-        rows.append(pd.DataFrame({"node": n, "period": labels, "inflow_mm3": v,
-                                  "groundwater_mm3": data.groundwater.get(n, np.zeros(T))}))
-    for n, g in data.groundwater.items():
-        if n not in data.inflow:
-            rows.append(pd.DataFrame({"node": n, "period": labels, "inflow_mm3": 0.0, "groundwater_mm3": g}))
-    out["inflows"] = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["node", "period", "inflow_mm3", "groundwater_mm3"])
-
-    # duals of the balance and continuity rows: marginal value of water
-    rows = []
-    for comp_name in ("balance", "continuity"):
-        comp = m.lp.rows.get(comp_name)
-        if not comp:
-            continue
-        keys = list(comp.keys())
-        duals = backend.duals([comp[k] for k in keys])
-        rows.append(pd.DataFrame({
-            "node": [k[0] for k in keys],
-            "period": [labels[k[1]] for k in keys],
-            "marginal_value": -duals,
-        }))
-    out["duals"] = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+    parts = []
+    for name in ("balance", "continuity"):
+        dual = r.dual(name)
+        if dual is not None:
+            nodes = lp.row_blocks[name].axes[0]
+            parts.append(pd.DataFrame({"node": np.repeat(list(nodes), T), "period": np.tile(labels, len(nodes)),
+                                       "marginal_value": -dual.ravel()}))
+    out["duals"] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["node", "period", "marginal_value"])
 
-    out["targets"] = _target_table(data, m, backend, flow, delivered, storage)
-    out["hydropower"] = _hydropower_table(data, flow)
-    out["arrivals"] = _arrivals_table(data, flow, delivered)
-    wy = np.asarray(tl.water_years, dtype=int)
-    by_label = dict(zip(tl.labels, wy.tolist(), strict=True))
+    out["targets"] = _target_table(data, r, x, storage, arriving, inflow)
+    out["hydropower"] = _hydropower_table(data, x)
+    wy = dict(zip(tl.labels, tl.water_years.astype(int).tolist(), strict=True))
     for name in ("flows", "deliveries", "storage", "inflows", "duals", "hydropower", "arrivals"):
         df = out[name]
-        df["water_year"] = df["period"].map(by_label).astype("int64") if len(df) else pd.Series(dtype="int64")
+        df["water_year"] = df["period"].map(wy).astype("int64") if len(df) else pd.Series(dtype="int64")
     return out
 
 
-def _arrivals_table(data: ModelData, flow: dict, delivered: dict) -> pd.DataFrame:
-    """Water arriving at and leaving every node per period (Mm3): links after losses, demand
-    returns, local inflow, groundwater (apart), and the outgoing link flows."""
+def _storage_table(data: ModelData, r: _Reader, labels) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     T = data.T
-    labels = data.timeline.labels
-    zeros = np.zeros(T)
-    rows = []
-    for n in data.node_type:
-        links = sum(((1.0 - data.links[i].loss) * flow[data.links[i].id] for i in data.links_in.get(n, ())),
-                    zeros)
-        returns = sum(((1.0 - data.demands[j].consumptive) * delivered[data.demands[j].id]
-                       for j in data.returns_in.get(n, ())), zeros)
-        local = data.inflow.get(n, zeros)
-        released = sum((flow[data.links[i].id] for i in data.links_out.get(n, ())), zeros)
+    S = r.var("storage").reshape(len(data.storages), T)
+    s0 = r.param("initial_storage")
+    smin, smax = r.param("storage_min"), r.param("storage_max")
+    spill_ids = list(r.lp.var_blocks["spill"].axes[0])
+    spill = r.var("spill").reshape(len(spill_ids), T)
+    rows, storage = [], {}
+    for i, s in enumerate(data.storages):
+        st = S[i]
+        storage[s.id] = st
+        prev = np.concatenate([[s0[i]], st[:-1]])
+        area = s.area0 + s.area1 * (prev + st) / 2.0
         rows.append(pd.DataFrame({
-            "node": n, "node_type": data.node_type[n], "period": labels, "links_mm3": links,
-            "returns_mm3": returns, "local_mm3": local, "groundwater_mm3": data.groundwater.get(n, zeros),
-            "arriving_mm3": links + returns + local, "released_mm3": released,
+            "node": s.id, "kind": s.kind, "period": labels, "storage_start_mm3": prev, "storage_mm3": st,
+            "level_m": s.curve.level_at(st) if s.curve is not None else np.full(T, NAN), "area_km2": area,
+            "evaporation_mm3": s.evap_mm / 1000.0 * area, "precipitation_mm3": s.precip_mm / 1000.0 * area,
+            "spill_mm3": spill[spill_ids.index(s.id)] if s.id in spill_ids else np.zeros(T),
+            "min_storage_mm3": smin[i], "max_storage_mm3": smax[i], "end_min_mm3": _end_min(data, r, s.id),
         }))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["node", "node_type", "period", "links_mm3", "returns_mm3", "local_mm3", "groundwater_mm3",
-                 "arriving_mm3", "released_mm3"])
+    cols = ["node", "kind", "period", "storage_start_mm3", "storage_mm3", "level_m", "area_km2", "evaporation_mm3",
+            "precipitation_mm3", "spill_mm3", "min_storage_mm3", "max_storage_mm3", "end_min_mm3"]
+    return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)), storage
 
 
-def arriving_mm3(data: ModelData, node: str, flow: dict, delivered: dict) -> np.ndarray:
-    """Water reaching ``node`` per period from links (after losses) and demand returns."""
-    total = np.zeros(data.T)
-    for i in data.links_in.get(node, ()):
-        total += (1.0 - data.links[i].loss) * flow[data.links[i].id]
-    for j in data.returns_in.get(node, ()):
-        d = data.demands[j]
-        total += (1.0 - d.consumptive) * delivered[d.id]
-    return total
+def _end_min(data: ModelData, r: _Reader, node: str) -> float:
+    for k, tg in enumerate(t for t in data.targets if t.type == "end_storage"):
+        if tg.ref == node:
+            return float(r.param("end_storage")[k])
+    return NAN
 
 
-def _target_table(data, m, backend, flow, delivered, storage) -> pd.DataFrame:
+def _arrivals_table(data: ModelData, x, y, inflow, ground, labels) -> tuple[pd.DataFrame, np.ndarray]:
+    """Water reaching and leaving every node per period (Mm3), summed with np.add.at over the
+    network arrays; also returns the arrivals (links + returns) as a nodes x periods array."""
+    net, N, T = data.net, len(data.nodes), data.T
+    links = np.zeros((N, T))
+    np.add.at(links, net.link_dst, net.link_gain[:, None] * x)
+    returns = np.zeros((N, T))
+    has = net.demand_return >= 0
+    np.add.at(returns, net.demand_return[has], net.return_share[has][:, None] * y[has])
+    released = np.zeros((N, T))
+    np.add.at(released, net.link_src, x)
+    gw = np.array([ground.get(n, np.zeros(T)) for n in data.nodes]).reshape(N, T)
+    local = inflow.reshape(N, T)
+    df = pd.DataFrame({
+        "node": np.repeat(data.nodes, T), "node_type": np.repeat([data.node_type[n] for n in data.nodes], T),
+        "period": np.tile(labels, N), "links_mm3": links.ravel(), "returns_mm3": returns.ravel(),
+        "local_mm3": local.ravel(), "groundwater_mm3": gw.ravel(), "arriving_mm3": (links + returns + local).ravel(),
+        "released_mm3": released.ravel(),
+    })
+    return df, links + returns
+
+
+def _target_table(data: ModelData, r: _Reader, x, storage, arriving, inflow) -> pd.DataFrame:
     labels = data.timeline.labels
     T = data.T
-    cols = ["target", "type", "node_or_link", "period_or_year", "unit", "required", "achieved",
-            "violation", "dual"]
-    rows = []
-
-    viol_cols = m.lp.cols.get("viol", {})
-
-    def viol(tid, key):
-        if (tid, key) in viol_cols:
-            return float(backend.values([viol_cols[tid, key]])[0])
-        return None
-
-    def dual(comp_name, key):
-        comp = m.lp.rows.get(comp_name, {})
-        if key not in comp:
-            return float("nan")
-        return float(backend.duals([comp[key]])[0])
-
+    cols = ["target", "type", "node_or_link", "period_or_year", "unit", "required", "achieved", "violation", "dual"]
+    parts = []
+    pos = data.net.node_pos
     full_years = data.timeline.full_water_years()
-    from ..network.timeline import water_year_label
-
-    for tg in data.targets:
-        if tg.type == "eco_flow":
-            for t in range(T):
-                req, ach = float(tg.values[t]), float(flow[tg.ref][t])
-                v = viol(tg.id, t)
-                v = max(0.0, req - ach) if v is None else v
-                rows.append([tg.id, tg.type, tg.ref, labels[t], "Mm3", req, ach, v, dual("eco_flow", (tg.id, t))])
-        elif tg.type == "lake_inflow":
-            arriving = arriving_mm3(data, tg.ref, flow, delivered)
-            local = data.inflow.get(tg.ref, np.zeros(T))
-            for wy, ts in full_years.items():
-                ach = float(np.sum(arriving[ts] + local[ts]))
-                req = float(tg.values)
-                v = viol(tg.id, wy)
-                v = max(0.0, req - ach) if v is None else v
-                rows.append([tg.id, tg.type, tg.ref, water_year_label(wy), "Mm3", req, ach, v,
-                             dual("lake_inflow", (tg.id, wy))])
-        elif tg.type == "lake_level":
-            s = data.storage(tg.ref)
-            for t in range(T):
-                lvl = float(s.curve.level_at(storage[tg.ref][t]))
-                v = max(0.0, float(tg.values) - lvl)
-                if v < 1e-9:
-                    v = 0.0
-                rows.append([tg.id, tg.type, tg.ref, labels[t], "m", float(tg.values), lvl, v,
-                             dual("lake_level", (tg.id, t))])
-        elif tg.type == "end_storage":
-            ach = float(storage[tg.ref][-1])
-            v = viol(tg.id, T - 1)
-            v = max(0.0, float(tg.values) - ach) if v is None else v
-            rows.append([tg.id, tg.type, tg.ref, labels[-1], "Mm3", float(tg.values), ach, v,
-                         dual("end_storage", tg.id)])
-    df = pd.DataFrame(rows, columns=cols)
-    df.loc[df["violation"].abs() < 1e-7, "violation"] = 0.0
+    for kind in ("eco_flow", "lake_inflow", "lake_level", "end_storage"):
+        tg = [t for t in data.targets if t.type == kind]
+        if not tg:
+            continue
+        dual = r.dual(kind)
+        vb = r.lp.var_blocks.get(f"viol_{kind}")
+        viol_ids = list(vb.axes[0]) if vb is not None else []
+        viol = r.var(f"viol_{kind}").reshape(len(viol_ids), -1) if viol_ids else None
+        for k, t in enumerate(tg):
+            if kind == "eco_flow":
+                req, ach, unit, when = r.param("eco_flow")[k], x[data.link_index(t.ref)], "Mm3", labels
+            elif kind == "lake_inflow":
+                req = np.full(len(full_years), r.param("lake_inflow_target")[k])
+                total = arriving[pos[t.ref]] + inflow[pos[t.ref]]
+                ach = np.array([total[ts].sum() for ts in full_years.values()])
+                unit, when = "Mm3", [water_year_label(w) for w in full_years]
+            elif kind == "lake_level":
+                level = float(r.param("lake_level_target")[k])
+                req = np.full(T, level)
+                ach = data.storage(t.ref).curve.level_at(storage[t.ref])
+                unit, when = "m", labels
+            else:
+                req, ach, unit, when = np.array([r.param("end_storage")[k]]), storage[t.ref][-1:], "Mm3", labels[-1:]
+            if kind == "lake_level":  # in metres, from the level reached
+                v = np.maximum(0.0, req - ach)
+                v[v < 1e-9] = 0.0
+            elif t.id in viol_ids:
+                v = viol[viol_ids.index(t.id)].copy()
+            else:
+                v = np.maximum(0.0, req - ach)
+            parts.append(pd.DataFrame({
+                "target": t.id, "type": kind, "node_or_link": t.ref, "period_or_year": list(when), "unit": unit,
+                "required": np.asarray(req, float), "achieved": np.asarray(ach, float), "violation": v,
+                "dual": dual[k] if dual is not None else NAN,
+            }))
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    df = df[cols]
+    if len(df):
+        df.loc[df["violation"].abs() < 1e-7, "violation"] = 0.0
+        order = {t.id: i for i, t in enumerate(data.targets)}
+        df = df.sort_values("target", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     return df
 
 
-def _hydropower_table(data, flow) -> pd.DataFrame:
+def _hydropower_table(data: ModelData, x) -> pd.DataFrame:
     labels = data.timeline.labels
     rows = []
     for p in data.plants:
         # the plant turbines what its link carries up to its limit; with an energy target the LP's
         # turbine variable only proves the target reachable, so energy is reported the same way
-        q = np.minimum(flow[p.link], p.qmax)
-        target = p.target if p.target is not None else np.full(data.T, np.nan)
+        flow = x[data.link_index(p.link)]
+        q = np.minimum(flow, p.qmax)
+        target = p.target if p.target is not None else np.full(data.T, NAN)
         rows.append(pd.DataFrame({
             "plant": p.id, "link": p.link, "period": labels, "turbine_mm3": q,
-            "spill_mm3": flow[p.link] - q, "energy_gwh": p.k * q, "target_gwh": target,
+            "spill_mm3": flow - q, "energy_gwh": p.k * q, "target_gwh": target,
         }))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=["plant", "link", "period", "turbine_mm3", "spill_mm3", "energy_gwh", "target_gwh"])

@@ -19,8 +19,9 @@ from ..network.errors import BasinError
 from ..network.schema import Basin
 from .backend import HighsBackend, SolveOutcome
 from .data import ModelData, compile_basin
-from .gcpause import gc_paused
-from .model import build_model
+from .model import build_lp
+from .parameters import Parameters
+from .reduce import ReducedLP
 from .results import extract_tables
 from .summary import build_summary
 
@@ -60,103 +61,93 @@ def _as_basin(basin) -> Basin:
 
 
 class Allocation:
-    """A built allocation LP for one basin, ready to solve and re-solve."""
+    """A built allocation LP for one basin, ready to solve, change in place and re-solve.
+
+    ``set(kind, key, values)`` changes a named parameter (:mod:`balkhash.allocation.parameters`)
+    in the live solver; the next :meth:`solve` starts from the last basis."""
 
     def __init__(self, basin, strict: bool = False, fair_sharing: bool | None = None,
-                 time_limit: float | None = None, log: bool = False, threads: int | None = None,
-                 scenario=None):
+                 time_limit: float | None = None, log: bool = False, threads: int | None = None):
         t0 = perf_counter()
-        self.base_basin = _as_basin(basin)
-        self.scenario = scenario
-        self.basin = self.base_basin
-        if scenario is not None:
-            from ..scenarios.apply import apply_to_basin, scenario_problems
-
-            problems = scenario_problems(self.base_basin, scenario, getattr(scenario, "_file", "scenario"))
-            if problems:
-                raise BasinError(problems)
-            self.basin = apply_to_basin(self.base_basin, scenario)
+        self.basin = _as_basin(basin)
         self.strict = strict
         self.options = dict(fair_sharing=fair_sharing, time_limit=time_limit, log=log, threads=threads)
         self.data: ModelData = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing)
-        if scenario is not None:
-            from ..scenarios.apply import apply_to_data
-
-            apply_to_data(self.data, self.basin, scenario)
-        #: the recorded LP that HiGHS solves (column numbers, rows, bounds, costs)
-        self.model = build_model(self.data, pyomo=False)
-        self._pyomo = None
         t1 = perf_counter()
-        self.backend = HighsBackend(self.model.lp, log=log, time_limit=time_limit, threads=threads)
-        self.timings = {
-            "build": t1 - t0,
-            "compile": self.backend.compile_seconds,
-            "load": self.backend.load_seconds,
-        }
+        #: the full LP with its parameter maps, and the LP the solver gets
+        self.lp = build_lp(self.data)
+        self.reduced = ReducedLP(self.lp)
+        self.params = Parameters(self.data, self.lp)
+        t2 = perf_counter()
+        self.backend = HighsBackend(self.reduced, log=log, time_limit=time_limit, threads=threads)
+        self.timings = {"compile": t1 - t0, "build": t2 - t1, "load": self.backend.load_seconds}
+
+    @property
+    def timeline(self):
+        return self.data.timeline
+
+    # -- named parameters ----------------------------------------------------------------------
+    def set(self, kind: str, key: str, values) -> None:
+        """Change parameter ``kind`` of ``key`` (node, link, demand, target or plant id) in place."""
+        for touched in self.params.set(kind, key, values).values():
+            self.backend.apply(self.reduced.update(touched))
+
+    def get(self, kind: str, key: str):
+        """The current value(s) of parameter ``kind`` of ``key``."""
+        return self.params.get(kind, key)
+
+    def set_inflow(self, node: str, values_mm3) -> None:
+        """Replace the local inflow of ``node`` (Mm3 per period)."""
+        self.set("inflow", node, values_mm3)
+
+    def set_lake_inflow_target(self, km3: float) -> None:
+        """Change every lake inflow target to ``km3`` per water year."""
+        for tg in self.data.targets:
+            if tg.type == "lake_inflow":
+                self.set("lake_inflow_target", tg.id, km3 * 1000.0)
 
     # -- the Pyomo model ---------------------------------------------------------------------------
-    def pyomo_model(self):
-        """The same LP as a Pyomo ``ConcreteModel``, built on first call by the same builders from
-        the current data (inflow changes included).  Its standard form is the solved matrix."""
-        if self._pyomo is None:
-            self._pyomo = build_model(self.data, pyomo=True)
-        return self._pyomo
+    def to_pyomo(self):
+        """The LP as a Pyomo ``ConcreteModel`` with readable names (``flow[l,t]``, ``balance[n,t]``),
+        built from the current matrix, bounds and costs."""
+        from .pyomo_model import to_pyomo
+
+        return to_pyomo(self.lp, self.data.name)
+
+    pyomo_model = to_pyomo
 
     def write_lp(self, path) -> None:
         """Write the LP in CPLEX LP format with readable names (Pyomo's LP writer)."""
         fmt = None if str(path).lower().endswith(".lp") else "lp"  # Pyomo guesses .lp files itself
-        self.pyomo_model().write(str(path), format=fmt, io_options={"symbolic_solver_labels": True})
-        self._pyomo = None  # rebuilt if asked again: later set_inflow calls change the data
-
-    # -- persistent changes ----------------------------------------------------------------------
-    def set_inflow(self, node: str, values_mm3) -> None:
-        """Replace the local inflow of ``node`` (Mm3 per period) in place, without a rebuild."""
-        values = np.broadcast_to(np.asarray(values_mm3, dtype=float), (self.data.T,)).copy()
-        old = self.data.inflow.get(node)
-        if old is None:
-            raise KeyError(f"node '{node}' has no inflow series")
-        delta = values - old
-        rows = self.model.lp.rows
-        for comp_name in ("balance", "continuity"):
-            comp = rows.get(comp_name, {})
-            if (node, 0) in comp:
-                self.backend.shift_rhs([comp[node, t] for t in range(self.data.T)], delta)
-        years = self.data.timeline.full_water_years()
-        for (tid, wy), row in rows.get("lake_inflow", {}).items():
-            if self.data.target_by_id[tid].ref == node:
-                self.backend.shift_rhs([row], [-float(np.sum(delta[years[wy]]))])
-        self.data.inflow[node] = values
-
-    def set_lake_inflow_target(self, km3: float) -> None:
-        """Change every lake inflow target to ``km3`` per water year, in place."""
-        rows = self.model.lp.rows.get("lake_inflow", {})
-        for tg in self.data.targets:
-            if tg.type != "lake_inflow":
-                continue
-            delta = km3 * 1000.0 - float(tg.values)
-            self.backend.shift_rhs([row for (tid, _), row in rows.items() if tid == tg.id], delta)
-            tg.values = km3 * 1000.0
+        self.to_pyomo().write(str(path), format=fmt, io_options={"symbolic_solver_labels": True})
 
     # -- solving ---------------------------------------------------------------------------------
-    def solve(self) -> Solution:
-        outcome = self.backend.solve()
+    def solve(self, solver: str | None = None) -> Solution:
+        """Solve with HiGHS (highspy, the live instance) or, with ``solver``, through Pyomo with
+        that solver (e.g. 'glpk', 'cbc', 'appsi_highs')."""
+        if solver is None:
+            outcome = self.backend.solve()
+            values, duals = self.backend.col_value, self.backend.row_dual
+        else:
+            from .pyomo_model import solve_with
+
+            outcome, values, duals = solve_with(self.lp, solver, self.data.name, self.options.get("time_limit"))
         timings = dict(self.timings, solve=outcome.seconds)
         if not outcome.has_solution:
             raise SolveError(self._explain(outcome), outcome.status)
         t0 = perf_counter()
-        with gc_paused():
-            tables = extract_tables(self.data, self.model, self.backend)
-            summary = build_summary(self.data, tables, outcome, self.basin)
-        if self.scenario is not None:
-            summary["scenario"] = self.scenario.name
+        tables = extract_tables(self.data, self.lp, values, duals)
+        cost = self.lp.params["shortfall_cost"]
+        summary = build_summary(self.data, tables, outcome, dict(zip(cost.keys, cost.values.tolist(), strict=True)))
+        summary["solver"] = solver or "highs"
         timings["extract"] = perf_counter() - t0
-        timings["total"] = sum(timings[k] for k in ("build", "compile", "load", "solve", "extract"))
-        summary["timings"] = {k: round(v, 4) for k, v in timings.items()}
+        timings["total"] = sum(timings[k] for k in ("compile", "build", "load", "solve", "extract"))
+        summary["timings"] = dict(timings)
         return Solution(outcome.status, outcome.objective, tables, summary, timings)
 
     def _explain(self, outcome: SolveOutcome) -> str:
         if outcome.status == "infeasible" and self.strict:
-            elastic = Allocation(self.base_basin, strict=False, scenario=self.scenario, **self.options).solve()
+            elastic = Allocation(self.basin, strict=False, **self.options).solve()
             viol = elastic.summary["violations"]
             if viol:
                 groups: dict[str, list[dict]] = {}

@@ -6,14 +6,14 @@ import numpy as np
 
 from ..network.timeline import water_year_label
 from .data import ModelData
-from .results import arriving_mm3
 
 
-def _r(x, nd=4):
-    return None if x is None or (isinstance(x, float) and not np.isfinite(x)) else round(float(x), nd)
+def _r(x, nd=None):
+    """A finite float (full precision; display code rounds), None for missing or non-finite."""
+    return None if x is None or not np.isfinite(float(x)) else float(x)
 
 
-def shortfall_cost(data: ModelData, deliveries) -> dict[str, float]:
+def shortfall_cost(data: ModelData, deliveries, costs: dict[str, float] | None = None) -> dict[str, float]:
     """Shortfall cost by sector recomputed from the deliveries table: the shortfall fraction f of
     each user and period fills the sharing blocks in order, block k costing c m_k per Mm3."""
     edges = np.array([0.0, *data.blocks])
@@ -26,18 +26,19 @@ def shortfall_cost(data: ModelData, deliveries) -> dict[str, float]:
         short = g["shortfall_mm3"].to_numpy()
         frac = np.divide(short, target, out=np.zeros_like(short), where=target > 0)
         fill = np.clip(frac[:, None] - edges[None, :-1], 0.0, np.diff(edges)[None, :])
-        out[d.sector] = out.get(d.sector, 0.0) + float(d.cost * np.sum(fill * mult[None, :] * target[:, None]))
+        c = d.cost if costs is None else costs[d.id]
+        out[d.sector] = out.get(d.sector, 0.0) + float(c * np.sum(fill * mult[None, :] * target[:, None]))
     return out
 
 
-def build_summary(data: ModelData, tables: dict, outcome, basin) -> dict:
+def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float] | None = None) -> dict:
+    """The run summary from the result tables (full precision; display code rounds)."""
     deliveries = tables["deliveries"]
     storage = tables["storage"]
-    flows = tables["flows"]
+    arrivals = tables["arrivals"]
+    targets = tables["targets"]
     T = data.T
     by_sector = deliveries.groupby("sector")[["target_mm3", "delivered_mm3", "shortfall_mm3"]].sum()
-    flow = {lid: g["flow_mm3"].to_numpy() for lid, g in flows.groupby("link_id", sort=False)}
-    delivered = {d: g["delivered_mm3"].to_numpy() for d, g in deliveries.groupby("demand", sort=False)}
 
     lakes = []
     full_years = data.timeline.full_water_years()
@@ -45,24 +46,28 @@ def build_summary(data: ModelData, tables: dict, outcome, basin) -> dict:
         if s.kind != "lake":
             continue
         st = storage[storage["node"] == s.id]
-        inflow = arriving_mm3(data, s.id, flow, delivered) + data.inflow.get(s.id, np.zeros(T))
-        level_start = float(s.curve.level_at(s.s0))
-        level_targets = [tg.values for tg in data.targets if tg.type == "lake_level" and tg.ref == s.id]
-        inflow_targets = [tg.values / 1000.0 for tg in data.targets if tg.type == "lake_inflow" and tg.ref == s.id]
+        inflow = arrivals.loc[arrivals["node"] == s.id, "arriving_mm3"].to_numpy()
+        level_start = float(s.curve.level_at(float(st["storage_start_mm3"].iloc[0])))
+        mine = targets[targets["node_or_link"] == s.id]
+        level_targets = mine.loc[mine["type"] == "lake_level", "required"]
+        inflow_targets = mine.loc[mine["type"] == "lake_inflow", "required"] / 1000.0
+        if not len(inflow_targets):  # a horizon without a full water year: the targets as set
+            inflow_targets = [tg.values / 1000.0 for tg in data.targets if tg.type == "lake_inflow"
+                              and tg.ref == s.id]
         lakes.append({
             "node": s.id,
             "annual_inflow_km3": {water_year_label(wy): _r(np.sum(inflow[ts]) / 1000.0) for wy, ts in
                                   full_years.items()},
             "horizon_inflow_km3": _r(np.sum(inflow) / 1000.0),
-            "inflow_target_km3": _r(max(inflow_targets)) if inflow_targets else None,
+            "inflow_target_km3": _r(max(inflow_targets)) if len(inflow_targets) else None,
             "level_start_m": _r(level_start),
             "level_end_m": _r(st["level_m"].iloc[-1]),
             "level_min_m": _r(min(level_start, st["level_m"].min())),
             "level_max_m": _r(max(level_start, st["level_m"].max())),
-            "level_target_m": _r(max(level_targets)) if level_targets else None,
+            "level_target_m": _r(max(level_targets)) if len(level_targets) else None,
             "evaporation_km3": _r(st["evaporation_mm3"].sum() / 1000.0),
             "precipitation_km3": _r(st["precipitation_mm3"].sum() / 1000.0),
-            "area_fit_max_error": _r(s.curve.fit_error(*s.fit_range), 5),
+            "area_fit_max_error": _r(s.curve.fit_error(*s.fit_range)),
         })
 
     reservoirs = []
@@ -72,12 +77,12 @@ def build_summary(data: ModelData, tables: dict, outcome, basin) -> dict:
         st = storage[storage["node"] == s.id]
         reservoirs.append({
             "node": s.id,
-            "storage_start_mm3": _r(s.s0, 2),
-            "storage_end_mm3": _r(st["storage_mm3"].iloc[-1], 2),
-            "storage_min_mm3": _r(st["storage_mm3"].min(), 2),
-            "storage_max_mm3": _r(st["storage_mm3"].max(), 2),
-            "bounds_mm3": [_r(float(s.lower.min()), 2), _r(float(s.upper.max()), 2)],
-            "evaporation_mm3": _r(st["evaporation_mm3"].sum(), 2),
+            "storage_start_mm3": _r(st["storage_start_mm3"].iloc[0]),
+            "storage_end_mm3": _r(st["storage_mm3"].iloc[-1]),
+            "storage_min_mm3": _r(st["storage_mm3"].min()),
+            "storage_max_mm3": _r(st["storage_mm3"].max()),
+            "bounds_mm3": [_r(st["min_storage_mm3"].min()), _r(st["max_storage_mm3"].max())],
+            "evaporation_mm3": _r(st["evaporation_mm3"].sum()),
         })
 
     targets = tables["targets"]
@@ -90,9 +95,9 @@ def build_summary(data: ModelData, tables: dict, outcome, basin) -> dict:
         }
         for r in viol.itertuples()
     ]
-    cost = shortfall_cost(data, deliveries)
+    cost = shortfall_cost(data, deliveries, costs)
     hp = tables["hydropower"]
-    energy = {p: _r(g["energy_gwh"].sum(), 2) for p, g in hp.groupby("plant", sort=False)}
+    energy = {p: _r(g["energy_gwh"].sum()) for p, g in hp.groupby("plant", sort=False)}
     notes = []
     if any(tg.type == "lake_inflow" for tg in data.targets) and not full_years:
         notes.append("the horizon holds no full water year: annual lake inflow targets were not applied")
@@ -100,15 +105,15 @@ def build_summary(data: ModelData, tables: dict, outcome, basin) -> dict:
     return {
         "basin": data.name,
         "status": outcome.status,
-        "objective": _r(outcome.objective, 6),
+        "objective": _r(outcome.objective),
         "periods": {"first": data.timeline.labels[0], "last": data.timeline.labels[-1], "count": T},
         "lakes": lakes,
         "reservoirs": reservoirs,
-        "target_mm3_by_sector": {k: _r(v, 3) for k, v in by_sector["target_mm3"].items()},
-        "delivered_mm3_by_sector": {k: _r(v, 3) for k, v in by_sector["delivered_mm3"].items()},
-        "shortfall_mm3_by_sector": {k: _r(v, 3) for k, v in by_sector["shortfall_mm3"].items()},
-        "shortfall_cost": _r(float(sum(cost.values())), 3),
-        "shortfall_cost_by_sector": {k: _r(v, 3) for k, v in cost.items()},
+        "target_mm3_by_sector": {k: _r(v) for k, v in by_sector["target_mm3"].items()},
+        "delivered_mm3_by_sector": {k: _r(v) for k, v in by_sector["delivered_mm3"].items()},
+        "shortfall_mm3_by_sector": {k: _r(v) for k, v in by_sector["shortfall_mm3"].items()},
+        "shortfall_cost": _r(float(sum(cost.values()))),
+        "shortfall_cost_by_sector": {k: _r(v) for k, v in cost.items()},
         "energy_gwh": energy,
         "violations": violations,
         "notes": notes,

@@ -4,8 +4,9 @@ For a plant p on link l with energy coefficient k_p = rho g H eta / 3.6e12 * 1e6
 
     0 <= q_{p,t} <= qmax_{p,t}          turbine flow, limited by the discharge limit and by the
                                         volume that produces the installed capacity in the month
-    q_{p,t} <= x_{l,t}                  the turbines take part of the link flow, the rest spills
-    k_p q_{p,t} + r_{p,t} >= E_{p,t}    energy target (GWh), shortfall r >= 0 costs c_p per GWh
+    q_{p,t} - x_{l,t} <= 0              the turbines take part of the link flow, the rest spills
+    k_p q_{p,t} + r_{p,t} >= E_{p,t}    energy target (GWh, parameter ``energy_target``), shortfall
+                                        r >= 0 costs c_p per GWh
 
 Only plants with an energy target enter the LP.  For every plant the energy reported is
 k_p min(x_{l,t}, qmax_{p,t}): the turbines take what the link carries, up to their limit.
@@ -13,29 +14,25 @@ k_p min(x_{l,t}, qmax_{p,t}): the turbines take what the link carries, up to the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from ..data import ModelData
-from ..lp import INF, add_rows, add_var
-
-if TYPE_CHECKING:  # only for annotations: the builders also run without Pyomo
-    import pyomo.environ as pyo
+from .context import Build
 
 
-def define_hydropower(data: ModelData, m: pyo.ConcreteModel) -> None:
+def define_hydropower(b: Build) -> None:
+    data = b.data
     plants = [p for p in data.plants if p.target is not None]
     if not plants:
         return
-    T = range(data.T)
-    by_id = {p.id: p for p in plants}
-    idx = [(p.id, t) for p in plants for t in T]
-    add_var(m, "turbine", idx, np.zeros(len(idx)), [float(by_id[p].qmax[t]) for p, t in idx])
-    add_var(m, "energy_short", idx, np.zeros(len(idx)), np.full(len(idx), np.inf))
-    x = m.var_index["flow"]
-    q = m.var_index["turbine"]
-    r = m.var_index["energy_short"]
-    add_rows(m, "turbine_limit", idx, lambda p, t: ([(1.0, q[p, t]), (-1.0, x[by_id[p].link, t])], -INF, 0.0))
-    add_rows(m, "energy_target", idx,
-             lambda p, t: ([(by_id[p].k, q[p, t]), (1.0, r[p, t])], float(by_id[p].target[t]), INF))
+    ids = [p.id for p in plants]
+    b.lp.parameter("energy_target", ids, np.array([p.target for p in plants]), "GWh per period")
+    q = b.lp.add_vars("turbine", (ids, b.periods), upper=np.array([p.qmax for p in plants]))
+    r = b.lp.add_vars("energy_short", (ids, b.periods), cost=np.array([p.cost for p in plants])[:, None])
+    link = [data.link_index(p.link) for p in plants]
+    lim = b.lp.add_rows("turbine_limit", (ids, b.periods), upper=0.0)
+    b.lp.add_terms(lim.rows, q.cols, 1.0)
+    b.lp.add_terms(lim.rows, b.var("flow").cols[link], -1.0)
+    en = b.lp.add_rows("energy_target", (ids, b.periods), lower=0.0)
+    b.lp.add_terms(en.rows, q.cols, np.array([p.k for p in plants])[:, None])
+    b.lp.add_terms(en.rows, r.cols, 1.0)
+    b.lp.add_effect("energy_target", "row_lower", en.rows, b.per_period("energy_target", np.arange(len(ids))))

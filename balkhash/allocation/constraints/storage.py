@@ -1,66 +1,72 @@
-"""Storage continuity of reservoirs and lakes, with evaporation linear in storage.
+"""Storage of reservoirs and lakes: bounds, continuity with evaporation linear in storage.
 
-For every storage node n (reservoir or lake) and period t, with S_{n,-1} = S0_n the initial storage:
+Variables ``storage[n,t]`` = S_{n,t}, the storage at the end of period t (Mm3), within
+[Smin_{n,t}, Smax_{n,t}] (parameters ``storage_min`` and ``storage_max``; monthly rule curves
+for reservoirs, the table's range for lakes), and for lakes ``spill[n,t]`` = z_{n,t} >= 0, the
+water a lake would hold above the top of its table (penalised; zero in any sensible run).
 
-    S_{n,t} = S_{n,t-1} + I_{n,t} + G_{n,t} + sum_{l in in(n)} (1 - loss_l) x_{l,t}
-              + sum_{d: ret(d) = n} (1 - c_d) y_{d,t} - sum_{l in out(n)} x_{l,t}
-              - E_{n,t} - z_{n,t}
+For every storage node n and period t, with S_{n,-1} = S0_n the initial storage (parameter
+``initial_storage``):
+
+    S_{n,t} = S_{n,t-1} + I_{n,t} + G_{n,t} + arrivals(n,t) - departures(n,t) - E_{n,t} - z_{n,t}
 
     E_{n,t} = (e_{n,t} - p_{n,t}) / 1000 * (a0_n + a1_n * (S_{n,t-1} + S_{n,t}) / 2)
 
 E is net evaporation in Mm3 from the depth e (evaporation) minus p (precipitation, lakes only) in
 mm over the area in km2, the area being the linear fit A(S) = a0 + a1 S of the level-area-volume
-table around the operating range (see :mod:`balkhash.allocation.lav`) at the mean storage of the
-period.  G is groundwater inflow (lakes) and z >= 0 the water a lake would hold above the top of
-its table (penalised; zero in any sensible run).  Bounds Smin <= S <= Smax (with monthly rule
-curves for reservoirs) are variable bounds.  Moving the known terms to the right:
+table around the operating range (:mod:`balkhash.allocation.lav`) at the mean storage of the
+period.  I is the local inflow (parameter ``inflow``), G groundwater inflow (lakes; parameter
+``groundwater``).  With h_t = (e_t - p_t)/1000, the known terms on the right:
 
-    S_t (1 + h_t a1/2) - S_{t-1} (1 - h_t a1/2) - inflows + outflows + z = I + G - h_t a0
+    S_t (1 + h_t a1/2) - S_{t-1} (1 - h_t a1/2) + departures - arrivals + z_t = I_t + G_t - h_t a0
 
-with h_t = (e_t - p_t)/1000, and for t = 0 the S_{-1} term moves to the right as a constant.
+and for t = 0 the S_{-1} term is (1 - h_0 a1/2) S0 on the right.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import numpy as np
 
-from ..data import ModelData
-from ..lp import add_rows
-from .balance import inflow_terms
-
-if TYPE_CHECKING:  # only for annotations: the builders also run without Pyomo
-    import pyomo.environ as pyo
+from .context import Build
+from .network import add_arrivals, add_departures, add_local_inflow, node_rows
 
 
-def define_storage_continuity(data: ModelData, m: pyo.ConcreteModel) -> None:
-    if not data.storages:
+def spill_penalty(data) -> float:
+    """Cost per Mm3 of lake water above the table: ten times the largest target penalty."""
+    return max([t.penalty for t in data.targets] + [1e4]) * 10
+
+
+def define_storage(b: Build) -> None:
+    data, T = b.data, b.T
+    st = data.storages
+    ids = [s.id for s in st]
+    b.lp.parameter("initial_storage", ids, [s.s0 for s in st], "Mm3")
+    b.lp.parameter("storage_min", ids, np.array([s.lower for s in st]).reshape(len(st), T), "Mm3")
+    b.lp.parameter("storage_max", ids, np.array([s.upper for s in st]).reshape(len(st), T), "Mm3")
+    b.lp.parameter("groundwater", ids, np.array([data.groundwater.get(s.id, np.zeros(T)) for s in st])
+                   .reshape(len(st), T), "Mm3 per period")
+    storage = b.lp.add_vars("storage", (ids, b.periods), lower=0.0, upper=0.0)
+    every = b.per_period("storage_min", np.arange(len(st)))
+    b.lp.add_effect("storage_min", "col_lower", storage.cols, every)
+    b.lp.add_effect("storage_max", "col_upper", storage.cols, every)
+    lakes = [i for i, s in enumerate(st) if s.kind == "lake"]
+    spill = b.lp.add_vars("spill", ([ids[i] for i in lakes], b.periods), cost=spill_penalty(data))
+    if not st:
         return
-    by_id = {s.id: s for s in data.storages}
 
-    x = m.var_index["flow"]
-    storage = m.var_index["storage"]
-    spill = m.var_index["spill"]
-
-    def rule(n, t):
-        s = by_id[n]
-        h = s.net_evap_mm[t] / 1000.0
-        half = h * s.area1 / 2.0
-        rhs = float(data.inflow[n][t]) if n in data.inflow else 0.0
-        if n in data.groundwater:
-            rhs += float(data.groundwater[n][t])
-        rhs -= h * s.area0
-        terms = [(1.0 + half, storage[n, t])]
-        if t == 0:
-            rhs += (1.0 - half) * s.s0
-        else:
-            terms.append((-(1.0 - half), storage[n, t - 1]))
-        terms += [(1.0, x[data.links[i].id, t]) for i in data.links_out.get(n, ())]
-        terms += inflow_terms(data, m, n, t, -1.0)
-        if s.kind == "lake":
-            terms.append((1.0, spill[n, t]))
-        return terms, rhs, rhs
-
-    add_rows(m, "continuity", [(s.id, t) for s in data.storages for t in range(data.T)], rule)
+    h = np.array([s.net_evap_mm for s in st]).reshape(len(st), T) / 1000.0
+    a0 = np.array([s.area0 for s in st])[:, None]
+    half = h * np.array([s.area1 for s in st])[:, None] / 2.0
+    rows = b.lp.add_rows("continuity", (ids, b.periods), lower=-h * a0, upper=-h * a0)
+    b.lp.add_terms(rows.rows, storage.cols, 1.0 + half)
+    b.lp.add_terms(rows.rows[:, 1:], storage.cols[:, :-1], -(1.0 - half[:, 1:]))
+    b.lp.add_effect("initial_storage", "rhs", rows.rows[:, 0], np.arange(len(st)), 1.0 - half[:, 0])
+    b.lp.add_effect("groundwater", "rhs", rows.rows, every)
+    b.lp.add_terms(rows.rows[lakes], spill.cols, 1.0)
+    R = node_rows(b, ids, rows.rows)
+    add_departures(b, R, 1.0)
+    add_arrivals(b, R, -1.0)
+    add_local_inflow(b, R, 1.0)
 
 
 def evaporation_mm3(s, prev, cur):

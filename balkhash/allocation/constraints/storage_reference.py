@@ -9,45 +9,45 @@ close to its reference as the other costs allow.  For every reservoir n and peri
 
     S_{n,t} - d+_{n,t} + d-_{n,t} = R_{n,t},    d+, d- >= 0,   cost  eps (d+_{n,t} + d-_{n,t})
 
-with R_{n,t} = min(max(S0_n, Smin_{n,t}), Smax_{n,t}): the initial storage, inside the period's
-bounds (rule curve).  eps must stay far below every other cost, so that it only breaks ties: with
-eps = 0.001 a whole year of 1 km3 away from the reference costs 12, against shortfall costs of
-order 100 per Mm3.  Lakes have no reference: their level is what the basin gives them.
+with R_{n,t} = min(max(S0_n, Smin_{n,t}), Smax_{n,t}) (parameter ``storage_reference``, kept equal
+to that expression when the initial storage or the bounds change): the initial storage, inside
+the period's bounds.  eps must stay far below every other cost, so that it only breaks ties:
+with eps = 0.001 a whole year of 1 km3 away from the reference costs 12, against shortfall costs
+of order 100 per Mm3.  Lakes have no reference: their level is what the basin gives them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from ..data import ModelData
-from ..lp import add_rows, add_var
-
-if TYPE_CHECKING:
-    import pyomo.environ as pyo
+from .context import Build
 
 
-def reference_storage(s) -> np.ndarray:
+def reference_storage(s0, lower, upper) -> np.ndarray:
     """R_{n,t}: the initial storage clipped to each period's storage bounds (Mm3)."""
-    return np.minimum(np.maximum(s.s0, s.lower), s.upper)
+    return np.minimum(np.maximum(s0, lower), upper)
 
 
-def define_storage_reference(data: ModelData, m: pyo.ConcreteModel) -> None:
+def reservoirs(data) -> list[int]:
     if data.storage_deviation_cost <= 0:
-        return
-    res = [s for s in data.storages if s.kind == "reservoir"]
+        return []
+    return [i for i, s in enumerate(data.storages) if s.kind == "reservoir"]
+
+
+def define_storage_reference(b: Build) -> None:
+    data = b.data
+    res = reservoirs(data)
     if not res:
         return
-    idx = [(s.id, t) for s in res for t in range(data.T)]
-    zeros, inf = np.zeros(len(idx)), np.full(len(idx), np.inf)
-    add_var(m, "above_ref", idx, zeros, inf)
-    add_var(m, "below_ref", idx, zeros, inf)
-    storage, up, dn = m.var_index["storage"], m.var_index["above_ref"], m.var_index["below_ref"]
-    ref = {s.id: reference_storage(s) for s in res}
-
-    def rule(n, t):
-        r = float(ref[n][t])
-        return [(1.0, storage[n, t]), (-1.0, up[n, t]), (1.0, dn[n, t])], r, r
-
-    add_rows(m, "storage_reference", idx, rule)
+    ids = [data.storages[i].id for i in res]
+    ref = np.array([reference_storage(data.storages[i].s0, data.storages[i].lower, data.storages[i].upper)
+                    for i in res])
+    b.lp.parameter("storage_reference", ids, ref, "Mm3")
+    eps = data.storage_deviation_cost
+    up = b.lp.add_vars("above_ref", (ids, b.periods), cost=eps)
+    dn = b.lp.add_vars("below_ref", (ids, b.periods), cost=eps)
+    rows = b.lp.add_rows("storage_reference", (ids, b.periods), lower=0.0, upper=0.0)
+    b.lp.add_terms(rows.rows, b.var("storage").cols[res], 1.0)
+    b.lp.add_terms(rows.rows, up.cols, -1.0)
+    b.lp.add_terms(rows.rows, dn.cols, 1.0)
+    b.lp.add_effect("storage_reference", "rhs", rows.rows, b.per_period("storage_reference", np.arange(len(res))))

@@ -1,92 +1,109 @@
 """Ecological flows, lake inflow, lake level and end-of-horizon storage targets.
 
-Each target is soft by default, with a violation variable v >= 0 charged ``penalty`` per Mm3 in
-the objective, so the model always solves and the results say what was violated and by how much;
-a hard target has no v (and, where it is a simple bound, becomes a variable bound instead).
+Each target is soft by default, with a violation variable v >= 0 charged P per unit in the
+objective (parameter ``penalty``, per target), so the model always solves and the results say what
+was violated and by how much; a hard target has no v (a single-variable row, which the solver gets
+as a bound: :mod:`balkhash.allocation.reduce`).  The required values are parameters too.
 
-* eco flow on link l:        x_{l,t} + v_t >= Q_{l,t}                       every period t
-* lake inflow into lake n:   sum_{t in w} [ I_{n,t} + sum_{l in in(n)} (1 - loss_l) x_{l,t}
-                                            + sum_{d: ret(d)=n} (1 - c_d) y_{d,t} ] + v_w >= V_min
-                             for every water year w fully inside the horizon (groundwater is not
-                             counted: the target is surface inflow)
-* lake level of lake n:      S_{n,t} + v_t >= S_n(h_min)                    every period t,
-                             where S_n(h) is the exact storage of level h from the table; v_t
-                             is charged penalty x days_t / 365: the penalty per Mm3-year of
-                             deficit, like the annual lake inflow target (a month's deficit
-                             costs 1/12 of it, so a deficit kept for years adds up year by year)
-* end storage of reservoir:  S_{n,T-1} + v >= S_end
+* eco flow on link l (``eco_flow``, Mm3 per period):
+      x_{l,t} + v_t >= Q_{l,t}                                           every period t
+* lake inflow into lake n (``lake_inflow_target``, Mm3 per water year):
+      sum_{t in w} [ I_{n,t} + arrivals(n,t) ] + v_w >= V_min            every water year w fully
+                                                                          inside the horizon
+  (groundwater is not counted: the target is surface inflow)
+* lake level of lake n (``lake_level_target``, m BS; the row holds its storage S_n(h_min) from the
+  table, Mm3):
+      S_{n,t} + v_t >= S_n(h_min)                                        every period t
+  with v_t charged P days_t / 365: the penalty per Mm3-year of deficit, like the annual lake
+  inflow target (a month's deficit costs 1/12 of it, a deficit kept for years adds up)
+* end storage of reservoir n (``end_storage``, Mm3):
+      S_{n,T-1} + v >= S_end
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from ..data import ModelData
-from ..lp import INF, add_rows, add_var
-from .balance import inflow_terms
+from .context import Build
+from .network import add_arrivals, add_local_inflow
 
-if TYPE_CHECKING:  # only for annotations: the builders also run without Pyomo
-    import pyomo.environ as pyo
-
-
-def define_targets(data: ModelData, m: pyo.ConcreteModel) -> None:
-    T = data.T
-    full_years = data.timeline.full_water_years()
-    eco = [(tg, t) for tg in data.targets if tg.type == "eco_flow" and not tg.hard for t in range(T)
-           if tg.values[t] > 0]
-    level = [(tg, t) for tg in data.targets if tg.type == "lake_level" and not tg.hard for t in range(T)]
-    inflow = [(tg, wy) for tg in data.targets if tg.type == "lake_inflow" for wy in full_years]
-    end = [tg for tg in data.targets if tg.type == "end_storage"]
-
-    viol_index = ([(tg.id, t) for tg, t in eco + level]
-                  + [(tg.id, wy) for tg, wy in inflow if not tg.hard]
-                  + [(tg.id, T - 1) for tg in end if not tg.hard])
-    add_var(m, "viol", viol_index, np.zeros(len(viol_index)), np.full(len(viol_index), np.inf))
-    x = m.var_index["flow"]
-    storage = m.var_index["storage"]
-    v = m.var_index["viol"]
-
-    if eco:
-        add_rows(m, "eco_flow", [(tg.id, t) for tg, t in eco],
-                 lambda tid, t: ([(1.0, x[_ref(data, tid), t]), (1.0, v[tid, t])], float(_val(data, tid)[t]), INF))
-    if level:
-        add_rows(m, "lake_level", [(tg.id, t) for tg, t in level],
-                 lambda tid, t: ([(1.0, storage[_ref(data, tid), t]), (1.0, v[tid, t])], _smin(data, tid), INF))
-    if inflow:
-        def inflow_rule(tid, wy):
-            tg = _target(data, tid)
-            ts = full_years[wy]
-            terms = [term for t in ts for term in inflow_terms(data, m, tg.ref, t)]
-            if not tg.hard:
-                terms.append((1.0, v[tid, wy]))
-            local = sum(float(data.inflow[tg.ref][t]) for t in ts) if tg.ref in data.inflow else 0.0
-            return terms, float(tg.values) - local, INF
-
-        add_rows(m, "lake_inflow", [(tg.id, wy) for tg, wy in inflow], inflow_rule)
-    if end:
-        def end_rule(tid):
-            tg = _target(data, tid)
-            terms = [(1.0, storage[tg.ref, T - 1])]
-            if not tg.hard:
-                terms.append((1.0, v[tid, T - 1]))
-            return terms, float(tg.values), INF
-
-        add_rows(m, "end_storage", [tg.id for tg in end], end_rule)
+#: a lake level deficit is charged per Mm3-year: penalty x days of the period / 365
+DAYS_PER_YEAR = 365.0
 
 
-def _target(data: ModelData, tid: str):
-    return data.target_by_id[tid]
+def define_targets(b: Build) -> None:
+    data = b.data
+    b.lp.parameter("penalty", [t.id for t in data.targets], [t.penalty for t in data.targets], "per unit")
+    for kind, builder in (("eco_flow", _eco_flow), ("lake_inflow", _lake_inflow), ("lake_level", _lake_level),
+                          ("end_storage", _end_storage)):
+        idx = [i for i, t in enumerate(data.targets) if t.type == kind]
+        if idx:
+            builder(b, idx)
 
 
-def _ref(data: ModelData, tid: str) -> str:
-    return data.target_by_id[tid].ref
+def _violations(b: Build, name: str, tpos: list[int], axes: tuple, rows: np.ndarray, weight=1.0) -> None:
+    """v >= 0 on the soft ones of ``tpos`` (rows shaped like axes), cost penalty x weight."""
+    soft = [k for k, i in enumerate(tpos) if not b.data.targets[i].hard]
+    v = b.lp.add_vars(f"viol_{name}", ([b.data.targets[tpos[k]].id for k in soft], *axes[1:]))
+    if soft:
+        b.lp.add_terms(rows[soft], v.cols, 1.0)
+        pen = np.array(tpos)[soft].reshape((-1,) + (1,) * (v.cols.ndim - 1))
+        b.lp.add_effect("penalty", "cost", v.cols, pen, weight)
 
 
-def _val(data: ModelData, tid: str):
-    return data.target_by_id[tid].values
+def _eco_flow(b: Build, tpos: list[int]) -> None:
+    data = b.data
+    tg = [data.targets[i] for i in tpos]
+    ids = [t.id for t in tg]
+    b.lp.parameter("eco_flow", ids, np.array([t.values for t in tg]).reshape(len(tg), b.T), "Mm3 per period")
+    rows = b.lp.add_rows("eco_flow", (ids, b.periods), lower=0.0)
+    link = [data.link_index(t.ref) for t in tg]
+    b.lp.add_terms(rows.rows, b.var("flow").cols[link], 1.0)
+    b.lp.add_effect("eco_flow", "row_lower", rows.rows, b.per_period("eco_flow", np.arange(len(tg))))
+    _violations(b, "eco_flow", tpos, (ids, b.periods), rows.rows)
 
 
-def _smin(data: ModelData, tid: str) -> float:
-    return float(data.target_by_id[tid].storage_min)
+def _lake_inflow(b: Build, tpos: list[int]) -> None:
+    data = b.data
+    tg = [data.targets[i] for i in tpos]
+    ids = [t.id for t in tg]
+    years = sorted(data.timeline.full_water_years())
+    b.lp.parameter("lake_inflow_target", ids, [float(t.values) for t in tg], "Mm3 per water year")
+    rows = b.lp.add_rows("lake_inflow", (ids, years), lower=0.0)
+    if not years:
+        return
+    wy = data.timeline.water_years.astype(int)
+    row_at = {w: k for k, w in enumerate(years)}
+    pos = data.net.node_pos
+    for k, t in enumerate(tg):
+        R = np.full((len(data.nodes), b.T), -1, dtype=np.int64)
+        R[pos[t.ref]] = [rows.rows[k, row_at[w]] if w in row_at else -1 for w in wy]
+        add_arrivals(b, R, 1.0, bound="row_lower")
+        add_local_inflow(b, R, -1.0, bound="row_lower")
+    b.lp.add_effect("lake_inflow_target", "row_lower", rows.rows, np.arange(len(tg))[:, None])
+    _violations(b, "lake_inflow", tpos, (ids, years), rows.rows)
+
+
+def _lake_level(b: Build, tpos: list[int]) -> None:
+    data = b.data
+    tg = [data.targets[i] for i in tpos]
+    ids = [t.id for t in tg]
+    b.lp.parameter("lake_level_target", ids, [float(t.values) for t in tg], "m BS")  # a record: no map
+    b.lp.parameter("lake_level_storage", ids, [float(t.storage_min) for t in tg], "Mm3")
+    rows = b.lp.add_rows("lake_level", (ids, b.periods), lower=0.0)
+    lake = [[s.id for s in data.storages].index(t.ref) for t in tg]
+    b.lp.add_terms(rows.rows, b.var("storage").cols[lake], 1.0)
+    b.lp.add_effect("lake_level_storage", "row_lower", rows.rows, np.arange(len(tg))[:, None])
+    _violations(b, "lake_level", tpos, (ids, b.periods), rows.rows, (data.timeline.days / DAYS_PER_YEAR)[None, :])
+
+
+def _end_storage(b: Build, tpos: list[int]) -> None:
+    data = b.data
+    tg = [data.targets[i] for i in tpos]
+    ids = [t.id for t in tg]
+    b.lp.parameter("end_storage", ids, [float(t.values) for t in tg], "Mm3")
+    rows = b.lp.add_rows("end_storage", (ids,), lower=0.0)
+    node = [[s.id for s in data.storages].index(t.ref) for t in tg]
+    b.lp.add_terms(rows.rows, b.var("storage").cols[node, b.T - 1], 1.0)
+    b.lp.add_effect("end_storage", "row_lower", rows.rows, np.arange(len(tg)))
+    _violations(b, "end_storage", tpos, (ids,), rows.rows)

@@ -1,0 +1,67 @@
+"""The water arriving at and leaving a node, written once for every family that needs it.
+
+For node n in period t (Mm3), with x the link flows, s_{d,k,t} the shortfall of demand d in
+sharing block k, D_{d,t} its target and y_{d,t} = D_{d,t} - sum_k s_{d,k,t} its delivery:
+
+    arrivals(n,t)   = sum_{l in in(n)} (1 - loss_l) x_{l,t} + sum_{d: ret(d) = n} (1 - c_d) y_{d,t}
+    departures(n,t) = sum_{l in out(n)} x_{l,t} + y_{n,t} [n is a demand]
+
+Each function adds ``sign`` times these terms to the rows ``R[n, t]`` (-1: no row).  The parts of y
+that are targets, (1 - c_d) D and D, go to the right-hand side through the ``demand`` parameter,
+so a changed target moves every row it appears in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .context import Build
+
+
+def add_arrivals(b: Build, R: np.ndarray, sign: float, bound: str = "rhs") -> None:
+    """Add sign * arrivals(n,t) to the rows R (nodes x periods)."""
+    net = b.data.net
+    flow = b.var("flow")
+    m = (R[net.link_dst] >= 0).any(axis=1)
+    if m.any():
+        b.lp.add_terms(R[net.link_dst[m]], flow.cols[m], sign * net.link_gain[m][:, None])
+    ret = net.demand_return
+    m = np.zeros(len(ret), bool)
+    m[ret >= 0] = (R[ret[ret >= 0]] >= 0).any(axis=1)
+    if m.any():
+        short = b.var("short")
+        rows = R[ret[m]]
+        share = net.return_share[m][:, None, None]
+        b.lp.add_terms(rows[:, None, :], short.cols[m], -sign * share)
+        b.lp.add_effect("demand", bound, rows, b.per_period("demand", np.flatnonzero(m)), -sign * share[:, 0])
+
+
+def add_departures(b: Build, R: np.ndarray, sign: float, bound: str = "rhs") -> None:
+    """Add sign * departures(n,t) to the rows R (nodes x periods)."""
+    net = b.data.net
+    flow = b.var("flow")
+    m = (R[net.link_src] >= 0).any(axis=1)
+    if m.any():
+        b.lp.add_terms(R[net.link_src[m]], flow.cols[m], sign)
+    m = (R[net.demand_node] >= 0).any(axis=1)
+    if m.any():
+        short = b.var("short")
+        rows = R[net.demand_node[m]]
+        b.lp.add_terms(rows[:, None, :], short.cols[m], -sign)
+        b.lp.add_effect("demand", bound, rows, b.per_period("demand", np.flatnonzero(m)), -sign)
+
+
+def add_local_inflow(b: Build, R: np.ndarray, sign: float, bound: str = "rhs") -> None:
+    """Add sign * I_{n,t} (the local inflow parameter) to the right-hand side of rows R."""
+    has = np.flatnonzero((R >= 0).any(axis=1))
+    if has.size:
+        b.lp.add_effect("inflow", bound, R[has], b.per_period("inflow", has), sign)
+
+
+def node_rows(b: Build, nodes: list[str], block_rows: np.ndarray) -> np.ndarray:
+    """R (all nodes x periods): the rows of ``block_rows`` (len(nodes) x periods) at their nodes."""
+    R = np.full((len(b.data.nodes), b.T), -1, dtype=np.int64)
+    pos = b.data.net.node_pos
+    if nodes:
+        R[[pos[n] for n in nodes]] = block_rows
+    return R

@@ -1,0 +1,149 @@
+"""Named parameters as a user sees them: kind, key, values in the basin's units.
+
+``Allocation.set(kind, key, values)`` checks the values, converts them to the LP's own parameter
+(e.g. a lake level target in m BS to the storage of that level, Mm3), and keeps derived
+parameters consistent (the storage reference follows the initial storage and the storage
+bounds; an end-storage target "initial" follows the initial storage).
+
+=======================  =====================  ===================================  ============
+kind                     key                    values                               shape
+=======================  =====================  ===================================  ============
+``inflow``               node id                local inflow, Mm3 per period         T
+``groundwater``          lake / reservoir id    groundwater inflow, Mm3 per period   T
+``demand``               demand id              target, Mm3 per period               T
+``shortfall_cost``       demand id              cost per Mm3 short (before blocks)   1
+``capacity``             link id                maximum flow, Mm3 per period         T
+``min_flow``             link id                minimum flow, Mm3 per period         T
+``link_cost``            link id                cost per Mm3                         1
+``annual_capacity``      link id (capped)       Mm3 per water year                   1
+``initial_storage``      reservoir / lake id    Mm3 at the start                     1
+``initial_level``        lake id                m BS at the start (-> Mm3)           1
+``storage_min``          reservoir / lake id    Mm3, end of each period              T
+``storage_max``          reservoir / lake id    Mm3, end of each period              T
+``eco_flow``             target id              Mm3 per period                       T
+``lake_inflow_target``   target id              Mm3 per water year                   1
+``lake_level_target``    target id              m BS (-> Mm3 of that level)          1
+``end_storage``          target id              Mm3 at the end of the horizon        1
+``penalty``              target id              cost per unit of violation           1
+``energy_target``        plant id               GWh per period                       T
+=======================  =====================  ===================================  ============
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .constraints.storage_reference import reference_storage
+from .data import ModelData
+from .lp import LinearProgram
+
+#: user kind -> (LP parameter, values may be +inf)
+KINDS: dict[str, tuple[str, bool]] = {
+    "inflow": ("inflow", False), "groundwater": ("groundwater", False), "demand": ("demand", False),
+    "shortfall_cost": ("shortfall_cost", False), "capacity": ("capacity", True), "min_flow": ("min_flow", False),
+    "link_cost": ("link_cost", False), "annual_capacity": ("annual_capacity", True),
+    "initial_storage": ("initial_storage", False), "initial_level": ("initial_storage", False),
+    "storage_min": ("storage_min", False), "storage_max": ("storage_max", True), "eco_flow": ("eco_flow", False),
+    "lake_inflow_target": ("lake_inflow_target", False), "lake_level_target": ("lake_level_target", False),
+    "end_storage": ("end_storage", False), "penalty": ("penalty", False), "energy_target": ("energy_target", False),
+}
+#: kinds whose values may be negative (a link cost may pay for a flow)
+SIGNED = {"link_cost", "inflow"}
+
+
+class ParameterError(ValueError):
+    """A parameter change that cannot be made: unknown kind or key, wrong shape, bad values."""
+
+
+class Parameters:
+    """Reads and changes the named parameters of one LP; reports what each change touched."""
+
+    def __init__(self, data: ModelData, lp: LinearProgram) -> None:
+        self.data = data
+        self.lp = lp
+        self._end_initial = {t.ref: t.id for t in data.targets if t.type == "end_storage" and t.follows_initial}
+
+    def kinds(self) -> list[str]:
+        return [k for k, (p, _) in KINDS.items() if p in self.lp.params]
+
+    def keys(self, kind: str) -> list[str]:
+        param = self._param(kind)
+        if kind == "initial_level":
+            return [k for k in param.keys if self.data.storage(k).kind == "lake"]
+        return list(param.keys)
+
+    def _param(self, kind: str):
+        if kind not in KINDS:
+            raise ParameterError(f"unknown parameter kind '{kind}'; one of {', '.join(KINDS)}")
+        name = KINDS[kind][0]
+        if name not in self.lp.params:
+            raise ParameterError(f"the basin has nothing of kind '{kind}' in its LP")
+        return self.lp.params[name]
+
+    def _key(self, kind: str, key: str) -> int:
+        param = self._param(kind)
+        if key not in param.position or (kind == "initial_level" and key not in self.keys(kind)):
+            shown = ", ".join(self.keys(kind)[:8]) + (", ..." if len(self.keys(kind)) > 8 else "")
+            raise ParameterError(f"'{key}' has no parameter '{kind}' (keys: {shown or 'none'})")
+        return param.position[key]
+
+    def get(self, kind: str, key: str) -> np.ndarray | float:
+        """Current values of ``kind`` for ``key``, in the units of the table above."""
+        param = self._param(kind)
+        row = param.values[self._key(kind, key)]
+        if kind == "initial_level":
+            return float(self.data.storage(key).curve.level_at(float(row)))
+        return row.copy() if np.ndim(row) else float(row)
+
+    def set(self, kind: str, key: str, values) -> dict[str, dict[str, np.ndarray]]:
+        """Change ``kind`` of ``key``; returns the LP entries recomputed, per LP parameter."""
+        param = self._param(kind)
+        k = self._key(kind, key)
+        shape = param.values.shape[1:]
+        try:
+            arr = np.array(np.broadcast_to(np.asarray(values, dtype=float), shape), dtype=float)
+        except (ValueError, TypeError) as exc:
+            raise ParameterError(f"{kind} of '{key}': expected {'one number' if not shape else f'{shape[0]} values'}"
+                                 f" ({param.unit}), got {np.shape(values) if np.ndim(values) else values!r}") from exc
+        allow_inf = KINDS[kind][1]
+        bad = np.isnan(arr) | (np.isinf(arr) & ~(allow_inf & (arr > 0)))
+        if bad.any():
+            raise ParameterError(f"{kind} of '{key}': values must be finite numbers (got {arr[bad][0]})")
+        if kind not in SIGNED and (arr < 0).any():
+            raise ParameterError(f"{kind} of '{key}': values must be >= 0 (got {arr[arr < 0][0]:g})")
+        if kind == "initial_level":
+            arr = np.asarray(self.data.storage(key).curve.volume_at(arr), dtype=float)
+        touched = {param.name: self._assign(param, k, arr)}
+        if kind == "lake_level_target":  # the rows hold the storage of that level
+            lake = self.data.storage(self.data.target_by_id[key].ref)
+            storage = self.lp.params["lake_level_storage"]
+            touched["lake_level_storage"] = self._assign(storage, storage.position[key],
+                                                         np.asarray(lake.curve.volume_at(float(arr)), dtype=float))
+        if param.name in ("initial_storage", "storage_min", "storage_max"):
+            touched.update(self._follow_storage(param.keys[k]))
+        return touched
+
+    def _assign(self, param, k: int, arr: np.ndarray) -> dict[str, np.ndarray]:
+        size = int(np.prod(param.values.shape[1:], dtype=np.int64))
+        flat = np.arange(k * size, (k + 1) * size)
+        return self.lp.set_parameter(param.name, flat, arr.reshape(-1))
+
+    def _follow_storage(self, node: str) -> dict[str, dict[str, np.ndarray]]:
+        """Derived parameters of a storage node: its reference storage and an end target "initial"."""
+        out = {}
+        p = self.lp.params
+        i = p["initial_storage"].position[node]
+        s0 = float(p["initial_storage"].values[i])
+        ref = p.get("storage_reference")
+        if ref is not None and node in ref.position:
+            r = reference_storage(s0, p["storage_min"].values[i], p["storage_max"].values[i])
+            out["storage_reference"] = self._assign(ref, ref.position[node], r)
+        tid = self._end_initial.get(node)
+        if tid is not None:
+            out["end_storage"] = self._assign(p["end_storage"], p["end_storage"].position[tid], np.asarray(s0))
+        return out
+
+    # -- the current values as the tables need them ------------------------------------------------
+    def values(self, name: str) -> np.ndarray:
+        """The LP parameter ``name`` (all keys), current."""
+        return self.lp.params[name].values
