@@ -1,5 +1,7 @@
 """balkhash: multi-period LP water allocation for the Ile-Balkhash basin."""
 
+from .errors import BalkhashError
+
 __version__ = "0.1.0"
 
 
@@ -10,4 +12,4 @@ def solve(basin, **options):
     return _solve(basin, **options)
 
 
-__all__ = ["solve", "__version__"]
+__all__ = ["BalkhashError", "solve", "__version__"]

@@ -170,12 +170,14 @@ def test_plan_writes_the_lp_file_from_the_pyomo_model(tmp_path):
     text = lp.read_text()
     assert text.startswith("\\* Source Pyomo model name=")
     assert "\nmin \nobjective:" in text and "c_e_balance(" in text and "flow(" in text
-    # one equality row per balance node and period: the tiny river has 12 months
-    from balkhash.allocation.solve import Allocation
+    # one equality row per balance node (inflow, junction, demand) and period
     from balkhash.data import example_path
+    from balkhash.network import load_basin
 
-    alloc = Allocation(example_path("tiny_river"))
-    assert text.count("c_e_balance(") == len(alloc.model.lp.rows["balance"])
+    b = load_basin(example_path("tiny_river"))
+    balance_nodes = [n for n in b.nodes if n.type in ("inflow", "junction", "demand")]
+    assert len(balance_nodes) == 2 and b.calendar.periods == 12
+    assert text.count("c_e_balance(") == len(balance_nodes) * b.calendar.periods
 
 
 def test_bundled_scenarios_found_by_name_in_the_basin_directory(tmp_path):

@@ -27,9 +27,9 @@ def print_error(message: str, head: str = "error") -> None:
     err_console.print(Text.assemble((head, "bold red"), ": ", message), highlight=False, soft_wrap=True)
 
 
-def print_text(message: str, **kwargs) -> None:
-    """A line on stdout, printed literally."""
-    console.print(Text(message), highlight=False, soft_wrap=kwargs.pop("soft_wrap", True), **kwargs)
+def print_text(message: str, soft_wrap: bool = False) -> None:
+    """A line on stdout, printed literally (wrapped at the console width unless ``soft_wrap``)."""
+    console.print(Text(message), highlight=False, soft_wrap=soft_wrap)
 
 
 # -- progress -------------------------------------------------------------------------------------

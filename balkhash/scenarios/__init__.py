@@ -5,9 +5,9 @@ the allocation compiles like any other.  Studies that re-solve a model are in
 :mod:`balkhash.studies`.
 """
 
-from .apply import apply_scenario, apply_to_basin, apply_to_data
+from .apply import apply_scenario
 from .io import load_scenarios
 from .references import scenario_problems
 from .schema import Scenario
 
-__all__ = ["Scenario", "apply_scenario", "apply_to_basin", "apply_to_data", "load_scenarios", "scenario_problems"]
+__all__ = ["Scenario", "apply_scenario", "load_scenarios", "scenario_problems"]

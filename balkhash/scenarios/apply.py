@@ -235,16 +235,3 @@ def _apply_numbers(b: Basin, sc: Scenario, changes: _Changes) -> None:
             n.inflow = _series(inflows[n.id])
         if n.id in targets:
             n.target = _series(targets[n.id])
-
-
-# -- the former two-step interface (kept while balkhash.allocation.solve uses it) ------------------
-def apply_to_basin(basin: Basin, sc: Scenario) -> Basin:
-    """Deprecated: the same as :func:`apply_scenario`, which now applies the whole scenario,
-    the numbers included (see :func:`apply_to_data`)."""
-    return apply_scenario(basin, sc)
-
-
-def apply_to_data(data, basin: Basin, sc: Scenario) -> None:
-    """Deprecated, does nothing: the inflows and demand targets of a scenario are in the Basin that
-    :func:`apply_to_basin` / :func:`apply_scenario` returns, so the data compiled from it holds them."""
-    return None
