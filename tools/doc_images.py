@@ -30,7 +30,7 @@ from balkhash.outputs.plots import write_plots  # noqa: E402
 from balkhash.outputs.report import write_report  # noqa: E402
 from balkhash.outputs.sweep import load_sweep  # noqa: E402
 from balkhash.outputs.workbook import write_plan_workbook  # noqa: E402
-from balkhash.scenarios.studies import Study, sweep  # noqa: E402
+from balkhash.studies import Study, sweep  # noqa: E402
 
 IMG = ROOT / "docs" / "img"
 PLOTS = ["network.png", "lake_level.png", "shortfall_heatmap.png", "deliveries_by_sector.png",

@@ -108,6 +108,7 @@ class ModelData:
     multipliers: list[float] = field(default_factory=lambda: [1.0])
     node_type: dict[str, str] = field(default_factory=dict)
     storage_deviation_cost: float = 0.0  # per Mm3 and period away from the reference storage
+    spill_penalty: float = 1e5  # per Mm3 of lake water above the table's top
 
     @cached_property
     def target_by_id(self) -> dict[str, TargetData]:
@@ -304,6 +305,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         blocks=list(opts.sharing_blocks) if fs else [1.0],
         multipliers=list(opts.sharing_multipliers) if fs else [1.0],
         node_type=node_type, storage_deviation_cost=float(opts.storage_deviation_cost),
+        spill_penalty=max([t.penalty for t in targets] + [1e4]) * 10,
     )
     for i, lk in enumerate(links):
         data.links_out.setdefault(lk.src, []).append(i)

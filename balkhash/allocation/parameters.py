@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import BalkhashError
 from .constraints.storage_reference import reference_storage
 from .data import ModelData
 from .lp import LinearProgram
@@ -51,7 +52,7 @@ KINDS: dict[str, tuple[str, bool]] = {
 SIGNED = {"link_cost", "inflow"}
 
 
-class ParameterError(ValueError):
+class ParameterError(BalkhashError, ValueError):
     """A parameter change that cannot be made: unknown kind or key, wrong shape, bad values."""
 
 
@@ -70,6 +71,8 @@ class Parameters:
         param = self._param(kind)
         if kind == "initial_level":
             return [k for k in param.keys if self.data.storage(k).kind == "lake"]
+        if kind == "inflow":  # what reaches a sink leaves the basin: it has no balance
+            return [k for k in param.keys if self.data.node_type[k] != "sink"]
         return list(param.keys)
 
     def _param(self, kind: str):
@@ -82,7 +85,7 @@ class Parameters:
 
     def _key(self, kind: str, key: str) -> int:
         param = self._param(kind)
-        if key not in param.position or (kind == "initial_level" and key not in self.keys(kind)):
+        if key not in param.position or (kind in ("initial_level", "inflow") and key not in self.keys(kind)):
             shown = ", ".join(self.keys(kind)[:8]) + (", ..." if len(self.keys(kind)) > 8 else "")
             raise ParameterError(f"'{key}' has no parameter '{kind}' (keys: {shown or 'none'})")
         return param.position[key]

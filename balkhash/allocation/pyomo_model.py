@@ -15,6 +15,7 @@ from time import perf_counter
 
 import numpy as np
 
+from ..errors import BalkhashError
 from .backend import SolveOutcome
 from .lp import INF, LinearProgram
 
@@ -121,7 +122,7 @@ def solve_with(lp: LinearProgram, solver: str, name: str = "balkhash", time_limi
     return SolveOutcome("optimal", True, objective, str(tc), seconds), values, duals
 
 
-class SolverUnavailable(RuntimeError):
+class SolverUnavailable(BalkhashError):
     """The named Pyomo solver is not installed."""
 
     def __init__(self, solver: str) -> None:

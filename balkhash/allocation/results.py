@@ -74,7 +74,8 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
     inflow = r.param("inflow")
     ground = {s.id: g for s, g in zip(data.storages, r.param("groundwater"), strict=True)}
     pos = data.net.node_pos
-    has = [n for n in data.nodes if n in data.inflow or n in ground]
+    has = [n for n in data.nodes if data.node_type[n] != "sink"
+           and (n in data.inflow or n in ground or inflow[pos[n]].any())]
     out["inflows"] = pd.DataFrame({
         "node": np.repeat(has, T), "period": np.tile(labels, len(has)),
         "inflow_mm3": np.concatenate([inflow[pos[n]] for n in has]) if has else np.zeros(0),

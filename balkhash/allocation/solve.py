@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass, field
 from time import perf_counter
 
-import numpy as np
 import pandas as pd
 
+from ..errors import EXIT_NO_SOLUTION, BalkhashError
 from ..network.errors import BasinError
 from ..network.schema import Basin
 from .backend import HighsBackend, SolveOutcome
@@ -26,8 +26,10 @@ from .results import extract_tables
 from .summary import build_summary
 
 
-class SolveError(Exception):
+class SolveError(BalkhashError):
     """The model has no usable solution; ``message`` says why in the basin's terms."""
+
+    exit_code = EXIT_NO_SOLUTION
 
     def __init__(self, message: str, status: str, violations: list | None = None):
         super().__init__(message)
@@ -73,6 +75,19 @@ class Allocation:
         self.strict = strict
         self.options = dict(fair_sharing=fair_sharing, time_limit=time_limit, log=log, threads=threads)
         self.data: ModelData = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing)
+        self._build(t0)
+
+    @classmethod
+    def from_data(cls, basin, data: ModelData, strict: bool = False, **options) -> Allocation:
+        """An Allocation of already compiled (possibly edited) model data."""
+        self = cls.__new__(cls)
+        self.basin, self.strict, self.data = basin, strict, data
+        self.options = dict(dict(fair_sharing=None, time_limit=None, log=False, threads=None), **options)
+        self._build(perf_counter())
+        return self
+
+    def _build(self, t0: float) -> None:
+        log, time_limit, threads = (self.options[k] for k in ("log", "time_limit", "threads"))
         t1 = perf_counter()
         #: the full LP with its parameter maps, and the LP the solver gets
         self.lp = build_lp(self.data)

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from ..atomic import write_dir
+from ..errors import BalkhashError
 
 FORMATS = ("csv", "parquet", "xlsx")
 TABLES = ("flows", "deliveries", "storage", "targets", "duals", "inflows", "hydropower", "arrivals")
@@ -21,7 +22,7 @@ TABLES = ("flows", "deliveries", "storage", "targets", "duals", "inflows", "hydr
 RESULT_FILES = tuple(f"{n}.{ext}" for n in TABLES for ext in ("csv", "parquet")) + ("results.xlsx", "summary.json")
 
 
-class OutputError(Exception):
+class OutputError(BalkhashError):
     pass
 
 

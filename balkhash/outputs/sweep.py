@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import BalkhashError
+
 REQUIRED = ("parameter", "value", "status")
 SECTOR_COLUMN = re.compile(r"^shortfall_(.+)_mm3$")
 PARAMETER_LABELS = {
@@ -26,7 +28,7 @@ PARAMETER_LABELS = {
 }
 
 
-class SweepError(ValueError):
+class SweepError(BalkhashError, ValueError):
     pass
 
 

@@ -3,7 +3,8 @@
 Variables ``storage[n,t]`` = S_{n,t}, the storage at the end of period t (Mm3), within
 [Smin_{n,t}, Smax_{n,t}] (parameters ``storage_min`` and ``storage_max``; monthly rule curves
 for reservoirs, the table's range for lakes), and for lakes ``spill[n,t]`` = z_{n,t} >= 0, the
-water a lake would hold above the top of its table (penalised; zero in any sensible run).
+water a lake would hold above the top of its table (penalised, ten times the largest target
+penalty of the basin; zero in any sensible run).
 
 For every storage node n and period t, with S_{n,-1} = S0_n the initial storage (parameter
 ``initial_storage``):
@@ -31,11 +32,6 @@ from .context import Build
 from .network import add_arrivals, add_departures, add_local_inflow, node_rows
 
 
-def spill_penalty(data) -> float:
-    """Cost per Mm3 of lake water above the table: ten times the largest target penalty."""
-    return max([t.penalty for t in data.targets] + [1e4]) * 10
-
-
 def define_storage(b: Build) -> None:
     data, T = b.data, b.T
     st = data.storages
@@ -50,7 +46,7 @@ def define_storage(b: Build) -> None:
     b.lp.add_effect("storage_min", "col_lower", storage.cols, every)
     b.lp.add_effect("storage_max", "col_upper", storage.cols, every)
     lakes = [i for i, s in enumerate(st) if s.kind == "lake"]
-    spill = b.lp.add_vars("spill", ([ids[i] for i in lakes], b.periods), cost=spill_penalty(data))
+    spill = b.lp.add_vars("spill", ([ids[i] for i in lakes], b.periods), cost=data.spill_penalty)
     if not st:
         return
 
