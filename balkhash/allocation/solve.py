@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from time import perf_counter
 
 import pandas as pd
 
 from ..errors import EXIT_NO_SOLUTION, BalkhashError
-from ..network.errors import BasinError
+from ..network.errors import BasinError, Problem
 from ..network.schema import Basin
 from .backend import HighsBackend, SolveOutcome
 from .data import ModelData, compile_basin
@@ -49,17 +50,66 @@ class Solution:
         tables = self.__dict__.get("tables", {})
         if name in tables:
             return tables[name]
-        raise AttributeError(name)
+        raise AttributeError(f"'Solution' has no attribute or table '{name}' (tables: {', '.join(tables)})")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.__dict__.get("tables", {})))
+
+    def __repr__(self) -> str:
+        obj = "-" if self.objective is None else f"{self.objective:.6g}"
+        p = self.summary.get("periods", {})
+        return (f"<Solution {self.summary.get('basin', '')!r} {self.status}, objective {obj}, "
+                f"{p.get('count', '?')} periods {p.get('first', '')}..{p.get('last', '')}; "
+                f"tables: {', '.join(self.tables)}>")
 
 
 def _as_basin(basin) -> Basin:
-    if isinstance(basin, Basin):
-        return basin
-    if isinstance(basin, (str, os.PathLike)):
-        from ..network.io import load_basin
+    """A checked Basin from a Basin object, a basin directory or file, or a bundled basin's name
+    ('ile_balkhash', 'small_basin', ...).  A Basin built or edited in Python is checked exactly
+    like a file: every problem is reported (BasinError), nothing is solved."""
+    from ..network.io import load_basin
 
-        return load_basin(basin)
-    raise TypeError(f"expected a Basin or a path, got {type(basin).__name__}")
+    if isinstance(basin, Basin):
+        return checked_basin(basin)
+    if isinstance(basin, (str, os.PathLike)):
+        path = Path(basin)
+        if isinstance(basin, str) and not path.exists() and os.sep not in basin:
+            from ..data import DEFAULT_BASIN, default_basin_path, example_names, example_path
+
+            if basin == DEFAULT_BASIN:
+                return load_basin(default_basin_path())
+            if basin in example_names():
+                return load_basin(example_path(basin))
+            raise BasinError([Problem(basin, "", "", "no such basin directory or file, and no bundled basin of "
+                                      f"that name ({', '.join([DEFAULT_BASIN, *example_names()])})")])
+        return load_basin(path)
+    raise TypeError(f"expected a Basin, a basin directory or a bundled basin's name, got {type(basin).__name__}")
+
+
+def checked_basin(basin: Basin) -> Basin:
+    """``basin`` validated again from its plain data (types, units, references, values), with its
+    loaded tables and private state kept; raises BasinError with every problem."""
+    import warnings
+
+    from pydantic import ValidationError
+
+    from ..network.io import validation_problems
+    from ..network.validate import check_basin
+
+    where = f"<Basin '{basin.name}' built in Python>"
+    with warnings.catch_warnings():  # a field holding the wrong type: reported by the validation below
+        warnings.simplefilter("ignore")
+        raw = basin.model_dump(mode="python", by_alias=True, exclude_none=True, warnings=False)
+    try:
+        fresh = Basin.model_validate(raw)
+    except ValidationError as exc:
+        raise BasinError(validation_problems(where, raw, exc)) from None
+    for name, value in (basin.__pydantic_private__ or {}).items():
+        setattr(fresh, name, value)
+    problems = check_basin(fresh, where)
+    if problems:
+        raise BasinError(problems)
+    return fresh
 
 
 class Allocation:
@@ -190,13 +240,19 @@ class Allocation:
         return f"the solver stopped without a solution (HiGHS status {outcome.highs_status})"
 
 
-def solve(basin, **options) -> Solution:
-    """Build and solve the allocation LP for ``basin`` (a Basin or a basin directory path).
+def solve(basin, *, strict: bool = False, fair_sharing: bool | None = None, time_limit: float | None = None,
+          log: bool = False, threads: int | None = None, solver: str | None = None) -> Solution:
+    """Build and solve the allocation LP for ``basin``: a Basin, a basin directory or basin.yaml,
+    or a bundled basin's name ('ile_balkhash', 'small_basin', 'tiny_river').
 
-    Options: strict (bool), fair_sharing (bool), time_limit (s), log (bool), threads (int).
-    Raises SolveError when there is no usable solution and BasinError for invalid input.
+    ``strict``: every target hard; ``fair_sharing``: override the basin's option; ``time_limit``:
+    seconds for the solver; ``log``: the solver's log; ``threads``: HiGHS threads; ``solver``: a
+    Pyomo solver name (e.g. 'glpk') instead of HiGHS through highspy.  Raises BasinError for
+    invalid input and SolveError when there is no usable solution.
     """
-    return Allocation(basin, **options).solve()
+    alloc = Allocation(basin, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=log,
+                       threads=threads)
+    return alloc.solve(solver=solver)
 
 
 __all__ = ["Allocation", "Solution", "SolveError", "BasinError", "solve"]

@@ -1,0 +1,78 @@
+"""The Python API checks what it solves: a Basin built or edited in Python is reported like a
+file, bundled basins are found by name, options are typed keywords, a Solution lists its tables."""
+
+from __future__ import annotations
+
+import pytest
+from analytical_basins import demand, inflow, link, make_basin, reservoir, sink
+
+import balkhash
+from balkhash.allocation.solve import Allocation, Solution
+from balkhash.network import BasinError, load_basin
+from balkhash.network.schema import Basin
+
+
+def _small() -> Basin:
+    return make_basin([inflow("A", 10), reservoir("R", 50.0), demand("D", 4), sink("S")],
+                      [link("A", "R"), link("R", "D"), link("R", "S")])
+
+
+def test_bundled_basins_solve_by_name():
+    sol = balkhash.solve("small_basin")
+    assert sol.status == "optimal"
+    assert balkhash.solve("ile_balkhash").summary["basin"] == "Ile-Balkhash"
+
+
+def test_an_unknown_name_is_a_basin_error_listing_the_bundled_ones():
+    with pytest.raises(BasinError, match="no bundled basin of that name .*ile_balkhash.*small_basin"):
+        balkhash.solve("no_such_basin")
+
+
+def test_a_link_to_a_missing_node_set_in_python_is_reported_not_solved():
+    b = _small()
+    b.links[0].to = "NOWHERE"
+    with pytest.raises(BasinError) as err:
+        balkhash.solve(b)
+    assert any(p.field == "to" and "unknown node 'NOWHERE'" in p.message for p in err.value.problems)
+
+
+def test_initial_storage_above_maximum_set_in_python_is_reported():
+    b = _small()
+    b.node("R").initial_storage = b.node("R").max_storage.model_copy(update={"value": 5000.0})
+    with pytest.raises(BasinError, match="initial_storage"):
+        Allocation(b)
+
+
+def test_a_quantity_set_as_a_string_is_read_like_the_file_or_reported():
+    b = _small()
+    b.node("R").max_storage = "0.2 km3"  # what basin.yaml would say: read the same way
+    assert Allocation(b).data.storage("R").upper.max() == pytest.approx(200.0)
+    b.node("R").max_storage = "18 parsecs"
+    with pytest.raises(BasinError, match="unknown volume unit 'parsecs'"):
+        balkhash.solve(b)
+
+
+def test_options_are_keywords_only_and_checked():
+    with pytest.raises(TypeError):
+        balkhash.solve("small_basin", True)  # noqa: FBT003 - a positional option is refused
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        balkhash.solve("small_basin", stric=True)
+
+
+def test_a_solution_lists_its_tables():
+    sol = balkhash.solve("small_basin")
+    assert isinstance(sol, Solution)
+    for name in ("flows", "deliveries", "storage", "targets", "arrivals", "duals", "inflows", "hydropower"):
+        assert name in dir(sol)
+        assert getattr(sol, name) is sol.tables[name]
+    text = repr(sol)
+    assert text.startswith("<Solution ") and "optimal" in text and "tables: flows" in text
+    with pytest.raises(AttributeError, match="tables: flows"):
+        _ = sol.flow
+
+
+def test_a_loaded_basin_is_not_changed_by_solving():
+    b = load_basin(balkhash.__path__[0] + "/data/examples/small_basin")
+    before = b.model_dump()
+    balkhash.solve(b)
+    assert b.model_dump() == before
