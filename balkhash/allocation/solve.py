@@ -1,9 +1,9 @@
-"""Solve a basin: compile, build, solve with HiGHS, extract tables, summarise.
+"""Solve a basin: check, compile, build, solve with HiGHS, extract tables, summarise.
 
-``Allocation`` keeps the recorded LP and the HiGHS instance, so scenario code can change inflows
-and re-solve without rebuilding (:meth:`Allocation.set_inflow`); :meth:`Allocation.pyomo_model`
-gives the same LP as a Pyomo model (the builders of :mod:`balkhash.allocation.model` run on
-either target).
+``Allocation`` keeps the full LP with its named parameters and the live HiGHS instance, so a study
+changes any input in place and re-solves warm (:meth:`Allocation.set`, kinds in
+:mod:`balkhash.allocation.parameters`); :meth:`Allocation.to_pyomo` gives the same LP as a Pyomo
+model with readable names, and ``solve(solver=...)`` solves it with any Pyomo solver.
 """
 
 from __future__ import annotations
