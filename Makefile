@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test venv lint clean bench browser
+.PHONY: run test venv lint typecheck clean bench browser
 
 $(BIN)/python:
 	@echo ">> creating virtual environment in $(VENV)"
@@ -32,6 +32,10 @@ lint: $(TEST_STAMP)
 	@echo ">> ruff"
 	$(BIN)/ruff check balkhash tests benchmarks
 
+typecheck: $(TEST_STAMP)
+	@echo ">> mypy"
+	$(BIN)/mypy balkhash
+
 # the report's browser test drives Debian's chromium (installed here when missing; needs root)
 CHROMIUM ?= /usr/bin/chromium
 browser:
@@ -45,7 +49,7 @@ browser:
 		echo ">> $(CHROMIUM) missing and apt-get is not usable (not root): the browser test will be skipped"; \
 	fi
 
-test: $(TEST_STAMP) lint browser
+test: $(TEST_STAMP) lint typecheck browser
 	@echo ">> pytest"
 	$(BIN)/python -m pytest
 

@@ -38,7 +38,7 @@ def commit_dir(tmp: Path, dest: Path, stale: Iterable[str] = (), last: str | Non
     files = sorted(p for p in tmp.rglob("*") if p.is_file())
     if last is not None:
         files.sort(key=lambda p: p.relative_to(tmp).as_posix() == last)
-    written = set()
+    written: set[str] = set()
     for src in files:
         rel = src.relative_to(tmp)
         target = dest / rel
@@ -46,9 +46,9 @@ def commit_dir(tmp: Path, dest: Path, stale: Iterable[str] = (), last: str | Non
         os.chmod(src, mode)
         os.replace(src, target)
         written.add(rel.as_posix())
-    for rel in stale:
-        if rel not in written:
-            (dest / rel).unlink(missing_ok=True)
+    for name in stale:
+        if name not in written:
+            (dest / name).unlink(missing_ok=True)
     shutil.rmtree(tmp, ignore_errors=True)
     return dest
 

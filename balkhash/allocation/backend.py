@@ -143,7 +143,8 @@ class HighsBackend:
         """Push recomputed solver entries (:meth:`ReducedLP.update`) into the live instance."""
         if "rows" in changes:
             r, lo, up = changes["rows"]
-            self.highs.changeRowsBounds(len(r), r.astype(np.int32), lo, up)
+            # highspy's stubs lack changeRowsBounds (the binding has it, like changeColsBounds)
+            self.highs.changeRowsBounds(len(r), r.astype(np.int32), lo, up)  # type: ignore[attr-defined]
         if "cols" in changes:
             c, lo, up = changes["cols"]
             self.highs.changeColsBounds(len(c), c.astype(np.int32), lo, up)

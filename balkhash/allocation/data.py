@@ -261,7 +261,8 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
     for lk in basin.links:
         upper = flow_mm3(lk.capacity, basin, tl) if lk.capacity is not None else np.full(T, np.inf)
         lower = flow_mm3(lk.min_flow, basin, tl) if lk.min_flow is not None else np.zeros(T)
-        annual = lk.annual_capacity.annual * lk.annual_capacity.factor if lk.annual_capacity else None
+        cap = lk.annual_capacity  # the schema makes an annual_capacity an annual volume
+        annual = cap.annual * cap.factor if cap is not None and cap.annual is not None else None
         links.append(LinkData(lk.id, lk.from_, lk.to, lk.loss_fraction, lk.cost, lower, upper, annual))
 
     targets = []
@@ -307,9 +308,9 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         node_type=node_type, storage_deviation_cost=float(opts.storage_deviation_cost),
         spill_penalty=max([t.penalty for t in targets] + [1e4]) * 10,
     )
-    for i, lk in enumerate(links):
-        data.links_out.setdefault(lk.src, []).append(i)
-        data.links_in.setdefault(lk.dst, []).append(i)
+    for i, ld in enumerate(links):
+        data.links_out.setdefault(ld.src, []).append(i)
+        data.links_in.setdefault(ld.dst, []).append(i)
     for j, d in enumerate(demands):
         if d.return_to is not None and d.consumptive < 1.0:
             data.returns_in.setdefault(d.return_to, []).append(j)

@@ -236,7 +236,7 @@ class LinearProgram:
         param = self.params[name]
         flat = param.values.reshape(-1)
         flat[flat_positions] = values
-        touched = {}
+        touched: dict[str, np.ndarray] = {}
         for (p, target), M in self._touch.items():
             if p != name:
                 continue

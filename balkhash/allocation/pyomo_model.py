@@ -43,15 +43,15 @@ def to_pyomo(lp: LinearProgram, name: str = "balkhash"):
     A = lp.A
     rl, ru = lp.current["row_lower"], lp.current["row_upper"]
     m._rows = {}
-    for b in lp.row_blocks.values():
-        if not b.rows.size:
+    for rb in lp.row_blocks.values():
+        if not rb.rows.size:
             continue
         index, rows = [], []
-        for pos in np.ndindex(b.rows.shape):
-            r = int(b.rows[pos])
+        for pos in np.ndindex(rb.rows.shape):
+            r = int(rb.rows[pos])
             if A.indptr[r + 1] == A.indptr[r]:
                 continue  # a row without entries constrains nothing
-            key = tuple(b.axes[k][i] for k, i in enumerate(pos))
+            key = tuple(rb.axes[k][i] for k, i in enumerate(pos))
             index.append(key[0] if len(key) == 1 else key)
             rows.append(r)
         if not rows:
@@ -72,8 +72,8 @@ def to_pyomo(lp: LinearProgram, name: str = "balkhash"):
                 return body >= float(lo)
             return (float(lo), body, float(up))
 
-        setattr(m, b.name, pyo.Constraint(index, rule=rule))
-        m._rows[b.name] = by_key
+        setattr(m, rb.name, pyo.Constraint(index, rule=rule))
+        m._rows[rb.name] = by_key
     nz = np.flatnonzero(cost)
     m.objective = pyo.Objective(expr=LinearExpression([MonomialTermExpression((float(cost[j]), var_of[j]))
                                                        for j in nz]), sense=pyo.minimize)

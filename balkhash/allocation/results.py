@@ -182,14 +182,16 @@ def _target_table(data: ModelData, r: _Reader, x, storage, arriving, inflow) -> 
             elif kind == "lake_level":
                 level = float(r.param("lake_level_target")[k])
                 req = np.full(T, level)
-                ach = data.storage(t.ref).curve.level_at(storage[t.ref])
+                curve = data.storage(t.ref).curve
+                assert curve is not None, "a lake carries its level-area-volume table"
+                ach = curve.level_at(storage[t.ref])
                 unit, when = "m", labels
             else:
                 req, ach, unit, when = np.array([r.param("end_storage")[k]]), storage[t.ref][-1:], "Mm3", labels[-1:]
             if kind == "lake_level":  # in metres, from the level reached
                 v = np.maximum(0.0, req - ach)
                 v[v < 1e-9] = 0.0
-            elif t.id in viol_ids:
+            elif viol is not None and t.id in viol_ids:
                 v = viol[viol_ids.index(t.id)].copy()
             else:
                 v = np.maximum(0.0, req - ach)

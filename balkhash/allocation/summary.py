@@ -45,9 +45,11 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
     for s in data.storages:
         if s.kind != "lake":
             continue
+        curve = s.curve
+        assert curve is not None, "a lake carries its level-area-volume table"
         st = storage[storage["node"] == s.id]
         inflow = arrivals.loc[arrivals["node"] == s.id, "arriving_mm3"].to_numpy()
-        level_start = float(s.curve.level_at(float(st["storage_start_mm3"].iloc[0])))
+        level_start = float(curve.level_at(float(st["storage_start_mm3"].iloc[0])))
         mine = targets[targets["node_or_link"] == s.id]
         level_targets = mine.loc[mine["type"] == "lake_level", "required"]
         inflow_targets = mine.loc[mine["type"] == "lake_inflow", "required"] / 1000.0
@@ -67,7 +69,7 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
             "level_target_m": _r(max(level_targets)) if len(level_targets) else None,
             "evaporation_km3": _r(st["evaporation_mm3"].sum() / 1000.0),
             "precipitation_km3": _r(st["precipitation_mm3"].sum() / 1000.0),
-            "area_fit_max_error": _r(s.curve.fit_error(*s.fit_range)),
+            "area_fit_max_error": _r(curve.fit_error(*s.fit_range)),
         })
 
     reservoirs = []

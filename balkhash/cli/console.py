@@ -6,7 +6,7 @@ Numbers arrive at full precision; everything here rounds them for display.
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -160,8 +160,10 @@ def _print_violations(out: Console, viol: list[dict]) -> None:
         groups.setdefault(v["target"], []).append(v)
     vt = Table(title=f"Violated targets: {len(groups)} ({len(viol)} periods or years, see targets.csv)",
                title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
-    for col, just in (("target", "left"), ("where", "left"), ("when", "left"), ("worst", "right"),
-                      ("total", "right"), ("unit", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("target", "left"), ("where", "left"), ("when", "left"), ("worst", "right"), ("total", "right"),
+        ("unit", "left"))
+    for col, just in columns:
         vt.add_column(col, justify=just, no_wrap=True)
     for tid, vs in groups.items():
         unit = vs[0]["unit"]

@@ -88,7 +88,9 @@ def comparison_tables(df, width: int) -> list[Table]:
     cells = {c: [_cell(v) for v in df[c]] for c in df.columns}
     label_w = max([len("figure")] + [len(str(i)) for i in df.index])
     col_w = {c: max([len(str(c))] + [len(s) for s in cells[c]]) for c in df.columns}
-    groups, cur, used = [], [], label_w
+    groups: list[list] = []
+    cur: list = []
+    used = label_w
     for c in df.columns:
         if cur and used + 2 + col_w[c] > width:
             groups.append(cur)

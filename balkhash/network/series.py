@@ -64,12 +64,14 @@ def flow_mm3(fs: FlowSeries, basin, timeline: Timeline) -> np.ndarray:
 
 def series_values(fs: FlowSeries, timeline: Timeline) -> np.ndarray:
     """The values of an inline per-period series (in the series' unit), checked against the horizon."""
-    if len(fs.series) != timeline.n:
+    series = fs.series
+    assert series is not None, "series_values needs a FlowSeries in the 'series' form"
+    if len(series) != timeline.n:
         raise ValueError(
-            f"'series' has {len(fs.series)} value(s), the model has {timeline.n} period(s) "
+            f"'series' has {len(series)} value(s), the model has {timeline.n} period(s) "
             f"({timeline.labels[0]}..{timeline.labels[-1]}): give one value per period"
         )
-    return np.asarray(fs.series, dtype=float)
+    return np.asarray(series, dtype=float)
 
 
 def file_values(fs: FlowSeries, basin, timeline: Timeline) -> np.ndarray:

@@ -274,7 +274,7 @@ def plot_network(solution, basin, path) -> Path:
     span_x, span_y = float(np.ptp(xs)) or 1.0, float(np.ptp(ys)) or 1.0
     pad_x, pad_y = 0.06 * span_x, 0.06 * span_y
     lims = (xs.min() - pad_x, xs.max() + pad_x, ys.min() - pad_y, ys.max() + pad_y)
-    box = None
+    box: tuple[float, float, float, float] | None = None
     if geo:
         aspect = 1.0 / math.cos(math.radians(float(np.mean(ys)))) if np.all(np.abs(ys) <= 90) else 1.0
         box = crowded_area(pos, aspect)
@@ -299,7 +299,7 @@ def plot_network(solution, basin, path) -> Path:
     axes = fig.subplots(1, len(widths), squeeze=False, gridspec_kw={"width_ratios": widths})[0]
     for k, ax in enumerate(axes):
         _draw_network(ax, basin, pos, q, qmax)
-        x0, x1, y0, y1 = lims if k == 0 else box
+        x0, x1, y0, y1 = box if k > 0 and box is not None else lims  # the second panel: the zoom
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
         if geo:

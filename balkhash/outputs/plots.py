@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -288,7 +289,7 @@ def plot_jobs(solution, basin, out_dir) -> list[tuple[str, Callable[[], Path | N
     jobs: list[tuple[str, Callable[[], Path | None]]] = []
     for lake in lakes:
         name = "lake_level.png" if len(lakes) == 1 else f"lake_level_{lake}.png"
-        jobs.append((name, lambda lake=lake, name=name: plot_lake(solution, basin, lake, out / name)))
+        jobs.append((name, partial(plot_lake, solution, basin, lake, out / name)))
     jobs += [
         ("reservoir_storage.png", lambda: plot_reservoirs(solution, basin, out / "reservoir_storage.png")),
         ("deliveries_by_sector.png", lambda: plot_deliveries(solution, basin, out / "deliveries_by_sector.png")),

@@ -80,7 +80,7 @@ def _summary_html(solution, basin, run_info: dict) -> str:
         ("Basin path", f"<code>{html.escape(str(run_info.get('basin_path') or basin.base_dir or ''))}</code>"),
     ]
     out = ["<dl class='info'>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in info) + "</dl>"]
-    rows = []
+    rows: list[list] = []
     tot = [0.0, 0.0, 0.0]
     for sec, t in s["target_mm3_by_sector"].items():
         d, sh = s["delivered_mm3_by_sector"][sec], s["shortfall_mm3_by_sector"][sec]

@@ -85,7 +85,7 @@ def fig_lake(solution, basin, lake_id: str):
 
     st = solution.tables["storage"]
     st = st[st["node"] == lake_id]
-    lake = next((lk for lk in solution.summary.get("lakes", []) if lk["node"] == lake_id), {})
+    lake: dict = next((lk for lk in solution.summary.get("lakes", []) if lk["node"] == lake_id), {})
     periods = st["period"].tolist()
     x = [f"{periods[0]}-01", *_month_ends(periods)]
     y = [lake.get("level_start_m", float(st["level_m"].iloc[0])), *st["level_m"].to_numpy(float)]

@@ -20,11 +20,13 @@ So the model only ever sees a Basin: the compile step and the LP know nothing of
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..network.errors import BasinError, Problem
 from ..network.quantities import FlowSeries
-from ..network.schema import Basin, LakeInflowTarget, LakeLevelTarget
+from ..network.schema import Basin, DemandNode, LakeInflowTarget, LakeLevelTarget, SinkNode
 from ..network.series import file_values, flow_mm3
 from ..network.validate import check_basin
 from .demands import demand_factors
@@ -140,6 +142,7 @@ def _materialise_csv_series(b: Basin) -> None:
 
 def _apply_lake_targets(b: Basin, sc: Scenario, changes: _Changes) -> None:
     tg = sc.targets
+    assert tg is not None, "_apply_lake_targets needs a scenario with lake targets"
     lake = tg.lake or next(n.id for n in b.nodes if n.type == "lake")
     for value, kind, field, cls, attr in (
         (tg.lake_inflow_km3, "lake_inflow", "lake_inflow_km3", LakeInflowTarget, "min_annual_km3"),
@@ -147,20 +150,21 @@ def _apply_lake_targets(b: Basin, sc: Scenario, changes: _Changes) -> None:
     ):
         if value is None:
             continue
-        found = [t for t in b.targets if t.type == kind and t.lake == lake]
+        found = [t for t in b.targets if isinstance(t, cls) and t.lake == lake]
         if not found:
             suffix = "INFLOW" if kind == "lake_inflow" else "LEVEL"
-            found = [cls(id=f"{lake}-{suffix}", lake=lake, **{attr: value})]
+            fields: dict[str, Any] = {attr: value}
+            found = [cls(id=f"{lake}-{suffix}", lake=lake, **fields)]
             b.targets.append(found[0])
         for t in found:
             setattr(t, attr, value)
             changes.add(f"target '{t.id}'", f"targets.{field}")
-    for t in b.targets:
-        if t.type in ("lake_inflow", "lake_level") and t.lake == lake:
+    for target in b.targets:
+        if isinstance(target, LakeInflowTarget | LakeLevelTarget) and target.lake == lake:
             for field in ("hard", "penalty"):
                 if getattr(tg, field) is not None:
-                    setattr(t, field, getattr(tg, field))
-                    changes.add(f"target '{t.id}'", f"targets.{field}")
+                    setattr(target, field, getattr(tg, field))
+                    changes.add(f"target '{target.id}'", f"targets.{field}")
 
 
 # -- numbers ---------------------------------------------------------------------------------------
@@ -230,8 +234,8 @@ def scenario_targets(b: Basin, sc: Scenario, changes: _Changes | None = None) ->
 def _apply_numbers(b: Basin, sc: Scenario, changes: _Changes) -> None:
     inflows = scenario_inflows(b, sc, changes)
     targets = scenario_targets(b, sc, changes)
-    for n in b.nodes:
-        if n.id in inflows:
+    for n in b.nodes:  # inflows: nodes with an inflow series; targets: demands
+        if n.id in inflows and not isinstance(n, SinkNode | DemandNode):
             n.inflow = _series(inflows[n.id])
-        if n.id in targets:
+        if n.id in targets and isinstance(n, DemandNode):
             n.target = _series(targets[n.id])

@@ -37,9 +37,9 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
         elif tb.node is None and not [n for n in basin.nodes if getattr(n, "transboundary", False)]:
             out.append(Problem(file, where, "transboundary", "the basin has no inflow with transboundary: true; "
                                "name the node with transboundary.node"))
-        for n in tb.kazakh_nodes or []:
-            if n not in nodes:
-                out.append(Problem(file, where, "transboundary.kazakh_nodes", f"unknown node '{n}'"))
+        for nid in tb.kazakh_nodes or []:
+            if nid not in nodes:
+                out.append(Problem(file, where, "transboundary.kazakh_nodes", f"unknown node '{nid}'"))
     ws = sc.water_saving
     if ws is not None:
         for field in ("demands", "industry_demands"):
@@ -75,7 +75,7 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
     if (tb is not None and (tb.year is not None or tb.sequence is not None)):
         try:
             table = transboundary_table(basin, tb.table)
-            for y in ([tb.year] if tb.year is not None else tb.sequence):
+            for y in ([tb.year] if tb.year is not None else tb.sequence or []):
                 if y != "mean" and y not in table.index:
                     out.append(Problem(file, where, "transboundary", f"year {y} is not in the runoff table "
                                        f"({table.index.min()}..{table.index.max()})"))

@@ -77,6 +77,7 @@ def transboundary_mm3(basin: Basin, sc: Scenario, node: str, base: np.ndarray, i
     ``base`` is the basin's own series of ``node`` (its shares give the border profile); ``inflow``
     the current series of every inflow node (the Kazakh part scales those)."""
     tb = sc.transboundary
+    assert tb is not None, "transboundary_mm3 needs a scenario with a transboundary change"
     tl = timeline
     if tb.multiplier is not None:
         return {node: base * tb.multiplier}
@@ -85,7 +86,7 @@ def transboundary_mm3(basin: Basin, sc: Scenario, node: str, base: np.ndarray, i
     if tb.annual_km3 is not None:
         return {node: annual_to_periods({w: tb.annual_km3 for w in years}, shares, tl)}
     table = transboundary_table(basin, tb.table)
-    seq = [tb.year] if tb.year is not None else list(tb.sequence)
+    seq = [tb.year] if tb.year is not None else list(tb.sequence or ())  # the schema sets one of them
     cn_mean, kz_mean = float(table["china_km3"].mean()), None
     if "kazakhstan_km3" in table.columns:
         kz_mean = float(table["kazakhstan_km3"].mean())

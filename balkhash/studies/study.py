@@ -42,15 +42,15 @@ class Study:
         t0 = perf_counter()
         self.scenario = scenario or Scenario(name="base")
         #: the basin solved: the scenario applied
-        self.basin = basin if is_plain(scenario) else apply_scenario(basin, scenario)
+        self.basin = basin if is_plain(scenario) else apply_scenario(basin, self.scenario)
         self.alloc = Allocation(self.basin, **options)
         #: seconds to apply the scenario and build the model (LP, HiGHS load)
         self.build_seconds = perf_counter() - t0
         self.timeline = tl = self.basin.timeline()
         self.sectors = sorted({n.sector for n in self.basin.nodes if n.type == "demand"})
         #: node -> its local inflow in the basin solved, Mm3 per period
-        self.base_inflow = {n.id: flow_mm3(n.inflow, self.basin, tl) for n in self.basin.nodes
-                            if getattr(n, "inflow", None) is not None}
+        self.base_inflow = {n.id: flow_mm3(fs, self.basin, tl) for n in self.basin.nodes
+                            if (fs := getattr(n, "inflow", None)) is not None}
         self.tb_node = transboundary_node(self.basin, self.scenario)
         if self.tb_node is not None and self.tb_node not in self.base_inflow:
             self.tb_node = None

@@ -22,6 +22,8 @@ as a bound: :mod:`balkhash.allocation.reduce`).  The required values are paramet
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from .context import Build
@@ -89,7 +91,8 @@ def _lake_level(b: Build, tpos: list[int]) -> None:
     tg = [data.targets[i] for i in tpos]
     ids = [t.id for t in tg]
     b.lp.parameter("lake_level_target", ids, [float(t.values) for t in tg], "m BS")  # a record: no map
-    b.lp.parameter("lake_level_storage", ids, [float(t.storage_min) for t in tg], "Mm3")
+    # every lake-level target carries the storage of its level (ModelData sets it)
+    b.lp.parameter("lake_level_storage", ids, [float(cast(float, t.storage_min)) for t in tg], "Mm3")
     rows = b.lp.add_rows("lake_level", (ids, b.periods), lower=0.0)
     lake = [[s.id for s in data.storages].index(t.ref) for t in tg]
     b.lp.add_terms(rows.rows, b.var("storage").cols[lake], 1.0)
