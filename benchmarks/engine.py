@@ -1,7 +1,18 @@
-"""Engine benchmark: build, load, HiGHS run and extract times on a synthetic basin, against the
-same LP written to MPS and solved by highspy alone; and a bare `balkhash plan` end to end.
+"""Engine benchmark: the whole pipeline against HiGHS alone on the same LP, at several sizes.
 
-    python benchmarks/engine.py [--nodes 300] [--periods 365] [--skip-cli]
+For each synthetic basin of N nodes x T monthly periods (``benchmarks/synthetic.py``):
+
+* compile, build (families + reduced LP), load into HiGHS, HiGHS run, extract tables, total;
+* HiGHS alone on the same LP (written to MPS, read by a fresh highspy instance, run): ratio
+  total / HiGHS alone;
+* build time per nonzero of the full LP, and the Python-side peak memory of compile + build per
+  nonzero (tracemalloc, a separate build);
+* warm re-solve after a change of each of several named parameters, against build + solve;
+* with ``--baseline REV``: the LP of the engine at git revision REV (the per-row callback engine
+  of 0.1: ``e79681c``) for the same basin, written to MPS by that revision's own code in a
+  subprocess, and HiGHS alone on it: HiGHS time on the new LP against the old one.
+
+    python benchmarks/engine.py [--sizes 1000x365,3000x365,3000x1200] [--baseline e79681c] [--skip-cli]
 """
 
 from __future__ import annotations
@@ -10,17 +21,48 @@ import argparse
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+KINDS = ("inflow", "demand", "capacity", "penalty")
 
 
-def engine_figures(n_nodes: int, periods: int) -> dict:
+def highs_alone(mps: str) -> tuple[float, float]:
     import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(mps)
+    t0 = time.perf_counter()
+    h.run()
+    return time.perf_counter() - t0, h.getInfo().objective_function_value
+
+
+def change(alloc, kind: str, rng) -> None:
+    keys = alloc.params.keys(kind)
+    key = keys[len(keys) // 2]
+    cur = np.asarray(alloc.get(kind, key), dtype=float)
+    if kind == "capacity":
+        flows = alloc.backend.col_value[alloc.lp.var_blocks["flow"].cols[alloc.data.link_index(key)]]
+        alloc.set(kind, key, flows * 0.8)
+    else:
+        alloc.set(kind, key, cur * 1.1 if cur.any() else cur + 1.0)
+
+
+def engine_figures(n_nodes: int, periods: int, tmp: str) -> dict:
     from synthetic import synthetic_basin
 
+    from balkhash.allocation.data import compile_basin
+    from balkhash.allocation.model import build_lp
+    from balkhash.allocation.reduce import ReducedLP
     from balkhash.allocation.solve import Allocation
     from balkhash.network.io import parse_basin
 
@@ -30,45 +72,67 @@ def engine_figures(n_nodes: int, periods: int) -> dict:
     sol = alloc.solve()
     total = time.perf_counter() - t0
     tm = sol.timings
-    with tempfile.TemporaryDirectory() as tmp:
-        mps = os.path.join(tmp, "model.mps")
-        alloc.backend.highs.writeModel(mps)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+    nnz = alloc.lp.A.nnz
+    mps = os.path.join(tmp, f"new_{n_nodes}_{periods}.mps")
+    alloc.backend.highs.writeModel(mps)
+    alone, alone_obj = highs_alone(mps)
+    os.remove(mps)
+    rng = np.random.default_rng(1)
+    resolve = {}
+    for kind in KINDS:
         t1 = time.perf_counter()
-        h.readModel(mps)
-        t_read = time.perf_counter() - t1
-        t1 = time.perf_counter()
-        h.run()
-        t_alone = time.perf_counter() - t1
-        alone_obj = h.getInfo().objective_function_value
-    # the same LP as a Pyomo model (LP export, inspection; not on the solve path) and its compile
-    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
-
-    from balkhash.allocation.gcpause import gc_paused
-
-    t1 = time.perf_counter()
-    pyomo_model = alloc.pyomo_model()
-    t_pyomo = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    with gc_paused():
-        LinearStandardFormCompiler().write(pyomo_model, mixed_form=True)
-    t_pyomo_compile = time.perf_counter() - t1
-    del pyomo_model
-    alloc._pyomo = None
-    # persistent re-solve after a 10 % change of one inflow vs a rebuild
-    node = next(iter(alloc.data.inflow))
-    t1 = time.perf_counter()
-    alloc.set_inflow(node, alloc.data.inflow[node] * 1.1)
-    alloc.solve()
-    t_resolve = time.perf_counter() - t1
+        change(alloc, kind, rng)
+        alloc.solve()
+        resolve[kind] = time.perf_counter() - t1
+    rows, cols, full_rows = alloc.backend.num_rows, alloc.lp.ncols, alloc.lp.nrows
+    objective = sol.objective
+    del alloc, sol
+    tracemalloc.start()
+    data = compile_basin(basin)
+    ReducedLP(build_lp(data))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     return {
-        "rows": alloc.backend.num_rows, "cols": alloc.backend.num_cols,
-        "build": tm["build"], "compile": tm["compile"], "load": tm["load"], "highs": tm["solve"],
-        "extract": tm["extract"], "total": total, "alone_read": t_read, "alone_run": t_alone,
-        "ratio": total / t_alone, "objective": sol.objective, "alone_objective": alone_obj,
-        "resolve": t_resolve, "pyomo_build": t_pyomo, "pyomo_compile": t_pyomo_compile,
+        "rows": rows, "full_rows": full_rows, "cols": cols, "nnz": nnz, "compile": tm["compile"],
+        "build": tm["build"], "load": tm["load"], "highs": tm["solve"], "extract": tm["extract"], "total": total,
+        "alone": alone, "ratio": total / alone, "objective": objective, "alone_objective": alone_obj,
+        "resolve": resolve, "bytes_per_nnz": peak / nnz, "build_us_per_nnz": tm["build"] / nnz * 1e6,
+        "build_solve": tm["compile"] + tm["build"] + tm["load"] + tm["solve"],
     }
+
+
+BASELINE_SCRIPT = """
+import sys
+sys.path.insert(0, {bench!r})
+from synthetic import synthetic_basin
+from balkhash.allocation.solve import Allocation
+from balkhash.network.io import parse_basin
+alloc = Allocation(parse_basin(synthetic_basin({n}, {t}), "synthetic.yaml"))
+alloc.backend.highs.writeModel({mps!r})
+"""
+
+
+def baseline_highs(rev: str, n_nodes: int, periods: int, tmp: str) -> tuple[float, float] | None:
+    """HiGHS alone on the LP that revision ``rev`` builds for the same basin."""
+    src = os.path.join(tmp, f"baseline-{rev}")
+    if not os.path.isdir(src):
+        os.makedirs(src)
+        archive = os.path.join(tmp, "baseline.tar")
+        try:
+            subprocess.run(["git", "archive", "-o", archive, rev, "balkhash"], cwd=HERE.parent, check=True,
+                           capture_output=True)
+        except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+            print(f"  (baseline {rev} not available: {exc})")
+            return None
+        with tarfile.open(archive) as tar:
+            tar.extractall(src, filter="data")
+    mps = os.path.join(tmp, f"old_{n_nodes}_{periods}.mps")
+    env = dict(os.environ, PYTHONPATH=src)
+    subprocess.run([sys.executable, "-c", BASELINE_SCRIPT.format(bench=str(HERE), n=n_nodes, t=periods, mps=mps)],
+                   check=True, env=env, cwd=src, stdout=subprocess.DEVNULL)
+    out = highs_alone(mps)
+    os.remove(mps)
+    return out
 
 
 def cli_seconds(repeats: int = 3) -> list[float]:
@@ -85,25 +149,35 @@ def cli_seconds(repeats: int = 3) -> list[float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--nodes", type=int, default=300)
-    ap.add_argument("--periods", type=int, default=365)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000x365,3000x365,3000x1200", help="NODESxPERIODS,...")
+    ap.add_argument("--baseline", default="e79681c", help="git revision of the engine to compare with ('' = none)")
     ap.add_argument("--skip-cli", action="store_true")
     args = ap.parse_args()
-    f = engine_figures(args.nodes, args.periods)
-    print(f"synthetic basin: {args.nodes} nodes x {args.periods} monthly periods "
-          f"-> LP {f['rows']:,} rows x {f['cols']:,} columns")
-    for key, label in [("build", "build (basin data + recorded LP)"), ("compile", "assemble sparse matrices"),
-                       ("load", "load into HiGHS"), ("highs", "HiGHS run"), ("extract", "extract tables"),
-                       ("total", "total")]:
-        print(f"  {label:38s} {f[key]:8.2f} s")
-    print(f"  {'HiGHS alone on the MPS (run)':38s} {f['alone_run']:8.2f} s   (read {f['alone_read']:.2f} s)")
-    print(f"  ratio total / HiGHS alone             {f['ratio']:8.2f}")
-    print(f"  objective balkhash / alone            {f['objective']:.6g} / {f['alone_objective']:.6g}")
-    print(f"  for reference, the same LP as a Pyomo model: build {f['pyomo_build']:.2f} s, "
-          f"Pyomo standard-form compile {f['pyomo_compile']:.2f} s")
-    print(f"  persistent re-solve after an inflow change {f['resolve']:.2f} s "
-          f"(vs {f['total']:.2f} s build + solve: {f['total'] / f['resolve']:.1f}x)")
+    sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",") if s]
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, t in sizes:
+            f = engine_figures(n, t, tmp)
+            print(f"synthetic basin {n} nodes x {t} monthly periods: full LP {f['full_rows']:,} rows x "
+                  f"{f['cols']:,} columns, {f['nnz']:,} nonzeros; solver LP {f['rows']:,} rows")
+            for key, label in [("compile", "compile basin to arrays"), ("build", "build LP + reduced LP"),
+                               ("load", "load into HiGHS"), ("highs", "HiGHS run"), ("extract", "extract tables"),
+                               ("total", "total")]:
+                print(f"  {label:40s} {f[key]:8.2f} s")
+            print(f"  {'HiGHS alone on the same LP (MPS)':40s} {f['alone']:8.2f} s")
+            print(f"  ratio total / HiGHS alone               {f['ratio']:8.2f}")
+            print(f"  objective balkhash / alone              {f['objective']:.9g} / {f['alone_objective']:.9g}")
+            print(f"  build per nonzero                       {f['build_us_per_nnz']:8.3f} us")
+            print(f"  Python peak memory (compile + build)    {f['bytes_per_nnz']:8.1f} bytes per nonzero")
+            for kind, sec in f["resolve"].items():
+                print(f"  re-solve after a change of {kind:13s} {sec:8.2f} s = {sec / f['build_solve']:.2f} x "
+                      "(build + solve)")
+            if args.baseline:
+                old = baseline_highs(args.baseline, n, t, tmp)
+                if old is not None:
+                    print(f"  HiGHS alone on the {args.baseline} LP            {old[0]:8.2f} s  (objective "
+                          f"{old[1]:.9g}); new / old = {f['alone'] / old[0]:.2f}")
+            sys.stdout.flush()
     if not args.skip_cli:
         secs = cli_seconds()
         print(f"bare `balkhash plan` on the default basin, process start to exit: "

@@ -39,7 +39,7 @@ def synthetic_basin(n_nodes: int = 300, periods: int = 365, seed: int = 1) -> di
             links.append({"id": f"{nid}-{at}", "from": nid, "to": at})
         else:
             nid = f"D{k}"
-            ret = stem[min(k % n_stem + 1, n_stem - 1)]
+            ret = stem[k % n_stem + 1] if k % n_stem + 1 < n_stem else "LAKE"
             nodes.append({"id": nid, "type": "demand", "sector": "agriculture" if k % 2 else "utilities",
                           "target": {"unit": "Mm3/yr", "annual": float(rng.uniform(20, 200)),
                                      "profile": "irrigation" if k % 2 else None},

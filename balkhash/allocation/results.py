@@ -95,10 +95,11 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
 
     out["targets"] = _target_table(data, r, x, storage, arriving, inflow)
     out["hydropower"] = _hydropower_table(data, x)
-    wy = dict(zip(tl.labels, tl.water_years.astype(int).tolist(), strict=True))
+    periods = pd.Index(tl.labels)
+    wy = tl.water_years.astype("int64")
     for name in ("flows", "deliveries", "storage", "inflows", "duals", "hydropower", "arrivals"):
         df = out[name]
-        df["water_year"] = df["period"].map(wy).astype("int64") if len(df) else pd.Series(dtype="int64")
+        df["water_year"] = wy[periods.get_indexer(df["period"])] if len(df) else pd.Series(dtype="int64")
     return out
 
 
