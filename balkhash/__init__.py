@@ -12,4 +12,4 @@ def solve(basin, **options):
     return _solve(basin, **options)
 
 
-__all__ = ["BalkhashError", "solve", "__version__"]
+__all__ = ["BalkhashError", "__version__", "solve"]

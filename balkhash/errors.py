@@ -18,4 +18,4 @@ class BalkhashError(Exception):
     exit_code: int = EXIT_INVALID
 
 
-__all__ = ["BalkhashError", "EXIT_INVALID", "EXIT_NO_SOLUTION"]
+__all__ = ["EXIT_INVALID", "EXIT_NO_SOLUTION", "BalkhashError"]

@@ -12,6 +12,7 @@ JSON messages separated by NUL bytes on file descriptors 3 and 4), with no third
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -134,10 +135,8 @@ class Chromium:
     def close(self) -> None:
         try:
             if self.proc.poll() is None:
-                try:
+                with contextlib.suppress(BrowserError, OSError):
                     self.send("Browser.close", timeout=5)
-                except (BrowserError, OSError):
-                    pass
                 try:
                     self.proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
@@ -145,10 +144,8 @@ class Chromium:
                     self.proc.wait()
         finally:
             for fd in (self._w, self._r):
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
             if self.proc.stderr:
                 self.proc.stderr.close()
             shutil.rmtree(self.profile, ignore_errors=True)

@@ -24,7 +24,7 @@ def test_bundled_basins_solve_by_name():
 
 
 def test_an_unknown_name_is_a_basin_error_listing_the_bundled_ones():
-    with pytest.raises(BasinError, match="no bundled basin of that name .*ile_balkhash.*small_basin"):
+    with pytest.raises(BasinError, match=r"no bundled basin of that name .*ile_balkhash.*small_basin"):
         balkhash.solve("no_such_basin")
 
 
@@ -54,7 +54,7 @@ def test_a_quantity_set_as_a_string_is_read_like_the_file_or_reported():
 
 def test_options_are_keywords_only_and_checked():
     with pytest.raises(TypeError):
-        balkhash.solve("small_basin", True)  # noqa: FBT003 - a positional option is refused
+        balkhash.solve("small_basin", True)  # a positional option is refused
     with pytest.raises(TypeError, match="unexpected keyword"):
         balkhash.solve("small_basin", stric=True)
 
@@ -66,7 +66,9 @@ def test_a_solution_lists_its_tables():
         assert name in dir(sol)
         assert getattr(sol, name) is sol.tables[name]
     text = repr(sol)
-    assert text.startswith("<Solution ") and "optimal" in text and "tables: flows" in text
+    assert text.startswith("<Solution ")
+    assert "optimal" in text
+    assert "tables: flows" in text
     with pytest.raises(AttributeError, match="tables: flows"):
         _ = sol.flow
 

@@ -60,7 +60,8 @@ def test_the_marker_file_is_moved_last(tmp_path, monkeypatch):
             (tmp / name).write_text(name)
 
     write_dir(tmp_path / "out", write, last="summary.json")
-    assert order[-1] == "summary.json" and sorted(order) == ["a.csv", "summary.json", "z.csv"]
+    assert order[-1] == "summary.json"
+    assert sorted(order) == ["a.csv", "summary.json", "z.csv"]
 
 
 def test_a_file_in_the_way_is_refused(tmp_path):

@@ -39,7 +39,8 @@ def test_plan_writes_every_table_and_summary(tmp_path):
     d = pd.read_csv(out / "deliveries.csv")
     assert list(d.columns[:6]) == ["demand", "sector", "period", "target_mm3", "delivered_mm3", "shortfall_mm3"]
     # the console summary speaks of sectors and the lake
-    assert "agriculture" in r.output and "level" in r.output
+    assert "agriculture" in r.output
+    assert "level" in r.output
 
 
 def test_plan_is_atomic_on_failure(tmp_path):
@@ -82,7 +83,8 @@ def test_validate_exit_codes(tmp_path):
                    "links:\n  - {id: L, from: A, to: NOWHERE}\n")
     r = run("validate", bad)
     assert r.exit_code == 1
-    assert "NOWHERE" in r.output and "Traceback" not in r.output
+    assert "NOWHERE" in r.output
+    assert "Traceback" not in r.output
     assert run("validate", tmp_path / "missing").exit_code == 1
 
 
@@ -91,7 +93,8 @@ def test_strict_infeasible_names_the_target(tmp_path):
     scen.write_text("name: impossible\ntargets: {lake_inflow_km3: 5.0}\n")
     r = run("plan", "-b", "small_basin", "-o", tmp_path / "o", "--strict", "--scenario", scen)
     assert r.exit_code == 2
-    assert "LAKE-INFLOW" in r.output and "Traceback" not in r.output
+    assert "LAKE-INFLOW" in r.output
+    assert "Traceback" not in r.output
     assert not (tmp_path / "o").exists()
 
 
@@ -106,14 +109,16 @@ def test_plan_with_scenarios_writes_one_directory_each(tmp_path):
     assert dry["scenario"] == "dry"
     assert sum(dry["shortfall_mm3_by_sector"].values()) >= sum(wet["shortfall_mm3_by_sector"].values())
     r = run("plan", "-b", "small_basin", "-o", tmp_path / "o2", "-s", scen, "-n", "nope")
-    assert r.exit_code == 1 and "no scenario named nope" in r.output
+    assert r.exit_code == 1
+    assert "no scenario named nope" in r.output
 
 
 def test_plan_years_option(tmp_path):
     r = run("plan", "-b", "small_basin", "-o", tmp_path / "o", "--years", "2", "-q")
     assert r.exit_code == 0, r.output
     s = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert s["periods"]["count"] == 24 and len(s["lakes"][0]["annual_inflow_km3"]) == 2
+    assert s["periods"]["count"] == 24
+    assert len(s["lakes"][0]["annual_inflow_km3"]) == 2
 
 
 def test_study_commands(tmp_path):
@@ -125,7 +130,8 @@ def test_study_commands(tmp_path):
     r = run("min-inflow", "-b", "small_basin", "--hi", "3", "--tol", "0.02")
     assert r.exit_code == 0, r.output
     # 0.48: below it the lake holds only by emptying the reservoir under its end-storage target
-    assert "shortfalls_allowed: 0.48" in r.output and "holds at" in r.output
+    assert "shortfalls_allowed: 0.48" in r.output
+    assert "holds at" in r.output
     r = run("tradeoff", "-b", "small_basin", "--from", "0.5", "--to", "0.9", "--step", "0.2",
             "-o", tmp_path / "t.csv")
     assert r.exit_code == 0, r.output
@@ -139,18 +145,21 @@ def test_study_commands(tmp_path):
 
 def test_bad_sweep_range_is_a_clear_error():
     r = run("sweep", "-b", "small_basin", "--from", "5", "--to", "1")
-    assert r.exit_code == 1 and "--from <= --to" in r.output
+    assert r.exit_code == 1
+    assert "--from <= --to" in r.output
 
 
 @pytest.mark.parametrize("args", [["--lo", "5", "--hi", "4"], ["--tol", "0"], ["--lo", "-1"]])
 def test_bad_min_inflow_search_range_is_a_clear_error(args):
     r = run("min-inflow", "-b", "small_basin", *args)
-    assert r.exit_code == 1 and "need 0 <= --lo < --hi and --tol > 0" in r.output
+    assert r.exit_code == 1
+    assert "need 0 <= --lo < --hi and --tol > 0" in r.output
 
 
 def test_non_positive_time_limit_is_refused(tmp_path):
     r = run("plan", "-b", "tiny_river", "--time-limit", "-1", "-o", tmp_path / "o")
-    assert r.exit_code == 2 and "--time-limit" in r.output
+    assert r.exit_code == 2
+    assert "--time-limit" in r.output
     assert not (tmp_path / "o").exists()
 
 
@@ -169,14 +178,17 @@ def test_plan_writes_the_lp_file_from_the_pyomo_model(tmp_path):
     assert r.exit_code == 0, r.output
     text = lp.read_text()
     assert text.startswith("\\* Source Pyomo model name=")
-    assert "\nmin \nobjective:" in text and "c_e_balance(" in text and "flow(" in text
+    assert "\nmin \nobjective:" in text
+    assert "c_e_balance(" in text
+    assert "flow(" in text
     # one equality row per balance node (inflow, junction, demand) and period
     from balkhash.data import example_path
     from balkhash.network import load_basin
 
     b = load_basin(example_path("tiny_river"))
     balance_nodes = [n for n in b.nodes if n.type in ("inflow", "junction", "demand")]
-    assert len(balance_nodes) == 2 and b.calendar.periods == 12
+    assert len(balance_nodes) == 2
+    assert b.calendar.periods == 12
     assert text.count("c_e_balance(") == len(balance_nodes) * b.calendar.periods
 
 
@@ -186,7 +198,8 @@ def test_bundled_scenarios_found_by_name_in_the_basin_directory(tmp_path):
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["scenario"] == "dry_2014"
     r = run("plan", "--scenario", "no_such_file.yaml", "--out", tmp_path / "o2")
-    assert r.exit_code == 1 and "no_such_file.yaml" in r.output
+    assert r.exit_code == 1
+    assert "no_such_file.yaml" in r.output
 
 
 def test_scenario_reference_errors_name_the_scenario_file(tmp_path):
@@ -210,23 +223,29 @@ def test_a_scenario_making_the_basin_invalid_is_refused_before_any_solve(tmp_pat
     assert (f"{scen}: scenario 'small_res': infrastructure.reservoir_range.RES.max_storage: the basin with this "
             "scenario is not valid: node 'RES': initial_storage: 150 Mm3 is outside [min_storage, max_storage] = "
             "[20, 120] Mm3") in text
-    assert "Traceback" not in r.output and "optimal" not in r.output
+    assert "Traceback" not in r.output
+    assert "optimal" not in r.output
     assert not (tmp_path / "o").exists()  # not even the valid scenario was solved and written
     for cmd in (["sweep", "--from", "0.5", "--to", "0.6", "--step", "0.1", "-o", tmp_path / "sw"],
                 ["compare", "-o", tmp_path / "c.csv"], ["min-inflow"], ["tradeoff", "-o", tmp_path / "t.csv"]):
         names = [] if cmd[0] == "compare" else ["-n", "small_res"]
         r = run(*cmd, "-b", "small_basin", "-s", scen, *names)
-        assert r.exit_code == 1 and "[20, 120] Mm3" in r.output, (cmd, r.output)
-    assert not (tmp_path / "sw").exists() and not (tmp_path / "c.csv").exists()
+        assert r.exit_code == 1, (cmd, r.output)
+        assert "[20, 120] Mm3" in r.output, (cmd, r.output)
+    assert not (tmp_path / "sw").exists()
+    assert not (tmp_path / "c.csv").exists()
 
 
 def test_usage_errors_are_messages_with_exit_code_1():
     r = run("sweep", "-b", "small_basin", "--parameter", "rain")
-    assert r.exit_code == 1 and "error: --parameter must be one of transboundary" in r.output
+    assert r.exit_code == 1
+    assert "error: --parameter must be one of transboundary" in r.output
     r = run("plan", "-b", "no_such_basin")
-    assert r.exit_code == 1 and "'no_such_basin' is neither a basin directory" in " ".join(r.output.split())
+    assert r.exit_code == 1
+    assert "'no_such_basin' is neither a basin directory" in " ".join(r.output.split())
     r = run("plan", "-b", "small_basin", "-n", "dry")
-    assert r.exit_code == 1 and "--name needs --scenario FILE" in r.output
+    assert r.exit_code == 1
+    assert "--name needs --scenario FILE" in r.output
     assert "Traceback" not in r.output
 
 
@@ -236,7 +255,8 @@ def test_study_tables_round_for_display_only(tmp_path):
     assert r.exit_code == 0, r.output
     row = pd.read_csv(tmp_path / "sw" / "sweep.csv").iloc[0]
     assert row["lake_level_end_m"] != round(row["lake_level_end_m"], 4)  # not the summary's rounding
-    assert f"{row['lake_level_end_m']:.2f}" in r.output and f"{row['lake_level_end_m']:.4f}" not in r.output
+    assert f"{row['lake_level_end_m']:.2f}" in r.output
+    assert f"{row['lake_level_end_m']:.4f}" not in r.output
 
 
 def test_comparison_splits_into_tables_that_fit_the_console():
@@ -255,7 +275,8 @@ def test_comparison_splits_into_tables_that_fit_the_console():
     assert "…" not in text
     assert all(len(line) <= 60 for line in text.splitlines())
     for k in range(1, 7):
-        assert f"scenario_{k}" in text and f"{1234567.891 * k:,.2f}" in text
+        assert f"scenario_{k}" in text
+        assert f"{1234567.891 * k:,.2f}" in text
     assert text.count("HPP_KERBULAK energy (GWh)") == len(tables)  # figure names in every part
     assert _comparison_tables(df, 400)[0].title == "Scenario comparison"  # one table when it fits
 
@@ -266,6 +287,7 @@ def test_out_that_is_a_file_is_a_clear_error(tmp_path):
     r = run("plan", "-b", "tiny_river", "-o", f, "-q")
     assert r.exit_code == 1, r.output
     text = " ".join(r.output.split())  # the console wraps long paths
-    assert "cannot write results" in text and "exists and is not a directory" in text
+    assert "cannot write results" in text
+    assert "exists and is not a directory" in text
     assert "Traceback" not in r.output
     assert f.read_text() == "not a directory"

@@ -41,7 +41,8 @@ def test_default_run_is_the_mean_year_2025_26(basin, mean_year):
     assert mean_year.status == "optimal"
     periods = mean_year.flows.period.unique()
     assert len(periods) == 12
-    assert str(periods[0]).startswith("2025-10") and str(periods[-1]).startswith("2026-09")
+    assert str(periods[0]).startswith("2025-10")
+    assert str(periods[-1]).startswith("2026-09")
 
 
 def test_ile_below_kapshagay_470_478_m3s(basin, mean_year):
@@ -78,8 +79,10 @@ def test_kapshagay_stays_in_its_operating_range(basin, mean_year):
     node = next(n for n in basin.nodes if n.id == "KAPSHAGAY")
     lo = node.min_storage.mm3
     hi = node.max_storage.mm3
-    assert lo == pytest.approx(12_000) and hi == pytest.approx(18_500)
-    assert (s.storage_mm3 >= lo - 1e-6).all() and (s.storage_mm3 <= hi + 1e-6).all()
+    assert lo == pytest.approx(12_000)
+    assert hi == pytest.approx(18_500)
+    assert (s.storage_mm3 >= lo - 1e-6).all()
+    assert (s.storage_mm3 <= hi + 1e-6).all()
     # it is used: drawn down in the growing season and refilled by the end of the water year
     assert s.storage_mm3.min() < s.storage_mm3.iloc[-1] - 500
     assert s.storage_mm3.iloc[-1] >= node.initial_storage.mm3 - 1e-6
@@ -88,7 +91,8 @@ def test_kapshagay_stays_in_its_operating_range(basin, mean_year):
 def test_lake_meets_its_targets_in_the_mean_year(mean_year):
     lake = mean_year.summary["lakes"][0]
     assert lake["node"] == "BALKHASH"
-    assert lake["inflow_target_km3"] == 12.0 and lake["level_target_m"] == 341.5
+    assert lake["inflow_target_km3"] == 12.0
+    assert lake["level_target_m"] == 341.5
     inflow = mean_year.inflows
     # surface inflow = links into the lake net of their losses + return flows to it, from the tables
     f = mean_year.flows
@@ -169,12 +173,15 @@ def test_negotiators_sweep_and_minimum_inflow_on_the_default(basin):
 
     res = sweep(Study(basin), "transboundary", np.arange(6.0, 16.01, 2.0))
     short = res.table["total_shortfall_mm3"].to_numpy()
-    assert np.all(np.diff(short) <= 1e-6) and short[0] > short[-1]
+    assert np.all(np.diff(short) <= 1e-6)
+    assert short[0] > short[-1]
     level = res.table["lake_level_min_m"].to_numpy()
     assert np.all(np.diff(level) >= -1e-6)
     m = min_inflow(Study(basin), "all_demands_met", lo=4.0, hi=16.0, tol=0.02)
-    assert m.answer_km3 is not None and 8.0 < m.answer_km3 < 12.5
-    assert m.above_holds is True and m.below_holds is False
+    assert m.answer_km3 is not None
+    assert 8.0 < m.answer_km3 < 12.5
+    assert m.above_holds is True
+    assert m.below_holds is False
     for v, expect in ((m.answer_km3 + 0.03, True), (m.answer_km3 - 0.03, False)):
         sc = Scenario.model_validate({"transboundary": {"annual_km3": v}})
         sol = Allocation(apply_scenario(basin, sc)).solve()
@@ -188,8 +195,10 @@ def test_least_inflow_that_keeps_the_lake_at_341_5_m(basin):
 
     both = min_inflow(Study(basin), "all_demands_met", lo=4.0, hi=16.0, tol=0.02)
     level = min_inflow(Study(basin), "all_demands_met", lo=4.0, hi=16.0, tol=0.02, condition="level")
-    assert level.answer_km3 is not None and level.answer_km3 < both.answer_km3
-    assert level.above_holds is True and level.below_holds is False
+    assert level.answer_km3 is not None
+    assert level.answer_km3 < both.answer_km3
+    assert level.above_holds is True
+    assert level.below_holds is False
     for v, expect in ((level.answer_km3 + 0.03, True), (level.answer_km3 - 0.03, False)):
         sc = Scenario.model_validate({"transboundary": {"annual_km3": v}, "targets": {"lake_inflow_km3": 0.0}})
         sol = Allocation(apply_scenario(basin, sc)).solve()

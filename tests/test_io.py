@@ -36,7 +36,8 @@ def assert_round_trip(path, tmp_path):
     second = load_basin(out)
     assert basin_to_dict(second) == basin_to_dict(first)
     a, b = resolved(first), resolved(second)
-    assert a.keys() == b.keys() and a
+    assert a.keys() == b.keys()
+    assert a
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=str(k))
     return first, second, out
@@ -61,9 +62,11 @@ def test_csv_backed_example_round_trip_keeps_the_csv(tmp_path):
 def test_factory_basin_round_trip(tmp_path):
     src = write_basin(tmp_path / "src", valid_basin(tmp_path / "src"))
     first, second, out = assert_round_trip(src, tmp_path)
-    assert SERIES_FILE in first._tables and (out / SERIES_FILE).exists()
+    assert SERIES_FILE in first._tables
+    assert (out / SERIES_FILE).exists()
     river = second.node("RIVER").inflow
-    assert river.file == SERIES_FILE and river.column == "RIVER"
+    assert river.file == SERIES_FILE
+    assert river.column == "RIVER"
 
 
 def test_save_over_an_existing_basin_keeps_the_other_files(tmp_path):
@@ -94,7 +97,7 @@ def test_parse_period_volume():
     assert (fs.unit, fs.value, fs.factor) == ("Mm3/month", 150.0, 1.0)
 
 
-@pytest.mark.parametrize("text, mm3", [("18.5 km3", 18500.0), ("250 Mm3", 250.0), ("0.02 km3", 20.0)])
+@pytest.mark.parametrize(("text", "mm3"), [("18.5 km3", 18500.0), ("250 Mm3", 250.0), ("0.02 km3", 20.0)])
 def test_parse_volume(text, mm3):
     assert Volume.model_validate(text).mm3 == pytest.approx(mm3)
 
@@ -104,7 +107,7 @@ def test_volume_as_mapping():
 
 
 @pytest.mark.parametrize(
-    "raw, fragment",
+    ("raw", "fragment"),
     [
         ("395 m3/h", "unknown flow unit 'm3/h'"),
         (395, "a flow needs a unit"),
@@ -125,14 +128,14 @@ def test_bad_flows(raw, fragment):
         FlowSeries.model_validate(raw)
 
 
-@pytest.mark.parametrize("raw, fragment", [("18.5 km", "unknown volume unit"), (18.5, "a volume needs a unit")])
+@pytest.mark.parametrize(("raw", "fragment"), [("18.5 km", "unknown volume unit"), (18.5, "a volume needs a unit")])
 def test_bad_volumes(raw, fragment):
     with pytest.raises(ValidationError, match=fragment):
         Volume.model_validate(raw)
 
 
 # -- unit conversion -----------------------------------------------------------------------------
-@pytest.mark.parametrize("days, mm3", [(31, 2.6784), (30, 2.592), (28, 2.4192), (29, 2.5056)])
+@pytest.mark.parametrize(("days", "mm3"), [(31, 2.6784), (30, 2.592), (28, 2.4192), (29, 2.5056)])
 def test_one_m3s_over_a_month(days, mm3):
     assert m3s_to_mm3(1.0, days) == pytest.approx(mm3, rel=1e-12)
     assert mm3_to_m3s(mm3, days) == pytest.approx(1.0, rel=1e-12)
@@ -206,7 +209,7 @@ def test_annual_with_inline_profile_is_normalised():
     assert flow_mm3(fs, _basin(), tl) == pytest.approx([10.0] * 12)
 
 
-@pytest.mark.parametrize("start, feb_days, days", [("2024-10", 28, 365), ("2023-10", 29, 366)])
+@pytest.mark.parametrize(("start", "feb_days", "days"), [("2024-10", 28, 365), ("2023-10", 29, 366)])
 def test_annual_default_day_share_sums_over_each_water_year(start, feb_days, days):
     """Without a profile an annual volume is spread by the days of each month of its water year
     (October..September here), leap Februaries included."""
@@ -217,7 +220,7 @@ def test_annual_default_day_share_sums_over_each_water_year(start, feb_days, day
     assert v[4] == pytest.approx(3650.0 * feb_days / days)  # February
 
 
-@pytest.mark.parametrize("year, days", [(2025, 365), (2024, 366)])
+@pytest.mark.parametrize(("year", "days"), [(2025, 365), (2024, 366)])
 def test_annual_default_day_share_sums_over_a_calendar_year(year, days):
     """With water years starting in January, the water year is the calendar year."""
     tl = Timeline.from_start(f"{year}-01", 24, water_year_start_month=1)
@@ -242,7 +245,8 @@ def test_depths():
     assert with_profile.sum() == pytest.approx(1000)
     assert with_profile[0] == pytest.approx(1000 * 0.06)
     by_days = depth_mm(MonthlyDepth.model_validate(365), basin, tl)
-    assert by_days.sum() == pytest.approx(365) and by_days[0] == pytest.approx(31)
+    assert by_days.sum() == pytest.approx(365)
+    assert by_days[0] == pytest.approx(31)
     assert depth_mm(None, basin, tl) == pytest.approx([0.0] * 12)
 
 
@@ -252,8 +256,11 @@ def test_water_years_from_october():
     assert list(tl.water_years) == [2025] * 12 + [2026] * 12
     assert sorted(tl.full_water_years()) == [2025, 2026]
     assert tl.full_water_years()[2025] == list(range(12))
-    assert tl.labels[0] == "2025-10" and tl.labels[12] == "2026-10" and tl.labels[-1] == "2027-09"
-    assert water_year_label(2025) == "2025-26" and water_year_label(2099) == "2099-00"
+    assert tl.labels[0] == "2025-10"
+    assert tl.labels[12] == "2026-10"
+    assert tl.labels[-1] == "2027-09"
+    assert water_year_label(2025) == "2025-26"
+    assert water_year_label(2099) == "2099-00"
 
 
 def test_partial_water_years_are_not_full():
@@ -270,7 +277,7 @@ def test_water_year_start_month_january():
 
 @pytest.mark.parametrize("text", ["2025-13", "2025/10", "October"])
 def test_bad_months(text):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="month"):
         Timeline.from_start(text, 12)
 
 

@@ -44,7 +44,7 @@ def page(tmp_path_factory):
 
 def _crop_png(png: bytes, rect) -> np.ndarray:
     img = mpimg.imread(io.BytesIO(png), format="png")[..., :3]
-    x, y, w, h = (int(round(v)) for v in rect)
+    x, y, w, h = (round(v) for v in rect)
     y0, x0 = max(0, y), max(0, x)
     return img[y0:y + h, x0:x + w]
 
@@ -71,10 +71,12 @@ def test_every_chart_drawn_without_errors_or_network(page):
 
 def test_lake_chart_is_not_blank(page):
     rect = _rect(page, "chart-lake-LAKE")
-    assert rect[2] > 600 and rect[3] > 400
+    assert rect[2] > 600
+    assert rect[3] > 400
     page.browser.pump(0.3)
     crop = _crop_png(page.screenshot(), rect)
-    assert crop.shape[0] > 300 and crop.shape[1] > 600
+    assert crop.shape[0] > 300
+    assert crop.shape[1] > 600
     assert crop.std() > 0.05
     non_white = (crop.min(axis=2) < 0.9).mean()
     assert non_white > 0.02, f"only {non_white:.1%} of the chart area is drawn"
@@ -88,7 +90,8 @@ def test_sweep_slider_answers_a_click(page):
              "return {active: gd.layout.sliders[0].active, n: gd.layout.sliders[0].steps.length,"
              " title: gd.layout.title.text, vis: gd.data.map(function(t){return t.visible !== false;})};})()")
     before = page.evaluate(state)
-    assert before["n"] == 3 and before["active"] == 1
+    assert before["n"] == 3
+    assert before["active"] == 1
     _rect(page, "chart-sweep-slider")
     page.browser.pump(0.3)
     rail = page.evaluate("(function(){var r=document.querySelector('#chart-sweep-slider .slider-rail-rect')"

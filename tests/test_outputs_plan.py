@@ -56,7 +56,8 @@ def test_vegetation_season_and_water_year(solved):
         g = d[d["demand"] == user]
         season = g[g["period"].str[5:].astype(int).between(4, 9)]
         row = plan[(plan["demand"] == user) & (plan["kind"] == "season")].iloc[0]
-        assert row["period"] == "Apr-Sep" and row["water_year"] == "2025-26"
+        assert row["period"] == "Apr-Sep"
+        assert row["water_year"] == "2025-26"
         assert row["days"] == 183
         assert row["limit_mm3"] == pytest.approx(season["delivered_mm3"].sum())
         assert row["target_mm3"] == pytest.approx(season["target_mm3"].sum())
@@ -72,8 +73,11 @@ def test_vegetation_season_and_water_year(solved):
 def test_sources_and_grouping(solved):
     sol, b = solved
     src = demand_sources(b)
-    assert src["IRR"].node == "J1" and src["IRR"].type == "canal" and src["IRR"].via == "Main canal"
-    assert src["CITY"].node == "J1" and src["CITY"].type == "river"
+    assert src["IRR"].node == "J1"
+    assert src["IRR"].type == "canal"
+    assert src["IRR"].via == "Main canal"
+    assert src["CITY"].node == "J1"
+    assert src["CITY"].type == "river"
     plan = allocation_plan(sol, b)
     assert list(dict.fromkeys(plan["sector"])) == ["agriculture", "utilities"]  # schema order
     by_sector = plan_totals(plan, "sector")
@@ -99,7 +103,8 @@ def test_plan_matrix_layout(solved):
     plan = allocation_plan(sol, b)
     matrix, cols = plan_matrix(plan, 10)
     assert cols == [*month_order(10), "Apr-Sep", "Water year"]
-    assert month_order(10)[:3] == ["Oct", "Nov", "Dec"] and month_order(1)[0] == "Jan"
+    assert month_order(10)[:3] == ["Oct", "Nov", "Dec"]
+    assert month_order(1)[0] == "Jan"
     assert len(matrix) % len(MEASURES) == 0
     levels = list(dict.fromkeys(matrix["level"]))
     assert levels == ["user", "sector total", "source type total", "total"]

@@ -29,11 +29,13 @@ SWEEP_PNGS = ["sweep_shortfall.png", "sweep_lake.png", "sweep_levels.png"]
 
 
 def assert_real_image(path, min_w=400, min_h=200):
-    assert path.exists() and path.stat().st_size > 5000, path
+    assert path.exists(), path
+    assert path.stat().st_size > 5000, path
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     img = mpimg.imread(path)
     h, w = img.shape[:2]
-    assert w >= min_w and h >= min_h, (path.name, w, h)
+    assert w >= min_w, (path.name, w, h)
+    assert h >= min_h, (path.name, w, h)
     rgb = img[..., :3].reshape(-1, 3)
     assert rgb.std() > 0.05, f"{path.name} looks blank"
     # more than a few colours: lines, text, fills
@@ -76,7 +78,8 @@ def test_level_lines_and_band_only_where_defined():
     assert sorted(line.get_ydata()[0] for line in ax.lines) == [301.0, 301.5]
     ax = Figure().subplots()
     _level_marks(ax, load_basin(example_path("tiny_river")), "LAKE")
-    assert len(ax.patches) == 0 and [line.get_ydata()[0] for line in ax.lines] == [103.0]
+    assert len(ax.patches) == 0
+    assert [line.get_ydata()[0] for line in ax.lines] == [103.0]
 
 
 def test_network_positions():
@@ -88,11 +91,13 @@ def test_network_positions():
     for i, n in enumerate(b.nodes):
         n.x, n.y = 70.0 + i, 40.0 + (i % 3)
     pos, geo = network_positions(b)
-    assert geo and pos["RES"] == (b.node("RES").x, b.node("RES").y)
+    assert geo
+    assert pos["RES"] == (b.node("RES").x, b.node("RES").y)
     b.node("J2").x = b.node("J2").y = None  # a node without coordinates sits among its neighbours
     pos, geo = network_positions(b)
     xs = [b.node(n).x for n in ("J1", "TRIB", "LAKE", "CITY", "IRR")]
-    assert geo and min(xs) <= pos["J2"][0] <= max(xs) + 0.1
+    assert geo
+    assert min(xs) <= pos["J2"][0] <= max(xs) + 0.1
 
 
 def test_network_plot_with_map_coordinates(tmp_path):
@@ -118,10 +123,12 @@ def test_network_of_the_default_basin_enlarges_its_crowded_area(tmp_path):
 
 def test_sweep_table_reading(sweep_dir, tmp_path):
     sw = load_sweep(sweep_dir)
-    assert sw.parameter == "transboundary" and sw.label == "Transboundary inflow (km3/yr)"
+    assert sw.parameter == "transboundary"
+    assert sw.label == "Transboundary inflow (km3/yr)"
     assert sw.sectors == ["agriculture", "utilities"]
     assert list(sw.table["value"]) == sorted(sw.table["value"])
-    assert sw.levels is not None and set(sw.levels.columns) >= {"value", "period", "level_m"}
+    assert sw.levels is not None
+    assert set(sw.levels.columns) >= {"value", "period", "level_m"}
     # levels without a node column; no levels file at all: the curves still draw
     (tmp_path / "a").mkdir()
     sw.table.to_csv(tmp_path / "a" / "sweep.csv", index=False)

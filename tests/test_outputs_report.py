@@ -79,7 +79,8 @@ def test_self_contained(report):
         assert tag != "link" or a.get("rel") != "stylesheet", a
     inline_js = [text for a, text in s.scripts if a.get("type") == "text/javascript"]
     plotly_js = max(inline_js, key=len)
-    assert len(plotly_js) > 1_000_000 and "plotly.js" in plotly_js[:2000]
+    assert len(plotly_js) > 1_000_000
+    assert "plotly.js" in plotly_js[:2000]
     assert "cdn.plot.ly" not in "".join(text for a, text in s.scripts if "data-plotly-figure" in a)
 
 
@@ -112,7 +113,9 @@ def test_chart_json_against_the_tables(report):
     assert sorted(sh["y0"] for sh in shapes if sh["type"] == "line") == [301.0, 301.5]
     assert [(sh["y0"], sh["y1"]) for sh in shapes if sh["type"] == "rect"] == [(301.0, 302.0)]
     heat = figs["heatmap"]["data"][0]
-    assert heat["type"] == "heatmap" and len(heat["y"]) == 2 and len(heat["x"]) == 12
+    assert heat["type"] == "heatmap"
+    assert len(heat["y"]) == 2
+    assert len(heat["x"]) == 12
     irr = heat["y"].index("IRR (agriculture)")
     d = sol.deliveries.query("demand == 'IRR' and period == '2026-07'").iloc[0]
     assert heat["z"][irr][9] == pytest.approx(100 * d.shortfall_mm3 / d.target_mm3)
@@ -125,7 +128,8 @@ def test_chart_json_against_the_tables(report):
     assert max(edges, key=lambda k: edges[k]["line"]["width"]) == mean.idxmax()  # width follows the flow
     nodes = {t["name"]: t for t in figs["network"]["data"] if t.get("mode", "").startswith("markers")
              and t["name"] in ("junction", "demand")}
-    assert nodes["junction"]["mode"] == "markers" and nodes["demand"]["mode"] == "markers+text"
+    assert nodes["junction"]["mode"] == "markers"
+    assert nodes["demand"]["mode"] == "markers+text"
     assert set(nodes["junction"]["text"]) == {n.id for n in b.nodes if n.type == "junction"}  # on hover
     deliveries = figs["deliveries"]
     agri = next(t for t in deliveries["data"] if t["name"] == "delivered")
@@ -141,9 +145,11 @@ def test_sweep_slider(report):
     n = len(fig["data"])
     for k, st in enumerate(steps):
         vis = st["args"][0]["visible"]
-        assert len(vis) == n and sum(vis) == 3  # the faint context + level and shortfall at this value
+        assert len(vis) == n
+        assert sum(vis) == 3
         bars = fig["data"][1 + 2 * k + 1]
-        assert bars["type"] == "bar" and bars["x"] == sweep.sectors
+        assert bars["type"] == "bar"
+        assert bars["x"] == sweep.sectors
         row = sweep.table.iloc[k]
         assert bars["y"] == pytest.approx([row[f"shortfall_{s}_mm3"] for s in sweep.sectors])
         assert f"{row['value']:g}" in st["args"][1]["title.text"]
@@ -151,7 +157,8 @@ def test_sweep_slider(report):
     assert "violated" in low  # the driest point breaks a target; the wettest meets all
     assert "all targets met" in steps[-1]["args"][1]["title.text"]
     level = fig["data"][1 + 2 * slider["active"]]
-    assert level["visible"] is True and all(np.isfinite(level["y"]))
+    assert level["visible"] is True
+    assert all(np.isfinite(level["y"]))
 
 
 def test_report_command(tmp_path):
@@ -160,7 +167,8 @@ def test_report_command(tmp_path):
     r = runner.invoke(app, ["report", "-b", "small_basin", "--out", str(out), "--sweep", str(sweep),
                             "--plots", str(tmp_path / "png"), "--plan-out", str(tmp_path / "plan.xlsx")])
     assert r.exit_code == 0, r.output
-    assert "report:" in r.output and out.exists()
+    assert "report:" in r.output
+    assert out.exists()
     figs = figures(scan(out))
     assert len(figs["sweep-slider"]["layout"]["sliders"][0]["steps"]) == 2
     assert (tmp_path / "plan.xlsx").exists()
@@ -174,7 +182,8 @@ def test_report_command(tmp_path):
 def test_report_command_errors(tmp_path):
     r = runner.invoke(app, ["report", "-b", "small_basin", "--out", str(tmp_path / "r.html"),
                             "--sweep", str(tmp_path / "missing")])
-    assert r.exit_code == 1 and "no sweep table" in r.output
+    assert r.exit_code == 1
+    assert "no sweep table" in r.output
     assert not (tmp_path / "r.html").exists()
     r = runner.invoke(app, ["report", "-b", "nope", "--out", str(tmp_path / "r.html")])
     assert r.exit_code == 1
@@ -191,4 +200,5 @@ def test_outputs_doc_pictures_exist():
             "img/report_sweep_slider.png", "img/workbook_plan.png"} <= set(pictures)
     for rel in pictures:
         p = docs / rel
-        assert p.exists() and 2_000 < p.stat().st_size < 300_000, rel
+        assert p.exists(), rel
+        assert 2_000 < p.stat().st_size < 300_000, rel

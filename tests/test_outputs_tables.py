@@ -101,7 +101,8 @@ print(len(names), loaded)
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["6", "[]"]
-    assert (tmp_path / "plan.xlsx").stat().st_size > 5000 and (tmp_path / "report.html").stat().st_size > 1e6
+    assert (tmp_path / "plan.xlsx").stat().st_size > 5000
+    assert (tmp_path / "report.html").stat().st_size > 1e6
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +131,8 @@ def test_reservoir_bounds_and_start_come_from_the_storage_table(solved):
     upper = next(tr for tr in fig["data"] if tr["name"] == "upper bound")
     storage = next(tr for tr in fig["data"] if tr["name"] == "storage (Mm3)")
     assert list(upper["y"]) == pytest.approx(np.linspace(250.0, 290.0, res.sum()))
-    assert storage["y"][0] == 123.0 and list(storage["y"][1:]) == pytest.approx(st.loc[res, "storage_mm3"].tolist())
+    assert storage["y"][0] == 123.0
+    assert list(storage["y"][1:]) == pytest.approx(st.loc[res, "storage_mm3"].tolist())
 
 
 def test_water_arriving_comes_from_the_arrivals_table(solved):
@@ -179,12 +181,15 @@ def test_summary_numbers_are_rounded_for_display(solved, tmp_path):
     assert _long_floats(repr(raw.summary["lakes"][0]["level_end_m"]))
     html = build_report(raw, b, {"run_date": "2026-01-02 03:04 UTC"})
     shown = re.sub(r"<script.*?</script>", "", html, flags=re.S)  # what the page shows, not its data blocks
-    assert "Reservoirs (Mm3)" in shown and "level start / lowest / end" in shown
+    assert "Reservoirs (Mm3)" in shown
+    assert "level start / lowest / end" in shown
     assert _long_floats(shown) == []
     path = write_plan_workbook(raw, b, tmp_path / "plan.xlsx")
     inputs = {r[0]: r[1] for r in openpyxl.load_workbook(path)["Inputs"].iter_rows(min_row=2, values_only=True)}
     assert inputs["Objective (cost)"] == pytest.approx(raw.objective, rel=1e-5)
-    assert inputs["Objective (cost)"] != raw.objective and inputs["Shortfall cost"] != raw.summary["shortfall_cost"]
-    assert _long_floats(repr(raw.objective)) and _long_floats(repr(raw.summary["shortfall_cost"]))
+    assert inputs["Objective (cost)"] != raw.objective
+    assert inputs["Shortfall cost"] != raw.summary["shortfall_cost"]
+    assert _long_floats(repr(raw.objective))
+    assert _long_floats(repr(raw.summary["shortfall_cost"]))
     assert inputs["Shortfall cost"] == pytest.approx(raw.summary["shortfall_cost"], rel=1e-5)
     assert _long_floats(" ".join(str(v) for v in inputs.values())) == []

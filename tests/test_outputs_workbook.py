@@ -50,12 +50,15 @@ def test_headers_state_units(book):
     wb, _, _ = book
     assert header(wb["Deliveries"])[:9] == ["Water user", "Name", "Sector", "Period", "Target (Mm3)", "Delivered (Mm3)",
                                             "Delivered (m3/s)", "Shortfall (Mm3)", "Shortfall (%)"]
-    assert "Lower bound (Mm3)" in header(wb["Reservoirs"]) and "Release (m3/s)" in header(wb["Reservoirs"])
-    assert "Level at end (m BS)" in header(wb["Lake"]) and "Surface inflow (Mm3)" in header(wb["Lake"])
+    assert "Lower bound (Mm3)" in header(wb["Reservoirs"])
+    assert "Release (m3/s)" in header(wb["Reservoirs"])
+    assert "Level at end (m BS)" in header(wb["Lake"])
+    assert "Surface inflow (Mm3)" in header(wb["Lake"])
     assert "Marginal value of water (cost per Mm3)" in header(wb["Marginal values"])
     plan = header(wb["Plan"])
     assert plan[:8] == ["Sector", "Source", "Source type", "Water user", "Name", "Water year", "Measure", "Unit"]
-    assert plan[8:11] == ["Oct", "Nov", "Dec"] and plan[-2:] == ["Vegetation season Apr-Sep", "Water-year total"]
+    assert plan[8:11] == ["Oct", "Nov", "Dec"]
+    assert plan[-2:] == ["Vegetation season Apr-Sep", "Water-year total"]
 
 
 def test_deliveries_sheet_matches_the_table(book):
@@ -85,7 +88,7 @@ def test_plan_sheet_values(book):
     assert limit["Water year"] == "2025-26"
     assert irr[2]["Vegetation season Apr-Sep"] == pytest.approx(250.0)
     assert irr[4]["Oct"] is None  # no target in October: no percentage
-    total = [r for r in got if r["Name"] == "All users" and r["Unit"] == "Mm3" and r["Measure"] == "Shortfall"][0]
+    total = next(r for r in got if r["Name"] == "All users" and r["Unit"] == "Mm3" and r["Measure"] == "Shortfall")
     assert total["Water-year total"] == pytest.approx(d["shortfall_mm3"].sum())
     # subtotal rows are bold; the % row has its own number format
     ws = wb["Plan"]
@@ -100,7 +103,8 @@ def test_reservoir_lake_targets_duals_and_inputs(book):
     st = sol.tables["storage"]
     rs = st[st["node"] == "RES"]
     assert [r["Storage at end (Mm3)"] for r in res] == pytest.approx(rs["storage_mm3"].tolist())
-    assert {r["Lower bound (Mm3)"] for r in res} == {20.0} and {r["Upper bound (Mm3)"] for r in res} == {300.0}
+    assert {r["Lower bound (Mm3)"] for r in res} == {20.0}
+    assert {r["Upper bound (Mm3)"] for r in res} == {300.0}
     lake = rows(wb["Lake"])
     ls = st[st["node"] == "LAKE"]
     assert [r["Level at end (m BS)"] for r in lake] == pytest.approx(ls["level_m"].tolist())
@@ -130,7 +134,8 @@ def test_plan_out_option(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "plan.xlsx")
     assert wb.sheetnames == list(SHEETS)
     inputs = {row[0]: row[1] for row in wb["Inputs"].iter_rows(min_row=2, values_only=True)}
-    assert inputs["Scenario"] == "base" and inputs["Solver status"] == "optimal"
+    assert inputs["Scenario"] == "base"
+    assert inputs["Solver status"] == "optimal"
     assert str(inputs["Basin path"]).endswith("small_basin")
 
 

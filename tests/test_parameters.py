@@ -165,7 +165,8 @@ def assert_warm_equals_fresh(basin, seed: int, n_changes: int = 3) -> None:
     lp = fresh.lp
     ax = lp.A @ x
     tol = 1e-6 * (1 + np.abs(ax))
-    assert (ax >= lp.current["row_lower"] - tol).all() and (ax <= lp.current["row_upper"] + tol).all(), done
+    assert (ax >= lp.current["row_lower"] - tol).all(), done
+    assert (ax <= lp.current["row_upper"] + tol).all(), done
     assert float(lp.current["cost"] @ x) == pytest.approx(b.objective, rel=1e-7, abs=1e-6), done
     for table, cols in (("deliveries", ["target_mm3"]), ("inflows", ["inflow_mm3", "groundwater_mm3"]),
                         ("storage", ["min_storage_mm3", "max_storage_mm3", "end_min_mm3"]),

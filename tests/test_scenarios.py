@@ -42,7 +42,7 @@ def write(tmp_path, text: str):
 # -- scenario files ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
-    "text, field, fragment",
+    ("text", "field", "fragment"),
     [
         ("name: a\ninflow_multiplers: {all: 0.5}\n", "inflow_multiplers", "unknown field"),
         ("name: a\ntransboundary: {annual_km3: 1, multiplier: 2}\n", "transboundary", "exactly one of"),
@@ -70,7 +70,7 @@ def test_scenario_file_errors_name_file_and_field(tmp_path, text, field, fragmen
 
 
 @pytest.mark.parametrize(
-    "scenario, field",
+    ("scenario", "field"),
     [
         (Scenario(name="x", inflow_multipliers={"NOPE": 0.5}), "inflow_multipliers.NOPE"),
         (Scenario(name="x", demand_growth={"mining": 0.02}), "demand_growth.mining"),
@@ -104,7 +104,8 @@ def test_applying_a_scenario_leaves_the_basin_alone_and_writes_explicit_series(b
     assert basin.model_dump() == before
     for node, expect in (("RIVER", None), ("TRIB", inflow(basin, "TRIB") * 0.7)):
         fs = b.node(node).inflow
-        assert fs.unit == "Mm3/month" and len(fs.series) == 12
+        assert fs.unit == "Mm3/month"
+        assert len(fs.series) == 12
         if expect is not None:
             np.testing.assert_allclose(fs.series, expect, rtol=1e-15)
     assert sum(b.node("RIVER").inflow.series) == pytest.approx(900.0)
@@ -168,7 +169,8 @@ def test_negative_inflows_from_a_scenario_are_refused_before_solving(basin):
     with pytest.raises(BasinError) as exc:
         apply_scenario(basin, sc)
     [p] = exc.value.problems
-    assert p.field == "inflow_multipliers.TRIB" and "node 'TRIB': inflow: negative value" in p.message
+    assert p.field == "inflow_multipliers.TRIB"
+    assert "node 'TRIB': inflow: negative value" in p.message
 
 
 # -- what a scenario changes ------------------------------------------------------------------------
@@ -237,8 +239,10 @@ def test_sweep_shortfall_non_increasing_in_inflow(basin):
 def test_min_inflow_confirmed_above_and_below(basin):
     study = Study(basin)
     res = min_inflow(study, "shortfalls_allowed", lo=0.0, hi=3.0, tol=0.01)
-    assert res.answer_km3 is not None and 0.0 < res.answer_km3 < 3.0
-    assert res.above_holds is True and res.below_holds is False
+    assert res.answer_km3 is not None
+    assert 0.0 < res.answer_km3 < 3.0
+    assert res.above_holds is True
+    assert res.below_holds is False
     # and the answer really is the threshold: re-solve independently on either side
     for v, expect in ((res.answer_km3 + 0.02, True), (res.answer_km3 - 0.02, False)):
         sc = Scenario.model_validate({"transboundary": {"annual_km3": v}})
@@ -248,7 +252,8 @@ def test_min_inflow_confirmed_above_and_below(basin):
 def test_min_inflow_all_demands_met_reports_unreachable(basin):
     # the canal's annual limit leaves irrigation short whatever the inflow
     res = min_inflow(Study(basin), "all_demands_met", lo=0.0, hi=3.0, tol=0.01)
-    assert res.answer_km3 is None and "do not hold" in res.message
+    assert res.answer_km3 is None
+    assert "do not hold" in res.message
 
 
 def test_tradeoff_frontier_monotone(basin):

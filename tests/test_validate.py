@@ -49,14 +49,17 @@ def show(problems: list[Problem]) -> str:
 def test_factory_basin_is_valid(tmp_path):
     basin = load_basin(write_basin(tmp_path, valid_basin(tmp_path)))
     assert check_basin(basin, "basin.yaml") == []
-    assert len(basin.nodes) == 8 and len(basin.links) == 7 and len(basin.targets) == 3
+    assert len(basin.nodes) == 8
+    assert len(basin.links) == 7
+    assert len(basin.targets) == 3
 
 
 @pytest.mark.parametrize("name", example_names())
 def test_examples_are_valid(name):
     basin = load_basin(example_path(name))
     assert check_basin(basin, "basin.yaml") == []
-    assert basin.nodes and basin.links
+    assert basin.nodes
+    assert basin.links
 
 
 # -- one case per rule ---------------------------------------------------------------------------

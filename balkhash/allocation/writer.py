@@ -19,7 +19,7 @@ from ..errors import BalkhashError
 FORMATS = ("csv", "parquet", "xlsx")
 TABLES = ("flows", "deliveries", "storage", "targets", "duals", "inflows", "hydropower", "arrivals")
 #: every file a result directory may hold, in any format
-RESULT_FILES = tuple(f"{n}.{ext}" for n in TABLES for ext in ("csv", "parquet")) + ("results.xlsx", "summary.json")
+RESULT_FILES = (*(f"{n}.{ext}" for n in TABLES for ext in ("csv", "parquet")), "results.xlsx", "summary.json")
 
 
 class OutputError(BalkhashError):

@@ -115,7 +115,7 @@ def values(start: float, stop: float, step: float) -> list[float]:
     """start, start + step, ... up to stop (inclusive, within rounding)."""
     if step <= 0 or stop < start:
         raise CommandError("need --from <= --to and --step > 0")
-    n = int(math.floor((stop - start) / step + 1e-9)) + 1
+    n = math.floor((stop - start) / step + 1e-9) + 1
     return [round(start + i * step, 10) for i in range(n)]
 
 

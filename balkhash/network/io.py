@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -42,10 +43,8 @@ def _item_name(raw: object, loc: tuple) -> tuple[str, tuple]:
     if len(loc) >= 2 and loc[0] in ("nodes", "links", "targets", "hydropower") and isinstance(loc[1], int):
         kind = loc[0].rstrip("s") if loc[0] != "hydropower" else "plant"
         ident = None
-        try:
+        with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
             ident = raw[loc[0]][loc[1]].get("id")  # type: ignore[index]
-        except (KeyError, IndexError, TypeError, AttributeError):
-            pass
         label = f"{kind} '{ident}'" if ident else f"{loc[0]}[{loc[1]}]"
         rest = loc[2:]
         # drop the discriminator tag pydantic inserts for tagged unions

@@ -7,6 +7,7 @@ non-consumed water to a ``return_to`` node; lakes and sinks are terminal.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, field_validator
@@ -251,7 +252,7 @@ class Options(Strict):
     @field_validator("sharing_multipliers")
     @classmethod
     def _nondecreasing(cls, v: list[float]) -> list[float]:
-        if any(b < a for a, b in zip(v, v[1:], strict=False)):
+        if any(b < a for a, b in pairwise(v)):
             raise ValueError("sharing_multipliers must be non-decreasing")
         return v
 

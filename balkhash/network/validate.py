@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from itertools import pairwise
 
 import networkx as nx
 import numpy as np
@@ -254,7 +255,7 @@ def check_graph(basin, file: str, nodes: dict, g: nx.DiGraph) -> list[Problem]:
         sub = g.subgraph(comp)
         first = min(comp, key=order.__getitem__)  # the cycle through the node listed first
         back = min(sub.predecessors(first), key=order.__getitem__)
-        path = nx.shortest_path(sub, first, back) + [first]
+        path = [*nx.shortest_path(sub, first, back), first]
         out.append(Problem(file, f"node '{path[0]}'", "links",
                            f"the network must be acyclic (cycle: {' -> '.join(path)})"))
     return out
@@ -335,7 +336,7 @@ def _table_problems(table: LevelAreaVolume) -> list[tuple[str, str]]:
             out.append((name, "values must be non-negative numbers"))
     for name, strict in (("level_m", True), ("volume", True), ("area_km2", False)):
         v = cols[name]
-        for a, b in zip(v, v[1:], strict=False):
+        for a, b in pairwise(v):
             if not (b > a if strict else b >= a):
                 word = "strictly increasing" if strict else "non-decreasing"
                 out.append((name, f"must be {word} row by row ({_fmt(a)} then {_fmt(b)})"))
@@ -458,7 +459,7 @@ def check_options(basin, file: str) -> list[Problem]:
     else:
         if any(not (0.0 < b <= 1.0) for b in blocks):
             out.append(Problem(file, "options", "sharing_blocks", "every block bound must be in (0, 1]"))
-        if any(not (b > a) for a, b in zip(blocks, blocks[1:], strict=False)):
+        if any(not (b > a) for a, b in pairwise(blocks)):
             out.append(Problem(file, "options", "sharing_blocks", "block bounds must be strictly increasing"))
         if blocks[-1] != 1.0:
             out.append(Problem(file, "options", "sharing_blocks",

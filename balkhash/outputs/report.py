@@ -153,7 +153,7 @@ def _plan_html(plan: pd.DataFrame, wy_start: int) -> str:
             label = [html.escape(rec["sector"]), src, who, html.escape(rec["water_year"])]
         else:
             label = ["", "", "", ""]
-        cells = label + [html.escape(rec["measure"]), html.escape(rec["unit"])]
+        cells = [*label, html.escape(rec["measure"]), html.escape(rec["unit"])]
         cells += [_fmt(rec[c], nd[rec["unit"]]) for c in cols]
         body.append(f"<tr class='{cls}{' first' if first else ''}'>" + "".join(
             f"<td>{c}</td>" for c in cells) + "</tr>")

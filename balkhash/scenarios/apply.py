@@ -20,6 +20,7 @@ So the model only ever sees a Basin: the compile step and the LP know nothing of
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -180,10 +181,8 @@ def _resolved(b: Basin, field: str, nodes: list, tl) -> dict[str, np.ndarray]:
         fs = getattr(n, field, None)
         if fs is None:
             continue
-        try:
+        with contextlib.suppress(ValueError):
             out[n.id] = flow_mm3(fs, b, tl)
-        except ValueError:
-            pass
     return out
 
 
