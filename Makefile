@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test venv lint typecheck clean bench browser
+.PHONY: run test venv lint typecheck docs clean bench browser
 
 $(BIN)/python:
 	@echo ">> creating virtual environment in $(VENV)"
@@ -52,6 +52,11 @@ browser:
 test: $(TEST_STAMP) lint typecheck browser
 	@echo ">> pytest"
 	$(BIN)/python -m pytest
+
+# docs/formulation.md: the constraint families, the matrix form, the solver's LP and the parameter table
+# come from the docstrings of balkhash/allocation (tests/test_docs.py fails when it is stale)
+docs: $(STAMP)
+	$(BIN)/python tools/formulation_doc.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py

@@ -1,13 +1,14 @@
 """The water arriving at and leaving a node, written once for every family that needs it.
 
 For node n in period t (Mm3), with x the link flows, s_{d,k,t} the shortfall of demand d in
-sharing block k, D_{d,t} its target and y_{d,t} = D_{d,t} - sum_k s_{d,k,t} its delivery:
+sharing block k, D_{d,t} its target, y_{d,t} = D_{d,t} - sum_k s_{d,k,t} its delivery and gamma_d
+its consumptive fraction (the rest returns to ret(d)):
 
-    arrivals(n,t)   = sum_{l in in(n)} (1 - loss_l) x_{l,t} + sum_{d: ret(d) = n} (1 - c_d) y_{d,t}
+    arrivals(n,t)   = sum_{l in in(n)} (1 - loss_l) x_{l,t} + sum_{d: ret(d) = n} (1 - gamma_d) y_{d,t}
     departures(n,t) = sum_{l in out(n)} x_{l,t} + y_{n,t} [n is a demand]
 
 Each function adds ``sign`` times these terms to the rows ``R[n, t]`` (-1: no row).  The parts of y
-that are targets, (1 - c_d) D and D, go to the right-hand side through the ``demand`` parameter,
+that are targets, (1 - gamma_d) D and D, go to the right-hand side through the ``demand`` parameter,
 so a changed target moves every row it appears in.
 """
 

@@ -1,0 +1,62 @@
+"""docs/formulation.md carries the equations of the code's docstrings: regenerated, it is unchanged."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("formulation_doc", ROOT / "tools" / "formulation_doc.py")
+    assert spec is not None
+    assert spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_formulation_md_is_generated_from_the_docstrings():
+    tool = _tool()
+    current = tool.DOC.read_text(encoding="utf-8")
+    if tool.render(current) != current:
+        pytest.fail("docs/formulation.md is stale (a constraint family, lp.py, reduce.py or parameters.py "
+                    "docstring changed): regenerate it with `python tools/formulation_doc.py` (or `make docs`)")
+
+
+def test_every_family_has_its_section_in_build_order():
+    from balkhash.allocation.model import FAMILIES
+
+    text = (ROOT / "docs" / "formulation.md").read_text(encoding="utf-8")
+    generated = text.split("<!-- BEGIN GENERATED -->", 1)[1].split("<!-- END GENERATED -->", 1)[0]
+    paths = [f"`{f.__module__.replace('.', '/')}.py`" for f in FAMILIES]
+    at = [generated.index(p) for p in paths]
+    assert at == sorted(at)
+    for path in ("balkhash/allocation/lp.py", "balkhash/allocation/reduce.py", "balkhash/allocation/parameters.py"):
+        assert f"`{path}`" in generated
+
+
+def test_markdown_conversion():
+    tool = _tool()
+    doc = """Intro with ``code`` and :mod:`balkhash.allocation.lp`.
+
+    a <= b      (parameter ``x``)
+
+* item:
+      x + v >= Q
+  more of the item
+
+===  =====
+k    v
+===  =====
+``a``  one
+===  =====
+"""
+    md = tool.to_markdown(doc)
+    assert "Intro with `code` and `balkhash.allocation.lp`." in md
+    assert "```text\na <= b      (parameter x)\n```" in md
+    assert "  ```text\n  x + v >= Q\n  ```" in md
+    assert "| k | v |\n|---|---|\n| `a` | one |" in md
