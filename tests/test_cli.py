@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -170,6 +171,29 @@ def test_console_script_runs_as_a_process(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "results:" in r.stdout
     assert "Running HiGHS" not in r.stdout  # the solver banner stays quiet
+
+
+@pytest.mark.skipif(shutil.which("glpsol") is None, reason="GLPK (glpsol, Debian's glpk-utils) is not installed")
+def test_plan_with_glpk_reaches_the_objective_of_highs(tmp_path):
+    r = run("plan", "--out", tmp_path / "highs", "--quiet")
+    assert r.exit_code == 0, r.output
+    r = run("plan", "--solver", "glpk", "--out", tmp_path / "glpk", "--quiet")
+    assert r.exit_code == 0, r.output
+    highs = json.loads((tmp_path / "highs" / "summary.json").read_text())
+    glpk = json.loads((tmp_path / "glpk" / "summary.json").read_text())
+    assert highs["solver"] == "highs"
+    assert glpk["solver"] == "glpk"
+    assert glpk["status"] == "optimal"
+    assert glpk["objective"] == pytest.approx(highs["objective"], rel=1e-6)
+
+
+def test_plan_with_an_unknown_solver_exits_1_naming_it(tmp_path):
+    r = run("plan", "--basin", "tiny_river", "--solver", "no_such_solver", "--out", tmp_path / "o")
+    assert r.exit_code == 1, r.output
+    assert "solver 'no_such_solver' is not available" in r.output
+    assert "--solver" in r.output
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_plan_writes_the_lp_file_from_the_pyomo_model(tmp_path):

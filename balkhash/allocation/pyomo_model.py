@@ -11,6 +11,7 @@ primal values and row duals back onto the LP's columns and rows.
 
 from __future__ import annotations
 
+import logging
 from time import perf_counter
 
 import numpy as np
@@ -87,7 +88,13 @@ def solve_with(lp: LinearProgram, solver: str, name: str = "balkhash", time_limi
     from pyomo.opt import SolverStatus, TerminationCondition
 
     m = to_pyomo(lp, name)
-    opt = pyo.SolverFactory(solver)
+    pyomo_log = logging.getLogger("pyomo.opt")
+    level = pyomo_log.level
+    pyomo_log.setLevel(logging.ERROR)  # an unknown name: SolverUnavailable says it, without Pyomo's traceback
+    try:
+        opt = pyo.SolverFactory(solver)
+    finally:
+        pyomo_log.setLevel(level)
     if opt is None or not opt.available(exception_flag=False):
         raise SolverUnavailable(solver)
     m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)

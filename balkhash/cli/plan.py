@@ -24,6 +24,8 @@ def plan(
     strict: bool = opt.STRICT_OPT,
     fair_sharing: bool = opt.FAIR_OPT,
     time_limit: float = opt.TIME_LIMIT_OPT,
+    solver: str = typer.Option("highs", "--solver", help="'highs': HiGHS directly (highspy); any other name: "
+                               "the Pyomo model solved with that Pyomo solver, e.g. glpk, cbc, appsi_highs"),
     solver_log: bool = typer.Option(False, "--solver-log", help="show the HiGHS log"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only where the results went"),
     plan_out: Path = opt.PLAN_OUT_OPT,
@@ -49,7 +51,7 @@ def plan(
         with working(f"{step}{sc.name}: building and solving", quiet or solver_log):
             alloc = Allocation(sb, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=solver_log)
             try:
-                sol = alloc.solve()
+                sol = alloc.solve(solver=None if solver == "highs" else solver)
             except SolveError as exc:
                 failed = report(exc, context=sc.name)
                 continue
