@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test venv lint typecheck docs clean bench browser
+.PHONY: run test venv lint typecheck docs clean bench browser glpk
 
 $(BIN)/python:
 	@echo ">> creating virtual environment in $(VENV)"
@@ -49,7 +49,20 @@ browser:
 		echo ">> $(CHROMIUM) missing and apt-get is not usable (not root): the browser test will be skipped"; \
 	fi
 
-test: $(TEST_STAMP) lint typecheck browser
+# the GLPK test of `plan --solver glpk` needs Debian's glpk-utils (glpsol; installed here when missing; needs root)
+GLPSOL ?= glpsol
+glpk:
+	@if command -v "$(GLPSOL)" >/dev/null 2>&1; then \
+		echo ">> glpsol present: $$(command -v $(GLPSOL))"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo ">> glpsol missing: apt-get update && apt-get install -y glpk-utils (for the GLPK solver tests)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q glpk-utils; \
+	else \
+		echo ">> glpsol missing and apt-get is not usable (not root): the GLPK tests will be skipped"; \
+	fi
+
+test: $(TEST_STAMP) lint typecheck browser glpk
 	@echo ">> pytest"
 	$(BIN)/python -m pytest
 
