@@ -123,7 +123,7 @@ class Parameters:
             touched["lake_level_storage"] = self._assign(storage, storage.position[key],
                                                          np.asarray(lake.curve.volume_at(float(arr)), dtype=float))
         if param.name in ("initial_storage", "storage_min", "storage_max"):
-            touched.update(self._follow_storage(param.keys[k]))
+            touched.update(self._follow_storage(param.keys[k], initial=param.name == "initial_storage"))
         return touched
 
     def _assign(self, param, k: int, arr: np.ndarray) -> dict[str, np.ndarray]:
@@ -131,8 +131,9 @@ class Parameters:
         flat = np.arange(k * size, (k + 1) * size)
         return self.lp.set_parameter(param.name, flat, arr.reshape(-1))
 
-    def _follow_storage(self, node: str) -> dict[str, dict[str, np.ndarray]]:
-        """Derived parameters of a storage node: its reference storage and an end target "initial"."""
+    def _follow_storage(self, node: str, initial: bool) -> dict[str, dict[str, np.ndarray]]:
+        """Derived parameters of a storage node: its reference storage and, when the initial
+        storage changed, an end target "initial"."""
         out = {}
         p = self.lp.params
         i = p["initial_storage"].position[node]
@@ -142,7 +143,7 @@ class Parameters:
             r = reference_storage(s0, p["storage_min"].values[i], p["storage_max"].values[i])
             out["storage_reference"] = self._assign(ref, ref.position[node], r)
         tid = self._end_initial.get(node)
-        if tid is not None:
+        if tid is not None and initial:
             out["end_storage"] = self._assign(p["end_storage"], p["end_storage"].position[tid], np.asarray(s0))
         return out
 
