@@ -77,6 +77,25 @@ def test_plan_xlsx_format(tmp_path):
     assert set(TABLES) <= set(sheets)
 
 
+def test_errors_map_to_exit_codes_through_their_class():
+    from balkhash.allocation.pyomo_model import SolverUnavailable
+    from balkhash.allocation.solve import SolveError
+    from balkhash.allocation.writer import OutputError
+    from balkhash.cli.errors import CommandError, exit_code, is_no_solution, writing
+    from balkhash.outputs.sweep import SweepError
+
+    assert exit_code(SolveError("no water", "infeasible")) == 2
+    assert is_no_solution(SolveError("no water", "infeasible"))
+    for exc in (OutputError("x"), SweepError("x"), SolverUnavailable("x"), CommandError("x")):
+        assert exit_code(exc) == 1, exc
+        assert not is_no_solution(exc)
+    assert exit_code(ValueError("a bug")) is None
+    with pytest.raises(CommandError, match="cannot write the plots: disk full"), writing("the plots"):
+        raise OutputError("disk full")
+    with pytest.raises(SweepError), writing("the report"):
+        raise SweepError("no sweep table")
+
+
 def test_validate_exit_codes(tmp_path):
     assert run("validate", "tiny_river").exit_code == 0
     bad = tmp_path / "basin.yaml"

@@ -9,7 +9,6 @@ solution.  Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -18,41 +17,20 @@ import typer
 from ..errors import EXIT_INVALID, EXIT_NO_SOLUTION, BalkhashError
 from .console import print_error, print_problems
 
-#: errors of modules that do not derive from BalkhashError yet: (module, class, exit code).  Looked up
-#: in sys.modules only, so that no heavy module is imported to recognise its error.
-_KNOWN = (
-    ("balkhash.allocation.solve", "SolveError", EXIT_NO_SOLUTION),
-    ("balkhash.allocation.writer", "OutputError", EXIT_INVALID),
-    ("balkhash.outputs.sweep", "SweepError", EXIT_INVALID),
-)
-
 
 class CommandError(BalkhashError):
     """A command cannot do what it was asked: option values that do not fit, an unknown basin name,
     a scenario file holding several scenarios where one is needed, a file that cannot be written."""
 
 
-def _known(exc: BaseException) -> tuple[str, int] | None:
-    for module, name, code in _KNOWN:
-        cls = getattr(sys.modules.get(module), name, None)
-        if isinstance(cls, type) and isinstance(exc, cls):
-            return name, code
-    return None
-
-
 def is_no_solution(exc: BaseException) -> bool:
-    known = _known(exc)
-    return known is not None and known[0] == "SolveError"
+    """True for an error that means the model has no solution (exit code 2: SolveError)."""
+    return exit_code(exc) == EXIT_NO_SOLUTION
 
 
 def exit_code(exc: BaseException) -> int | None:
     """The exit code for ``exc``, or None when it is not an error balkhash reports."""
-    known = _known(exc)
-    if known is not None:
-        return known[1]
-    if isinstance(exc, BalkhashError):
-        return exc.exit_code
-    return None
+    return exc.exit_code if isinstance(exc, BalkhashError) else None
 
 
 def report(exc: BaseException, context: str | None = None) -> int:
@@ -77,9 +55,10 @@ def writing(what: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise CommandError(f"cannot write {what}: {exc}") from None
-    except Exception as exc:
-        known = _known(exc)
-        if known is None or known[0] != "OutputError":
+    except BalkhashError as exc:
+        from ..allocation.writer import OutputError  # already loaded when exc is one
+
+        if not isinstance(exc, OutputError):
             raise
         raise CommandError(f"cannot write {what}: {exc}") from None
 
