@@ -36,6 +36,7 @@ import numpy as np
 from ..errors import BalkhashError
 from .constraints.storage_reference import reference_storage
 from .data import ModelData
+from .lav import LavCurve
 from .lp import LinearProgram
 
 #: user kind -> (LP parameter, values may be +inf)
@@ -95,7 +96,7 @@ class Parameters:
         param = self._param(kind)
         row = param.values[self._key(kind, key)]
         if kind == "initial_level":
-            return float(self.data.storage(key).curve.level_at(float(row)))
+            return float(self._curve(key).level_at(float(row)))
         return row.copy() if np.ndim(row) else float(row)
 
     def set(self, kind: str, key: str, values) -> dict[str, dict[str, np.ndarray]]:
@@ -115,16 +116,22 @@ class Parameters:
         if kind not in SIGNED and (arr < 0).any():
             raise ParameterError(f"{kind} of '{key}': values must be >= 0 (got {arr[arr < 0][0]:g})")
         if kind == "initial_level":
-            arr = np.asarray(self.data.storage(key).curve.volume_at(arr), dtype=float)
+            arr = np.asarray(self._curve(key).volume_at(arr), dtype=float)
         touched = {param.name: self._assign(param, k, arr)}
         if kind == "lake_level_target":  # the rows hold the storage of that level
-            lake = self.data.storage(self.data.target_by_id[key].ref)
+            curve = self._curve(self.data.target_by_id[key].ref)
             storage = self.lp.params["lake_level_storage"]
             touched["lake_level_storage"] = self._assign(storage, storage.position[key],
-                                                         np.asarray(lake.curve.volume_at(float(arr)), dtype=float))
+                                                         np.asarray(curve.volume_at(float(arr)), dtype=float))
         if param.name in ("initial_storage", "storage_min", "storage_max"):
             touched.update(self._follow_storage(param.keys[k], initial=param.name == "initial_storage"))
         return touched
+
+    def _curve(self, node: str) -> LavCurve:
+        curve = self.data.storage(node).curve
+        if curve is None:  # lakes always have a table; levels are asked of lakes only
+            raise ParameterError(f"'{node}' has no level-area-volume table: no levels")
+        return curve
 
     def _assign(self, param, k: int, arr: np.ndarray) -> dict[str, np.ndarray]:
         size = int(np.prod(param.values.shape[1:], dtype=np.int64))

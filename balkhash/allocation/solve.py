@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
+from typing import Any
 
 import pandas as pd
 
@@ -123,7 +124,8 @@ class Allocation:
         t0 = perf_counter()
         self.basin = _as_basin(basin)
         self.strict = strict
-        self.options = dict(fair_sharing=fair_sharing, time_limit=time_limit, log=log, threads=threads)
+        self.options: dict[str, Any] = dict(fair_sharing=fair_sharing, time_limit=time_limit, log=log,
+                                            threads=threads)
         self.data: ModelData = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing)
         self._build(t0)
 
@@ -132,7 +134,7 @@ class Allocation:
         """An Allocation of already compiled (possibly edited) model data."""
         self = cls.__new__(cls)
         self.basin, self.strict, self.data = basin, strict, data
-        self.options = dict(dict(fair_sharing=None, time_limit=None, log=False, threads=None), **options)
+        self.options = {"fair_sharing": None, "time_limit": None, "log": False, "threads": None, **options}
         self._build(perf_counter())
         return self
 
@@ -198,7 +200,7 @@ class Allocation:
 
             outcome, values, duals = solve_with(self.lp, solver, self.data.name, self.options.get("time_limit"))
         timings = dict(self.timings, solve=outcome.seconds)
-        if not outcome.has_solution:
+        if not outcome.has_solution or values is None:
             raise SolveError(self._explain(outcome), outcome.status)
         t0 = perf_counter()
         tables = extract_tables(self.data, self.lp, values, duals)
@@ -255,4 +257,4 @@ def solve(basin, *, strict: bool = False, fair_sharing: bool | None = None, time
     return alloc.solve(solver=solver)
 
 
-__all__ = ["Allocation", "Solution", "SolveError", "BasinError", "solve"]
+__all__ = ["Allocation", "BasinError", "Solution", "SolveError", "solve"]
