@@ -52,7 +52,7 @@ def change(alloc, kind: str, rng) -> None:
     cur = np.asarray(alloc.get(kind, key), dtype=float)
     if kind == "capacity":
         flows = alloc.backend.col_value[alloc.lp.var_blocks["flow"].cols[alloc.data.link_index(key)]]
-        alloc.set(kind, key, flows * 0.8)
+        alloc.set(kind, key, flows * 1.2)  # a capacity just above today's flow: always feasible
     else:
         alloc.set(kind, key, cur * 1.1 if cur.any() else cur + 1.0)
 
