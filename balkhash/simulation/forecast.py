@@ -1,0 +1,157 @@
+"""Inflow forecasts for rolling re-plans: climatology, persistence, perfect, or a forecast file.
+
+A re-plan at period t0 over a window of n periods applies its first k periods; those k periods see
+the **actual** inflows (they are observed as they are operated), the later n - k periods the
+forecast:
+
+* ``perfect`` — the actual inflows (perfect foresight over the window);
+* ``climatology`` — for each node, the mean inflow of the calendar month (Mm3 per period), from
+  a reference: the run's own inflows over its horizon, or those of another basin (the command
+  line uses the basin without the scenario: its mean year);
+* ``persistence`` — the anomaly of the last observed period persists: climatology times the
+  ratio of the last observed inflow to its climatology (1 where the climatology is 0);
+* a **forecast file** (CSV, :func:`read_forecast_file`): ``issued,period,node,inflow_mm3`` — the
+  inflow (Mm3 in that period) forecast for ``node`` in ``period`` by the re-plan of month
+  ``issued`` (both ``YYYY-MM``).  A node or period the file does not give falls back to
+  climatology.
+
+Only the local inflows are forecast; demands, groundwater, capacities and targets are known.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BalkhashError
+from ..network.timeline import Timeline, month_label, parse_month
+
+NAMES = ("climatology", "persistence", "perfect")
+
+
+class ForecastError(BalkhashError, ValueError):
+    """A forecast that cannot be used: unknown name, unreadable or invalid forecast file."""
+
+
+def climatology(inflow: np.ndarray, month_index: np.ndarray) -> np.ndarray:
+    """nodes x 12: the mean inflow of each calendar month (Jan = 0) over the periods given
+    (0 for a month the periods do not hold)."""
+    out = np.zeros((inflow.shape[0], 12))
+    for m in range(12):
+        sel = month_index == m
+        if sel.any():
+            out[:, m] = inflow[:, sel].mean(axis=1)
+    return out
+
+
+@dataclass
+class ForecastFile:
+    """A validated forecast file: (issued label, period label) -> {node: Mm3}."""
+
+    path: str
+    entries: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+
+
+def read_forecast_file(path, nodes: list[str] | None = None) -> ForecastFile:
+    """Read and check a forecast CSV (module docstring); every problem is reported at once
+    (ForecastError naming file, line and column)."""
+    p = Path(path)
+    where = str(path)
+    if not p.is_file():
+        raise ForecastError(f"{where}: no such forecast file (give climatology, persistence, perfect or a CSV file)")
+    problems: list[str] = []
+    out = ForecastFile(where)
+    try:
+        with open(p, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            need = ["issued", "period", "node", "inflow_mm3"]
+            missing = [c for c in need if c not in (reader.fieldnames or [])]
+            if missing:
+                raise ForecastError(f"{where}: missing column(s) {', '.join(missing)}; the header must be "
+                                    f"{','.join(need)}")
+            for line, row in enumerate(reader, start=2):
+                issued, period, node = (str(row.get(k) or "").strip() for k in ("issued", "period", "node"))
+                bad = []
+                when: list[tuple[int, int] | None] = []
+                for col, text in (("issued", issued), ("period", period)):
+                    try:
+                        when.append(parse_month(text))
+                    except ValueError as exc:
+                        bad.append(f"{col}: {exc}")
+                        when.append(None)
+                i_at, p_at = when
+                if i_at is not None and p_at is not None and p_at < i_at:
+                    bad.append(f"period: {period} is before the issue month {issued}")
+                if not node:
+                    bad.append("node: empty")
+                elif nodes is not None and node not in nodes:
+                    bad.append(f"node: '{node}' has no local inflow in the basin")
+                try:
+                    value = float(str(row.get("inflow_mm3")).strip())
+                    if not math.isfinite(value) or value < 0:
+                        bad.append(f"inflow_mm3: {row.get('inflow_mm3')!r} is not a finite number >= 0")
+                except ValueError:
+                    bad.append(f"inflow_mm3: {row.get('inflow_mm3')!r} is not a number")
+                    value = float("nan")
+                if bad:
+                    problems += [f"{where}, line {line}: {b}" for b in bad]
+                    continue
+                assert i_at is not None, "a row with a bad month was skipped"
+                assert p_at is not None, "a row with a bad month was skipped"
+                key = (month_label(*i_at), month_label(*p_at))
+                cell = out.entries.setdefault(key, {})
+                if node in cell:
+                    problems.append(f"{where}, line {line}: {node} in {key[1]} issued {key[0]} is given twice")
+                cell[node] = value
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ForecastError(f"{where}: cannot read the forecast file: {exc}") from None
+    if problems:
+        raise ForecastError("invalid forecast file:\n  " + "\n  ".join(problems[:50]) +
+                            (f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""))
+    return out
+
+
+class Forecaster:
+    """The inflows a re-plan sees (nodes x window), from the run's actual inflows."""
+
+    def __init__(self, kind: str, actual: np.ndarray, timeline: Timeline, nodes: list[str],
+                 reference: np.ndarray | None = None, file: ForecastFile | None = None) -> None:
+        self.kind = kind
+        self.actual = actual  # nodes x T, Mm3 per period
+        self.timeline = timeline
+        self.nodes = nodes
+        self.clim = reference if reference is not None else climatology(actual, timeline.month_index)
+        self.file = file
+        self._pos = {n: i for i, n in enumerate(nodes)}
+
+    @property
+    def name(self) -> str:
+        return self.file.path if self.file is not None else self.kind
+
+    def __call__(self, t0: int, n: int, known: int) -> np.ndarray:
+        """The inflows of periods t0 .. t0+n-1 as the re-plan at t0 sees them; the first
+        ``known`` are actual."""
+        act = self.actual[:, t0:t0 + n]
+        if self.kind == "perfect" or known >= n:
+            return act
+        months = self.timeline.month_index[t0:t0 + n]
+        out = self.clim[:, months].copy()
+        if self.kind == "persistence" and known > 0:
+            last = t0 + known - 1
+            base = self.clim[:, self.timeline.month_index[last]]
+            ratio = np.divide(self.actual[:, last], base, out=np.ones_like(base), where=base > 0)
+            out *= ratio[:, None]
+        if self.file is not None:
+            labels = self.timeline.labels
+            issued = labels[t0]
+            for j in range(known, n):
+                cell = self.file.entries.get((issued, labels[t0 + j]))
+                if cell:
+                    for node, v in cell.items():
+                        out[self._pos[node], j] = v
+        out[:, :known] = act[:, :known]
+        return out

@@ -1,0 +1,381 @@
+"""Simulation modes: optimise (perfect foresight), step (one period at a time), rolling horizon.
+
+``simulate(basin, mode=..., window=..., every=..., forecast=...)`` returns a
+:class:`~balkhash.allocation.solve.Solution` with the same tables as an optimise run:
+
+* ``optimise`` — one LP over the whole horizon (:class:`~balkhash.allocation.solve.Allocation`);
+* ``rolling`` — every ``every`` periods re-plan over the next ``window`` periods (cut at the end of
+  the horizon) with the forecast inflows (:mod:`balkhash.simulation.forecast`), apply the first
+  ``every`` periods, carry the storage of every reservoir and lake to the next re-plan;
+* ``step`` — rolling with window 1 and every 1: each period's LP sees only its own inflows.
+
+Each distinct window is one persistent model (:mod:`balkhash.simulation.windows`), built once and
+moved through the run by its named parameters.  The applied periods are put together into one
+solution vector of the full-horizon LP, from which the engine computes the tables; the targets
+table and the objective are therefore those of the whole run over the full horizon: a lake inflow
+target per water year from the inflow the lake actually received, the end-storage target at the
+last period, the cost of every shortfall and violation at the engine's prices.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from pathlib import Path
+from time import perf_counter
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..allocation.constraints.links import water_year_days
+from ..allocation.data import compile_basin
+from ..allocation.model import build_lp
+from ..allocation.parameters import Parameters
+from ..allocation.results import extract_tables
+from ..allocation.solve import Allocation, Solution, SolveError, _as_basin
+from ..allocation.summary import build_summary
+from ..errors import BalkhashError
+from .forecast import NAMES, Forecaster, ForecastFile, climatology, read_forecast_file
+from .windows import CARRIED_CAPACITY, CARRIED_LAKE, CARRIED_PENALTY, Carried, WindowModel, window_key
+
+MODES = ("optimise", "step", "rolling")
+
+
+class SimulationError(BalkhashError, ValueError):
+    """A simulation that cannot be run as asked: unknown mode, bad window or re-plan interval."""
+
+
+def check_options(mode: str, window: int | None, every: int | None) -> tuple[int | None, int | None]:
+    """(window, every) of ``mode``, checked; step is window 1, every 1."""
+    if mode not in MODES:
+        raise SimulationError(f"unknown mode '{mode}': use one of {', '.join(MODES)}")
+    if mode == "step":
+        if (window not in (None, 1)) or (every not in (None, 1)):
+            raise SimulationError("--mode step solves one period at a time: --window and --every are 1 "
+                                  "(use --mode rolling for longer windows)")
+        return 1, 1
+    if mode == "optimise":
+        if window is not None or every is not None:
+            raise SimulationError("--window and --every need --mode rolling (optimise plans the whole horizon at once)")
+        return None, None
+    window = 12 if window is None else window
+    every = 1 if every is None else every
+    for name, v in (("--window", window), ("--every", every)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+            raise SimulationError(f"{name} must be a whole number of periods >= 1 (got {v!r})")
+    if every > window:
+        raise SimulationError(f"--every {every} is longer than --window {window}: a re-plan can only apply "
+                              "periods it has planned")
+    return int(window), int(every)
+
+
+def describe(mode: str, window: int | None, every: int | None, forecast: str | None, T: int) -> dict:
+    """The ``simulation`` block of summary.json."""
+    if mode == "optimise":
+        return {"mode": "optimise", "window": T, "every": T, "forecast": "perfect"}
+    return {"mode": mode, "window": window, "every": every,
+            "forecast": "actual (one period)" if mode == "step" else forecast}
+
+
+class Simulator:
+    """A step or rolling simulation of one basin, with its window models kept between runs.
+
+    ``set(kind, key, values)`` changes an input of the whole run (the kinds of
+    :mod:`balkhash.allocation.parameters`, over the run's T periods); the next :meth:`solve`
+    simulates again, re-using every window model already built."""
+
+    def __init__(self, basin, mode: str = "rolling", window: int | None = None, every: int | None = None,
+                 forecast: str | Path = "climatology", climatology_basin=None, strict: bool = False,
+                 fair_sharing: bool | None = None, time_limit: float | None = None, log: bool = False,
+                 threads: int | None = None) -> None:
+        t0 = perf_counter()
+        if mode == "optimise":
+            raise SimulationError("Simulator runs step or rolling simulations; optimise is balkhash.solve")
+        self.mode = mode
+        self.window, self.every = check_options(mode, window, every)
+        self.basin = _as_basin(basin)
+        self.strict = strict
+        self.options = {"fair_sharing": fair_sharing, "time_limit": time_limit, "log": log, "threads": threads}
+        self.full = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing)
+        self.lp = build_lp(self.full)
+        self.params = Parameters(self.full, self.lp)
+        self.carried = Carried.of(self.full)
+        self.models: dict[tuple, WindowModel] = {}
+        self.forecast_kind, self.forecast_file = self._forecast(forecast)
+        self.reference = None if climatology_basin is None else self._reference(climatology_basin)
+        self.build_seconds = perf_counter() - t0
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def _forecast(self, forecast) -> tuple[str, ForecastFile | None]:
+        if self.mode == "step":
+            return "perfect", None
+        if isinstance(forecast, str) and forecast in NAMES:
+            return forecast, None
+        nodes = [n for n in self.full.nodes if self.full.node_type[n] != "sink"]
+        return "file", read_forecast_file(forecast, nodes)
+
+    def _reference(self, basin) -> np.ndarray:
+        """nodes x 12: the calendar-month mean inflows of ``basin`` (nodes it lacks: the run's own)."""
+        ref = compile_basin(_as_basin(basin))
+        own = climatology(self.lp.params["inflow"].values, self.full.timeline.month_index)
+        clim = climatology(np.array([ref.inflow.get(n, np.zeros(ref.T)) for n in ref.nodes]).reshape(-1, ref.T),
+                           ref.timeline.month_index)
+        pos = {n: i for i, n in enumerate(ref.nodes)}
+        for i, n in enumerate(self.full.nodes):
+            if n in pos and n in ref.inflow:
+                own[i] = clim[pos[n]]
+        return own
+
+    @property
+    def timeline(self):
+        return self.full.timeline
+
+    @property
+    def forecast_name(self) -> str:
+        return self.forecast_file.path if self.forecast_file is not None else self.forecast_kind
+
+    def set(self, kind: str, key: str, values) -> None:
+        self.params.set(kind, key, values)
+
+    def get(self, kind: str, key: str):
+        return self.params.get(kind, key)
+
+    def set_inflow(self, node: str, values_mm3) -> None:
+        self.set("inflow", node, values_mm3)
+
+    def set_lake_inflow_target(self, km3: float) -> None:
+        for tg in self.full.targets:
+            if tg.type == "lake_inflow":
+                self.set("lake_inflow_target", tg.id, km3 * 1000.0)
+
+    # -- the run ----------------------------------------------------------------------------------
+    def _model(self, t0: int, n: int) -> WindowModel:
+        key = window_key(self.full, t0, n)
+        model = self.models.get(key)
+        if model is None:
+            model = WindowModel(self.basin, self.full, t0, n, self.carried, strict=self.strict, **self.options)
+            model.var_pairs = _period_pairs(self.lp.var_blocks, model.lp.var_blocks, "cols")
+            model.row_pairs = _period_pairs(self.lp.row_blocks, model.lp.row_blocks, "rows")
+            self.models[key] = model
+        return model
+
+    def solve(self, progress: Callable[[int, int], None] | None = None) -> Solution:
+        """Simulate the run; ``progress(t, T)`` after every re-plan."""
+        t_start = perf_counter()
+        full, lp = self.full, self.lp
+        T = full.T
+        p = lp.params
+        actual = p["inflow"].values
+        forecaster = Forecaster(self.forecast_kind, actual, full.timeline, full.nodes, self.reference,
+                                self.forecast_file)
+        x = np.zeros(lp.ncols)
+        y = np.zeros(lp.nrows)
+        state = p["initial_storage"].values.copy()
+        lake_in = np.zeros((len(self.carried.lake_targets), T))
+        cap_used = np.zeros((len(self.carried.capped), T))
+        first_in_year: set[int] = set()
+        solve_s, statuses, replans, built = [], [], 0, len(self.models)
+        window, every = self.window or 1, self.every or 1
+        t0 = 0
+        while t0 < T:
+            n = min(window, T - t0)
+            k = min(every, n)
+            model = self._model(t0, n)
+            model.load(self._values(model, t0, n, k, state, forecaster(t0, n, k), lake_in, cap_used))
+            ts = perf_counter()
+            outcome, xv, yv = model.solve()
+            solve_s.append(perf_counter() - ts)
+            replans += 1
+            if not outcome.has_solution or xv is None:
+                raise SolveError(self._failure(t0, n, outcome), outcome.status)
+            statuses.append(outcome.status)
+            for fcols, wcols in model.var_pairs:
+                x[fcols[..., t0:t0 + k]] = xv[wcols[..., :k]]
+            if yv is not None:
+                for frows, wrows in model.row_pairs:
+                    y[frows[..., t0:t0 + k]] = yv[wrows[..., :k]]
+                self._year_duals(model, t0, yv, y, first_in_year)
+            state = x[lp.var_blocks["storage"].cols[:, t0 + k - 1]] if full.storages else state
+            self._account(x, range(t0, t0 + k), lake_in, cap_used)
+            t0 += k
+            if progress:
+                progress(t0, T)
+        self._whole_run_violations(x, lake_in)
+        if yv is not None and "end_storage" in lp.row_blocks and "end_storage" in model.lp.row_blocks:
+            y[lp.row_blocks["end_storage"].rows] = yv[model.lp.row_blocks["end_storage"].rows]
+        t_ex = perf_counter()
+        tables = extract_tables(full, lp, x, y)
+        objective = float(lp.current["cost"] @ x)
+        status = next((s for s in statuses if s != "optimal"), "optimal")
+        costs = p["shortfall_cost"]
+        summary = build_summary(full, tables, SimpleNamespace(status=status, objective=objective),
+                                dict(zip(costs.keys, costs.values.tolist(), strict=True)))
+        summary["solver"] = "highs"
+        summary["simulation"] = dict(describe(self.mode, self.window, self.every, self.forecast_name, T),
+                                     replans=replans, window_models=len(self.models),
+                                     window_models_built=len(self.models) - built)
+        end = perf_counter()
+        timings = {"build": self.build_seconds, "solve": float(sum(solve_s)), "extract": end - t_ex,
+                   "total": end - t_start, "replans": replans,
+                   "solve_per_replan": float(np.mean(solve_s)) if solve_s else 0.0,
+                   "replan_seconds": (t_ex - t_start) / max(1, replans)}
+        summary["timings"] = dict(timings)
+        summary["notes"] = [*summary.get("notes", []), _mode_note(self.mode, self.window, self.every,
+                                                                   self.forecast_name)]
+        return Solution(status, objective, tables, summary, timings)
+
+    def _failure(self, t0: int, n: int, outcome) -> str:
+        labels = self.full.timeline.labels
+        what = f"{self.mode} re-plan at {labels[t0]} over {n} period(s) ({labels[t0]}..{labels[t0 + n - 1]})"
+        if outcome.status == "infeasible":
+            hint = ("hard targets cannot be met with the water this window has (run without --strict)" if self.strict
+                    else "inflows cannot be routed within link capacities, minimum flows and storage bounds "
+                         "from the storage carried into this window")
+            return f"{what} is infeasible: {hint}"
+        return f"{what}: the solver stopped without a solution (status {outcome.status})"
+
+    def _values(self, model: WindowModel, t0: int, n: int, k: int, state, inflow, lake_in, cap_used) -> dict:
+        """Every parameter of the window model for the re-plan at t0."""
+        full, p = self.full, self.lp.params
+        T = full.T
+        out: dict[str, np.ndarray] = {}
+        for name, wp in model.lp.params.items():
+            if name in (CARRIED_LAKE, CARRIED_CAPACITY, CARRIED_PENALTY, "initial_storage", "end_storage"):
+                continue
+            fp = p.get(name)
+            if fp is None:
+                continue
+            v = fp.values if fp.keys == wp.keys else fp.values[[fp.position[key] for key in wp.keys]]
+            if v.ndim == 2 and wp.values.ndim == 2 and v.shape[1] == T:
+                v = v[:, t0:t0 + n]
+            out[name] = v
+        out["inflow"] = inflow
+        out["initial_storage"] = state
+        if "end_storage" in model.lp.params:
+            end = p["end_storage"].values
+            out["end_storage"] = end if t0 + n == T else np.zeros_like(end)
+        tl = full.timeline
+        wy = tl.water_years.astype(int)
+        years = sorted({int(w) for w in wy[t0:t0 + n]})
+        if self.carried.lake_targets:
+            vmin = p["lake_inflow_target"].values
+            full_years = tl.full_water_years()
+            req = np.zeros((len(vmin), len(years)))
+            for j, w in enumerate(years):
+                if w not in full_years:
+                    continue
+                ts = np.array(full_years[w])
+                rest = ts[ts >= t0]
+                inwin = rest[rest < t0 + n]
+                share = tl.days[inwin].sum() / tl.days[rest].sum()
+                req[:, j] = np.maximum(0.0, vmin - lake_in[:, ts[ts < t0]].sum(axis=1)) * share
+            out[CARRIED_LAKE] = req
+            ids = [t.id for t in self.carried.lake_targets]
+            out[CARRIED_PENALTY] = p["penalty"].values[[p["penalty"].position[i] for i in ids]]
+        if self.carried.capped:
+            cap = p["annual_capacity"].values
+            left = np.zeros((len(cap), len(years)))
+            for j, w in enumerate(years):
+                ts = np.flatnonzero(wy == w)
+                total = cap * tl.days[ts].sum() / water_year_days(tl.water_year_start_month, w)
+                left[:, j] = np.maximum(0.0, total - cap_used[:, ts[ts < t0]].sum(axis=1))
+            out[CARRIED_CAPACITY] = left
+        return out
+
+    def _account(self, x: np.ndarray, periods: range, lake_in: np.ndarray, cap_used: np.ndarray) -> None:
+        """The lake inflow and the flow of capped links in the periods just applied."""
+        full, lp = self.full, self.lp
+        ts = np.arange(periods.start, periods.stop)
+        flow = x[lp.var_blocks["flow"].cols[:, ts]] if full.links else np.zeros((0, ts.size))
+        if self.carried.capped:
+            cap_used[:, ts] = flow[list(self.carried.capped)]
+        if not self.carried.lake_targets:
+            return
+        net = full.net
+        arr = np.zeros((len(full.nodes), ts.size))
+        np.add.at(arr, net.link_dst, net.link_gain[:, None] * flow)
+        if full.demands:
+            target = lp.params["demand"].values[:, ts]
+            short = x[lp.var_blocks["short"].cols[..., ts]].sum(axis=1)
+            deliv = np.clip(target - short, 0.0, target)
+            has = net.demand_return >= 0
+            np.add.at(arr, net.demand_return[has], net.return_share[has][:, None] * deliv[has])
+        arr += lp.params["inflow"].values[:, ts]
+        for g, t in enumerate(self.carried.lake_targets):
+            lake_in[g, ts] = arr[net.node_pos[t.ref]]
+
+    def _year_duals(self, model: WindowModel, t0: int, yv: np.ndarray, y: np.ndarray, done: builtins.set[int]) -> None:
+        """The duals of the lake inflow targets and annual capacities of the water year starting
+        inside this re-plan's first period: those of its carried rows at the first re-plan of the year."""
+        w0 = int(self.full.timeline.water_years[t0])
+        if w0 in done:
+            return
+        done.add(w0)
+        for full_name, win_name in (("lake_inflow", CARRIED_LAKE), ("annual_capacity", CARRIED_CAPACITY)):
+            fb, wb = self.lp.row_blocks.get(full_name), model.lp.row_blocks.get(win_name)
+            if fb is None or wb is None or w0 not in list(fb.axes[1]):
+                continue
+            y[fb.rows[:, list(fb.axes[1]).index(w0)]] = yv[wb.rows[:, 0]]
+
+    def _whole_run_violations(self, x: np.ndarray, lake_in: np.ndarray) -> None:
+        """Set the violations of the whole-run targets that are not per period (lake inflow per water
+        year, end storage) from what the run achieved, so x is a solution of the full LP."""
+        lp, p = self.lp, self.lp.params
+        vb = lp.var_blocks.get("viol_lake_inflow")
+        if vb is not None and len(vb):
+            ids = [t.id for t in self.carried.lake_targets]
+            full_years = self.full.timeline.full_water_years()
+            for r, tid in enumerate(vb.axes[0]):
+                g = ids.index(tid)
+                for c, w in enumerate(vb.axes[1]):
+                    got = lake_in[g, full_years[w]].sum()
+                    x[vb.cols[r, c]] = max(0.0, float(p["lake_inflow_target"].values[g]) - got)
+        vb = lp.var_blocks.get("viol_end_storage")
+        if vb is not None and len(vb):
+            st = [s.id for s in self.full.storages]
+            end = p["end_storage"]
+            for r, tid in enumerate(vb.axes[0]):
+                node = self.full.target_by_id[tid].ref
+                s_end = x[lp.var_blocks["storage"].cols[st.index(node), -1]]
+                x[vb.cols[r]] = max(0.0, float(end.values[end.position[tid]]) - s_end)
+
+
+def _period_pairs(full_blocks: dict, win_blocks: dict, attr: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(full block, window block) index arrays of every block whose last axis is the periods."""
+    pairs = []
+    for name, fb in full_blocks.items():
+        wb = win_blocks.get(name)
+        if wb is None or not fb.axes or not isinstance(fb.axes[-1], range) or not isinstance(wb.axes[-1], range):
+            continue
+        if [list(a) for a in fb.axes[:-1]] != [list(a) for a in wb.axes[:-1]]:
+            continue
+        pairs.append((getattr(fb, attr), getattr(wb, attr)))
+    return pairs
+
+
+def _mode_note(mode: str, window, every, forecast: str) -> str:
+    if mode == "step":
+        return "simulated one period at a time (step): each period's LP sees only its own inflows"
+    return (f"simulated with a rolling horizon: re-planned every {every} period(s) over the next {window} "
+            f"with the {forecast} forecast (the applied periods see the actual inflows)")
+
+
+def simulate(basin, *, mode: str = "optimise", window: int | None = None, every: int | None = None,
+             forecast: str | Path = "climatology", climatology=None, strict: bool = False,
+             fair_sharing: bool | None = None, time_limit: float | None = None, log: bool = False,
+             threads: int | None = None) -> Solution:
+    """Solve ``basin`` in simulation ``mode``: 'optimise' (the whole horizon at once, perfect
+    foresight), 'step' (one period at a time) or 'rolling' (re-plan every ``every`` periods over
+    the next ``window`` with ``forecast``: 'climatology', 'persistence', 'perfect' or a forecast CSV
+    file).  ``climatology``: a basin whose calendar-month mean inflows are the climatology (default:
+    the run's own).  The solution has the tables of an optimise run; ``summary['simulation']``
+    says the mode, window and forecast."""
+    window, every = check_options(mode, window, every)
+    if mode == "optimise":
+        sol = Allocation(basin, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=log,
+                         threads=threads).solve()
+        sol.summary["simulation"] = describe("optimise", None, None, None, int(sol.summary["periods"]["count"]))
+        return sol
+    sim = Simulator(basin, mode=mode, window=window, every=every, forecast=forecast, climatology_basin=climatology,
+                    strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=log, threads=threads)
+    return sim.solve()

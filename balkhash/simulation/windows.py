@@ -1,0 +1,214 @@
+"""Window models: the allocation LP over N periods of a longer run, built once, moved by parameters.
+
+A window of N periods starting in period t0 of the run is the run's compiled data
+(:class:`balkhash.allocation.data.ModelData`) cut to those periods.  Everything that differs
+between two windows of the same length and the same calendar months (inflows, demands, storage
+bounds and rule curves, eco flows, energy targets, the initial storage) is a named parameter, so
+one model serves every window whose *matrix* is the same: the same length, the same start month and
+the same days per period (evaporation depths, the days of a leap February, turbine limits and the
+weights of the lake level penalty enter the matrix and the costs, not the parameters).
+:func:`window_key` is that identity.
+
+What a window cannot see in full is accounted for by the **carried** rows it adds to the engine's
+families (:func:`define_carried`), one per water year the window touches (a *slot*):
+
+* lake inflow target g of lake n, slot w::
+
+      sum_{t in w, in window} [ I_{n,t} + arrivals(n,t) ] + v_{g,w} >= R_{g,w}
+
+  R_{g,w} = max(0, Vmin_g - A_{g,w}) * days(w in window) / days(w from the window start), with
+  A_{g,w} the surface inflow the lake already received in the applied periods of w: the part of
+  the year's requirement still to be met, spread over the rest of the year by days.  A window
+  reaching the end of w carries the whole remaining requirement; a water year not fully inside
+  the run gets none (as in the full model).  v costs the target's penalty.
+* annual capacity of link l, slot w::
+
+      sum_{t in w, in window} x_{l,t} <= max(0, V_l * days(w in run) / days(w) - used_{l,w})
+
+  the licence left after the applied periods (a maximum, so not spread: any part of it may be
+  used in the months the window sees).
+
+The engine's own lake inflow and annual capacity rows are left out of a window (its data holds
+no lake inflow target and no annual capacity); every other row is the engine's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from time import perf_counter
+
+import numpy as np
+
+from ..allocation.backend import HighsBackend
+from ..allocation.constraints.context import Build
+from ..allocation.constraints.network import add_arrivals, add_local_inflow
+from ..allocation.data import ModelData, TargetData
+from ..allocation.lp import LinearProgram
+from ..allocation.model import FAMILIES
+from ..allocation.parameters import Parameters
+from ..allocation.reduce import ReducedLP
+from ..allocation.solve import Allocation
+from ..network.timeline import Timeline
+
+#: the carried parameters of a window model (not user kinds: set by the simulation only)
+CARRIED_LAKE = "carried_lake_inflow"
+CARRIED_CAPACITY = "carried_annual_capacity"
+CARRIED_PENALTY = "carried_penalty"
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What the windows of a run carry from its full-horizon accounting."""
+
+    lake_targets: tuple[TargetData, ...]  # the run's lake inflow targets
+    capped: tuple[int, ...]  # positions of the links with an annual capacity
+
+    @classmethod
+    def of(cls, full: ModelData) -> Carried:
+        return cls(tuple(t for t in full.targets if t.type == "lake_inflow"),
+                   tuple(i for i, lk in enumerate(full.links) if lk.annual_cap is not None))
+
+
+def window_key(full: ModelData, t0: int, n: int) -> tuple:
+    """What makes two windows share one model: length, start month, days, evaporation depths and
+    turbine limits (the inputs that are matrix coefficients or fixed costs, not parameters)."""
+    sl = slice(t0, t0 + n)
+    tl = full.timeline
+    parts = [np.asarray(tl.days[sl]).tobytes()]
+    parts += [s.net_evap_mm[sl].tobytes() for s in full.storages]
+    parts += [p.qmax[sl].tobytes() for p in full.plants]
+    return (n, int(tl.month_index[t0]), b"".join(parts))
+
+
+def window_data(full: ModelData, t0: int, n: int) -> ModelData:
+    """``full`` cut to periods t0 .. t0+n-1, without the lake inflow targets and annual
+    capacities (carried by :func:`define_carried` instead)."""
+    sl = slice(t0, t0 + n)
+    y, m = full.timeline.months[t0]
+    tl = Timeline(y, m, n, full.timeline.water_year_start_month)
+
+    def cut(a):
+        return np.asarray(a)[sl].copy()
+
+    storages = [replace(s, lower=cut(s.lower), upper=cut(s.upper), net_evap_mm=cut(s.net_evap_mm),
+                        evap_mm=cut(s.evap_mm), precip_mm=cut(s.precip_mm)) for s in full.storages]
+    targets = [replace(t, values=cut(t.values) if t.type == "eco_flow" else t.values)
+               for t in full.targets if t.type != "lake_inflow"]
+    return replace(
+        full, timeline=tl, inflow={k: cut(v) for k, v in full.inflow.items()},
+        storages=storages, demands=[replace(d, target=cut(d.target)) for d in full.demands],
+        links=[replace(lk, lower=cut(lk.lower), upper=cut(lk.upper), annual_cap=None) for lk in full.links],
+        targets=targets,
+        plants=[replace(p, qmax=cut(p.qmax), target=None if p.target is None else cut(p.target))
+                for p in full.plants],
+        groundwater={k: cut(v) for k, v in full.groundwater.items()},
+        balance_nodes=list(full.balance_nodes), sinks=list(full.sinks),
+    )
+
+
+def define_carried(b: Build, carried: Carried, links) -> None:
+    """The carried lake inflow and annual capacity rows of a window (module docstring)."""
+    tl = b.data.timeline
+    years = sorted({int(w) for w in tl.water_years})
+    slot = np.searchsorted(years, tl.water_years.astype(int))
+    nslot = len(years)
+    if carried.capped:
+        ids = [links[i].id for i in carried.capped]
+        b.lp.parameter(CARRIED_CAPACITY, ids, np.full((len(ids), nslot), np.inf), "Mm3 left in the water year")
+        rows = b.lp.add_rows(CARRIED_CAPACITY, (ids, years), upper=0.0)
+        b.lp.add_terms(rows.rows[:, slot], b.var("flow").cols[list(carried.capped)], 1.0)
+        b.lp.add_effect(CARRIED_CAPACITY, "row_upper", rows.rows, np.arange(len(ids) * nslot).reshape(-1, nslot))
+    tg = carried.lake_targets
+    if not tg:
+        return
+    ids = [t.id for t in tg]
+    b.lp.parameter(CARRIED_LAKE, ids, np.zeros((len(ids), nslot)), "Mm3 of the water year's target")
+    b.lp.parameter(CARRIED_PENALTY, ids, [t.penalty for t in tg], "per Mm3")
+    rows = b.lp.add_rows(CARRIED_LAKE, (ids, years), lower=0.0)
+    pos = b.data.net.node_pos
+    for k, t in enumerate(tg):
+        R = np.full((len(b.data.nodes), b.T), -1, dtype=np.int64)
+        R[pos[t.ref]] = rows.rows[k, slot]
+        add_arrivals(b, R, 1.0, bound="row_lower")
+        add_local_inflow(b, R, -1.0, bound="row_lower")
+    b.lp.add_effect(CARRIED_LAKE, "row_lower", rows.rows, np.arange(len(ids) * nslot).reshape(-1, nslot))
+    soft = [k for k, t in enumerate(tg) if not t.hard]
+    v = b.lp.add_vars("viol_carried_lake_inflow", ([ids[k] for k in soft], years))
+    if soft:
+        b.lp.add_terms(rows.rows[soft], v.cols, 1.0)
+        b.lp.add_effect(CARRIED_PENALTY, "cost", v.cols, np.array(soft)[:, None])
+
+
+def build_window_lp(data: ModelData, carried: Carried, links) -> LinearProgram:
+    """The engine's families over ``data`` (as :func:`balkhash.allocation.model.build_lp`), then the
+    carried rows."""
+    b = Build(data)
+    zeros = np.zeros(data.T)
+    b.lp.parameter("inflow", data.nodes, np.array([data.inflow.get(n, zeros) for n in data.nodes])
+                   .reshape(len(data.nodes), data.T), "Mm3 per period")
+    for family in FAMILIES:
+        family(b)
+    define_carried(b, carried, links)
+    return b.lp.finish()
+
+
+class WindowAllocation(Allocation):
+    """An :class:`~balkhash.allocation.solve.Allocation` of a window: the engine's LP plus the
+    carried rows, in its own live HiGHS instance."""
+
+    def __init__(self, basin, data: ModelData, carried: Carried, links, strict: bool = False, **options):
+        t0 = perf_counter()
+        self.basin, self.strict, self.data = basin, strict, data
+        self.options = {"fair_sharing": None, "time_limit": None, "log": False, "threads": None, **options}
+        self._carried, self._links = carried, links
+        self._build(t0)
+
+    def _build(self, t0: float) -> None:
+        t1 = perf_counter()
+        self.lp = build_window_lp(self.data, self._carried, self._links)
+        self.reduced = ReducedLP(self.lp)
+        self.params = Parameters(self.data, self.lp)
+        t2 = perf_counter()
+        self.backend = HighsBackend(self.reduced, log=self.options["log"], time_limit=self.options["time_limit"],
+                                    threads=self.options["threads"])
+        self.timings = {"compile": t1 - t0, "build": t2 - t1, "load": self.backend.load_seconds}
+
+
+class WindowModel:
+    """One persistent window model: load the inputs of a window into it, solve warm."""
+
+    def __init__(self, basin, full: ModelData, t0: int, n: int, carried: Carried, strict: bool = False,
+                 **options) -> None:
+        t = perf_counter()
+        self.n = n
+        self.data = window_data(full, t0, n)
+        self.alloc = WindowAllocation(basin, self.data, carried, full.links, strict=strict, **options)
+        self.lp = self.alloc.lp
+        self.build_seconds = perf_counter() - t
+        #: (full-LP block, window block) of the columns and rows indexed by period (set by the simulator)
+        self.var_pairs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.row_pairs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def load(self, values: dict[str, np.ndarray]) -> None:
+        """Set LP parameters (name -> all its values, shaped like the parameter); only the entries
+        that change are pushed, in one update of the live solver."""
+        merged: dict[str, np.ndarray] = {}
+        for name, new in values.items():
+            p = self.lp.params.get(name)
+            if p is None:
+                continue
+            flat_new = np.broadcast_to(np.asarray(new, dtype=float), p.values.shape).reshape(-1)
+            diff = np.flatnonzero(p.values.reshape(-1) != flat_new)
+            if not diff.size:
+                continue
+            for target, idx in self.lp.set_parameter(name, diff, flat_new[diff]).items():
+                prev = merged.get(target)
+                merged[target] = idx if prev is None else np.union1d(prev, idx)
+        if merged:
+            self.alloc.backend.apply(self.alloc.reduced.update(merged))
+
+    def solve(self):
+        """(outcome, column values, row duals) of the window as loaded."""
+        backend = self.alloc.backend
+        outcome = backend.solve()
+        return outcome, backend.col_value, backend.row_dual
