@@ -320,3 +320,62 @@ def test_data_format_doc_example_is_the_bundled_example():
     assert yaml_block == (src / "basin.yaml").read_text(encoding="utf-8")
     csv_block = doc.split("as the `unit` of the series reading them says):\n\n```csv\n", 1)[1].split("```", 1)[0]
     assert csv_block == (src / "series.csv").read_text(encoding="utf-8")
+
+
+# -- YAML as a basin file means it ------------------------------------------------------------------
+def _tiny_text() -> str:
+    return (example_path("tiny_river") / "basin.yaml").read_text()
+
+
+def _problems_of(directory: Path) -> list[str]:
+    from balkhash.network.errors import BasinError
+
+    with pytest.raises(BasinError) as info:
+        load_basin(directory)
+    return [str(p) for p in info.value.problems]
+
+
+def test_exponent_without_a_dot_is_a_number(tmp_path):
+    # YAML 1.1 (PyYAML) reads 1e3 as text; a basin file means the number
+    from balkhash.network.io import read_yaml
+
+    (tmp_path / "x.yaml").write_text("a: 1e9\nb: -2E-3\nc: [1e5, +3e0]\nd: 1e\n")
+    assert read_yaml(tmp_path / "x.yaml") == {"a": 1e9, "b": -2e-3, "c": [1e5, 3.0], "d": "1e"}
+    text = _tiny_text().replace("shortfall_cost: 100", "shortfall_cost: 1e2").replace("initial_level_m: 104",
+                                                                                     "initial_level_m: 1.04E+2")
+    (tmp_path / "basin.yaml").write_text(text)
+    basin = load_basin(tmp_path)
+    assert basin.node("FARM").shortfall_cost == 100.0
+    assert basin.node("LAKE").initial_level_m == 104.0
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path):
+    text = _tiny_text().replace("    shortfall_cost: 100\n", "    shortfall_cost: 100\n    shortfall_cost: 5\n")
+    (tmp_path / "basin.yaml").write_text(text)
+    [msg] = _problems_of(tmp_path)
+    line = text.splitlines().index("    shortfall_cost: 5") + 1
+    assert f"line {line}, column 5" in msg
+    assert f"duplicate key 'shortfall_cost' (first given on line {line - 1})" in msg
+
+
+def test_a_key_given_twice_in_a_flow_mapping_is_refused(tmp_path):
+    text = _tiny_text().replace("{id: RIVER-FARM, from: RIVER, to: FARM}", "{id: RIVER-FARM, from: RIVER, to: FARM, "
+                                "to: LAKE}")
+    (tmp_path / "basin.yaml").write_text(text)
+    [msg] = _problems_of(tmp_path)
+    assert "duplicate key 'to'" in msg
+
+
+def test_deep_nesting_is_a_problem_not_a_crash(tmp_path):
+    (tmp_path / "basin.yaml").write_text("name: " + "[" * 20000 + "]" * 20000 + "\n")
+    [msg] = _problems_of(tmp_path)
+    assert msg.endswith("basin.yaml: nested too deeply to read (brackets or indentation hundreds of levels deep)")
+
+
+def test_a_directory_named_basin_yaml_is_a_problem(tmp_path):
+    (tmp_path / "b.yaml").mkdir()
+    from balkhash.network.errors import BasinError
+    from balkhash.network.io import read_yaml
+
+    with pytest.raises(BasinError, match=r"b\.yaml: not a file"):
+        read_yaml(tmp_path / "b.yaml")

@@ -349,3 +349,12 @@ def test_measures_phase_in_along_a_path_of_water_years():
     # each irrigation demand gives up the same fraction of its target in a year
     frac = {a: 1 - yearly(data, a)[3] / yearly(base, a)[3] for a in agri}
     np.testing.assert_allclose(list(frac.values()), 50.0 / before[3])
+
+
+def test_an_area_written_1e3_is_a_number(tmp_path):
+    # YAML 1.1 reads 1e3 as text, which the water-saving path refused as "not a number"
+    f = tmp_path / "s.yaml"
+    f.write_text("name: drip\nwater_saving: {drip_area_kha: 1e3, industry_efficiency: {2025: 0, 2030: 2.5e-1}}\n")
+    [sc] = load_scenarios(f)
+    assert sc.water_saving.drip_area_kha == 1000.0
+    assert sc.water_saving.industry_efficiency == {2025: 0.0, 2030: 0.25}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import BasinError, Problem
+from .messages import plain_errors, strip_tag
 from .schema import Basin, iter_flow_series
 from .validate import check_basin, raw_reference_problems
 
@@ -22,13 +24,49 @@ def _basin_file(path: str | os.PathLike) -> Path:
     return p / BASIN_FILE if p.is_dir() else p
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML as a basin file means it: ``1e9`` is a number (YAML 1.2; PyYAML's YAML 1.1 needs
+    ``1.0e9``), and a key given twice in one mapping is an error, not a silent overwrite."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                    seen.setdefault(key, key_node.start_mark.line + 1)
+                except TypeError:  # an unhashable key: the base class says so
+                    continue
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key '{key}' (first given on line {first}): give each key once",
+                        key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def read_yaml(file: Path) -> object:
-    """Parse a YAML file; problems (missing file, syntax) become a BasinError."""
+    """Parse a YAML file; problems (missing file, not a file, syntax, duplicate keys, nesting too
+    deep) become a BasinError."""
     if not file.exists():
         raise BasinError([Problem(str(file), "", "", "file not found")])
+    if not file.is_file():
+        raise BasinError([Problem(str(file), "", "", "not a file")])
     try:
         with open(file, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_Loader)  # a SafeLoader subclass
+    except RecursionError:
+        raise BasinError([Problem(str(file), "", "", "nested too deeply to read (brackets or indentation "
+                                  "hundreds of levels deep)")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -45,32 +83,17 @@ def _item_name(raw: object, loc: tuple) -> tuple[str, tuple]:
         ident = None
         with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
             ident = raw[loc[0]][loc[1]].get("id")  # type: ignore[index]
-        label = f"{kind} '{ident}'" if ident else f"{loc[0]}[{loc[1]}]"
-        rest = loc[2:]
-        # drop the discriminator tag pydantic inserts for tagged unions
-        if rest and isinstance(rest[0], str) and rest[0] in (
-            "inflow", "junction", "sink", "reservoir", "demand", "lake",
-            "eco_flow", "lake_inflow", "lake_level",
-        ) and len(rest) > 1:
-            rest = rest[1:]
-        return label, rest
+        label = f"{kind} '{ident}'" if isinstance(ident, str) and ident else f"{loc[0]}[{loc[1]}]"
+        return label, strip_tag(loc[2:])
     return "", loc
 
 
 def validation_problems(file: str, raw: object, exc: ValidationError) -> list[Problem]:
-    """Translate pydantic errors into Problems naming file, item and field."""
+    """Translate pydantic errors into Problems naming file, item and field, in the file's words."""
     out = []
-    for err in exc.errors():
-        where, rest = _item_name(raw, tuple(err["loc"]))
-        field = ".".join(str(p) for p in rest if not str(p).startswith("function-"))
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field (check spelling; see docs/data-format.md)"
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        elif err["type"] == "union_tag_invalid":
-            msg = f"unknown type; {msg}"
-        out.append(Problem(file, where, field, msg))
+    for loc, msg in plain_errors(exc):
+        where, rest = _item_name(raw, loc)
+        out.append(Problem(file, where, ".".join(str(p) for p in rest), msg))
     return out
 
 

@@ -15,9 +15,12 @@ and a volume as ``"18.5 km3"`` or ``{value: 18500, unit: Mm3}``.
 from __future__ import annotations
 
 import re
-from typing import Any
+import types
+import typing
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from .units import ANNUAL_UNITS, FLOW_UNITS, PERIOD_FLOW_UNITS, RATE_UNIT, VOLUME_UNITS
 
@@ -31,8 +34,57 @@ def _split_quantity(text: str) -> tuple[float, str]:
     return float(m.group(1)), m.group(2)
 
 
+#: the pydantic error type of a true/false given where a number is wanted (its context names the field)
+BOOL_AS_NUMBER = "bool_as_number"
+
+
+def _admits_bool(annotation: Any) -> bool:
+    """True when a field of this type may hold true/false (``bool``, ``Literal[True]``, ``Any``)."""
+    if annotation is bool or annotation is Any:
+        return True
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return any(isinstance(a, bool) for a in get_args(annotation))
+    if origin in (Union, types.UnionType, typing.Annotated):
+        return any(_admits_bool(a) for a in get_args(annotation))
+    return False
+
+
+def _misplaced_bool(annotation: Any, value: Any) -> bool:
+    """True when ``value`` holds true/false where ``annotation`` wants a number or text: YAML reads
+    ``yes``/``no``/``true``/``false`` as booleans, and pydantic would take them as 1 and 0."""
+    if isinstance(value, bool):
+        return not _admits_bool(annotation)
+    origin = get_origin(annotation)
+    args = get_args(annotation)
+    if origin in (Union, types.UnionType, typing.Annotated):
+        kinds = [a for a in args if isinstance(a, type) or get_origin(a) is not None]
+        fitting = [a for a in kinds if get_origin(a) in (list, dict) and isinstance(value, get_origin(a))]
+        return bool(fitting) and all(_misplaced_bool(a, value) for a in fitting)
+    if origin is list and isinstance(value, list) and args:
+        return any(_misplaced_bool(args[0], v) for v in value)
+    if origin is dict and isinstance(value, dict) and len(args) == 2:
+        return any(_misplaced_bool(args[1], v) for v in value.values())
+    return False
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    """The base of every input model: unknown fields are refused, numbers must be finite (no NaN or
+    infinity) and true/false is never read as a number."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                for key in (name, field.alias):
+                    if key is not None and key in data and _misplaced_bool(field.annotation, data[key]):
+                        raise PydanticCustomError(
+                            BOOL_AS_NUMBER, "{field}: true/false is not a number here: give a number",
+                            {"field": key})
+        return data
 
 
 class FlowSeries(Strict):

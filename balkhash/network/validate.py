@@ -16,7 +16,8 @@ Families (see docs/data-format.md, "Validation"):
 * reservoirs  - storage bounds, initial and end storage, rule curves, table coverage
 * lakes       - initial level and level targets inside the table
 * links       - capacity >= minimum flow
-* options     - fair-sharing blocks
+* options     - fair-sharing blocks and multipliers
+* magnitudes  - volumes, flows, depths, areas and costs within the range the LP resolves
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ from .units import VOLUME_UNITS
 PROFILE_TOLERANCE = 0.01
 #: at most this many periods are quoted in one message
 _QUOTE = 3
+#: the largest volume a basin may hold or move in one period, Mm3 (1e6 km3: far above any river
+#: basin; larger numbers overflow or leave the LP without a usable scale)
+MAX_MM3 = 1e9
+#: the largest cost or penalty per Mm3 (or per GWh)
+MAX_COST = 1e9
+#: the largest depth per month (mm) and surface area (km2)
+MAX_DEPTH_MM = 1e5
+MAX_AREA_KM2 = 1e7
 
 
 def check_basin(basin, file: str) -> list[Problem]:
@@ -61,6 +70,7 @@ def check_basin(basin, file: str) -> list[Problem]:
     problems += check_lakes(basin, file, nodes)
     problems += check_links(basin, file, tl, flows)
     problems += check_options(basin, file)
+    problems += check_magnitudes(basin, file)
     return problems
 
 
@@ -90,7 +100,12 @@ def _bad_periods(values: np.ndarray, labels: list[str]) -> str | None:
     values = np.asarray(values, dtype=float)
     nan = np.flatnonzero(np.isnan(values))
     neg = np.flatnonzero(values < 0)
+    big = np.flatnonzero(~(np.abs(values) <= MAX_MM3) & ~np.isnan(values))
     parts = []
+    if len(big):
+        quoted = ", ".join(f"{labels[i]} ({_fmt(values[i])} Mm3)" for i in big[:_QUOTE])
+        parts.append(f"value above {_fmt(MAX_MM3)} Mm3 per period (the largest balkhash accepts) in "
+                     f"{len(big)} period(s): {quoted}" + (" ..." if len(big) > _QUOTE else ""))
     if len(nan):
         quoted = ", ".join(labels[i] for i in nan[:_QUOTE])
         parts.append(f"missing (NaN) value in {len(nan)} period(s): {quoted}" + (" ..." if len(nan) > _QUOTE else ""))
@@ -116,7 +131,8 @@ def _resolve_flows(basin, tl: Timeline) -> dict[tuple[str, str], np.ndarray | st
         if _bad_named_profile(fs.profile, basin):
             continue
         try:
-            out[(where, field)] = np.asarray(flow_mm3(fs, basin, tl), dtype=float)
+            with np.errstate(over="ignore", invalid="ignore"):
+                out[(where, field)] = np.asarray(flow_mm3(fs, basin, tl), dtype=float)
         except ValueError as exc:
             msg = str(exc)
             if fs.file is not None and fs.file not in msg:  # e.g. text in a numeric column
@@ -368,6 +384,12 @@ def check_reservoirs(basin, file: str) -> list[Problem]:
         for field, v in (("min_storage", lo), ("max_storage", hi), ("initial_storage", s0)):
             if not (v >= 0) or math.isinf(v):
                 out.append(Problem(file, where, field, f"must be a non-negative volume, got {_fmt(v)} Mm3"))
+            elif v > MAX_MM3:
+                out.append(Problem(file, where, field, f"{_fmt(v)} Mm3 is above {_fmt(MAX_MM3)} Mm3, the largest "
+                                   "volume balkhash accepts"))
+        if not isinstance(n.end_storage, str) and not (n.end_storage.mm3 >= 0):
+            out.append(Problem(file, where, "end_storage", "must be a non-negative volume, 'initial' or 'free', "
+                               f"got {_fmt(n.end_storage.mm3)} Mm3"))
         if n.area_km2 is not None and not (n.area_km2 >= 0):
             out.append(Problem(file, where, "area_km2", f"must be non-negative, got {_fmt(n.area_km2)}"))
         bounds_ok = lo <= hi
@@ -467,6 +489,60 @@ def check_options(basin, file: str) -> list[Problem]:
     if len(blocks) != len(mult):
         out.append(Problem(file, "options", "sharing_multipliers",
                            f"needs one multiplier per block: {len(blocks)} block(s), {len(mult)} multiplier(s)"))
+    bad = [m for m in mult if not (0.0 < m <= MAX_COST)]
+    if bad:
+        out.append(Problem(file, "options", "sharing_multipliers",
+                           f"every multiplier must be a positive number (a block's cost is the user's shortfall "
+                           f"cost times it), got {', '.join(_fmt(m) for m in bad)}"))
+    return out
+
+
+# -- magnitudes -----------------------------------------------------------------------------------
+def _too_big(values: Iterable[float], limit: float) -> float | None:
+    """The first value whose size is above ``limit`` (None when all fit)."""
+    return next((v for v in values if abs(v) > limit), None)
+
+
+def check_magnitudes(basin, file: str) -> list[Problem]:
+    """Costs, depths, areas and table volumes within the range the LP resolves (flows and storage
+    bounds are checked by the series and reservoir families)."""
+    out = []
+
+    def check(where: str, field: str, values, limit: float, unit: str) -> None:
+        v = _too_big([x for x in values if x is not None], limit)
+        if v is not None:
+            out.append(Problem(file, where, field, f"{_fmt(v)} {unit} is above {_fmt(limit)} {unit}, the largest "
+                               "balkhash accepts"))
+
+    o = basin.options
+    for field in ("default_shortfall_cost", "target_penalty", "end_storage_penalty", "storage_deviation_cost"):
+        check("options", field, [getattr(o, field)], MAX_COST, "per Mm3")
+    for n in basin.nodes:
+        if n.type == "demand":
+            check(_node(n), "shortfall_cost", [n.shortfall_cost], MAX_COST, "per Mm3")
+        table = getattr(n, "table", None)
+        if table is not None:
+            check(_node(n), "table.volume", table.volume_mm3, MAX_MM3, "Mm3")
+            check(_node(n), "table.area_km2", table.area_km2, MAX_AREA_KM2, "km2")
+        if n.type == "reservoir":
+            check(_node(n), "area_km2", [n.area_km2], MAX_AREA_KM2, "km2")
+            if not isinstance(n.end_storage, str):
+                check(_node(n), "end_storage", [n.end_storage.mm3], MAX_MM3, "Mm3")
+            if n.rule_curve is not None:
+                f = VOLUME_UNITS[n.rule_curve.unit]
+                for name in ("min", "max"):
+                    check(_node(n), f"rule_curve.{name}", [v * f for v in getattr(n.rule_curve, name) or []],
+                          MAX_MM3, "Mm3")
+    for where, field, d in _depth_fields(basin):
+        check(where, field, [*(d.monthly or []), *([d.annual / 12.0] if d.annual is not None else [])],
+              MAX_DEPTH_MM, "mm per month")
+    for lk in basin.links:
+        check(_link(lk), "cost", [lk.cost], MAX_COST, "per Mm3")
+    for t in basin.targets:
+        check(f"target '{t.id}'", "penalty", [t.penalty], MAX_COST, "per Mm3")
+    for p in basin.hydropower:
+        check(f"plant '{p.id}'", "energy_shortfall_cost", [p.energy_shortfall_cost], MAX_COST, "per GWh")
+        check(f"plant '{p.id}'", "energy_target_gwh", p.energy_target_gwh or [], MAX_MM3, "GWh")
     return out
 
 
