@@ -31,6 +31,7 @@ from ..network.schema import Basin, DemandNode, LakeInflowTarget, LakeLevelTarge
 from ..network.series import file_values, flow_mm3
 from ..network.validate import check_basin
 from .demands import demand_factors
+from .initial import apply_initial
 from .references import scenario_problems
 from .schema import Scenario
 from .transboundary import transboundary_mm3, transboundary_node
@@ -123,6 +124,12 @@ def _apply_structure(b: Basin, sc: Scenario, changes: _Changes) -> None:
                     changes.add(f"node '{rid}'", f"infrastructure.reservoir_range.{rid}.{field}")
     if sc.targets is not None:
         _apply_lake_targets(b, sc, changes)
+    if sc.initial:
+        problems = apply_initial(b, sc.initial, sc._file, f"scenario '{sc.name}'")
+        if problems:
+            raise BasinError(problems)
+        for nid in sc.initial:
+            changes.add(f"node '{nid}'", f"initial.{nid}")
 
 
 def _materialise_csv_series(b: Basin) -> None:
@@ -170,7 +177,10 @@ def _apply_lake_targets(b: Basin, sc: Scenario, changes: _Changes) -> None:
 
 # -- numbers ---------------------------------------------------------------------------------------
 def _series(values: np.ndarray) -> FlowSeries:
-    return FlowSeries(unit=SERIES_UNIT, series=[float(v) for v in values])
+    """A per-period series of the scenario's numbers.  Built without the schema's checks so that a
+    value the scenario made unusable (a factor that overflows) reaches the basin check, which names
+    the scenario field, instead of failing here."""
+    return FlowSeries.model_construct(unit=SERIES_UNIT, series=[float(v) for v in values])
 
 
 def _resolved(b: Basin, field: str, nodes: list, tl) -> dict[str, np.ndarray]:

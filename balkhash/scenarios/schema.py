@@ -12,17 +12,21 @@ import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ..network.quantities import FlowSeries, Strict, Volume
+from .initial import parse_state
 
 YearRef = int | Literal["mean"]
+#: the largest factor a scenario may put on an inflow or a demand, and the largest growth per year
+MAX_FACTOR = 1e6
+MAX_GROWTH = 10.0
 
 
 class TransboundarySpec(Strict):
     """The inflow from China: an annual volume, a multiplier, a historical year or a year sequence."""
 
     node: str | None = Field(None, description="inflow node; default: the basin's transboundary inflow node")
-    annual_km3: float | None = Field(None, ge=0.0, description="volume per water year, km3, spread by the "
+    annual_km3: float | None = Field(None, ge=0.0, le=1e6, description="volume per water year, km3, spread by the "
                                      "node's own monthly pattern (the border profile)")
-    multiplier: float | None = Field(None, ge=0.0, description="factor on the basin's series")
+    multiplier: float | None = Field(None, ge=0.0, le=MAX_FACTOR, description="factor on the basin's series")
     year: YearRef | None = Field(None, description="a year of the 2010-2020 runoff table, or 'mean'")
     sequence: list[YearRef] | None = Field(
         None, description="table years for water years 1, 2, ... of the horizon (repeated when shorter)"
@@ -163,17 +167,40 @@ class Scenario(Strict):
     water_saving: WaterSaving | None = None
     infrastructure: Infrastructure | None = None
     targets: TargetsSpec | None = None
+    initial: dict[str, str | float | dict] = Field(
+        default_factory=dict, description="reservoir or lake -> its state at the start of the horizon: a volume "
+        "('16.5 km3', '150 Mm3') or a level ('342.5 m')"
+    )
+
+    @field_validator("initial")
+    @classmethod
+    def _states(cls, v: dict) -> dict:
+        for k, x in v.items():
+            try:
+                parse_state(x)
+            except ValueError as exc:
+                raise ValueError(f"'{k}': {exc}") from None
+        return v
 
     def is_plain(self) -> bool:
         """True when the scenario changes nothing (a name and a description only)."""
         return self.model_dump(exclude_defaults=True, exclude={"name", "description"}) == {}
 
-    @field_validator("inflow_multipliers", "demand_multipliers", "demand_growth")
+    @field_validator("inflow_multipliers", "demand_multipliers")
     @classmethod
-    def _finite(cls, v: dict[str, float]) -> dict[str, float]:
+    def _factors(cls, v: dict[str, float]) -> dict[str, float]:
         for k, x in v.items():
-            if not x == x or x < -0.99:
-                raise ValueError(f"'{k}': {x} is not a usable factor")
+            if not 0.0 <= x <= MAX_FACTOR:
+                raise ValueError(f"'{k}': {x:g} is not a usable factor: give a number from 0 to {MAX_FACTOR:g}")
+        return v
+
+    @field_validator("demand_growth")
+    @classmethod
+    def _growth(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if not -0.99 <= x <= MAX_GROWTH:
+                raise ValueError(f"'{k}': {x:g} is not a usable growth rate per year: give a number from -0.99 "
+                                 f"to {MAX_GROWTH:g} (0.01 = +1 %/yr)")
         return v
 
 
