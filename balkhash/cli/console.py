@@ -84,6 +84,11 @@ def print_summary(out: Console, summary: dict, basin=None) -> None:
         f" {summary['periods']['first']}..{summary['periods']['last']} ({summary['periods']['count']} months): ",
         (status, colour), f", objective {summary['objective']:,.1f}",
     ))
+    sim = summary.get("simulation")
+    if sim:
+        out.print(Text("mode optimise: the whole horizon at once, perfect foresight" if sim["mode"] == "optimise"
+                       else f"mode {sim['mode']}: window {sim['window']}, every {sim['every']}, forecast "
+                            f"{sim['forecast']} ({sim.get('replans', '?')} re-plans)"))
 
     t = Table(title="Water users by sector (Mm3 over the horizon)", title_justify="left")
     for col in ("sector", "target", "delivered", "shortfall", "shortfall %"):

@@ -32,6 +32,63 @@ STRICT_OPT = typer.Option(False, "--strict", help="make every target hard (infea
 FAIR_OPT = typer.Option(None, "--fair-sharing/--no-fair-sharing", help="override the basin option")
 TIME_LIMIT_OPT = typer.Option(None, "--time-limit", min=0.001, help="solver time limit, seconds")
 PLAN_OUT_OPT = typer.Option(None, "--plan-out", help="also write the seasonal allocation plan workbook (.xlsx)")
+MODE_OPT = typer.Option("optimise", "--mode", help="optimise (the whole horizon at once, perfect foresight) | "
+                        "step (one period at a time) | rolling (re-plan every --every periods over --window)")
+WINDOW_OPT = typer.Option(None, "--window", help="rolling: periods each re-plan sees [default: 12]")
+EVERY_OPT = typer.Option(None, "--every", help="rolling: periods applied between re-plans [default: 1]")
+FORECAST_OPT = typer.Option("climatology", "--forecast", help="rolling: inflow forecast, climatology | "
+                            "persistence | perfect | a forecast CSV file (docs/simulation.md)")
+INITIAL_OPT = typer.Option(None, "--initial", help="initial state NODE=VALUE, e.g. 'KAPSHAGAY=16.5 km3' or "
+                           "'BALKHASH=342.5 m' (repeatable; after the scenario's)")
+INITIAL_FROM_OPT = typer.Option(None, "--initial-from", help="start from the storage at the end of the run in "
+                                "this result directory (written by balkhash plan)")
+
+
+class Simulation:
+    """The simulation options of a command: mode, window, re-plan interval, forecast, checked once."""
+
+    def __init__(self, mode: str, window: int | None, every: int | None, forecast: str) -> None:
+        from ..simulation.simulator import check_options
+
+        self.mode, self.forecast = mode, forecast
+        self.window, self.every = check_options(mode, window, every)
+        if mode == "rolling" and forecast not in ("climatology", "persistence", "perfect") \
+                and not Path(forecast).is_file():
+            raise CommandError(f"--forecast '{forecast}': neither climatology, persistence, perfect nor a file")
+
+    @property
+    def optimise(self) -> bool:
+        return self.mode == "optimise"
+
+    def options(self, reference=None) -> dict:
+        """Keyword arguments of balkhash.simulation.simulate / Simulator (``reference``: the basin
+        whose calendar-month means are the climatology)."""
+        return {"mode": self.mode, "window": self.window, "every": self.every, "forecast": self.forecast,
+                "climatology": reference}
+
+    def describe(self) -> str:
+        if self.mode == "rolling":
+            return f"rolling, window {self.window}, every {self.every}, forecast {self.forecast}"
+        return self.mode
+
+
+def initial_states(basin, initial: list[str] | None, initial_from: Path | None):
+    """``basin`` with the command line's initial states (--initial-from first, then --initial)."""
+    from ..scenarios.initial import initial_from_results, with_initial
+
+    states: dict[str, str] = {}
+    if initial_from is not None:
+        found, _last = initial_from_results(initial_from)
+        nodes = {n.id for n in basin.nodes if n.type in ("reservoir", "lake")}
+        states.update({k: v for k, v in found.items() if k in nodes})
+    for item in initial or []:
+        node, sep, value = item.partition("=")
+        if not sep or not node.strip():
+            raise CommandError(f"--initial '{item}': write NODE=VALUE, e.g. 'KAPSHAGAY=16.5 km3'")
+        states[node.strip()] = value.strip()
+    if not states:
+        return basin
+    return with_initial(basin, states, "command line", "--initial" if initial else "--initial-from")
 
 
 def resolve_basin_path(basin: str | None) -> Path:

@@ -9,7 +9,7 @@ import typer
 from ..errors import EXIT_NO_SOLUTION
 from . import options as opt
 from .console import console, print_summary, print_text, working
-from .errors import report, writing
+from .errors import CommandError, report, writing
 from .views import write_views
 
 
@@ -32,6 +32,12 @@ def plan(
     plots: Path = typer.Option(None, "--plots", help="also write PNG plots into this directory"),
     write_lp: Path = typer.Option(None, "--write-lp", help="also write the LP (CPLEX LP format, from the Pyomo "
                                   "model) to this file"),
+    mode: str = opt.MODE_OPT,
+    window: int = opt.WINDOW_OPT,
+    every: int = opt.EVERY_OPT,
+    forecast: str = opt.FORECAST_OPT,
+    initial: list[str] = opt.INITIAL_OPT,
+    initial_from: Path = opt.INITIAL_FROM_OPT,
 ) -> None:
     """Solve the allocation LP and write the result tables (one directory per scenario)."""
     from time import perf_counter
@@ -39,9 +45,14 @@ def plan(
     t0 = perf_counter()
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
+    sim = opt.Simulation(mode, window, every, forecast)
+    if not sim.optimise and (solver != "highs" or write_lp is not None):
+        raise CommandError(f"--mode {mode} solves its windows with HiGHS: --solver and --write-lp need --mode optimise")
     runs = opt.applied(b, opt.scenarios(scenario, name, years, start_water_year, basin_path))
+    runs = [(sc, opt.initial_states(sb, initial, initial_from)) for sc, sb in runs]
     from ..allocation.solve import Allocation, SolveError
     from ..allocation.writer import write_solution
+    from ..simulation import simulate
 
     failed = 0
     several = len(runs) > 1
@@ -49,9 +60,16 @@ def plan(
         dest_dir = out / sc.name if several else out
         step = f"[{i + 1}/{len(runs)}] " if several else ""
         with working(f"{step}{sc.name}: building and solving", quiet or solver_log):
-            alloc = Allocation(sb, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=solver_log)
             try:
-                sol = alloc.solve(solver=None if solver == "highs" else solver)
+                if sim.optimise:
+                    alloc = Allocation(sb, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit,
+                                       log=solver_log)
+                    sol = alloc.solve(solver=None if solver == "highs" else solver)
+                    sol.summary["simulation"] = {"mode": "optimise", "window": sol.summary["periods"]["count"],
+                                                 "every": sol.summary["periods"]["count"], "forecast": "perfect"}
+                else:
+                    sol = simulate(sb, **sim.options(None if sc.is_plain() else b), strict=strict,
+                                   fair_sharing=fair_sharing, time_limit=time_limit, log=solver_log)
             except SolveError as exc:
                 failed = report(exc, context=sc.name)
                 continue

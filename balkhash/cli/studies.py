@@ -19,13 +19,15 @@ def _write_csv(df, path: Path, **kwargs) -> None:
         atomic_write(path, lambda tmp: df.to_csv(tmp, **{"index": False, **kwargs}))
 
 
-def _study(basin: str | None, scenario, name, years, start_water_year, need_transboundary: bool):
+def _study(basin: str | None, scenario, name, years, start_water_year, need_transboundary: bool,
+           sim: opt.Simulation | None = None):
     from ..studies.study import Study
 
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
     sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)
-    study = Study(b, None if sc.is_plain() else sc)
+    study = Study(b, None if sc.is_plain() else sc,
+                  simulation=None if sim is None or sim.optimise else sim.options(None if sc.is_plain() else b))
     if need_transboundary and study.tb_node is None:
         raise CommandError("the basin has no inflow with transboundary: true")
     return study
@@ -43,6 +45,10 @@ def sweep(
     stop: float = typer.Option(16.0, "--to", help="last value"),
     step: float = typer.Option(1.0, "--step", help="step"),
     out: Path = typer.Option(Path("out/sweep"), "--out", "-o", help="directory for sweep.csv and sweep_levels.csv"),
+    mode: str = opt.MODE_OPT,
+    window: int = opt.WINDOW_OPT,
+    every: int = opt.EVERY_OPT,
+    forecast: str = opt.FORECAST_OPT,
 ) -> None:
     """Re-solve one persistent model over a range of a scalar (default: the inflow from China)."""
     from ..studies.study import PARAMETERS
@@ -51,13 +57,16 @@ def sweep(
     if parameter not in PARAMETERS:
         raise CommandError(f"--parameter must be one of {', '.join(PARAMETERS)}")
     values = opt.values(start, stop, step)
-    study = _study(basin, scenario, name, years, start_water_year, parameter == "transboundary")
+    sim = opt.Simulation(mode, window, every, forecast)
+    study = _study(basin, scenario, name, years, start_water_year, parameter == "transboundary", sim)
     with progress_bar(len(values), f"sweep {parameter}") as prog:
         task = prog.add_task("", total=len(values))
         res = run_sweep(study, parameter, values,
                         progress=lambda v: prog.update(task, advance=1, description=f"{v:g}"))
     _write_csv(res.table, out / "sweep.csv")
     _write_csv(res.levels, out / "sweep_levels.csv")
+    if not sim.optimise:
+        print_text(f"mode {sim.describe()}")
     console.print(sweep_table(parameter, res.table))
     for line in sweep_violations(res.table):
         print_text(line)
@@ -140,6 +149,10 @@ def compare(
     years: int = opt.YEARS_OPT,
     start_water_year: int = opt.START_OPT,
     out: Path = typer.Option(Path("out/compare.csv"), "--out", "-o", help="CSV file for the comparison"),
+    mode: str = opt.MODE_OPT,
+    window: int = opt.WINDOW_OPT,
+    every: int = opt.EVERY_OPT,
+    forecast: str = opt.FORECAST_OPT,
 ) -> None:
     """Run several scenarios and show sector shortfalls, lake, storage and energy side by side."""
     from ..studies.compare import compare as run_compare
@@ -147,9 +160,14 @@ def compare(
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
     scs = opt.scenarios(scenario, name, years, start_water_year, basin_path)
+    sim = opt.Simulation(mode, window, every, forecast)
     with progress_bar(len(scs), "compare") as prog:
         task = prog.add_task("", total=len(scs))
-        df = run_compare(b, scs, progress=lambda n: prog.update(task, advance=1, description=n))
+        df = run_compare(b, scs, progress=lambda n: prog.update(task, advance=1, description=n),
+                         simulation=None if sim.optimise else {k: v for k, v in sim.options().items()
+                                                               if k != "climatology"})
+    if not sim.optimise:
+        print_text(f"mode {sim.describe()}")
     df.index.name = "figure"
     _write_csv(df, out, index=True)
     for t in comparison_tables(df, console.width):

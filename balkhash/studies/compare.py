@@ -35,14 +35,21 @@ def scenario_figures(sol) -> dict:
 
 
 def compare(basin: Basin, scenarios: list[Scenario], progress: Callable[[str], None] | None = None,
-            **options) -> pd.DataFrame:
+            simulation: dict | None = None, **options) -> pd.DataFrame:
     """Key figures of several scenario runs side by side (one column per scenario).  Every scenario
-    is applied and checked before any is solved, so an invalid one stops the comparison at once."""
+    is applied and checked before any is solved, so an invalid one stops the comparison at once.
+    ``simulation``: the keywords of :func:`balkhash.simulation.simulate` (mode, window, every,
+    forecast; the climatology of a rolling run is the basin without the scenario)."""
     applied = [(sc, basin if is_plain(sc) else apply_scenario(basin, sc)) for sc in scenarios]
     cols = {}
     for sc, b in applied:
         try:
-            sol = Allocation(b, **options).solve()
+            if simulation and simulation.get("mode", "optimise") != "optimise":
+                from ..simulation import simulate
+
+                sol = simulate(b, **{"climatology": None if is_plain(sc) else basin, **simulation}, **options)
+            else:
+                sol = Allocation(b, **options).solve()
         except SolveError as exc:
             cols[sc.name] = {"status": exc.status}
             continue

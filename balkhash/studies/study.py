@@ -20,6 +20,7 @@ from ..network.series import flow_mm3
 from ..scenarios.apply import apply_scenario
 from ..scenarios.schema import Scenario
 from ..scenarios.transboundary import annual_to_periods, monthly_shares, transboundary_node
+from ..simulation import Simulator
 
 #: the scalars a study can move
 PARAMETERS = ("transboundary", "inflow_multiplier", "lake_inflow_target")
@@ -38,12 +39,21 @@ class Study:
     """A built model plus the ways to move one scalar: the transboundary inflow (km3 per water
     year), a multiplier on every inflow, or the lake inflow target (km3 per water year)."""
 
-    def __init__(self, basin: Basin, scenario: Scenario | None = None, **options):
+    def __init__(self, basin: Basin, scenario: Scenario | None = None, simulation: dict | None = None, **options):
         t0 = perf_counter()
         self.scenario = scenario or Scenario(name="base")
         #: the basin solved: the scenario applied
         self.basin = basin if is_plain(scenario) else apply_scenario(basin, self.scenario)
-        self.alloc = Allocation(self.basin, **options)
+        self.alloc: Allocation | Simulator
+        if simulation and simulation.get("mode", "optimise") != "optimise":
+            # a step or rolling simulation, moved like the model: set_inflow, set_lake_inflow_target, solve
+            self.alloc = Simulator(self.basin, mode=simulation["mode"], window=simulation.get("window"),
+                                   every=simulation.get("every"), forecast=simulation.get("forecast", "climatology"),
+                                   climatology_basin=simulation.get("climatology",
+                                                                    None if is_plain(scenario) else basin),
+                                   **options)
+        else:
+            self.alloc = Allocation(self.basin, **options)
         #: seconds to apply the scenario and build the model (LP, HiGHS load)
         self.build_seconds = perf_counter() - t0
         self.timeline = tl = self.basin.timeline()
