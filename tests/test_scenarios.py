@@ -47,17 +47,30 @@ def write(tmp_path, text: str):
         ("name: a\ninflow_multiplers: {all: 0.5}\n", "inflow_multiplers", "unknown field"),
         ("name: a\ntransboundary: {annual_km3: 1, multiplier: 2}\n", "transboundary", "exactly one of"),
         ("name: a\ntransboundary: {kazakh_part: true, annual_km3: 1}\n", "transboundary", "kazakh_part needs"),
-        ("name: a\nyears: 0\n", "years", "greater than or equal to 1"),
+        ("name: a\nyears: 0\n", "years", "must be >= 1, got 0"),
         ("scenarios:\n  - name: a\n  - name: a\n", "", "duplicate scenario names"),
         ("name: a\ninfrastructure: {link_capacity: {CANAL: '10 m3/h'}}\n", "infrastructure.link_capacity.CANAL",
          "unknown flow unit"),
-        ("name: a\ntargets: {lake_inflow_km3: -1}\n", "targets.lake_inflow_km3", "greater than or equal to 0"),
+        ("name: a\ntargets: {lake_inflow_km3: -1}\n", "targets.lake_inflow_km3", "must be >= 0, got -1"),
         ("name: a\nwater_saving: {industry_efficiency: {2022: 0, soon: 0.25}}\n",
          "water_saving.industry_efficiency", "'soon' is not a water year"),
         ("name: a\nwater_saving: {drip_area_kha: {2025: -3}}\n", "water_saving.drip_area_kha",
          "-3 is not a number >= 0"),
         ("name: a\nwater_saving: {sprinkler_area_kha: {}}\n", "water_saving.sprinkler_area_kha", "empty mapping"),
         ("name: a\nwater_saving: {drip_area_kha: lots}\n", "water_saving.drip_area_kha", "give a number >= 0"),
+        ("name: a\ninflow_multipliers: {all: -1}\n", "inflow_multipliers", "'all': -1 is not a usable factor"),
+        ("name: a\ndemand_multipliers: {agriculture: -2}\n", "demand_multipliers", "-2 is not a usable factor"),
+        ("name: a\ninflow_multipliers: {all: .nan}\n", "inflow_multipliers.all", "must be a finite number, got nan"),
+        ("name: a\ndemand_growth: {industry: 1e5}\n", "demand_growth", "100000 is not a usable growth rate"),
+        ("name: a\ntransboundary: {annual_km3: .inf}\n", "transboundary.annual_km3", "must be a finite number"),
+        ("name: a\nyears: true\n", "years", "true/false is not a number here"),
+        ("name: a\ntargets: {lake_min_level_m: yes}\n", "targets.lake_min_level_m", "true/false is not a number"),
+        ("name: a\ninfrastructure: {link_capacity: {BAK: true}}\n", "infrastructure.link_capacity",
+         "true/false is not a number here"),
+        ("name: a\ninfrastructure: {reservoir_range: {K: {max_storage: 5}}}\n",
+         "infrastructure.reservoir_range.K.max_storage", "a volume needs a unit"),
+        ("name: a\ninfrastructure: {reservoir_range: 5}\n", "infrastructure.reservoir_range",
+         "expected a mapping (key: value); got 5"),
     ],
 )
 def test_scenario_file_errors_name_file_and_field(tmp_path, text, field, fragment):
@@ -164,13 +177,23 @@ def test_a_horizon_the_csv_series_cannot_cover_is_reported_against_the_horizon(t
     assert "node 'RIVER': inflow: file 'series.csv' column 'RIVER' lacks 9 model period(s)" in p.message
 
 
-def test_negative_inflows_from_a_scenario_are_refused_before_solving(basin):
-    sc = Scenario.model_validate({"name": "neg", "inflow_multipliers": {"TRIB": -0.5}})
+def test_negative_factors_are_refused_by_the_scenario_schema():
+    with pytest.raises(ValueError, match=r"'TRIB': -0\.5 is not a usable factor: give a number from 0 to 1e"):
+        Scenario.model_validate({"name": "neg", "inflow_multipliers": {"TRIB": -0.5}})
+
+
+def test_a_scenario_whose_numbers_overflow_names_its_field_not_a_traceback(basin):
+    """A factor the schema takes (1e6) on an inflow already near the limit gives values no basin may
+    hold: the scenario's basin is refused like a basin file would be, naming the scenario field."""
+    big = basin.model_copy(deep=True)
+    big._tables, big._base_dir = basin._tables, basin._base_dir
+    big.node("TRIB").inflow = big.node("TRIB").inflow.model_copy(update={"unit": "km3/month"})
+    sc = Scenario.model_validate({"name": "flood", "inflow_multipliers": {"TRIB": 1e6}})
     with pytest.raises(BasinError) as exc:
-        apply_scenario(basin, sc)
+        apply_scenario(big, sc)
     [p] = exc.value.problems
-    assert p.field == "inflow_multipliers.TRIB"
-    assert "node 'TRIB': inflow: negative value" in p.message
+    assert (p.where, p.field) == ("scenario 'flood'", "inflow_multipliers.TRIB")
+    assert "node 'TRIB': inflow: value above 1e+09 Mm3 per period" in p.message
 
 
 # -- what a scenario changes ------------------------------------------------------------------------

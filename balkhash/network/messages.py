@@ -28,7 +28,7 @@ _MODEL_HINTS = {
 }
 #: location steps pydantic inserts that are not fields of the file
 _TYPE_STEP = re.compile(r"^(function-|literal\[|list\[|dict\[|tagged-union\[|union\[|float$|int$|str$|bool$|"
-                        r"[A-Z][A-Za-z]*$)")
+                        r"(Volume|FlowSeries|MonthlyDepth|LevelAreaVolume|RuleCurve)$)")
 _TAGS = {"inflow", "junction", "sink", "reservoir", "demand", "lake", "eco_flow", "lake_inflow", "lake_level"}
 
 
@@ -72,7 +72,9 @@ def plain_message(err: ErrorDetails) -> str:
         return f"{shown(value)} is not true or false"
     for key, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
         if kind.startswith(("greater_than", "less_than")) and key in ctx:
-            return f"must be {word} {ctx[key]}, got {shown(value)}"
+            bound = ctx[key]
+            return f"must be {word} {bound:g}, got {shown(value)}" if isinstance(bound, int | float) else \
+                f"must be {word} {bound}, got {shown(value)}"
     if kind == "string_pattern_mismatch":
         return f"{shown(value)} is not a valid id: letters, digits, _ - . and starting with a letter"
     if kind == "union_tag_invalid":

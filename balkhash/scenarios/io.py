@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from ..network.errors import BasinError, Problem
 from ..network.io import read_yaml
+from ..network.messages import plain_errors
 from .schema import Scenario, ScenarioFile
 
 
@@ -23,16 +24,15 @@ def load_scenarios(path: str | os.PathLike) -> list[Scenario]:
         parsed = ScenarioFile.model_validate(doc)
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
-            loc = list(err["loc"])
+        for loc_, msg in plain_errors(exc):
+            loc = list(loc_)
             where = ""
             if len(loc) >= 2 and loc[0] == "scenarios" and isinstance(loc[1], int):
                 items = doc.get("scenarios") or []
                 name = items[loc[1]].get("name") if loc[1] < len(items) and isinstance(items[loc[1]], dict) else None
-                where = f"scenario '{name}'" if name else f"scenarios[{loc[1]}]"
+                where = f"scenario '{name}'" if isinstance(name, str) and name else f"scenarios[{loc[1]}]"
                 loc = loc[2:]
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
+            if msg.startswith("unknown field"):
                 msg = "unknown field (see docs/studies.md for the scenario format)"
             problems.append(Problem(str(file), where, ".".join(str(p) for p in loc), msg))
         raise BasinError(problems) from None
