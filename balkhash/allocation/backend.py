@@ -88,27 +88,24 @@ class HighsBackend:
         self.reduced = reduced
         full = reduced.lp
         A = reduced.matrix()
-        lp = highspy.HighsLp()
-        lp.num_col_ = full.ncols
-        lp.num_row_ = A.shape[0]
-        lp.col_cost_ = full.current["cost"]
-        lp.col_lower_ = reduced.col_lower
-        lp.col_upper_ = reduced.col_upper
-        lp.row_lower_ = full.current["row_lower"][reduced.kept]
-        lp.row_upper_ = full.current["row_upper"][reduced.kept]
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.num_col_ = full.ncols
-        lp.a_matrix_.num_row_ = A.shape[0]
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data
+        self._lp_arrays = (
+            full.ncols, A.shape[0], A.nnz, int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize), 0.0,
+            np.ascontiguousarray(full.current["cost"]), np.ascontiguousarray(reduced.col_lower),
+            np.ascontiguousarray(reduced.col_upper), np.ascontiguousarray(full.current["row_lower"][reduced.kept]),
+            np.ascontiguousarray(full.current["row_upper"][reduced.kept]),
+            A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), np.ascontiguousarray(A.data),
+            np.zeros(full.ncols, dtype=np.int32),  # every column continuous
+        )
         self.highs = _new_highs(quiet=not log)
         self.highs.setOptionValue("output_flag", bool(log))
         if time_limit is not None:
             self.highs.setOptionValue("time_limit", float(time_limit))
         if threads is not None:
             self.highs.setOptionValue("threads", int(threads))
-        self.highs.passModel(lp)
+        status = self.highs.passModel(*self._lp_arrays)
+        del self._lp_arrays
+        if status != highspy.HighsStatus.kOk:
+            raise RuntimeError(f"HiGHS refused the model ({status})")
         self.load_seconds = perf_counter() - t0
         self.col_value: np.ndarray | None = None
         self.row_dual: np.ndarray | None = None

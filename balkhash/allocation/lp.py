@@ -134,10 +134,10 @@ class LPBuilder:
         entries with a row of -1, "no row here", are skipped)."""
         r, c, v = (a.reshape(-1) for a in np.broadcast_arrays(
             np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), np.asarray(coefs, dtype=float)))
-        keep = r >= 0
+        keep = (r >= 0) & (v != 0.0)
         if keep.any():
-            self._r.append(r[keep])
-            self._c.append(c[keep])
+            self._r.append(r[keep].astype(np.int32))
+            self._c.append(c[keep].astype(np.int32))
             self._v.append(v[keep])
 
     # -- parameters --------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ class LPBuilder:
             raise ValueError(f"unknown target {target!r}")
         i, j, v = (a.reshape(-1) for a in np.broadcast_arrays(
             np.asarray(index, dtype=np.int64), np.asarray(param_index, dtype=np.int64), np.asarray(coefs, dtype=float)))
-        keep = i >= 0
+        keep = (i >= 0) & (v != 0.0)
         if keep.any():
             self._effects.setdefault((param, target), []).append((i[keep], j[keep], v[keep]))
 
@@ -168,9 +168,11 @@ class LPBuilder:
         def cat(parts, dtype=float):
             return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
-        r, c, v = cat(self._r, np.int64), cat(self._c, np.int64), cat(self._v)
+        r, c, v = cat(self._r, np.int32), cat(self._c, np.int32), cat(self._v)
+        self._r, self._c, self._v = [], [], []  # the triplets are the matrix now: free them
         A = sp.csr_matrix((v, (r, c)), shape=(self.nrows, self.ncols))  # duplicates summed
-        A.eliminate_zeros()
+        del r, c, v
+        A.eliminate_zeros()  # repeated entries that cancel
         A.sort_indices()
         base = {"row_lower": cat(self._row_lower), "row_upper": cat(self._row_upper),
                 "col_lower": cat(self._col_lower), "col_upper": cat(self._col_upper), "cost": cat(self._cost)}
@@ -178,21 +180,69 @@ class LPBuilder:
                  "col_upper": self.ncols, "cost": self.ncols}
         maps = {}
         for (param, target), parts in self._effects.items():
-            i = np.concatenate([p[0] for p in parts])
-            j = np.concatenate([p[1] for p in parts])
-            w = np.concatenate([p[2] for p in parts])
-            M = sp.csr_matrix((w, (i, j)), shape=(sizes[target], self.params[param].flat.size))
-            M.eliminate_zeros()
-            maps[param, target] = M
+            maps[param, target] = ParamMap(np.concatenate([p[0] for p in parts]),
+                                           np.concatenate([p[1] for p in parts]),
+                                           np.concatenate([p[2] for p in parts]), sizes[target])
+        self._effects = {}
         return LinearProgram(A, base, maps, self.params, self.var_blocks, self.row_blocks)
+
+
+class ParamMap:
+    """target[i] += w * p[j] for the entries (i, j, w) of one parameter on one target.
+
+    Evaluated whole with one ``bincount``; a change of a few parameter entries recomputes only the
+    target entries they reach, through orderings by j and by i built on the first change.  Values of
+    +-inf pass through (w != 0 always): an unlimited capacity stays unlimited."""
+
+    def __init__(self, i: np.ndarray, j: np.ndarray, w: np.ndarray, size: int) -> None:
+        self.i, self.j, self.w, self.size = i, j, w, size
+        self._by_j: tuple[np.ndarray, np.ndarray] | None = None
+        self._by_i: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return int(self.i.size)
+
+    def apply(self, p: np.ndarray) -> np.ndarray:
+        """The contribution of parameter values ``p`` to every target entry."""
+        return np.bincount(self.i, weights=self.w * p[self.j], minlength=self.size)
+
+    def reached(self, positions: np.ndarray) -> np.ndarray:
+        """Target entries that parameter entries ``positions`` act on."""
+        if self._by_j is None:
+            order = np.argsort(self.j, kind="stable")
+            self._by_j = order, self.j[order]
+        order, js = self._by_j
+        positions = np.asarray(positions, dtype=np.int64)
+        lo, hi = int(positions.min()), int(positions.max()) + 1
+        if hi - lo == positions.size:  # a contiguous range: one key's values
+            sel = order[np.searchsorted(js, lo):np.searchsorted(js, hi)]
+        else:
+            sel = order[np.isin(js, positions)]
+        return np.unique(self.i[sel])
+
+    def at(self, index: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """The contribution of ``p`` to the target entries ``index`` (sorted, unique)."""
+        if self._by_i is None:
+            order = np.argsort(self.i, kind="stable")
+            self._by_i = order, np.searchsorted(self.i[order], np.arange(self.size + 1))
+        order, ptr = self._by_i
+        starts, ends = ptr[index], ptr[index + 1]
+        counts = ends - starts
+        if not counts.sum():
+            return np.zeros(len(index))
+        owner = np.repeat(np.arange(len(index)), counts)
+        entries = order[np.repeat(starts - np.cumsum(np.concatenate([[0], counts[:-1]])), counts)
+                        + np.arange(counts.sum())]
+        return np.bincount(owner, weights=self.w[entries] * p[self.j[entries]], minlength=len(index))
 
 
 class LinearProgram:
     """The full LP: matrix ``A`` (CSR), base bounds and costs, parameter maps and the current
     values of bounds and costs (``current[target]``)."""
 
-    def __init__(self, A: sp.csr_matrix, base: dict[str, np.ndarray], maps: dict, params: dict[str, Parameter],
-                 var_blocks: dict[str, VarBlock], row_blocks: dict[str, RowBlock]) -> None:
+    def __init__(self, A: sp.csr_matrix, base: dict[str, np.ndarray], maps: dict[tuple[str, str], ParamMap],
+                 params: dict[str, Parameter], var_blocks: dict[str, VarBlock],
+                 row_blocks: dict[str, RowBlock]) -> None:
         self.A = A
         self.base = base
         self.maps = maps
@@ -200,8 +250,6 @@ class LinearProgram:
         self.var_blocks = var_blocks
         self.row_blocks = row_blocks
         self.current = {t: self._evaluate(t) for t in TARGETS}
-        # column view of each map: which target entries a parameter entry touches
-        self._touch = {key: M.tocsc() for key, M in maps.items()}
 
     @property
     def nrows(self) -> int:
@@ -214,20 +262,9 @@ class LinearProgram:
     def _evaluate(self, target: str, index: np.ndarray | None = None) -> np.ndarray:
         out = self.base[target].copy() if index is None else self.base[target][index].copy()
         for (param, tgt), M in self.maps.items():
-            if tgt != target:
-                continue
-            p = self.params[param].flat
-            part = M if index is None else M[index]
-            # only stored entries multiply: +-inf values pass through a coefficient unchanged
-            contrib = part @ np.where(np.isfinite(p), p, 0.0)
-            inf_p = ~np.isfinite(p)
-            if inf_p.any():
-                hit = part[:, np.flatnonzero(inf_p)]
-                if hit.nnz:
-                    sub = hit.tocoo()
-                    vals = np.sign(sub.data) * p[np.flatnonzero(inf_p)][sub.col]
-                    np.add.at(contrib, sub.row, vals)
-            out += contrib
+            if tgt == target:
+                p = self.params[param].flat
+                out += M.apply(p) if index is None else M.at(index, p)
         return out
 
     def set_parameter(self, name: str, flat_positions: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
@@ -237,11 +274,10 @@ class LinearProgram:
         flat = param.values.reshape(-1)
         flat[flat_positions] = values
         touched: dict[str, np.ndarray] = {}
-        for (p, target), M in self._touch.items():
+        for (p, target), M in self.maps.items():
             if p != name:
                 continue
-            sub = M[:, flat_positions]
-            idx = np.unique(sub.indices)
+            idx = M.reached(flat_positions)
             if idx.size:
                 prev = touched.get(target)
                 touched[target] = idx if prev is None else np.union1d(prev, idx)
