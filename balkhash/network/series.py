@@ -9,7 +9,7 @@ import numpy as np
 
 from .quantities import FlowSeries, MonthlyDepth
 from .timeline import Timeline
-from .units import days_in_month, m3s_to_mm3
+from .units import m3s_to_mm3
 
 
 def profile_values(profile, basin) -> np.ndarray:
@@ -30,17 +30,11 @@ def profile_values(profile, basin) -> np.ndarray:
 def _day_share(timeline: Timeline) -> np.ndarray:
     """Share of its water year that each period's month covers (days / days in that water year),
     so an annual volume adds up over every water year, leap Februaries included."""
-    start = timeline.water_year_start_month
-    cache: dict[int, int] = {}
-    out = []
-    for y, m in timeline.months:
-        wy = timeline.water_year_of(y, m)
-        if wy not in cache:
-            cache[wy] = sum(
-                days_in_month(wy if mm >= start else wy + 1, mm) for mm in range(1, 13)
-            )
-        out.append(days_in_month(y, m) / cache[wy])
-    return np.array(out)
+    wy = np.asarray(timeline.water_years, dtype=np.int64)
+    # the February of water year w falls in calendar year w when the water year starts in Jan/Feb
+    feb = wy + (timeline.water_year_start_month > 2)
+    leap = (feb % 4 == 0) & ((feb % 100 != 0) | (feb % 400 == 0))
+    return np.asarray(timeline.days, dtype=float) / (365.0 + leap)
 
 
 def flow_mm3(fs: FlowSeries, basin, timeline: Timeline) -> np.ndarray:
