@@ -1,0 +1,228 @@
+"""Simulation modes: step, rolling horizon with forecasts, initial states.
+
+Step mode reproduces Pywr's one-timestep-at-a-time reservoir models; rolling with a perfect
+forecast over the rest of the horizon is the optimise run; rolling with window 1 is step; the
+storage carried from one step is where the next starts; and on random basins a myopic run never
+costs less than perfect foresight.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from strategies import basins
+from typer.testing import CliRunner
+
+import balkhash
+from balkhash.cli import app
+from balkhash.network.io import parse_basin
+from balkhash.scenarios.apply import apply_scenario
+from balkhash.scenarios.schema import Scenario
+from balkhash.simulation import ForecastError, SimulationError, Simulator, simulate
+
+
+def _pywr_basin(demand: float, catchment: float | None) -> dict:
+    """Pywr's tests/models/reservoir1.json (catchment None) and reservoir2.json in balkhash terms:
+    a 35-unit store, full at the start, serving one demand per time step (Mm3 per monthly period
+    here); reservoir2 adds a catchment of 5 per step through an abstraction limited to 5, whose
+    surplus goes to a terminal output that costs 1 (so the reservoir takes it first)."""
+    nodes = [
+        {"id": "supply1", "type": "reservoir", "min_storage": "0 Mm3", "max_storage": "35 Mm3",
+         "initial_storage": "35 Mm3", "end_storage": "free"},
+        {"id": "link1", "type": "junction"},
+        {"id": "demand1", "type": "demand", "sector": "utilities", "target": f"{demand} Mm3/month",
+         "consumptive_fraction": 1.0, "shortfall_cost": 10},
+    ]
+    links = [{"id": "supply1-link1", "from": "supply1", "to": "link1"},
+             {"id": "link1-demand1", "from": "link1", "to": "demand1"}]
+    if catchment is not None:
+        nodes += [{"id": "catchment1", "type": "inflow", "inflow": f"{catchment} Mm3/month"},
+                  {"id": "abs1", "type": "junction"}, {"id": "term1", "type": "sink"}]
+        links += [{"id": "catchment1-abs1", "from": "catchment1", "to": "abs1", "capacity": "5 Mm3/month"},
+                  {"id": "abs1-supply1", "from": "abs1", "to": "supply1"},
+                  {"id": "abs1-term1", "from": "abs1", "to": "term1", "cost": 1.0}]
+    return {"name": "pywr reservoir", "calendar": {"start": "2015-01", "periods": 5}, "nodes": nodes,
+            "links": links}
+
+
+@pytest.mark.parametrize(("demand", "catchment", "delivered"), [
+    (10.0, None, [10, 10, 10, 5, 0]),  # reservoir1
+    (15.0, 5.0, [15, 15, 15, 10, 5]),  # reservoir2
+])
+def test_step_mode_reproduces_pywr_reservoirs(demand, catchment, delivered):
+    basin = parse_basin(_pywr_basin(demand, catchment), "pywr.yaml")
+    sol = simulate(basin, mode="step")
+    np.testing.assert_allclose(sol.deliveries["delivered_mm3"], delivered, atol=1e-7)
+    st = sol.storage[sol.storage["node"] == "supply1"]
+    np.testing.assert_allclose(st["storage_mm3"], [25, 15, 5, 0, 0], atol=1e-7)
+    # perfect foresight shares the same water out over the five steps instead (fair-sharing blocks)
+    opt = balkhash.solve(basin)
+    assert opt.deliveries["delivered_mm3"].sum() == pytest.approx(sum(delivered))
+    assert opt.deliveries["delivered_mm3"].min() > 0.0
+    assert sol.summary["simulation"]["mode"] == "step"
+    assert sol.objective >= opt.objective - 1e-9
+
+
+@pytest.fixture(scope="module")
+def two_years():
+    """The Ile-Balkhash basin over two water years (a re-plan starting mid-year must carry the
+    year's lake inflow requirement and the canal's annual licence)."""
+    b = apply_scenario(balkhash.allocation.solve._as_basin("ile_balkhash"), Scenario(name="two", years=2))
+    return b, balkhash.solve(b)
+
+
+@pytest.mark.parametrize("every", [1, 5])
+def test_rolling_perfect_over_the_rest_of_the_horizon_is_optimise(two_years, every):
+    basin, opt = two_years
+    sol = simulate(basin, mode="rolling", window=24, every=every, forecast="perfect")
+    assert sol.objective == pytest.approx(opt.objective, rel=1e-7, abs=1e-6)
+    assert list(sol.tables) == list(opt.tables)
+    for name, table in opt.tables.items():
+        assert list(sol.tables[name].columns) == list(table.columns), name
+        assert len(sol.tables[name]) == len(table), name
+    np.testing.assert_allclose(sol.targets["violation"], opt.targets["violation"], atol=1e-5)
+    assert sol.summary["simulation"] == {**sol.summary["simulation"], "mode": "rolling", "window": 24,
+                                         "every": every, "forecast": "perfect"}
+    assert sol.summary["simulation"]["replans"] == -(-24 // every)
+
+
+def test_rolling_with_window_one_is_step():
+    step = simulate("ile_balkhash", mode="step")
+    roll = simulate("ile_balkhash", mode="rolling", window=1, every=1, forecast="climatology")
+    assert roll.objective == pytest.approx(step.objective, rel=1e-9)
+    for name in ("flows", "deliveries", "storage"):
+        pd.testing.assert_frame_equal(roll.tables[name], step.tables[name])
+
+
+def test_each_step_starts_where_the_last_ended_and_conserves_water():
+    sol = simulate("ile_balkhash", mode="step")
+    st = sol.storage
+    arr = sol.arrivals.set_index(["node", "period"])
+    for node, g in st.groupby("node", sort=False):
+        start, end = g["storage_start_mm3"].to_numpy(), g["storage_mm3"].to_numpy()
+        np.testing.assert_allclose(start[1:], end[:-1], atol=1e-9)
+        a = arr.loc[node].loc[g["period"]]
+        balance = (start + a["arriving_mm3"].to_numpy() + a["groundwater_mm3"].to_numpy()
+                   - a["released_mm3"].to_numpy() - g["evaporation_mm3"].to_numpy()
+                   + g["precipitation_mm3"].to_numpy() - g["spill_mm3"].to_numpy())
+        np.testing.assert_allclose(end, balance, atol=1e-6, err_msg=node)
+
+
+def test_rolling_forecasts_and_the_value_of_foresight():
+    basin = apply_scenario(balkhash.allocation.solve._as_basin("ile_balkhash"),
+                           Scenario(name="dry", transboundary={"year": 2014, "kazakh_part": True}))
+    mean = balkhash.allocation.solve._as_basin("ile_balkhash")
+    opt = simulate(basin)
+    sim = Simulator(basin, mode="rolling", window=12, forecast="climatology", climatology_basin=mean)
+    clim = sim.solve()
+    again = sim.solve()  # the window models are kept: nothing is rebuilt
+    assert again.summary["simulation"]["window_models_built"] == 0
+    assert again.objective == pytest.approx(clim.objective, rel=1e-9)
+    persistence = simulate(basin, mode="rolling", window=12, forecast="persistence", climatology=mean)
+    step = simulate(basin, mode="step")
+    for s in (clim, persistence, step):
+        assert s.objective >= opt.objective * (1 - 1e-9)
+    assert step.objective > opt.objective  # a dry year operated month by month costs more
+
+
+def test_forecast_file(tmp_path):
+    basin = balkhash.allocation.solve._as_basin("ile_balkhash")
+    good = tmp_path / "fc.csv"
+    rows = ["issued,period,node,inflow_mm3"]
+    labels = basin.timeline().labels
+    for i, issued in enumerate(labels):
+        rows += [f"{issued},{p},ILE_CN,0" for p in labels[i + 1:i + 12]]
+    good.write_text("\n".join(rows) + "\n")
+    zero = simulate(basin, mode="rolling", window=12, forecast=str(good))
+    assert zero.summary["simulation"]["forecast"] == str(good)
+    assert zero.objective >= simulate(basin).objective - 1e-6
+    bad = tmp_path / "bad.csv"
+    bad.write_text("issued,period,node,inflow_mm3\n2025-10,2025-09,ILE_CN,1\n2025-13,2025-11,NOPE,-1\n"
+                   "2025-10,2025-11,ILE_CN,x\n")
+    with pytest.raises(ForecastError) as exc:
+        simulate(basin, mode="rolling", forecast=str(bad))
+    msg = str(exc.value)
+    for part in ("line 2: period: 2025-09 is before the issue month", "line 3: issued:", "'NOPE'",
+                 "line 4: inflow_mm3: 'x' is not a number"):
+        assert part in msg
+    (tmp_path / "hdr.csv").write_text("when,node,value\n")
+    with pytest.raises(ForecastError, match="missing column"):
+        simulate(basin, mode="rolling", forecast=str(tmp_path / "hdr.csv"))
+    with pytest.raises(ForecastError, match="no such forecast file"):
+        simulate(basin, mode="rolling", forecast=str(tmp_path / "none.csv"))
+
+
+@pytest.mark.parametrize(("kw", "match"), [
+    ({"mode": "weekly"}, "unknown mode"),
+    ({"mode": "rolling", "window": 3, "every": 4}, "longer than --window"),
+    ({"mode": "rolling", "window": 0}, ">= 1"),
+    ({"mode": "step", "window": 3}, "one period at a time"),
+    ({"mode": "optimise", "window": 3}, "need --mode rolling"),
+])
+def test_bad_simulation_options(kw, match):
+    with pytest.raises(SimulationError, match=match):
+        simulate("tiny_river", **kw)
+
+
+def test_initial_states_in_scenarios_and_on_the_command_line(tmp_path):
+    runner = CliRunner()
+    sc = tmp_path / "sc.yaml"
+    sc.write_text("name: start\ninitial: {KAPSHAGAY: 16.5 km3, BALKHASH: 342.5 m}\n")
+    res = runner.invoke(app, ["plan", "--scenario", str(sc), "--mode", "step", "--out", str(tmp_path / "a"), "-q"])
+    assert res.exit_code == 0, res.output
+    st = pd.read_csv(tmp_path / "a" / "storage.csv")
+    first = st.groupby("node").first()
+    assert first.loc["KAPSHAGAY", "storage_start_mm3"] == pytest.approx(16500.0)
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["lakes"][0]["level_start_m"] == pytest.approx(342.5, abs=1e-6)
+    assert summary["simulation"]["mode"] == "step"
+    res = runner.invoke(app, ["plan", "--initial-from", str(tmp_path / "a"), "--out", str(tmp_path / "b"), "-q"])
+    assert res.exit_code == 0, res.output
+    nxt = pd.read_csv(tmp_path / "b" / "storage.csv").groupby("node").first()
+    last = st.groupby("node").last()
+    np.testing.assert_allclose(nxt["storage_start_mm3"], last.loc[nxt.index, "storage_mm3"], rtol=1e-12)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ninitial: {KAPSHAGAY: 16.5 kg}\n")
+    res = runner.invoke(app, ["plan", "--scenario", str(bad), "--out", str(tmp_path / "c")])
+    assert res.exit_code == 1
+    assert "unknown unit 'kg'" in res.output
+    res = runner.invoke(app, ["plan", "--initial", "ILE_CN=3 km3", "--out", str(tmp_path / "c")])
+    assert res.exit_code == 1
+    assert "an initial state is for a reservoir or a lake" in res.output
+    res = runner.invoke(app, ["plan", "--initial-from", str(tmp_path), "--out", str(tmp_path / "c")])
+    assert res.exit_code == 1
+    assert "not a result directory" in res.output
+
+
+def test_command_line_modes(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["plan", "--mode", "rolling", "--window", "6", "--every", "2", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "mode rolling: window 6, every 2, forecast climatology (6 re-plans)" in res.output
+    opt_cols = {k: list(v.columns) for k, v in balkhash.solve("ile_balkhash").tables.items()}
+    for name, cols in opt_cols.items():
+        assert list(pd.read_csv(tmp_path / f"{name}.csv").columns) == cols
+    res = runner.invoke(app, ["plan", "--mode", "step", "--every", "2", "--out", str(tmp_path)])
+    assert res.exit_code == 1
+    res = runner.invoke(app, ["sweep", "--mode", "step", "--from", "8", "--to", "9", "--out", str(tmp_path / "sw")])
+    assert res.exit_code == 0, res.output
+    assert "mode step" in res.output
+    sw = pd.read_csv(tmp_path / "sw" / "sweep.csv")
+    assert sw["total_shortfall_mm3"].iloc[0] >= sw["total_shortfall_mm3"].iloc[1] - 1e-6
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=basins())
+def test_myopia_never_pays_on_random_basins(raw):
+    basin = parse_basin(raw, "random.yaml")
+    opt = simulate(basin)
+    T = opt.summary["periods"]["count"]
+    perfect = simulate(basin, mode="rolling", window=T, every=1, forecast="perfect")
+    step = simulate(basin, mode="step")
+    tol = 1e-6 * max(1.0, abs(opt.objective))
+    assert perfect.objective == pytest.approx(opt.objective, rel=1e-6, abs=1e-6)
+    assert step.objective >= perfect.objective - tol
