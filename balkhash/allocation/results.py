@@ -20,6 +20,21 @@ from .lp import LinearProgram
 NAN = float("nan")
 
 
+def _ids(values, codes) -> pd.Index:
+    """The string column values[codes], taken from a small index (no per-row string conversion)."""
+    return pd.Index(list(values), dtype="str").take(np.asarray(codes, dtype=np.int64))
+
+
+def _rep(values, T: int) -> pd.Index:
+    """Each of ``values`` repeated for the T periods."""
+    return _ids(values, np.repeat(np.arange(len(values)), T))
+
+
+def _tile(labels, k: int) -> pd.Index:
+    """The period labels, k times over."""
+    return _ids(labels, np.tile(np.arange(len(labels)), k))
+
+
 class _Reader:
     def __init__(self, lp: LinearProgram, values: np.ndarray, duals: np.ndarray | None) -> None:
         self.lp, self.x, self.y = lp, values, duals
@@ -50,10 +65,10 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
     x = r.var("flow").reshape(L, T)
     loss = np.array([lk.loss for lk in data.links]).reshape(L, 1)
     out["flows"] = pd.DataFrame({
-        "link_id": np.repeat([lk.id for lk in data.links], T),
-        "from": np.repeat([lk.src for lk in data.links], T),
-        "to": np.repeat([lk.dst for lk in data.links], T),
-        "period": np.tile(labels, L), "flow_mm3": x.ravel(), "flow_m3s": mm3_to_m3s(x, days).ravel(),
+        "link_id": _rep([lk.id for lk in data.links], T),
+        "from": _ids(data.nodes, np.repeat(data.net.link_src, T)),
+        "to": _ids(data.nodes, np.repeat(data.net.link_dst, T)),
+        "period": _tile(labels, L), "flow_mm3": x.ravel(), "flow_m3s": mm3_to_m3s(x, days).ravel(),
         "loss_mm3": (x * loss).ravel(),
     })
 
@@ -62,12 +77,12 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
     y = np.clip(target - short, 0.0, target)
     cons = np.array([d.consumptive for d in data.demands]).reshape(D, 1)
     out["deliveries"] = pd.DataFrame({
-        "demand": np.repeat([d.id for d in data.demands], T),
-        "sector": np.repeat([d.sector for d in data.demands], T),
-        "period": np.tile(labels, D), "target_mm3": target.ravel(), "delivered_mm3": y.ravel(),
+        "demand": _rep([d.id for d in data.demands], T),
+        "sector": _rep([d.sector for d in data.demands], T),
+        "period": _tile(labels, D), "target_mm3": target.ravel(), "delivered_mm3": y.ravel(),
         "shortfall_mm3": (target - y).ravel(), "consumed_mm3": (cons * y).ravel(),
         "returned_mm3": ((1.0 - cons) * y).ravel(),
-        "return_to": np.repeat([d.return_to or "" for d in data.demands], T),
+        "return_to": _rep([d.return_to or "" for d in data.demands], T),
     })
 
     out["storage"], storage = _storage_table(data, r, labels)
@@ -77,7 +92,7 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
     has = [n for n in data.nodes if data.node_type[n] != "sink"
            and (n in data.inflow or n in ground or inflow[pos[n]].any())]
     out["inflows"] = pd.DataFrame({
-        "node": np.repeat(has, T), "period": np.tile(labels, len(has)),
+        "node": _rep(has, T), "period": _tile(labels, len(has)),
         "inflow_mm3": np.concatenate([inflow[pos[n]] for n in has]) if has else np.zeros(0),
         "groundwater_mm3": np.concatenate([ground.get(n, np.zeros(T)) for n in has]) if has else np.zeros(0),
     })
@@ -88,7 +103,7 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
         dual = r.dual(name)
         if dual is not None:
             nodes = lp.row_blocks[name].axes[0]
-            parts.append(pd.DataFrame({"node": np.repeat(list(nodes), T), "period": np.tile(labels, len(nodes)),
+            parts.append(pd.DataFrame({"node": _rep(nodes, T), "period": _tile(labels, len(nodes)),
                                        "marginal_value": -dual.ravel()}))
     out["duals"] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["node", "period", "marginal_value"])
@@ -149,8 +164,8 @@ def _arrivals_table(data: ModelData, x, y, inflow, ground, labels) -> tuple[pd.D
     gw = np.array([ground.get(n, np.zeros(T)) for n in data.nodes]).reshape(N, T)
     local = inflow.reshape(N, T)
     df = pd.DataFrame({
-        "node": np.repeat(data.nodes, T), "node_type": np.repeat([data.node_type[n] for n in data.nodes], T),
-        "period": np.tile(labels, N), "links_mm3": links.ravel(), "returns_mm3": returns.ravel(),
+        "node": _rep(data.nodes, T), "node_type": _rep([data.node_type[n] for n in data.nodes], T),
+        "period": _tile(labels, N), "links_mm3": links.ravel(), "returns_mm3": returns.ravel(),
         "local_mm3": local.ravel(), "groundwater_mm3": gw.ravel(), "arriving_mm3": (links + returns + local).ravel(),
         "released_mm3": released.ravel(),
     })
