@@ -161,7 +161,8 @@ class LPBuilder:
             np.asarray(index, dtype=np.int64), np.asarray(param_index, dtype=np.int64), np.asarray(coefs, dtype=float)))
         keep = (i >= 0) & (v != 0.0)
         if keep.any():
-            self._effects.setdefault((param, target), []).append((i[keep], j[keep], v[keep]))
+            self._effects.setdefault((param, target), []).append(
+                (i[keep].astype(np.int32), j[keep].astype(np.int32), v[keep]))
 
     # -- the program -----------------------------------------------------------------------------
     def finish(self) -> LinearProgram:
@@ -179,11 +180,11 @@ class LPBuilder:
         sizes = {"row_lower": self.nrows, "row_upper": self.nrows, "col_lower": self.ncols,
                  "col_upper": self.ncols, "cost": self.ncols}
         maps = {}
-        for (param, target), parts in self._effects.items():
-            maps[param, target] = ParamMap(np.concatenate([p[0] for p in parts]),
-                                           np.concatenate([p[1] for p in parts]),
-                                           np.concatenate([p[2] for p in parts]), sizes[target])
-        self._effects = {}
+        for key in list(self._effects):
+            parts = self._effects.pop(key)
+            i, j, w = (parts[0][k] if len(parts) == 1 else np.concatenate([p[k] for p in parts]) for k in range(3))
+            del parts
+            maps[key] = ParamMap(i, j, w, sizes[key[1]])
         return LinearProgram(A, base, maps, self.params, self.var_blocks, self.row_blocks)
 
 
@@ -195,7 +196,9 @@ class ParamMap:
     +-inf pass through (w != 0 always): an unlimited capacity stays unlimited."""
 
     def __init__(self, i: np.ndarray, j: np.ndarray, w: np.ndarray, size: int) -> None:
-        self.i, self.j, self.w, self.size = i, j, w, size
+        self.i, self.j, self.size = i, j, size
+        #: the coefficients, or None when every one is 1 (most maps: a bound is the parameter itself)
+        self.w: np.ndarray | None = None if bool(np.all(w == 1.0)) else w
         self._by_j: tuple[np.ndarray, np.ndarray] | None = None
         self._by_i: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -204,7 +207,8 @@ class ParamMap:
 
     def apply(self, p: np.ndarray) -> np.ndarray:
         """The contribution of parameter values ``p`` to every target entry."""
-        return np.bincount(self.i, weights=self.w * p[self.j], minlength=self.size)
+        values = p[self.j] if self.w is None else self.w * p[self.j]
+        return np.bincount(self.i, weights=values, minlength=self.size)
 
     def reached(self, positions: np.ndarray) -> np.ndarray:
         """Target entries that parameter entries ``positions`` act on."""
@@ -233,7 +237,8 @@ class ParamMap:
         owner = np.repeat(np.arange(len(index)), counts)
         entries = order[np.repeat(starts - np.cumsum(np.concatenate([[0], counts[:-1]])), counts)
                         + np.arange(counts.sum())]
-        return np.bincount(owner, weights=self.w[entries] * p[self.j[entries]], minlength=len(index))
+        values = p[self.j[entries]] if self.w is None else self.w[entries] * p[self.j[entries]]
+        return np.bincount(owner, weights=values, minlength=len(index))
 
 
 class LinearProgram:

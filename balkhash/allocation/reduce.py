@@ -33,7 +33,7 @@ class ReducedLP:
         self.single = np.flatnonzero(nnz == 1)
         self.kept = np.flatnonzero(nnz > 1)
         #: full row -> solver row (-1: a bound or dropped)
-        self.solver_row = np.full(lp.nrows, -1, dtype=np.int64)
+        self.solver_row = np.full(lp.nrows, -1, dtype=np.int32)
         self.solver_row[self.kept] = np.arange(self.kept.size)
         self.single_col = lp.A.indices[lp.A.indptr[self.single]]
         self.single_coef = lp.A.data[lp.A.indptr[self.single]]
@@ -41,9 +41,8 @@ class ReducedLP:
         order = np.argsort(self.single_col, kind="stable")
         self._by_col_rows = self.single[order]
         self._by_col_ptr = np.searchsorted(self.single_col[order], np.arange(lp.ncols + 1))
-        self._single_pos = np.full(lp.nrows, -1, dtype=np.int64)
+        self._single_pos = np.full(lp.nrows, -1, dtype=np.int32)
         self._single_pos[self.single] = np.arange(self.single.size)
-        self.A = lp.A[self.kept] if self.kept.size < lp.nrows else lp.A
         self.col_lower, self.col_upper = self._column_bounds(np.arange(lp.ncols))
 
     # -- bounds ------------------------------------------------------------------------------------
@@ -132,4 +131,5 @@ class ReducedLP:
         return y
 
     def matrix(self) -> sp.csr_matrix:
-        return self.A
+        """The solver's rows of the matrix (made when asked: the solver copies it on loading)."""
+        return self.lp.A[self.kept] if self.kept.size < self.lp.nrows else self.lp.A
