@@ -334,3 +334,41 @@ def test_out_that_is_a_file_is_a_clear_error(tmp_path):
     assert "exists and is not a directory" in text
     assert "Traceback" not in r.output
     assert f.read_text() == "not a directory"
+
+
+# -- arguments that do not fit are refused before anything is solved -----------------------------------
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (["plan", "--years", "1000"], 2, "--years"),
+        (["plan", "--start-water-year", "-5"], 2, "--start-water-year"),
+        (["sweep", "--from", "nan"], 1, "--from, --to and --step must be finite numbers (got nan, 16, 1)"),
+        (["sweep", "--from", "-5"], 1, "--from must be >= 0"),
+        (["sweep", "--to", "inf"], 1, "must be finite numbers"),
+        (["tradeoff", "--from", "-1"], 1, "--from must be >= 0"),
+        (["sweep", "--from", "0", "--to", "10", "--step", "1e-9"], 1, "gives more than 10000 points"),
+        (["plan", "--basin", "tiny_river", "--plan-out", "{tmp}"], 1, "is a directory: give the workbook file"),
+        (["plan", "--basin", "tiny_river", "--plan-out", "{tmp}/plan.csv"], 1, "the allocation plan is an .xlsx"),
+    ],
+)
+def test_arguments_out_of_range_are_refused(tmp_path, args, code, fragment):
+    r = run(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert r.exit_code == code, r.output
+    assert fragment in " ".join(r.output.split()), r.output
+    assert "Traceback" not in r.output
+    assert not list(tmp_path.iterdir())  # nothing written (no DIR.xlsx next to DIR)
+
+
+@pytest.mark.parametrize("bad", ["../escape", "", ".", "a/b", "..", "/abs"])
+def test_a_scenario_name_is_never_a_path(tmp_path, bad):
+    f = tmp_path / "s.yaml"
+    f.write_text(f"scenarios:\n  - name: ok\n  - name: {json.dumps(bad)}\n")
+    out = tmp_path / "o" / "res"
+    r = run("plan", "--basin", "tiny_river", "--scenario", f, "--out", out)
+    assert r.exit_code == 1, r.output
+    assert "scenarios[1]" in r.output or "scenario '" in r.output
+    assert "name: " in r.output
+    assert "is not a valid name: letters, digits, _ - . and starting with a letter or digit" \
+        in " ".join(r.output.split())
+    assert not (tmp_path / "o").exists()
+    assert not (tmp_path / "escape").exists()

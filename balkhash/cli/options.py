@@ -14,6 +14,9 @@ import typer
 
 from .errors import CommandError
 
+#: the most points a sweep or a trade-off may have
+MAX_POINTS = 10_000
+
 
 class Format(str, Enum):
     csv = "csv"
@@ -26,8 +29,9 @@ SCENARIO_OPT = typer.Option(None, "--scenario", "-s", help="scenario YAML file (
                             "a file not found as given is looked up in the basin's directory, so "
                             "'scenarios.yaml' names the bundled basin's own")
 NAME_OPT = typer.Option(None, "--name", "-n", help="scenario name to run (repeatable) [default: all in the file]")
-YEARS_OPT = typer.Option(None, "--years", min=1, help="number of water years in the horizon")
-START_OPT = typer.Option(None, "--start-water-year", help="first water year, e.g. 2025 for 2025-10..2026-09")
+YEARS_OPT = typer.Option(None, "--years", min=1, max=100, help="number of water years in the horizon (1..100)")
+START_OPT = typer.Option(None, "--start-water-year", min=1000, max=9000,
+                         help="first water year, e.g. 2025 for 2025-10..2026-09")
 STRICT_OPT = typer.Option(False, "--strict", help="make every target hard (infeasible if not met)")
 FAIR_OPT = typer.Option(None, "--fair-sharing/--no-fair-sharing", help="override the basin option")
 TIME_LIMIT_OPT = typer.Option(None, "--time-limit", min=0.001, help="solver time limit, seconds")
@@ -170,10 +174,28 @@ def applied(basin, scs: list) -> list:
 
 def values(start: float, stop: float, step: float) -> list[float]:
     """start, start + step, ... up to stop (inclusive, within rounding)."""
+    if not all(math.isfinite(x) for x in (start, stop, step)):
+        raise CommandError(f"--from, --to and --step must be finite numbers (got {start:g}, {stop:g}, {step:g})")
+    if start < 0:
+        raise CommandError(f"--from must be >= 0: inflows, factors and targets are not negative (got {start:g})")
     if step <= 0 or stop < start:
         raise CommandError("need --from <= --to and --step > 0")
+    if (stop - start) / step >= MAX_POINTS:
+        raise CommandError(f"--from {start:g} --to {stop:g} --step {step:g} gives more than {MAX_POINTS} points: "
+                           "use a larger --step")
     n = math.floor((stop - start) / step + 1e-9) + 1
     return [round(start + i * step, 10) for i in range(n)]
+
+
+def plan_workbook(path: Path | None) -> Path | None:
+    """``--plan-out``: a workbook file, not a directory (CommandError before anything is solved)."""
+    if path is None:
+        return None
+    if path.is_dir() or str(path).endswith(("/", "\\")):
+        raise CommandError(f"--plan-out {path} is a directory: give the workbook file, e.g. {path / 'plan.xlsx'}")
+    if path.suffix not in ("", ".xlsx"):
+        raise CommandError(f"--plan-out {path}: the allocation plan is an .xlsx workbook")
+    return path
 
 
 def run_date() -> str:

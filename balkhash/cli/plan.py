@@ -43,6 +43,7 @@ def plan(
     from time import perf_counter
 
     t0 = perf_counter()
+    plan_out = opt.plan_workbook(plan_out)
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
     sim = opt.Simulation(mode, window, every, forecast)

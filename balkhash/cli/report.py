@@ -35,6 +35,7 @@ def report(
     from time import perf_counter
 
     t0 = perf_counter()
+    plan_out = opt.plan_workbook(plan_out)
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
     sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)

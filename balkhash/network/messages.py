@@ -76,7 +76,8 @@ def plain_message(err: ErrorDetails) -> str:
             return f"must be {word} {bound:g}, got {shown(value)}" if isinstance(bound, int | float) else \
                 f"must be {word} {bound}, got {shown(value)}"
     if kind == "string_pattern_mismatch":
-        return f"{shown(value)} is not a valid id: letters, digits, _ - . and starting with a letter"
+        first = "a letter or digit" if ctx.get("pattern", "").startswith("^[A-Za-z0-9]") else "a letter"
+        return f"{shown(value)} is not a valid name: letters, digits, _ - . and starting with {first}"
     if kind == "union_tag_invalid":
         return f"unknown type {shown(ctx.get('tag'))}; use one of {ctx.get('expected_tags', '')}"
     if kind == "union_tag_not_found":

@@ -18,6 +18,10 @@ YearRef = int | Literal["mean"]
 #: the largest factor a scenario may put on an inflow or a demand, and the largest growth per year
 MAX_FACTOR = 1e6
 MAX_GROWTH = 10.0
+#: a scenario name names a directory of results: no path separators, no '.' or '..' of its own
+SCENARIO_NAME = r"^[A-Za-z0-9][A-Za-z0-9_\-\.]*$"
+#: the water years a horizon may start in
+FIRST_YEAR, LAST_YEAR = 1000, 9000
 
 
 class TransboundarySpec(Strict):
@@ -145,12 +149,15 @@ class TargetsSpec(Strict):
 
 
 class Scenario(Strict):
-    name: str = Field("scenario", description="short name, used in tables and file names")
+    name: str = Field("scenario", pattern=SCENARIO_NAME, max_length=100,
+                      description="short name, used in tables and file names: letters, digits, _ - . "
+                      "(starting with a letter or digit)")
     #: the file the scenario was read from (named in error messages); "scenario" when built in code
     _file: str = PrivateAttr("scenario")
     description: str | None = None
     years: int | None = Field(None, ge=1, le=100, description="number of water years in the horizon")
-    start_water_year: int | None = Field(None, description="first water year (e.g. 2025 = 2025-10..2026-09)")
+    start_water_year: int | None = Field(None, ge=FIRST_YEAR, le=LAST_YEAR,
+                                         description="first water year (e.g. 2025 = 2025-10..2026-09)")
     transboundary: TransboundarySpec | None = None
     inflow_multipliers: dict[str, float] = Field(
         default_factory=dict, description="node id (or 'all') -> factor on its inflow (climate: dry/wet)"
