@@ -187,10 +187,11 @@ def values(start: float, stop: float, step: float) -> list[float]:
     return [round(start + i * step, 10) for i in range(n)]
 
 
-def plan_workbook(path: Path | None) -> Path | None:
-    """``--plan-out``: a workbook file, not a directory (CommandError before anything is solved)."""
+def plan_workbook(path: Path) -> Path:
+    """``--plan-out``: a workbook file, not a directory (CommandError before anything is solved);
+    None (not given) stays None."""
     if path is None:
-        return None
+        return path
     if path.is_dir() or str(path).endswith(("/", "\\")):
         raise CommandError(f"--plan-out {path} is a directory: give the workbook file, e.g. {path / 'plan.xlsx'}")
     if path.suffix not in ("", ".xlsx"):
