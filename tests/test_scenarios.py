@@ -381,3 +381,44 @@ def test_an_area_written_1e3_is_a_number(tmp_path):
     [sc] = load_scenarios(f)
     assert sc.water_saving.drip_area_kha == 1000.0
     assert sc.water_saving.industry_efficiency == {2025: 0.0, 2030: 0.25}
+
+
+@pytest.mark.parametrize(
+    ("content", "where", "field", "fragment"),
+    [
+        (None, "", "", "the transboundary runoff table is not a file"),
+        (b"", "", "", "the transboundary runoff table is empty"),
+        (b"hello world\nfoo\n", "", "china_km3, year", "missing column(s)"),
+        (bytes(range(128, 256)) * 3, "", "", "cannot read the transboundary runoff table as CSV"),
+        (b"year,china_km3,kazakhstan_km3\n2014,8,5\n2014,9,6\n", "column 'year'", "", "year(s) given twice: 2014"),
+        (b"year,china_km3\n2013,9\n2014,abc\n", "column 'china_km3'", "line 3 (year 2014)",
+         "'abc' is not a volume >= 0 (km3)"),
+        (b"year,china_km3\n2014,-1\n", "column 'china_km3'", "line 2 (year 2014)", "is not a volume >= 0"),
+    ],
+    ids=["directory", "empty", "text", "binary", "duplicate years", "text value", "negative value"],
+)
+def test_a_bad_transboundary_table_is_a_problem_naming_it(tmp_path, content, where, field, fragment):
+    table = tmp_path / "runoff.csv"
+    if content is None:
+        table.mkdir()
+    else:
+        table.write_bytes(content)
+    f = tmp_path / "s.yaml"
+    f.write_text("name: t\ntransboundary: {year: 2014, table: runoff.csv}\n")
+    [sc] = load_scenarios(f)
+    with pytest.raises(BasinError) as exc:
+        apply_scenario(load_basin(default_basin_path()), sc)
+    assert any(p.file == str(table) and p.where == where and p.field == field and fragment in p.message
+               for p in exc.value.problems), exc.value.problems
+
+
+@pytest.mark.parametrize("field", ["node", "kazakh_nodes"])
+def test_a_transboundary_node_must_be_an_inflow(field):
+    b = load_basin(default_basin_path())
+    value = "BAK_IRR" if field == "node" else ["BAK_IRR"]
+    sc = Scenario.model_validate({"name": "t", "transboundary": {field: value, "year": 2014, "kazakh_part": True}})
+    with pytest.raises(BasinError) as exc:
+        apply_scenario(b, sc)
+    [p] = exc.value.problems
+    assert (p.where, p.field) == ("scenario 't'", f"transboundary.{field}")
+    assert p.message == "node 'BAK_IRR' is a demand, not an inflow node"

@@ -121,6 +121,14 @@ def _csv(rows: dict[str, list]):
     return mutate
 
 
+def _csv_text(edit: Callable[[str], str]):
+    """Mutation editing the text of the series CSV."""
+    def mutate(_d: dict, directory: Path) -> None:
+        f = directory / SERIES_FILE
+        f.write_text(edit(f.read_text()))
+    return mutate
+
+
 def _river_with(index: int, value):
     values = list(RIVER_M3S)
     values[index] = value
@@ -207,12 +215,16 @@ CASES = [
     Case("negative annual flow", _set("nodes:IRR.target.annual", -0.1), "node 'IRR'", "target", "negative value"),
     Case("negative lake groundwater", _set("nodes:LAKE.groundwater_inflow", "-1 Mm3/month"), "node 'LAKE'",
          "groundwater_inflow", "negative value"),
-    Case("negative value in CSV", _river_with(5, -3.0), "node 'RIVER'", "inflow",
-         "negative value in 1 period(s): 2026-03 (-8.0352 Mm3)"),
-    Case("empty cell in CSV", _river_with(2, None), "node 'RIVER'", "inflow",
-         "missing (NaN) value in 1 period(s): 2025-12"),
-    Case("text in CSV", _river_with(3, "abc"), "node 'RIVER'", "inflow",
-         "file 'series.csv' column 'RIVER': could not convert string to float: 'abc'"),
+    Case("negative value in CSV", _river_with(5, -3.0), "column 'RIVER'", "line 7 (period 2026-03)",
+         "negative value -3", "series.csv"),
+    Case("empty cell in CSV", _river_with(2, None), "column 'RIVER'", "line 4 (period 2025-12)",
+         "empty cell: give a number", "series.csv"),
+    Case("text in CSV", _river_with(3, "abc"), "column 'RIVER'", "line 5 (period 2026-01)",
+         "'abc' is not a number", "series.csv"),
+    Case("infinity in CSV", _river_with(3, "inf"), "column 'RIVER'", "line 5 (period 2026-01)",
+         "must be a finite number, got inf", "series.csv"),
+    Case("two empty periods in CSV", _csv_text(lambda t: t.replace("2025-11,", ",").replace("2025-12,", ",")),
+         "column 'period'", "", "empty period on 2 line(s): 3, 4; give YYYY-MM on every line", "series.csv"),
     Case("CSV column missing", _set("nodes:RIVER.inflow.column", "NOPE"), "node 'RIVER'", "inflow",
          "has no column 'NOPE'"),
     Case("CSV with missing periods", _csv({"RIVER": RIVER_M3S[:10]}), "node 'RIVER'", "inflow",

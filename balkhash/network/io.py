@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import ValidationError
@@ -17,6 +18,8 @@ from .schema import Basin, iter_flow_series
 from .validate import check_basin, raw_reference_problems
 
 BASIN_FILE = "basin.yaml"
+#: at most this many bad cells of one CSV column are listed
+_QUOTE_CELLS = 5
 
 
 def _basin_file(path: str | os.PathLike) -> Path:
@@ -97,14 +100,39 @@ def validation_problems(file: str, raw: object, exc: ValidationError) -> list[Pr
     return out
 
 
+def _cell_problems(csv: Path, df: pd.DataFrame, column: str, periods: set[str]) -> list[Problem]:
+    """Every cell of ``column`` that is not a usable number: text anywhere, and empty, NaN,
+    infinite or negative values in the model's periods.  Each names the file, the column, the
+    line of the file and its period."""
+    out = []
+    values = pd.to_numeric(df[column], errors="coerce")
+    for i, (period, raw, v) in enumerate(zip(df["period"], df[column], values, strict=True)):
+        line = f"line {i + 2} (period {period})"
+        text = None if pd.isna(raw) else str(raw).strip()
+        if text is not None and pd.isna(v):
+            out.append(Problem(str(csv), f"column '{column}'", line, f"'{text}' is not a number"))
+        elif period not in periods:
+            continue
+        elif text is None:
+            out.append(Problem(str(csv), f"column '{column}'", line, "empty cell: give a number"))
+        elif not np.isfinite(v):
+            out.append(Problem(str(csv), f"column '{column}'", line, f"must be a finite number, got {text}"))
+        elif v < 0:
+            out.append(Problem(str(csv), f"column '{column}'", line, f"negative value {text}"))
+    return out[:_QUOTE_CELLS] + ([Problem(str(csv), f"column '{column}'", "", f"... and {len(out) - _QUOTE_CELLS} "
+                                          "more cell(s)")] if len(out) > _QUOTE_CELLS else [])
+
+
 def _load_tables(basin: Basin, base: Path, file: str) -> list[Problem]:
     problems = []
+    periods = set(basin.timeline().labels)
     for where, field, fs in iter_flow_series(basin):
         if fs.file is None or fs.file in basin._tables:
             continue
         csv = base / fs.file
-        if not csv.exists():
-            problems.append(Problem(file, where, field, f"series file '{fs.file}' not found in {base}"))
+        if not csv.is_file():
+            what = "not found" if not csv.exists() else "is not a file"
+            problems.append(Problem(file, where, field, f"series file '{fs.file}' {what} in {base}"))
             basin._tables[fs.file] = None
             continue
         try:
@@ -118,10 +146,19 @@ def _load_tables(basin: Basin, base: Path, file: str) -> list[Problem]:
             basin._tables[fs.file] = None
             continue
         df["period"] = df["period"].str.strip()
+        empty = [i + 2 for i, p in enumerate(df["period"]) if pd.isna(p) or not p]
+        if empty:
+            quoted = ", ".join(str(n) for n in empty[:_QUOTE_CELLS]) + (" ..." if len(empty) > _QUOTE_CELLS else "")
+            problems.append(Problem(str(csv), "column 'period'", "",
+                                    f"empty period on {len(empty)} line(s): {quoted}; give YYYY-MM on every line"))
+            df = df[df["period"].notna() & (df["period"] != "")]
         dup = df["period"][df["period"].duplicated()].tolist()
         if dup:
             problems.append(Problem(str(csv), where, "period", f"duplicate periods: {', '.join(dup[:5])}"))
             df = df.drop_duplicates("period")
+        for col in sorted({g.column for _, _, g in iter_flow_series(basin)
+                           if g.file == fs.file and g.column in df.columns and g.column != "period"}):
+            problems += _cell_problems(csv, df, col, periods)
         basin._tables[fs.file] = df.set_index("period")
     basin._tables = {k: v for k, v in basin._tables.items() if v is not None}
     return problems

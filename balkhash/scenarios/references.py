@@ -34,12 +34,18 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
     if tb is not None:
         if tb.node is not None and tb.node not in nodes:
             out.append(Problem(file, where, "transboundary.node", f"unknown node '{tb.node}'"))
+        elif tb.node is not None and nodes[tb.node].type != "inflow":
+            out.append(Problem(file, where, "transboundary.node",
+                               f"node '{tb.node}' is a {nodes[tb.node].type}, not an inflow node"))
         elif tb.node is None and not [n for n in basin.nodes if getattr(n, "transboundary", False)]:
             out.append(Problem(file, where, "transboundary", "the basin has no inflow with transboundary: true; "
                                "name the node with transboundary.node"))
         for nid in tb.kazakh_nodes or []:
             if nid not in nodes:
                 out.append(Problem(file, where, "transboundary.kazakh_nodes", f"unknown node '{nid}'"))
+            elif nodes[nid].type != "inflow":
+                out.append(Problem(file, where, "transboundary.kazakh_nodes",
+                                   f"node '{nid}' is a {nodes[nid].type}, not an inflow node"))
     ws = sc.water_saving
     if ws is not None:
         for field in ("demands", "industry_demands"):

@@ -24,16 +24,46 @@ TABLE_FILE = "transboundary_years.csv"
 
 
 def transboundary_table(basin: Basin, path: str | None = None) -> pd.DataFrame:
-    """The historical runoff table (index: year; china_km3, kazakhstan_km3), numeric years only."""
+    """The historical runoff table (index: year; china_km3, kazakhstan_km3), numeric years only.
+    A table that cannot be used (not a file, empty, not CSV, text where numbers belong, a year
+    given twice) is a BasinError naming the file, the column and the line."""
     file = Path(path) if path else Path(basin.base_dir or ".") / TABLE_FILE
     if not file.exists():
         raise BasinError([Problem(str(file), "", "", "transboundary runoff table not found")])
-    df = pd.read_csv(file)
+    if not file.is_file():
+        raise BasinError([Problem(str(file), "", "", "the transboundary runoff table is not a file")])
+    try:
+        df = pd.read_csv(file, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise BasinError([Problem(str(file), "", "", "the transboundary runoff table is empty: it needs columns "
+                                  "year, china_km3 (and kazakhstan_km3)")]) from None
+    except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as exc:
+        raise BasinError([Problem(str(file), "", "", f"cannot read the transboundary runoff table as CSV: "
+                                  f"{str(exc).splitlines()[0]}")]) from None
     missing = {"year", "china_km3"} - set(df.columns)
     if missing:
         raise BasinError([Problem(str(file), "", ", ".join(sorted(missing)), "missing column(s)")])
-    df = df[pd.to_numeric(df["year"], errors="coerce").notna()].copy()
-    df["year"] = df["year"].astype(int)
+    problems = []
+    years = pd.to_numeric(df["year"], errors="coerce")
+    df = df[years.notna() & (years == years.round())].copy()
+    df["year"] = years[df.index].astype(int)
+    for col in ("china_km3", "kazakhstan_km3"):
+        if col not in df.columns:
+            continue
+        values = pd.to_numeric(df[col], errors="coerce")
+        for i in df.index:
+            v = values[i]
+            if not (np.isfinite(v) and v >= 0):
+                problems.append(Problem(str(file), f"column '{col}'", f"line {i + 2} (year {df.at[i, 'year']})",
+                                        f"{df.at[i, col]!r} is not a volume >= 0 (km3)"))
+        df[col] = values
+    dup = sorted(set(df["year"][df["year"].duplicated()]))
+    if dup:
+        problems.append(Problem(str(file), "column 'year'", "", f"year(s) given twice: {', '.join(map(str, dup))}"))
+    if df.empty and not problems:
+        problems.append(Problem(str(file), "column 'year'", "", "no row with a numeric year"))
+    if problems:
+        raise BasinError(problems)
     return df.set_index("year")
 
 
