@@ -2,9 +2,11 @@
 replaces a file of the destination (:mod:`balkhash.atomic`).
 
 A failed run leaves no partial results: the destination keeps its previous results, if any.
-Only the result files are replaced (summary.json last); result tables of another format left
-from an earlier run are removed, so the directory holds one consistent set; any other file in the
-directory stays.
+Only the result files are replaced: the old summary.json goes first, the tables follow and the new
+summary.json comes last, so a directory with a summary.json always holds one complete run (a run
+killed during the swap leaves no summary.json, and the next write or :func:`balkhash.atomic.recover`
+completes it).  Result tables of another format left from an earlier run are removed; any other
+file in the directory stays.  Writers of one directory take turns (a lock, ``.balkhash.lock``).
 """
 
 from __future__ import annotations

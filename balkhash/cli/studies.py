@@ -19,6 +19,18 @@ def _write_csv(df, path: Path, **kwargs) -> None:
         atomic_write(path, lambda tmp: df.to_csv(tmp, **{"index": False, **kwargs}))
 
 
+def _write_sweep(res, out: Path) -> None:
+    """sweep.csv and sweep_levels.csv as one set (sweep.csv last; see :func:`balkhash.atomic.write_dir`)."""
+    from ..atomic import write_dir
+
+    def write(tmp: Path) -> None:
+        res.levels.to_csv(tmp / "sweep_levels.csv", index=False)
+        res.table.to_csv(tmp / "sweep.csv", index=False)
+
+    with writing(str(out)):
+        write_dir(out, write, last="sweep.csv")
+
+
 def _study(basin: str | None, scenario, name, years, start_water_year, need_transboundary: bool,
            sim: opt.Simulation | None = None):
     from ..studies.study import Study
@@ -63,8 +75,7 @@ def sweep(
         task = prog.add_task("", total=len(values))
         res = run_sweep(study, parameter, values,
                         progress=lambda v: prog.update(task, advance=1, description=f"{v:g}"))
-    _write_csv(res.table, out / "sweep.csv")
-    _write_csv(res.levels, out / "sweep_levels.csv")
+    _write_sweep(res, out)
     if not sim.optimise:
         print_text(f"mode {sim.describe()}")
     console.print(sweep_table(parameter, res.table))

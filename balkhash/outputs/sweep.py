@@ -72,6 +72,10 @@ def load_sweep(path) -> Sweep:
     """A sweep from a directory holding ``sweep.csv`` (and ``sweep_levels.csv``) or from the
     ``sweep.csv`` file itself.  Raises SweepError when the table is missing or malformed."""
     p = Path(path)
+    if p.is_dir():
+        from ..atomic import recover
+
+        recover(p)  # a sweep killed while its files were swapped in is completed first
     csv = p / "sweep.csv" if p.is_dir() else p
     if not csv.exists():
         raise SweepError(f"no sweep table at {csv} (run `balkhash sweep --out DIR` first)")
