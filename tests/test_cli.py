@@ -224,7 +224,8 @@ def test_plan_writes_the_lp_file_from_the_pyomo_model(tmp_path):
     assert "\nmin \nobjective:" in text
     assert "c_e_balance(" in text
     assert "flow(" in text
-    # one equality row per balance node (inflow, junction, demand) and period
+    # one equality row per balance node (inflow, junction, demand) and period, but for the farm:
+    # its only inlet carries exactly its delivery, folded into it (no row of its own)
     from balkhash.data import example_path
     from balkhash.network import load_basin
 

@@ -219,3 +219,15 @@ def test_bad_changes_are_refused_with_a_clear_message():
         alloc.set("demand", alloc.params.keys("demand")[0], np.nan)
     with pytest.raises(ParameterError, match=">= 0"):
         alloc.set("capacity", alloc.params.keys("capacity")[0], -1.0)
+
+
+def test_a_folded_inlet_refuses_a_change_with_a_reason():
+    from analytical_basins import demand, inflow, link, make_basin, sink
+
+    b = make_basin([inflow("A", 3), demand("D", 10), sink("S")], [link("A", "D"), link("A", "S")])
+    alloc = Allocation(b)
+    with pytest.raises(ParameterError, match="link 'A-D' is the only, unconstrained way into a demand"):
+        alloc.set("capacity", "A-D", 1.0)
+    with pytest.raises(ParameterError, match="demand 'D' has no local inflow"):
+        alloc.set("inflow", "D", 1.0)
+    alloc.set("capacity", "A-S", 1.0)  # the other links keep their parameters

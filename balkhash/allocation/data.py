@@ -109,6 +109,9 @@ class ModelData:
     node_type: dict[str, str] = field(default_factory=dict)
     storage_deviation_cost: float = 0.0  # per Mm3 and period away from the reference storage
     spill_penalty: float = 1e5  # per Mm3 of lake water above the table's top
+    #: link index -> demand index: the demand's only inlet, which carries exactly its delivery
+    #: (see :func:`folded_inlets`); decided once when compiling
+    folded: dict[int, int] = field(default_factory=dict)
 
     @cached_property
     def target_by_id(self) -> dict[str, TargetData]:
@@ -151,6 +154,7 @@ class NetworkArrays:
     demand_node: np.ndarray  # node position of each demand
     demand_return: np.ndarray  # node position of its return node, -1 when none
     return_share: np.ndarray  # 1 - consumptive fraction (0 without a return node)
+    link_folded: np.ndarray  # per link: the demand it is folded into, -1 when it is a column
 
     @classmethod
     def of(cls, data: ModelData) -> NetworkArrays:
@@ -171,6 +175,7 @@ class NetworkArrays:
             demand_return=arr(ret, np.int64),
             return_share=arr([(1.0 - d.consumptive) if r >= 0 else 0.0 for d, r in zip(data.demands, ret,
                                                                                         strict=True)], float),
+            link_folded=arr([data.folded.get(i, -1) for i in range(len(data.links))], np.int64),
         )
 
 
@@ -314,4 +319,27 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
     for j, d in enumerate(demands):
         if d.return_to is not None and d.consumptive < 1.0:
             data.returns_in.setdefault(d.return_to, []).append(j)
+    data.folded = folded_inlets(data)
     return data
+
+
+def folded_inlets(data: ModelData) -> dict[int, int]:
+    """Demand inlets folded into their demand: a link l that is the only way water reaches demand
+    d (no other link, no return flow, no local inflow at d) and that nothing else constrains (no
+    capacity, no minimum flow, no cost, no annual licence, no eco-flow target, no plant) carries
+    exactly the delivery: (1 - loss_l) x_l = y_d.  Its flow is then not a column of the LP nor the
+    demand's balance a row: x_l = y_d / (1 - loss_l) is written where x_l appears (the source's
+    balance), and the tables and duals are recovered from it."""
+    constrained = {t.ref for t in data.targets if t.type == "eco_flow"} | {p.link for p in data.plants}
+    out = {}
+    for j, d in enumerate(data.demands):
+        inlets = data.links_in.get(d.id, [])
+        if len(inlets) != 1 or data.returns_in.get(d.id) or d.id in data.inflow:
+            continue
+        i = inlets[0]
+        lk = data.links[i]
+        if (lk.loss >= 1.0 or lk.cost or lk.annual_cap is not None or lk.id in constrained
+                or np.any(lk.lower != 0.0) or np.any(np.isfinite(lk.upper))):
+            continue
+        out[i] = j
+    return out

@@ -73,7 +73,11 @@ class Parameters:
         if kind == "initial_level":
             return [k for k in param.keys if self.data.storage(k).kind == "lake"]
         if kind == "inflow":  # what reaches a sink leaves the basin: it has no balance
-            return [k for k in param.keys if self.data.node_type[k] != "sink"]
+            folded = {self.data.demands[j].id for j in self.data.folded.values()}
+            return [k for k in param.keys if self.data.node_type[k] != "sink" and k not in folded]
+        if kind in ("capacity", "min_flow", "link_cost"):  # a folded inlet carries exactly the delivery
+            folded = {self.data.links[i].id for i in self.data.folded}
+            return [k for k in param.keys if k not in folded]
         return list(param.keys)
 
     def _param(self, kind: str):
@@ -86,7 +90,15 @@ class Parameters:
 
     def _key(self, kind: str, key: str) -> int:
         param = self._param(kind)
-        if key not in param.position or (kind in ("initial_level", "inflow") and key not in self.keys(kind)):
+        if key not in param.position or (kind in ("initial_level", "inflow", "capacity", "min_flow", "link_cost")
+                                         and key not in self.keys(kind)):
+            if kind == "inflow" and key in param.position and self.data.node_type[key] == "demand":
+                raise ParameterError(f"demand '{key}' has no local inflow in the basin and its only inlet carries "
+                                     "exactly its delivery (folded when the LP was built): give it an inflow in "
+                                     "the basin to change it in place")
+            if kind in ("capacity", "min_flow", "link_cost") and key in param.position:
+                raise ParameterError(f"link '{key}' is the only, unconstrained way into a demand (folded into it "
+                                     f"when the LP was built): give it a {kind} in the basin to change it in place")
             shown = ", ".join(self.keys(kind)[:8]) + (", ..." if len(self.keys(kind)) > 8 else "")
             raise ParameterError(f"'{key}' has no parameter '{kind}' (keys: {shown or 'none'})")
         return param.position[key]

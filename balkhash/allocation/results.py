@@ -62,7 +62,13 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
     days = tl.days
     out: dict[str, pd.DataFrame] = {}
 
-    x = r.var("flow").reshape(L, T)
+    x = r.var("flow").reshape(L, T).copy()
+    target = r.param("demand").reshape(D, T)
+    short = r.var("short").reshape(D, -1, T).sum(axis=1) if D else np.zeros((0, T))
+    folded = np.flatnonzero(data.net.link_folded >= 0)
+    if folded.size:  # a folded inlet carries the delivery: x = y / (1 - loss)
+        d = data.net.link_folded[folded]
+        x[folded] = np.maximum(target[d] - short[d], 0.0) / data.net.link_gain[folded][:, None]
     loss = np.array([lk.loss for lk in data.links]).reshape(L, 1)
     out["flows"] = pd.DataFrame({
         "link_id": _rep([lk.id for lk in data.links], T),
@@ -72,8 +78,6 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
         "loss_mm3": (x * loss).ravel(),
     })
 
-    target = r.param("demand").reshape(D, T)
-    short = r.var("short").reshape(D, -1, T).sum(axis=1) if D else np.zeros((0, T))
     y = np.clip(target - short, 0.0, target)
     cons = np.array([d.consumptive for d in data.demands]).reshape(D, 1)
     out["deliveries"] = pd.DataFrame({
@@ -99,12 +103,19 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
     out["arrivals"], arriving = _arrivals_table(data, x, y, inflow, ground, labels)
 
     parts = []
+    node_dual: dict[str, np.ndarray] = {}
     for name in ("balance", "continuity"):
         dual = r.dual(name)
         if dual is not None:
             nodes = lp.row_blocks[name].axes[0]
+            node_dual.update(zip(nodes, dual, strict=True))
             parts.append(pd.DataFrame({"node": _rep(nodes, T), "period": _tile(labels, len(nodes)),
                                        "marginal_value": -dual.ravel()}))
+    fold = [(data.links[i], data.demands[j]) for i, j in data.folded.items() if data.links[i].src in node_dual]
+    if fold:  # the folded demand's water is worth its source's, per unit arriving: dual / (1 - loss)
+        parts.append(pd.DataFrame({
+            "node": _rep([d.id for _, d in fold], T), "period": _tile(labels, len(fold)),
+            "marginal_value": np.concatenate([-node_dual[lk.src] / (1.0 - lk.loss) for lk, _ in fold])}))
     out["duals"] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["node", "period", "marginal_value"])
 
