@@ -233,7 +233,8 @@ def test_plan_writes_the_lp_file_from_the_pyomo_model(tmp_path):
     balance_nodes = [n for n in b.nodes if n.type in ("inflow", "junction", "demand")]
     assert len(balance_nodes) == 2
     assert b.calendar.periods == 12
-    assert text.count("c_e_balance(") == len(balance_nodes) * b.calendar.periods
+    assert text.count("c_e_balance(") == (len(balance_nodes) - 1) * b.calendar.periods
+    assert "c_e_balance(FARM_0)" not in text
 
 
 def test_bundled_scenarios_found_by_name_in_the_basin_directory(tmp_path):
