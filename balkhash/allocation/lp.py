@@ -264,31 +264,42 @@ class LinearProgram:
     def ncols(self) -> int:
         return self.A.shape[1]
 
+    #: below this many entries a map is evaluated whole (one bincount) rather than gathered
+    SMALL_MAP = 20_000
+
     def _evaluate(self, target: str, index: np.ndarray | None = None) -> np.ndarray:
         out = self.base[target].copy() if index is None else self.base[target][index].copy()
         for (param, tgt), M in self.maps.items():
             if tgt == target:
                 p = self.params[param].flat
-                out += M.apply(p) if index is None else M.at(index, p)
+                if index is None:
+                    out += M.apply(p)
+                elif len(M) <= self.SMALL_MAP:
+                    out += M.apply(p)[index]
+                else:
+                    out += M.at(index, p)
         return out
+
+    def set_parameters(self, changes: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+        """Several parameters at once ({name: (flat positions, values)}): every target entry they
+        reach is recomputed once.  Returns, per target, the positions recomputed."""
+        touched: dict[str, np.ndarray] = {}
+        for name, (positions, values) in changes.items():
+            self.params[name].values.reshape(-1)[positions] = values
+            for (p, target), M in self.maps.items():
+                if p == name:
+                    idx = M.reached(positions)
+                    if idx.size:
+                        prev = touched.get(target)
+                        touched[target] = idx if prev is None else np.union1d(prev, idx)
+        for target, idx in touched.items():
+            self.current[target][idx] = self._evaluate(target, idx)
+        return touched
 
     def set_parameter(self, name: str, flat_positions: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
         """Change entries of parameter ``name``; recompute the bounds and costs they act on.
         Returns, per target, the positions whose value was recomputed."""
-        param = self.params[name]
-        flat = param.values.reshape(-1)
-        flat[flat_positions] = values
-        touched: dict[str, np.ndarray] = {}
-        for (p, target), M in self.maps.items():
-            if p != name:
-                continue
-            idx = M.reached(flat_positions)
-            if idx.size:
-                prev = touched.get(target)
-                touched[target] = idx if prev is None else np.union1d(prev, idx)
-        for target, idx in touched.items():
-            self.current[target][idx] = self._evaluate(target, idx)
-        return touched
+        return self.set_parameters({name: (np.asarray(flat_positions), np.asarray(values))})
 
     def uses(self, name: str) -> list[str]:
         """The targets (row bounds, column bounds, costs) parameter ``name`` acts on."""

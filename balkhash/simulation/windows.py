@@ -192,18 +192,16 @@ class WindowModel:
     def load(self, values: dict[str, np.ndarray]) -> None:
         """Set LP parameters (name -> all its values, shaped like the parameter); only the entries
         that change are pushed, in one update of the live solver."""
-        merged: dict[str, np.ndarray] = {}
+        changes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name, new in values.items():
             p = self.lp.params.get(name)
             if p is None:
                 continue
             flat_new = np.broadcast_to(np.asarray(new, dtype=float), p.values.shape).reshape(-1)
             diff = np.flatnonzero(p.values.reshape(-1) != flat_new)
-            if not diff.size:
-                continue
-            for target, idx in self.lp.set_parameter(name, diff, flat_new[diff]).items():
-                prev = merged.get(target)
-                merged[target] = idx if prev is None else np.union1d(prev, idx)
+            if diff.size:
+                changes[name] = (diff, flat_new[diff])
+        merged = self.lp.set_parameters(changes) if changes else {}
         if merged:
             self.alloc.backend.apply(self.alloc.reduced.update(merged))
 
