@@ -84,7 +84,7 @@ def test_errors_map_to_exit_codes_through_their_class():
     from balkhash.cli.errors import CommandError, exit_code, is_no_solution, writing
     from balkhash.outputs.sweep import SweepError
 
-    assert exit_code(SolveError("no water", "infeasible")) == 2
+    assert exit_code(SolveError("no water", "infeasible")) == 3  # no solution (2: usage errors)
     assert is_no_solution(SolveError("no water", "infeasible"))
     for exc in (OutputError("x"), SweepError("x"), SolverUnavailable("x"), CommandError("x")):
         assert exit_code(exc) == 1, exc
@@ -112,7 +112,7 @@ def test_strict_infeasible_names_the_target(tmp_path):
     scen = tmp_path / "s.yaml"
     scen.write_text("name: impossible\ntargets: {lake_inflow_km3: 5.0}\n")
     r = run("plan", "-b", "small_basin", "-o", tmp_path / "o", "--strict", "--scenario", scen)
-    assert r.exit_code == 2
+    assert r.exit_code == 3  # no solution; 2 is a usage error
     assert "LAKE-INFLOW" in r.output
     assert "Traceback" not in r.output
     assert not (tmp_path / "o").exists()
@@ -374,3 +374,22 @@ def test_a_scenario_name_is_never_a_path(tmp_path, bad):
         in " ".join(r.output.split())
     assert not (tmp_path / "o").exists()
     assert not (tmp_path / "escape").exists()
+
+
+def test_version_alone_prints_the_version():
+    from balkhash import __version__
+
+    r = run("--version")
+    assert r.exit_code == 0, r.output
+    assert r.output.strip() == f"balkhash {__version__}"
+
+
+def test_usage_errors_and_no_solution_have_distinct_exit_codes(tmp_path):
+    from balkhash.errors import EXIT_INVALID, EXIT_NO_SOLUTION, EXIT_USAGE
+
+    assert len({0, EXIT_INVALID, EXIT_USAGE, EXIT_NO_SOLUTION}) == 4
+    assert run("plan", "--no-such-option").exit_code == EXIT_USAGE
+    scen = tmp_path / "s.yaml"
+    scen.write_text("name: impossible\ntargets: {lake_inflow_km3: 5.0}\n")
+    r = run("plan", "-b", "small_basin", "-o", tmp_path / "o", "--strict", "--scenario", scen)
+    assert r.exit_code == EXIT_NO_SOLUTION, r.output

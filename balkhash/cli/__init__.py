@@ -3,7 +3,8 @@
 One typer app; each command lives in the module named for what it does (:mod:`.plan`,
 :mod:`.report`, :mod:`.basin`, :mod:`.studies`) and is registered here through
 :func:`.errors.guarded`, the one place where errors become messages and exit codes (0 solved,
-1 invalid input, 2 no solution).  Heavy libraries (pandas, pyomo, highspy) are imported inside the
+1 invalid input, 2 usage error (an unknown option, a value out of range), 3 no solution).
+Heavy libraries (pandas, pyomo, highspy) are imported inside the
 commands that need them.
 """
 
@@ -38,15 +39,21 @@ for _name, _command in (
     app.command(_name)(guarded(_command))
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="print the version and exit", is_eager=True),
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    """``balkhash --version``: print the version and exit, no command needed."""
+    if value:
         from .. import __version__
 
         print_text(f"balkhash {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="print the version and exit", is_eager=True,
+                                 callback=_print_version),
+) -> None:
+    """Water allocation LP for the Ile-Balkhash basin."""
 
 
 def main() -> None:

@@ -2,8 +2,8 @@
 
 Every command runs inside :func:`guarded`: an error balkhash knows (:class:`balkhash.errors.BalkhashError`
 and its kinds) is printed as a message on stderr — literally, never as rich markup — and the
-command exits with its code: **1** invalid input (or a file that cannot be written), **2** no
-solution.  Anything else is a bug and keeps its traceback.
+command exits with its code: **1** invalid input (or a file that cannot be written), **3** no
+solution (**2** is left to typer's usage errors).  Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
