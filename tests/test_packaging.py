@@ -70,3 +70,35 @@ def test_default_basin_and_its_scenarios_run_from_the_installed_wheel(wheel, tmp
     summary = (tmp_path / "out" / "summary.json").read_text()
     assert '"scenario": "dry_2014"' in summary
     assert str(target) in summary
+
+
+def test_parquet_has_an_install_extra_and_the_error_names_it(monkeypatch, tmp_path):
+    import builtins
+    import tomllib
+
+    from balkhash.allocation.writer import OutputError, write_solution
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(dep.startswith("pyarrow") for dep in extras["parquet"])
+    real_import = builtins.__import__
+
+    def no_pyarrow(name, *args, **kwargs):
+        if name == "pyarrow":
+            raise ImportError("no pyarrow")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    with pytest.raises(OutputError, match=r"pip install 'balkhash\[parquet\]'"):
+        write_solution(object(), tmp_path / "out", "parquet")
+
+
+def test_make_test_installs_no_browser_and_ci_does(tmp_path):
+    """`make test` never runs apt-get for Chromium on a user's machine; CI (.ci/run) installs it and
+    requires the browser test."""
+    r = subprocess.run(["make", "-n", "-W", "pyproject.toml", "test"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "pytest" in r.stdout
+    assert "chromium" not in r.stdout
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.index("make browser") < ci.index("BALKHASH_REQUIRE_CHROMIUM=1 make test")

@@ -36,7 +36,7 @@ def write_solution(solution, out_dir: str | os.PathLike, fmt: str = "csv", extra
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise OutputError("--format parquet needs pyarrow: pip install pyarrow") from None
+            raise OutputError("--format parquet needs pyarrow: pip install 'balkhash[parquet]'") from None
     if fmt == "xlsx":
         try:
             import openpyxl  # noqa: F401
