@@ -224,8 +224,7 @@ def test_plan_writes_the_lp_file_from_the_pyomo_model(tmp_path):
     assert "\nmin \nobjective:" in text
     assert "c_e_balance(" in text
     assert "flow(" in text
-    # one equality row per balance node (inflow, junction, demand) and period, but for the farm:
-    # its only inlet carries exactly its delivery, folded into it (no row of its own)
+    # one equality row per balance node (inflow, junction, demand) and period
     from balkhash.data import example_path
     from balkhash.network import load_basin
 
@@ -233,8 +232,7 @@ def test_plan_writes_the_lp_file_from_the_pyomo_model(tmp_path):
     balance_nodes = [n for n in b.nodes if n.type in ("inflow", "junction", "demand")]
     assert len(balance_nodes) == 2
     assert b.calendar.periods == 12
-    assert text.count("c_e_balance(") == (len(balance_nodes) - 1) * b.calendar.periods
-    assert "c_e_balance(FARM_0)" not in text
+    assert text.count("c_e_balance(") == len(balance_nodes) * b.calendar.periods
 
 
 def test_bundled_scenarios_found_by_name_in_the_basin_directory(tmp_path):

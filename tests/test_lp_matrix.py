@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from balkhash.allocation.data import compile_basin
 from balkhash.allocation.lp import INF, LPBuilder
 from balkhash.allocation.solve import Allocation
 from balkhash.data import default_basin_path, example_path
@@ -196,20 +195,14 @@ def test_glpk_through_pyomo_reaches_the_direct_optimum(path):
     assert glpk.deliveries["delivered_mm3"].sum() == pytest.approx(a, rel=1e-6)
 
 
-def _unfolded(basin):
-    data = compile_basin(basin)
-    data.folded = {}
-    return Allocation.from_data(basin, data)
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(BASINS)
 def test_folded_demand_inlets_give_the_unfolded_optimum(doc):
     """A demand's only, unconstrained inlet is not a column (x = y / (1 - loss)); the LP without
     that fold has the same optimum, and the folded flows in the tables carry the deliveries."""
     basin = parse_basin(doc, "random.yaml")
-    folded = Allocation(basin)
-    plain = _unfolded(basin)
+    folded = Allocation(basin, fold_inlets=True)
+    plain = Allocation(basin)
     assert plain.lp.nrows - folded.lp.nrows == len(folded.data.folded) * folded.data.T
     a, b = folded.solve(), plain.solve()
     assert a.objective == pytest.approx(b.objective, rel=1e-8, abs=1e-8)
@@ -226,9 +219,9 @@ def test_a_folded_demand_has_the_marginal_value_of_its_source_over_the_inlet_gai
     # A (3) serves D (target 10, cost 100, loss 0.2): every unit arriving at D saves 100 x ...
     b = make_basin([inflow("A", 3), demand("D", 10, shortfall_cost=100), sink("S")],
                    [link("A", "D", loss_fraction=0.2), link("A", "S")])
-    a = Allocation(b)
+    a = Allocation(b, fold_inlets=True)
     assert a.data.folded
-    sol, ref = a.solve(), _unfolded(b).solve()
+    sol, ref = a.solve(), Allocation(b).solve()
     mine = sol.duals.set_index("node")["marginal_value"]
     theirs = ref.duals.set_index("node")["marginal_value"]
     assert mine["D"] == pytest.approx(theirs["D"])

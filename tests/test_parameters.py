@@ -225,7 +225,7 @@ def test_a_folded_inlet_refuses_a_change_with_a_reason():
     from analytical_basins import demand, inflow, link, make_basin, sink
 
     b = make_basin([inflow("A", 3), demand("D", 10), sink("S")], [link("A", "D"), link("A", "S")])
-    alloc = Allocation(b)
+    alloc = Allocation(b, fold_inlets=True)
     with pytest.raises(ParameterError, match="link 'A-D' is the only, unconstrained way into a demand"):
         alloc.set("capacity", "A-D", 1.0)
     with pytest.raises(ParameterError, match="demand 'D' has no local inflow"):

@@ -193,8 +193,10 @@ def _area_fit(curve: LavCurve | None, const_area: float | None, lo: float, hi: f
     return curve.fit_area(lo, hi)
 
 
-def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None = None) -> ModelData:
-    """Turn a validated basin into ModelData.  ``strict`` makes every target hard."""
+def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None = None,
+                  fold_inlets: bool = False) -> ModelData:
+    """Turn a validated basin into ModelData.  ``strict`` makes every target hard; ``fold_inlets``
+    folds each demand's only, unconstrained inlet into it (:func:`folded_inlets`)."""
     tl = basin.timeline()
     T = tl.n
     opts = basin.options
@@ -319,7 +321,8 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
     for j, d in enumerate(demands):
         if d.return_to is not None and d.consumptive < 1.0:
             data.returns_in.setdefault(d.return_to, []).append(j)
-    data.folded = folded_inlets(data)
+    if fold_inlets:
+        data.folded = folded_inlets(data)
     return data
 
 
@@ -329,7 +332,11 @@ def folded_inlets(data: ModelData) -> dict[int, int]:
     capacity, no minimum flow, no cost, no annual licence, no eco-flow target, no plant) carries
     exactly the delivery: (1 - loss_l) x_l = y_d.  Its flow is then not a column of the LP nor the
     demand's balance a row: x_l = y_d / (1 - loss_l) is written where x_l appears (the source's
-    balance), and the tables and duals are recovered from it."""
+    balance), and the tables and duals are recovered from it.
+
+    Off by default: the LP is smaller (no inlet column, no demand row), but HiGHS's presolve does
+    this itself and solves the unfolded LP faster (docs/performance.md); solvers without a
+    presolve gain from it."""
     constrained = {t.ref for t in data.targets if t.type == "eco_flow"} | {p.link for p in data.plants}
     out = {}
     for j, d in enumerate(data.demands):

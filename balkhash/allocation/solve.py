@@ -120,13 +120,15 @@ class Allocation:
     in the live solver; the next :meth:`solve` starts from the last basis."""
 
     def __init__(self, basin, strict: bool = False, fair_sharing: bool | None = None,
-                 time_limit: float | None = None, log: bool = False, threads: int | None = None):
+                 time_limit: float | None = None, log: bool = False, threads: int | None = None,
+                 fold_inlets: bool = False):
         t0 = perf_counter()
         self.basin = _as_basin(basin)
         self.strict = strict
         self.options: dict[str, Any] = dict(fair_sharing=fair_sharing, time_limit=time_limit, log=log,
                                             threads=threads)
-        self.data: ModelData = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing)
+        self.data: ModelData = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing,
+                                             fold_inlets=fold_inlets)
         self._build(t0)
 
     @classmethod
@@ -214,7 +216,7 @@ class Allocation:
 
     def _explain(self, outcome: SolveOutcome) -> str:
         if outcome.status == "infeasible" and self.strict:
-            elastic = Allocation(self.basin, strict=False, **self.options).solve()
+            elastic = Allocation(self.basin, strict=False, fold_inlets=bool(self.data.folded), **self.options).solve()
             viol = elastic.summary["violations"]
             if viol:
                 groups: dict[str, list[dict]] = {}
