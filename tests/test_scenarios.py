@@ -297,6 +297,18 @@ def test_compare_side_by_side(basin):
     assert df.loc["shortfall total (Mm3)", "dry"] >= df.loc["shortfall total (Mm3)", "base"]
 
 
+def test_compare_shows_the_horizon_and_per_year_figures(basin):
+    df = compare(basin, [Scenario(name="one"), Scenario(name="three", years=3)])
+    assert df.loc["horizon", "one"] == "2025-10..2026-09"
+    assert df.loc["horizon", "three"] == "2025-10..2028-09"
+    assert list(df.loc["years"]) == [1.0, 3.0]
+    assert list(df.index[:3]) == ["status", "horizon", "years"]
+    for what in ("shortfall", "delivered"):
+        total = df.loc[f"{what} total (Mm3)"].astype(float)
+        per_year = df.loc[f"{what} per year (Mm3/yr)"].astype(float)
+        np.testing.assert_allclose(per_year.to_numpy(), (total / df.loc["years"].astype(float)).to_numpy())
+
+
 # -- multi-year -------------------------------------------------------------------------------------
 
 def test_multi_year_lake_level_follows_the_water_balance(basin):

@@ -15,13 +15,20 @@ from .study import is_plain
 
 
 def scenario_figures(sol) -> dict:
-    """The key figures of one solution, full precision, in the order of the comparison table."""
-    c = {"status": sol.status, "objective": float(sol.objective)}
+    """The key figures of one solution, full precision, in the order of the comparison table: the
+    horizon (first..last period, water years) first, so that totals over different horizons are
+    never read side by side as if alike, and the totals also per year."""
+    periods = sol.summary["periods"]
+    years = periods["count"] / 12.0
+    c = {"status": sol.status, "horizon": f"{periods['first']}..{periods['last']}", "years": years,
+         "objective": float(sol.objective)}
     short = figures.sector_totals(sol, "shortfall_mm3")
     for sec, v in short.items():
         c[f"shortfall {sec} (Mm3)"] = v
     c["shortfall total (Mm3)"] = float(sum(short.values()))
+    c["shortfall per year (Mm3/yr)"] = c["shortfall total (Mm3)"] / years
     c["delivered total (Mm3)"] = float(sum(figures.sector_totals(sol, "delivered_mm3").values()))
+    c["delivered per year (Mm3/yr)"] = c["delivered total (Mm3)"] / years
     for lake in figures.lake_nodes(sol):
         annual = figures.lake_annual_inflow_km3(sol, lake)
         c[f"{lake} inflow mean (km3/yr)"] = figures.lake_mean_inflow_km3(sol, lake) if annual else float("nan")
