@@ -126,8 +126,8 @@ def print_summary(out: Console, summary: dict, basin=None) -> None:
     tm = summary.get("timings", {})
     if tm:
         out.print(
-            f"timings: build {tm.get('build', 0):.2f} s, compile+load {tm.get('compile', 0) + tm.get('load', 0):.2f} s,"
-            f" HiGHS {tm.get('solve', 0):.2f} s, extract {tm.get('extract', 0):.2f} s"
+            f"timings: check+compile {tm.get('compile', 0):.2f} s, build LP {tm.get('build', 0):.2f} s, load "
+            f"{tm.get('load', 0):.2f} s, solve {tm.get('solve', 0):.2f} s, extract {tm.get('extract', 0):.2f} s"
         )
 
 
