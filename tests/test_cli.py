@@ -391,3 +391,21 @@ def test_usage_errors_and_no_solution_have_distinct_exit_codes(tmp_path):
     scen.write_text("name: impossible\ntargets: {lake_inflow_km3: 5.0}\n")
     r = run("plan", "-b", "small_basin", "-o", tmp_path / "o", "--strict", "--scenario", scen)
     assert r.exit_code == EXIT_NO_SOLUTION, r.output
+
+
+def test_report_refuses_a_sweep_of_another_basin(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    r = run("sweep", "-b", "small_basin", "--from", "0.8", "--to", "1.0", "--step", "0.2",
+            "--parameter", "inflow_multiplier", "--out", sweep_dir)
+    assert r.exit_code == 0, r.output
+    about = json.loads((sweep_dir / "sweep.json").read_text())
+    assert about["basin"] == "Small basin"
+    assert about["lakes"] == ["LAKE"]
+    r = run("report", "-b", "tiny_river", "--sweep", sweep_dir, "--out", tmp_path / "r.html")
+    assert r.exit_code == 1, r.output
+    assert "was computed for basin 'Small basin', not 'Tiny river'" in " ".join(r.output.split())
+    assert not (tmp_path / "r.html").exists()
+    (sweep_dir / "sweep.json").unlink()  # an older sweep: its lake and sectors still tell
+    r = run("report", "-b", "tiny_river", "--sweep", sweep_dir, "--out", tmp_path / "r.html")
+    assert r.exit_code == 1, r.output
+    assert "computed for another basin" in " ".join(r.output.split())

@@ -8,8 +8,8 @@ import typer
 
 from . import options as opt
 from .console import err_console, print_text
+from .errors import CommandError, writing
 from .errors import report as report_error
-from .errors import writing
 from .views import write_views
 
 
@@ -44,6 +44,9 @@ def report(
         from ..outputs.sweep import load_sweep
 
         sw = load_sweep(sweep)
+        why = sw.mismatch(b)
+        if why:
+            raise CommandError(f"--sweep: {why}; run `balkhash sweep` on this basin")
     [(sc, sb)] = opt.applied(b, [sc])
     from ..allocation.solve import Allocation, SolveError
 

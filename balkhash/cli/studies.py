@@ -19,12 +19,20 @@ def _write_csv(df, path: Path, **kwargs) -> None:
         atomic_write(path, lambda tmp: df.to_csv(tmp, **{"index": False, **kwargs}))
 
 
-def _write_sweep(res, out: Path) -> None:
-    """sweep.csv and sweep_levels.csv as one set (sweep.csv last; see :func:`balkhash.atomic.write_dir`)."""
+def _write_sweep(res, out: Path, basin) -> None:
+    """sweep.csv, sweep_levels.csv and sweep.json (the basin it was computed for) as one set
+    (sweep.csv last; see :func:`balkhash.atomic.write_dir`)."""
+    import json
+
     from ..atomic import write_dir
+
+    tl = basin.timeline()
+    about = {"basin": basin.name, "lakes": [n.id for n in basin.nodes if n.type == "lake"],
+             "periods": {"first": tl.labels[0], "last": tl.labels[-1], "count": tl.n}}
 
     def write(tmp: Path) -> None:
         res.levels.to_csv(tmp / "sweep_levels.csv", index=False)
+        (tmp / "sweep.json").write_text(json.dumps(about, indent=2, ensure_ascii=False), encoding="utf-8")
         res.table.to_csv(tmp / "sweep.csv", index=False)
 
     with writing(str(out)):
@@ -75,7 +83,7 @@ def sweep(
         task = prog.add_task("", total=len(values))
         res = run_sweep(study, parameter, values,
                         progress=lambda v: prog.update(task, advance=1, description=f"{v:g}"))
-    _write_sweep(res, out)
+    _write_sweep(res, out, study.basin)
     if not sim.optimise:
         print_text(f"mode {sim.describe()}")
     console.print(sweep_table(parameter, res.table))

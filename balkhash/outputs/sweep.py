@@ -37,6 +37,26 @@ class Sweep:
     table: pd.DataFrame  # sweep.csv, sorted by value
     levels: pd.DataFrame | None  # sweep_levels.csv (one lake), or None
     source: Path
+    about: dict | None = None  # sweep.json: the basin, its lakes and periods (None for older sweeps)
+
+    def mismatch(self, basin) -> str | None:
+        """Why this sweep cannot be shown with ``basin`` (another basin, sectors or lake it does not
+        have), or None when it fits."""
+        if self.about and self.about.get("basin") not in (None, basin.name):
+            return f"the sweep in {self.source.parent} was computed for basin '{self.about['basin']}', " \
+                   f"not '{basin.name}'"
+        sectors = {n.sector for n in basin.nodes if n.type == "demand"}
+        other = [s for s in self.sectors if s not in sectors]
+        if other:
+            return f"the sweep in {self.source.parent} has sector(s) {', '.join(other)} that basin " \
+                   f"'{basin.name}' does not have: it was computed for another basin"
+        lakes = {n.id for n in basin.nodes if n.type == "lake"}
+        if self.levels is not None and "node" in self.levels.columns:
+            node = str(self.levels["node"].iloc[0]) if len(self.levels) else None
+            if node is not None and node not in lakes:
+                return f"the sweep in {self.source.parent} follows lake '{node}', which basin '{basin.name}' " \
+                       "does not have: it was computed for another basin"
+        return None
 
     @property
     def parameter(self) -> str:
@@ -100,4 +120,15 @@ def load_sweep(path) -> Sweep:
         if "node" in levels.columns and levels["node"].nunique() > 1:
             levels = levels[levels["node"] == levels["node"].iloc[0]]
         levels = levels.sort_values(["value", "period"], kind="stable").reset_index(drop=True)
-    return Sweep(table, levels, csv)
+    about = None
+    about_path = csv.with_name("sweep.json")
+    if about_path.is_file():
+        import json
+
+        try:
+            about = json.loads(about_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError, OSError) as exc:
+            raise SweepError(f"{about_path}: not readable ({exc})") from None
+        if not isinstance(about, dict):
+            raise SweepError(f"{about_path}: expected a mapping")
+    return Sweep(table, levels, csv, about)
