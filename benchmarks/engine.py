@@ -5,8 +5,9 @@ For each synthetic basin of N nodes x T monthly periods (``benchmarks/synthetic.
 * compile, build (families + reduced LP), load into HiGHS, HiGHS run, extract tables, total;
 * HiGHS alone on the same LP (written to MPS, read by a fresh highspy instance, run): ratio
   total / HiGHS alone;
-* build time per nonzero of the full LP (median of three builds), and the Python-side peak memory of compile + build + load
-  per nonzero (tracemalloc, a separate build; HiGHS's own copy is not Python's);
+* build time per nonzero of the full LP (median of three builds), and the Python-side peak
+  memory of compile + build + load per nonzero (tracemalloc, a separate build; HiGHS's own copy
+  is not Python's);
 * warm re-solve after a change of each of several named parameters, against build + solve;
 * with ``--baseline REV``: the LP of the engine at git revision REV (the per-row callback engine
   of 0.1: ``e79681c``) for the same basin, written to MPS by that revision's own code in a
