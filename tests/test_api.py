@@ -78,3 +78,22 @@ def test_a_loaded_basin_is_not_changed_by_solving():
     before = b.model_dump()
     balkhash.solve(b)
     assert b.model_dump() == before
+
+
+def test_a_full_lake_spill_is_in_the_summary_and_its_notes():
+    from balkhash.data import example_path
+    from balkhash.network import load_basin
+    from balkhash.network.quantities import FlowSeries
+
+    b = load_basin(example_path("tiny_river"))
+    calm = balkhash.solve(b).summary
+    assert calm["lakes"][0]["spill_km3"] == 0.0
+    assert not any("spilled" in n for n in calm["notes"])
+    b.node("RIVER").inflow = FlowSeries(unit="m3/s", value=200)  # far more than the lake's table holds
+    sol = balkhash.solve(b)
+    st = sol.tables["storage"]
+    spilled = st.loc[st["node"] == "LAKE", "spill_mm3"].sum() / 1000.0
+    assert spilled > 1.0
+    assert sol.summary["lakes"][0]["spill_km3"] == pytest.approx(spilled)
+    [note] = [n for n in sol.summary["notes"] if "spilled" in n]
+    assert note.startswith(f"lake LAKE is full: {spilled:.3g} km3 spilled over the top of its table")

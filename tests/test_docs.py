@@ -60,3 +60,15 @@ k    v
     assert "```text\na <= b      (parameter x)\n```" in md
     assert "  ```text\n  x + v >= Q\n  ```" in md
     assert "| k | v |\n|---|---|\n| `a` | one |" in md
+
+
+def test_the_changelog_names_the_exit_codes_the_code_uses():
+    import tomllib
+
+    from balkhash.errors import EXIT_NO_SOLUTION
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "CHANGELOG.md").read_text()
+    version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    assert f"## {version}" in text
+    assert f"**{EXIT_NO_SOLUTION} no solution**" in text

@@ -13,6 +13,15 @@ def _r(x, nd=None):
     return None if x is None or not np.isfinite(float(x)) else float(x)
 
 
+#: a lake spilling more than this over the horizon (km3) gets a note in the summary
+SPILL_NOTE_KM3 = 1e-6
+
+
+def _spill(st) -> float:
+    """Water spilled over the top of a storage's table over the horizon, Mm3 (storage table)."""
+    return float(st["spill_mm3"].sum()) if "spill_mm3" in st.columns else 0.0
+
+
 def shortfall_cost(data: ModelData, deliveries, costs: dict[str, float] | None = None) -> dict[str, float]:
     """Shortfall cost by sector recomputed from the deliveries table: the shortfall fraction f of
     each user and period fills the sharing blocks in order, block k costing c m_k per Mm3."""
@@ -70,6 +79,7 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
             "evaporation_km3": _r(st["evaporation_mm3"].sum() / 1000.0),
             "precipitation_km3": _r(st["precipitation_mm3"].sum() / 1000.0),
             "area_fit_max_error": _r(curve.fit_error(*s.fit_range)),
+            "spill_km3": _r(_spill(st) / 1000.0),
         })
 
     reservoirs = []
@@ -85,6 +95,7 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
             "storage_max_mm3": _r(st["storage_mm3"].max()),
             "bounds_mm3": [_r(st["min_storage_mm3"].min()), _r(st["max_storage_mm3"].max())],
             "evaporation_mm3": _r(st["evaporation_mm3"].sum()),
+            "spill_mm3": _r(_spill(st)),
         })
 
     targets = tables["targets"]
@@ -101,6 +112,12 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
     hp = tables["hydropower"]
     energy = {p: _r(g["energy_gwh"].sum()) for p, g in hp.groupby("plant", sort=False)}
     notes = []
+    for lake in lakes:
+        if (lake["spill_km3"] or 0.0) > SPILL_NOTE_KM3:
+            spilled = storage[(storage["node"] == lake["node"]) & (storage["spill_mm3"] > SPILL_NOTE_KM3 * 1000.0)]
+            notes.append(f"lake {lake['node']} is full: {lake['spill_km3']:.3g} km3 spilled over the top of its "
+                         f"table in {len(spilled)} period(s), first {spilled['period'].iloc[0]} (see storage.csv, "
+                         "spill_mm3)")
     if any(tg.type == "lake_inflow" for tg in data.targets) and not full_years:
         notes.append("the horizon holds no full water year: annual lake inflow targets were not applied")
 
