@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -409,3 +410,19 @@ def test_report_refuses_a_sweep_of_another_basin(tmp_path):
     r = run("report", "-b", "tiny_river", "--sweep", sweep_dir, "--out", tmp_path / "r.html")
     assert r.exit_code == 1, r.output
     assert "computed for another basin" in " ".join(r.output.split())
+
+
+def test_the_readme_tradeoff_example_has_a_frontier(tmp_path):
+    """The README's tradeoff line binds: irrigation gives up water as the lake target rises (a range
+    below what the lake receives anyway gives an all-zero frontier)."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    [line] = [ln for ln in readme.splitlines() if ln.startswith("balkhash tradeoff ")]
+    args = shlex.split(line.split("#")[0])[1:]
+    args[args.index("--step") + 1] = "1"  # fewer points, the same range
+    r = run(*args, "--out", tmp_path / "t.csv")
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(tmp_path / "t.csv")
+    assert df["agriculture_shortfall_mm3"].iloc[-1] > df["agriculture_shortfall_mm3"].iloc[0] + 1.0
+    assert (df["marginal_cost_per_km3"] > 0).sum() >= 2
