@@ -72,3 +72,15 @@ def test_the_changelog_names_the_exit_codes_the_code_uses():
     version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
     assert f"## {version}" in text
     assert f"**{EXIT_NO_SOLUTION} no solution**" in text
+
+
+def test_the_getting_started_script_runs():
+    """docs/examples/getting_started.py: build a basin in Python, solve, change a demand, re-solve,
+    compare; a mistake is refused with its message."""
+    import runpy
+
+    root = Path(__file__).resolve().parents[1]
+    ns = runpy.run_path(str(root / "docs" / "examples" / "getting_started.py"))
+    short = ns["main"]()
+    assert short["base"] == pytest.approx(0.0, abs=1e-6)
+    assert short["more"] > 100.0
