@@ -202,3 +202,17 @@ def test_outputs_doc_pictures_exist():
         p = docs / rel
         assert p.exists(), rel
         assert 2_000 < p.stat().st_size < 300_000, rel
+
+
+def test_lake_headings_say_lake_once(report):
+    from balkhash.outputs.common import lake_title
+
+    path, _sol, b, _sweep = report
+    text = path.read_text()
+    lake = b.nodes_of("lake")[0]
+    assert f">{lake_title(b, lake.id)}<" in text
+    assert "Lake Lake" not in text
+    named = b.model_copy(deep=True)
+    for name, title in (("Lake Balkhash", "Lake Balkhash"), ("Terminal lake", "Terminal lake"), ("Aral", "Lake Aral")):
+        named.node(lake.id).name = name
+        assert lake_title(named, lake.id) == title

@@ -46,6 +46,12 @@ def node_label(basin, node_id: str) -> str:
     return n.name or n.id
 
 
+def lake_title(basin, lake_id: str) -> str:
+    """'Lake X' for a lake whose name does not say so already ('Lake Balkhash', not 'Lake Lake Balkhash')."""
+    name = node_label(basin, lake_id)
+    return name if name.lower().startswith("lake ") or name.lower().endswith(" lake") else f"Lake {name}"
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a water user takes its water: the node(s) its incoming links come from."""

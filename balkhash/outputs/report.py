@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write
+from .common import lake_title
 from .plan import allocation_plan, plan_matrix
 from .report_figures import (
     _clean,
@@ -244,7 +245,7 @@ def build_report(solution, basin, run_info: dict | None = None, *, sweep=None,
     figs: list[tuple[str, str, object]] = []
     lakes = list(dict.fromkeys(solution.tables["storage"].query("kind == 'lake'")["node"]))
     for lake in lakes:
-        figs.append((f"lake-{lake}", f"Lake {basin.node(lake).name or lake}", fig_lake(solution, basin, lake)))
+        figs.append((f"lake-{lake}", lake_title(basin, lake), fig_lake(solution, basin, lake)))
     step("lake")
     figs.append(("reservoirs", "Reservoirs", fig_reservoirs(solution, basin)))
     figs.append(("deliveries", "Deliveries by sector", fig_deliveries(solution, basin)))
