@@ -48,8 +48,11 @@ def highs_alone(mps: str) -> tuple[float, float]:
 
 
 def change(alloc, kind: str, rng) -> None:
+    """A 10 % change of one input that the basin gives (a node with a local inflow, a demand with
+    a target), a capacity just above today's flow, a penalty up 10 %."""
     keys = alloc.params.keys(kind)
-    key = keys[len(keys) // 2]
+    given = [k for k in keys if np.any(np.asarray(alloc.get(kind, k)) != 0)] or keys
+    key = given[len(given) // 2]
     cur = np.asarray(alloc.get(kind, key), dtype=float)
     if kind == "capacity":
         flows = alloc.backend.col_value[alloc.lp.var_blocks["flow"].cols[alloc.data.link_index(key)]]
