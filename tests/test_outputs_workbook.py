@@ -149,3 +149,22 @@ def test_plan_out_with_several_scenarios(tmp_path):
     for name in ("dry", "wet"):
         wb = openpyxl.load_workbook(tmp_path / f"plan-{name}.xlsx")
         assert {row[0]: row[1] for row in wb["Inputs"].iter_rows(min_row=2, values_only=True)}["Scenario"] == name
+
+
+def test_every_sheet_prints_one_page_wide_in_landscape(book):
+    wb, _sol, _b = book
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.page_setup.fitToHeight == 0, ws.title
+
+
+def test_small_marginal_values_keep_their_digits(book):
+    wb, _sol, _b = book
+    ws = wb["Marginal values"]
+    col = [c.value for c in ws[1]].index("Marginal value of water (cost per Mm3)") + 1
+    cells = [ws.cell(r, col) for r in range(2, ws.max_row + 1)]
+    assert cells
+    for c in cells:  # a fixed two-decimal format would show 0.004 as 0.00
+        assert c.number_format == "General"

@@ -20,7 +20,8 @@ MM3 = "#,##0.00"
 M3S = "#,##0.00"
 LEVEL = "0.000"
 PCT = "0.0"
-DUAL = "#,##0.00"
+#: marginal values span tie-breakers (0.001) to penalties (10 000): shown with their significant digits
+DUAL = "General"
 INT = "0"
 
 #: per sheet: (column of the source table, header with unit, number format)
@@ -257,8 +258,6 @@ def _plan_sheet(ws, solution, basin, st) -> None:
     ws.freeze_panes = ws.cell(2, first_val)  # header row and the label columns
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, ws.max_row)}"
     ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
     ws.oddHeader.center.text = f"Seasonal water allocation plan: {basin.name}"
     ws.oddFooter.center.text = "Page &P of &N"
 
@@ -285,4 +284,16 @@ def write_plan_workbook(solution, basin, path, run_info: dict | None = None) -> 
     inputs = pd.DataFrame(inputs_rows(solution, basin, run_info or {}), columns=["item", "value"])
     write_table(wb.create_sheet("Inputs"), inputs, [("item", "Item", None), ("value", "Value", None)], st)
     wb["Inputs"].auto_filter.ref = None
+    for sheet in wb.worksheets:
+        _print_setup(sheet)
     return atomic_write(path, wb.save)
+
+
+def _print_setup(ws) -> None:
+    """Print landscape, one page wide and as many pages tall as needed, the header row on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    if ws.max_row > 1 and not ws.print_title_rows:
+        ws.print_title_rows = "1:1"
