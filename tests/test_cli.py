@@ -426,3 +426,22 @@ def test_the_readme_tradeoff_example_has_a_frontier(tmp_path):
     df = pd.read_csv(tmp_path / "t.csv")
     assert df["agriculture_shortfall_mm3"].iloc[-1] > df["agriculture_shortfall_mm3"].iloc[0] + 1.0
     assert (df["marginal_cost_per_km3"] > 0).sum() >= 2
+
+
+def test_out_may_be_a_directory_for_every_command(tmp_path):
+    """--out DIR works for every command: plan and sweep write their files into DIR, report,
+    tradeoff and compare their one file (a path with a suffix still names the file)."""
+    scen = tmp_path / "s.yaml"
+    scen.write_text("scenarios:\n  - name: a\n  - name: b\n    inflow_multipliers: {all: 0.9}\n")
+    out = tmp_path / "results"
+    assert run("compare", "-b", "tiny_river", "--scenario", scen, "--out", out).exit_code == 0
+    assert (out / "compare.csv").is_file()
+    r = run("tradeoff", "-b", "small_basin", "--from", "0", "--to", "1", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert (out / "tradeoff.csv").is_file()
+    r = run("report", "-b", "tiny_river", "--out", tmp_path / "site")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "site" / "report.html").is_file()
+    r = run("report", "-b", "tiny_river", "--out", tmp_path / "named.html")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "named.html").is_file()

@@ -187,6 +187,13 @@ def values(start: float, stop: float, step: float) -> list[float]:
     return [round(start + i * step, 10) for i in range(n)]
 
 
+def out_file(out: Path, name: str) -> Path:
+    """``--out`` of a command writing one file: a directory (existing, or a path without a suffix,
+    like ``--out out`` of ``plan`` and ``sweep``) gets the file ``name`` in it; a path with a suffix
+    is the file itself."""
+    return out / name if out.is_dir() or not out.suffix else out
+
+
 def plan_workbook(path: Path) -> Path:
     """``--plan-out``: a workbook file, not a directory (CommandError before anything is solved);
     None (not given) stays None."""

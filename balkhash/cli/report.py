@@ -15,7 +15,8 @@ from .views import write_views
 
 def report(
     basin: str = opt.BASIN_OPT,
-    out: Path = typer.Option(Path("out/report.html"), "--out", "-o", help="the HTML file to write"),
+    out: Path = typer.Option(Path("out/report.html"), "--out", "-o",
+                             help="the HTML file to write, or a directory for report.html"),
     sweep: Path = typer.Option(None, "--sweep", help="directory with sweep.csv (from `balkhash sweep`) to add "
                                "the inflow sweep views"),
     scenario: Path = opt.SCENARIO_OPT,
@@ -62,7 +63,7 @@ def report(
     from ..outputs.report import write_report
 
     with writing("the report"), err_console.status("building the report") as status:
-        dest = write_report(sol, sb, out, info, sweep=sw,
+        dest = write_report(sol, sb, opt.out_file(out, "report.html"), info, sweep=sw,
                             progress=lambda step: status.update(f"building the report: {step}"))
     write_views(sol, sb, info, plan_out=plan_out, plots=plots, sweep=sw)
     print_text(f"report: {dest}  ({dest.stat().st_size / 1e6:.1f} MB, {perf_counter() - t0:.2f} s)")

@@ -144,7 +144,8 @@ def tradeoff(
     start: float = typer.Option(8.0, "--from", help="first lake inflow target, km3/yr"),
     stop: float = typer.Option(14.0, "--to", help="last lake inflow target, km3/yr"),
     step: float = typer.Option(0.5, "--step", help="step, km3/yr"),
-    out: Path = typer.Option(Path("out/tradeoff.csv"), "--out", "-o", help="CSV file for the frontier"),
+    out: Path = typer.Option(Path("out/tradeoff.csv"), "--out", "-o",
+                             help="CSV file for the frontier, or a directory for tradeoff.csv"),
 ) -> None:
     """Frontier between agricultural delivery and lake inflow (epsilon-constraint on the lake target)."""
     from ..studies.tradeoff import tradeoff as run_tradeoff
@@ -156,6 +157,7 @@ def tradeoff(
     with progress_bar(len(values), "tradeoff") as prog:
         task = prog.add_task("", total=len(values))
         df = run_tradeoff(b, sc, values, progress=lambda v: prog.update(task, advance=1, description=f"{v:g}"))
+    out = opt.out_file(out, "tradeoff.csv")
     _write_csv(df, out)
     console.print(tradeoff_table(df))
     print_text(f"results: {out}")
@@ -167,7 +169,8 @@ def compare(
     name: list[str] = opt.NAME_OPT,
     years: int = opt.YEARS_OPT,
     start_water_year: int = opt.START_OPT,
-    out: Path = typer.Option(Path("out/compare.csv"), "--out", "-o", help="CSV file for the comparison"),
+    out: Path = typer.Option(Path("out/compare.csv"), "--out", "-o",
+                             help="CSV file for the comparison, or a directory for compare.csv"),
     mode: str = opt.MODE_OPT,
     window: int = opt.WINDOW_OPT,
     every: int = opt.EVERY_OPT,
@@ -188,6 +191,7 @@ def compare(
     if not sim.optimise:
         print_text(f"mode {sim.describe()}")
     df.index.name = "figure"
+    out = opt.out_file(out, "compare.csv")
     _write_csv(df, out, index=True)
     for t in comparison_tables(df, console.width):
         console.print(t)
