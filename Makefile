@@ -69,12 +69,15 @@ test: $(TEST_STAMP) lint typecheck glpk
 	$(BIN)/python -m pytest
 
 # docs/formulation.md: the constraint families, the matrix form, the solver's LP and the parameter table
-# come from the docstrings of balkhash/allocation (tests/test_docs.py fails when it is stale)
-docs: $(STAMP)
+# come from the docstrings of balkhash/allocation (tests/test_docs.py fails when it is stale); then the
+# site (mkdocs-material, API reference from the docstrings by mkdocstrings; tests/test_docs.py builds it)
+docs: $(TEST_STAMP)
 	$(BIN)/python tools/formulation_doc.py
+	@echo ">> the documentation site (mkdocs, strict) in site/"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) out build site *.egg-info
