@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 from balkhash.atomic import JOURNAL, LOCK_FILE, STAGING_PREFIX, DirectoryBusy, recover, write_dir
@@ -177,3 +178,24 @@ def test_writers_of_one_directory_take_turns(tmp_path):
     assert not list(dest.glob(STAGING_PREFIX + "*"))
     write_dir(dest, _writer("new", RESULT), last="summary.json", timeout=0.2)  # free again
     assert _runs_in(dest) == {"new"}
+
+
+def test_csv_tables_keep_small_and_large_values(tmp_path):
+    """The CSV tables keep 12 significant digits: 3e-7 Mm3 is not written as 0, 123456.789012 keeps
+    its decimals."""
+    import pandas as pd
+
+    from balkhash.allocation.solve import solve
+    from balkhash.allocation.writer import TABLES, write_solution
+    from balkhash.data import example_path
+
+    sol = solve(example_path("tiny_river"))
+    tables = {name: sol.tables[name].copy() for name in TABLES}
+    tables["flows"].loc[0, "flow_mm3"] = 3e-7
+    tables["flows"].loc[1, "flow_mm3"] = 123456.789012
+    fake = type("S", (), {"tables": tables, "summary": sol.summary})()
+    write_solution(fake, tmp_path / "out")
+    flows = pd.read_csv(tmp_path / "out" / "flows.csv")
+    assert flows.loc[0, "flow_mm3"] == 3e-7
+    assert flows.loc[1, "flow_mm3"] == 123456.789012
+    np.testing.assert_allclose(flows["flow_mm3"].iloc[2:], tables["flows"]["flow_mm3"].iloc[2:], rtol=1e-11)

@@ -445,3 +445,9 @@ def test_out_may_be_a_directory_for_every_command(tmp_path):
     r = run("report", "-b", "tiny_river", "--out", tmp_path / "named.html")
     assert r.exit_code == 0, r.output
     assert (tmp_path / "named.html").is_file()
+
+
+def test_the_console_gives_the_objective_its_unit(tmp_path):
+    r = run("plan", "-b", "tiny_river", "--out", tmp_path / "o")
+    assert r.exit_code == 0, r.output
+    assert "(cost units: shortfall costs and penalties)" in " ".join(r.output.split())

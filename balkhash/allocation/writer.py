@@ -24,6 +24,11 @@ TABLES = ("flows", "deliveries", "storage", "targets", "duals", "inflows", "hydr
 RESULT_FILES = (*(f"{n}.{ext}" for n in TABLES for ext in ("csv", "parquet")), "results.xlsx", "summary.json")
 
 
+#: numbers in the CSV tables: 12 significant digits, so that small values (1e-7 Mm3) keep their
+#: digits as well as large ones (a fixed 6 decimals wrote values below 5e-7 as 0)
+CSV_FLOAT = "%.12g"
+
+
 class OutputError(BalkhashError):
     pass
 
@@ -55,7 +60,7 @@ def write_solution(solution, out_dir: str | os.PathLike, fmt: str = "csv", extra
             for name in TABLES:
                 df = solution.tables[name]
                 if fmt == "csv":
-                    df.to_csv(tmp / f"{name}.csv", index=False, float_format="%.6f")
+                    df.to_csv(tmp / f"{name}.csv", index=False, float_format=CSV_FLOAT)
                 else:
                     df.to_parquet(tmp / f"{name}.parquet", index=False)
         summary = dict(solution.summary)

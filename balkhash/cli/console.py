@@ -82,7 +82,7 @@ def print_summary(out: Console, summary: dict, basin=None) -> None:
     out.print(Text.assemble(
         (summary["basin"], "bold"),
         f" {summary['periods']['first']}..{summary['periods']['last']} ({summary['periods']['count']} months): ",
-        (status, colour), f", objective {summary['objective']:,.1f}",
+        (status, colour), f", objective {summary['objective']:,.1f} (cost units: shortfall costs and penalties)",
     ))
     sim = summary.get("simulation")
     if sim:
