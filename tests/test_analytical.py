@@ -849,3 +849,20 @@ def test_storage_reference_off_by_default_costs_nothing():
     assert abs(sol.objective) < 1e-9
     assert delivered(sol, "D")[0] == approx(30.0)
     assert storage(sol, "R")[0] <= 80.0 + 1e-6  # any schedule that serves D is optimal
+
+
+def test_a_hard_target_that_cannot_be_met_is_named_not_blamed_on_the_network():
+    """A river of 10 Mm3 cannot carry a hard eco flow of 15: the message names the target and what
+    is reachable (not 'targets are elastic'); a network that cannot route its water says so."""
+    b = make_basin([inflow("A", 10), sink("S")], [link("A", "S")],
+                   targets=[eco_flow("E", "A-S", 15, hard=True)])
+    with pytest.raises(SolveError) as err:
+        balkhash.solve(b)
+    msg = str(err.value)
+    assert "the hard targets cannot all be met" in msg
+    assert "E (eco_flow on A-S" in msg and "required 15 Mm3, reachable 10" in msg
+    assert "elastic, so they are not the cause" not in msg
+    b = make_basin([inflow("A", 10), sink("S")], [link("A", "S", capacity=5)],
+                   targets=[eco_flow("E", "A-S", 8, hard=True)])
+    with pytest.raises(SolveError, match="infeasible even with every target elastic"):
+        balkhash.solve(b)

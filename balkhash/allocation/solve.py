@@ -215,8 +215,17 @@ class Allocation:
         return Solution(outcome.status, outcome.objective, tables, summary, timings)
 
     def _explain(self, outcome: SolveOutcome) -> str:
-        if outcome.status == "infeasible" and self.strict:
-            elastic = Allocation(self.basin, strict=False, fold_inlets=bool(self.data.folded), **self.options).solve()
+        hard = self.strict or any(t.hard for t in self.data.targets)
+        if outcome.status == "infeasible" and hard:
+            soft = compile_basin(self.basin, fair_sharing=self.options.get("fair_sharing"),
+                                 fold_inlets=bool(self.data.folded))
+            for tg in soft.targets:  # every target elastic: which of them the water cannot meet
+                tg.hard = False
+            try:
+                elastic = Allocation.from_data(self.basin, soft, **self.options).solve()
+            except SolveError:
+                return ("the model is infeasible even with every target elastic: inflows cannot be routed within "
+                        "link capacities, minimum flows and storage bounds")
             viol = elastic.summary["violations"]
             if viol:
                 groups: dict[str, list[dict]] = {}
@@ -230,8 +239,9 @@ class Allocation:
                     parts.append(f"{tid} ({worst['type']} on {worst['node_or_link']}, {when}; worst "
                                  f"{worst['period_or_year']}: required {worst['required']:.6g} {worst['unit']}, "
                                  f"reachable {worst['achieved']:.6g})")
-                return (f"the hard targets cannot all be met; the elastic solve must violate: {'; '.join(parts)}. "
-                        "Run without --strict to see the best compromise.")
+                advice = ("Run without --strict to see the best compromise." if self.strict else
+                          "Make those targets soft (hard: false) to see the best compromise.")
+                return f"the hard targets cannot all be met; the elastic solve must violate: {'; '.join(parts)}. {advice}"
             return "the model is infeasible even though every target can be met: check link capacities, " \
                    "minimum flows and storage bounds"
         if outcome.status == "infeasible":
