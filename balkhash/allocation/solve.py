@@ -241,7 +241,8 @@ class Allocation:
                                  f"reachable {worst['achieved']:.6g})")
                 advice = ("Run without --strict to see the best compromise." if self.strict else
                           "Make those targets soft (hard: false) to see the best compromise.")
-                return f"the hard targets cannot all be met; the elastic solve must violate: {'; '.join(parts)}. {advice}"
+                return (f"the hard targets cannot all be met; the elastic solve must violate: {'; '.join(parts)}. "
+                        f"{advice}")
             return "the model is infeasible even though every target can be met: check link capacities, " \
                    "minimum flows and storage bounds"
         if outcome.status == "infeasible":
