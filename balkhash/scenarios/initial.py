@@ -102,8 +102,12 @@ def initial_from_results(result_dir) -> tuple[dict[str, str], str]:
     (node -> 'X Mm3') and the label of that last period; BasinError when it cannot be read."""
     import pandas as pd
 
+    from ..atomic import recover
+
     d = Path(result_dir)
     where = str(result_dir)
+    if d.is_dir():
+        recover(d)  # a run killed while swapping its files in is completed first
     for name, reader in (("storage.csv", pd.read_csv), ("storage.parquet", pd.read_parquet)):
         if (d / name).is_file():
             try:
