@@ -8,6 +8,8 @@ inflow parameter is declared first since several families read it.  See docs/for
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .constraints.balance import define_mass_balance
@@ -32,12 +34,13 @@ FAMILIES = (
 )
 
 
-def build_lp(data: ModelData) -> LinearProgram:
-    """The full LP of ``data`` with its named parameters."""
+def build_lp(data: ModelData, extra: tuple[Callable[[Build], None], ...] = ()) -> LinearProgram:
+    """The full LP of ``data`` with its named parameters; ``extra`` families run after the
+    engine's own (e.g. the carried rows of a simulation window)."""
     b = Build(data)
     zeros = np.zeros(data.T)
     b.lp.parameter("inflow", data.nodes, np.array([data.inflow.get(n, zeros) for n in data.nodes])
                    .reshape(len(data.nodes), data.T), "Mm3 per period")
-    for family in FAMILIES:
+    for family in (*FAMILIES, *extra):
         family(b)
     return b.lp.finish()

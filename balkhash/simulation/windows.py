@@ -44,7 +44,7 @@ from ..allocation.constraints.context import Build
 from ..allocation.constraints.network import add_arrivals, add_local_inflow
 from ..allocation.data import ModelData, TargetData
 from ..allocation.lp import LinearProgram
-from ..allocation.model import FAMILIES
+from ..allocation.model import build_lp
 from ..allocation.parameters import Parameters
 from ..allocation.reduce import ReducedLP
 from ..allocation.solve import Allocation
@@ -142,14 +142,7 @@ def define_carried(b: Build, carried: Carried, links) -> None:
 def build_window_lp(data: ModelData, carried: Carried, links) -> LinearProgram:
     """The engine's families over ``data`` (as :func:`balkhash.allocation.model.build_lp`), then the
     carried rows."""
-    b = Build(data)
-    zeros = np.zeros(data.T)
-    b.lp.parameter("inflow", data.nodes, np.array([data.inflow.get(n, zeros) for n in data.nodes])
-                   .reshape(len(data.nodes), data.T), "Mm3 per period")
-    for family in FAMILIES:
-        family(b)
-    define_carried(b, carried, links)
-    return b.lp.finish()
+    return build_lp(data, extra=(lambda b: define_carried(b, carried, links),))
 
 
 class WindowAllocation(Allocation):
