@@ -853,7 +853,8 @@ def test_storage_reference_off_by_default_costs_nothing():
 
 def test_a_hard_target_that_cannot_be_met_is_named_not_blamed_on_the_network():
     """A river of 10 Mm3 cannot carry a hard eco flow of 15: the message names the target and what
-    is reachable (not 'targets are elastic'); a network that cannot route its water says so."""
+    the best compromise reaches (not 'targets are elastic'); a network that cannot route its water says
+    where."""
     b = make_basin([inflow("A", 10), sink("S")], [link("A", "S")],
                    targets=[eco_flow("E", "A-S", 15, hard=True)])
     with pytest.raises(SolveError) as err:
@@ -861,9 +862,23 @@ def test_a_hard_target_that_cannot_be_met_is_named_not_blamed_on_the_network():
     msg = str(err.value)
     assert "the hard targets cannot all be met" in msg
     assert "E (eco_flow on A-S" in msg
-    assert "required 15 Mm3, reachable 10" in msg
+    assert "required 15 Mm3, 10 in the best compromise" in msg
     assert "elastic, so they are not the cause" not in msg
     b = make_basin([inflow("A", 10), sink("S")], [link("A", "S", capacity=5)],
                    targets=[eco_flow("E", "A-S", 8, hard=True)])
-    with pytest.raises(SolveError, match="infeasible even with every target elastic"):
+    with pytest.raises(SolveError, match="infeasible even with every target elastic") as err:
         balkhash.solve(b)
+    # the river's 10 Mm3 cannot leave A through a link of 5: 5 Mm3 of surplus at A
+    assert "node 'A', 2025-10: 5 Mm3 of surplus it cannot pass on" in str(err.value)
+
+
+def test_a_network_that_cannot_route_its_water_names_the_node_and_period():
+    """A river of 3 Mm3 whose only link must carry at least 5: a deficit of 2 at the river node in
+    each period."""
+    b = make_basin([inflow("A", 3), sink("S")], [link("A", "S", min_flow=5)], periods=2)
+    with pytest.raises(SolveError) as err:
+        balkhash.solve(b)
+    msg = str(err.value)
+    assert "targets are elastic, so they are not the cause" in msg
+    assert "node 'A', 2025-10: 2 Mm3 of deficit" in msg
+    assert "node 'A', 2025-11: 2 Mm3 of deficit" in msg

@@ -221,11 +221,12 @@ class Allocation:
                                  fold_inlets=bool(self.data.folded))
             for tg in soft.targets:  # every target elastic: which of them the water cannot meet
                 tg.hard = False
+            relaxed = Allocation.from_data(self.basin, soft, **self.options)
             try:
-                elastic = Allocation.from_data(self.basin, soft, **self.options).solve()
+                elastic = relaxed.solve()
             except SolveError:
                 return ("the model is infeasible even with every target elastic: inflows cannot be routed within "
-                        "link capacities, minimum flows and storage bounds")
+                        f"link capacities, minimum flows and storage bounds{relaxed._where_unbalanced()}")
             viol = elastic.summary["violations"]
             if viol:
                 groups: dict[str, list[dict]] = {}
@@ -238,7 +239,7 @@ class Allocation:
                         f"{len(vs)} periods {vs[0]['period_or_year']}..{vs[-1]['period_or_year']}"
                     parts.append(f"{tid} ({worst['type']} on {worst['node_or_link']}, {when}; worst "
                                  f"{worst['period_or_year']}: required {worst['required']:.6g} {worst['unit']}, "
-                                 f"reachable {worst['achieved']:.6g})")
+                                 f"{worst['achieved']:.6g} in the best compromise)")
                 advice = ("Run without --strict to see the best compromise." if self.strict else
                           "Make those targets soft (hard: false) to see the best compromise.")
                 return (f"the hard targets cannot all be met; the elastic solve must violate: {'; '.join(parts)}. "
@@ -247,12 +248,24 @@ class Allocation:
                    "minimum flows and storage bounds"
         if outcome.status == "infeasible":
             return ("the model is infeasible: inflows cannot be routed within link capacities, minimum "
-                    "flows and storage bounds (targets are elastic, so they are not the cause)")
+                    "flows and storage bounds (targets are elastic, so they are not the cause)"
+                    f"{self._where_unbalanced()}")
         if outcome.status == "unbounded":
             return "the model is unbounded: check for negative link costs"
         if outcome.status == "time_limit":
             return "the solver reached the time limit before finding a feasible solution"
+        if outcome.highs_status == "kUnknown":
+            return ("the solver stopped without a solution and without a verdict (HiGHS status kUnknown): the "
+                    "numbers are probably too far apart in size for it (costs, capacities or volumes spanning many "
+                    "orders of magnitude); check the largest and smallest values of the basin")
         return f"the solver stopped without a solution (HiGHS status {outcome.highs_status})"
+
+    def _where_unbalanced(self) -> str:
+        """'; it fails at: ...' naming the nodes and periods whose water cannot balance, or ''."""
+        from .diagnose import unbalanced_nodes
+
+        found = unbalanced_nodes(self.lp, self.data.timeline.labels)
+        return f". Where the water cannot balance: {'; '.join(found)}" if found else ""
 
 
 def solve(basin, *, strict: bool = False, fair_sharing: bool | None = None, time_limit: float | None = None,
