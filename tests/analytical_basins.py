@@ -475,7 +475,7 @@ def objective_from_tables(basin: Basin, sol, fair_sharing: bool) -> float:
             total += pen * float(rows["violation"].sum())
     ends = tables["targets"][tables["targets"]["type"] == "end_storage"]
     total += opts.end_storage_penalty * float(ends["violation"].sum())
-    spill_penalty = max([*penalties, *(opts.end_storage_penalty for _ in range(len(ends))), 1e4]) * 10
+    spill_penalty = 1e-3  # balkhash.allocation.data.SPILL_COST
     total += spill_penalty * float(tables["storage"]["spill_mm3"].sum())
     hp = tables["hydropower"]
     for p in basin.hydropower:

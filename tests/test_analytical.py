@@ -491,14 +491,24 @@ def test_strict_lake_level_that_can_be_met_is_a_storage_bound():
 
 
 def test_lake_spill_above_the_table_top():
-    """A lake full to its table top (110 m, 1000 Mm3) receiving 5 Mm3: the 5 spill at the spill
-    penalty 10 x 10 000 = 100 000 per Mm3, and one more Mm3 at the lake is worth -100 000."""
+    """A lake full to its table top (110 m, 1000 Mm3) receiving 5 Mm3: the 5 spill at the spill cost
+    0.001 per Mm3, and one more Mm3 at the lake is worth -0.001."""
     b = make_basin([inflow("A", 5), lake("L", FLAT_LAKE, 110.0)], [link("A", "L")])
     sol = balkhash.solve(b)
     assert storage(sol, "L") == approx([1000.0])
     assert column(sol.storage, "spill_mm3", node="L") == approx([5.0])
-    assert sol.objective == approx(500_000.0)
-    assert marginal_value(sol, "L") == approx([-100_000.0])
+    assert sol.objective == approx(0.005)
+    assert marginal_value(sol, "L") == approx([-0.001])
+
+
+def test_a_full_lake_spills_rather_than_short_a_user():
+    """A demand upstream returns half of what it takes to a full lake: serving it sends water to the
+    lake, which spills; the user is served in full (a spill costs far less than a shortfall)."""
+    b = make_basin([inflow("A", 10), demand("D", 6, consumptive_fraction=0.5, return_to="L"),
+                    lake("L", FLAT_LAKE, 110.0)], [link("A", "D"), link("A", "L")])
+    sol = balkhash.solve(b)
+    assert delivered(sol, "D") == approx([6.0])
+    assert column(sol.storage, "spill_mm3", node="L") == approx([7.0])
 
 
 def test_lake_inflow_target_binding_and_its_dual():

@@ -108,7 +108,7 @@ class ModelData:
     multipliers: list[float] = field(default_factory=lambda: [1.0])
     node_type: dict[str, str] = field(default_factory=dict)
     storage_deviation_cost: float = 0.0  # per Mm3 and period away from the reference storage
-    spill_penalty: float = 1e5  # per Mm3 of lake water above the table's top
+    spill_penalty: float = 1e-3  # per Mm3 of lake water above the table's top (SPILL_COST)
     #: link index -> demand index: the demand's only inlet, which carries exactly its delivery
     #: (see :func:`folded_inlets`); decided once when compiling
     folded: dict[int, int] = field(default_factory=dict)
@@ -177,6 +177,12 @@ class NetworkArrays:
                                                                                         strict=True)], float),
             link_folded=arr([data.folded.get(i, -1) for i in range(len(data.links))], np.int64),
         )
+
+
+#: cost per Mm3 of lake water above the top of its table: far below any shortfall cost or target
+#: penalty, so a full lake spills (reported) and never makes a user go short; above zero, so a
+#: lake below its top never spills for nothing
+SPILL_COST = 1e-3
 
 
 def _shortfall_cost(d, options) -> float:
@@ -313,7 +319,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         blocks=list(opts.sharing_blocks) if fs else [1.0],
         multipliers=list(opts.sharing_multipliers) if fs else [1.0],
         node_type=node_type, storage_deviation_cost=float(opts.storage_deviation_cost),
-        spill_penalty=max([t.penalty for t in targets] + [1e4]) * 10,
+        spill_penalty=SPILL_COST,
     )
     for i, ld in enumerate(links):
         data.links_out.setdefault(ld.src, []).append(i)

@@ -3,8 +3,8 @@
 Variables ``storage[n,t]`` = S_{n,t}, the storage at the end of period t (Mm3), within
 [Smin_{n,t}, Smax_{n,t}] (parameters ``storage_min`` and ``storage_max``; monthly rule curves
 for reservoirs, the table's range for lakes), and for lakes ``spill[n,t]`` = z_{n,t} >= 0, the
-water a lake would hold above the top of its table (penalised, ten times the largest target
-penalty of the basin; zero in any sensible run).
+water a full lake spills above the top of its table (a small cost, far below any shortfall or
+target: a full lake spills and never makes a user go short; reported in the tables and summary).
 
 For every storage node n and period t, with S_{n,-1} = S0_n the initial storage (parameter
 ``initial_storage``):
