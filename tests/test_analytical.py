@@ -892,3 +892,14 @@ def test_a_network_that_cannot_route_its_water_names_the_node_and_period():
     assert "targets are elastic, so they are not the cause" in msg
     assert "node 'A', 2025-10: 2 Mm3 of deficit" in msg
     assert "node 'A', 2025-11: 2 Mm3 of deficit" in msg
+
+
+def test_highs_warnings_about_the_model_reach_the_summary_notes():
+    """Values of 1e-6 Mm3 beside costs of 100: HiGHS warns of tiny bounds and bad scaling; the
+    warnings reach summary['notes'] (without HiGHS's advice on its own options)."""
+    b = make_basin([inflow("A", 1e-6), demand("D", 4e-7), sink("S")], [link("A", "D"), link("A", "S")])
+    notes = balkhash.solve(b).summary["notes"]
+    assert any(n.startswith("HiGHS: ") and "excessively small bounds" in n for n in notes)
+    assert not any("Consider scaling" in n or "integrality" in n for n in notes)
+    calm = make_basin([inflow("A", 10), demand("D", 4), sink("S")], [link("A", "D"), link("A", "S")])
+    assert not any(n.startswith("HiGHS: ") for n in balkhash.solve(calm).summary["notes"])

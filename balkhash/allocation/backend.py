@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from time import perf_counter
 
 import highspy
@@ -77,6 +77,8 @@ class SolveOutcome:
     objective: float | None
     highs_status: str
     seconds: float
+    #: HiGHS's warnings about the model of this run (badly scaled, tiny bounds, ...)
+    warnings: list[str] = field(default_factory=list)
 
 
 class HighsBackend:
@@ -97,7 +99,11 @@ class HighsBackend:
             np.zeros(full.ncols, dtype=np.int32),  # every column continuous
         )
         self.highs = _new_highs(quiet=not log)
-        self.highs.setOptionValue("output_flag", bool(log))
+        # HiGHS's log reaches the console only with ``log``; its warnings are always kept
+        self.highs.setOptionValue("output_flag", True)
+        self.highs.setOptionValue("log_to_console", bool(log))
+        self.warnings: list[str] = []
+        self.highs.cbLogging.subscribe(self._on_log)
         if time_limit is not None:
             self.highs.setOptionValue("time_limit", float(time_limit))
         if threads is not None:
@@ -111,7 +117,18 @@ class HighsBackend:
         self.row_dual: np.ndarray | None = None
 
     # -- solving -------------------------------------------------------------------------------
+    def _on_log(self, event) -> None:
+        if event.data_out.log_type != highspy.HighsLogType.kWarning:
+            return
+        text = " ".join(str(event.message).replace("WARNING:", "").split())
+        # every column is continuous (the integrality vector is only the loading call's format), and
+        # HiGHS's advice on its own scaling options is not the user's to act on
+        if text and "integrality" not in text and not text.startswith("Consider scaling") \
+                and text not in self.warnings:
+            self.warnings.append(text)
+
     def solve(self) -> SolveOutcome:
+        self.warnings = []
         t0 = perf_counter()
         self.highs.run()
         seconds = perf_counter() - t0
@@ -133,7 +150,7 @@ class HighsBackend:
         else:
             self.col_value = None
             self.row_dual = None
-        return SolveOutcome(status, bool(has), objective, key, seconds)
+        return SolveOutcome(status, bool(has), objective, key, seconds, list(self.warnings))
 
     # -- persistent updates --------------------------------------------------------------------
     def apply(self, changes: dict[str, tuple[np.ndarray, ...]]) -> None:

@@ -209,6 +209,7 @@ class Allocation:
         cost = self.lp.params["shortfall_cost"]
         summary = build_summary(self.data, tables, outcome, dict(zip(cost.keys, cost.values.tolist(), strict=True)))
         summary["solver"] = solver or "highs"
+        summary["notes"] = [*summary.get("notes", []), *(f"HiGHS: {w}" for w in outcome.warnings)]
         timings["extract"] = perf_counter() - t0
         timings["total"] = sum(timings[k] for k in ("compile", "build", "load", "solve", "extract"))
         summary["timings"] = dict(timings)
