@@ -308,15 +308,16 @@ class LinearProgram:
     # -- lookups -------------------------------------------------------------------------------------
     def col_labels(self) -> list[tuple[str, tuple]]:
         """(block name, index labels) of every column, in column order."""
-        out: list = [None] * self.ncols
-        for b in self.var_blocks.values():
-            for pos in np.ndindex(b.cols.shape):
-                out[int(b.cols[pos])] = (b.name, tuple(b.axes[k][i] for k, i in enumerate(pos)))
-        return out
+        return _labels(self.ncols, ((b.name, b.cols, b.axes) for b in self.var_blocks.values()))
 
     def row_labels(self) -> list[tuple[str, tuple]]:
-        out: list = [None] * self.nrows
-        for b in self.row_blocks.values():
-            for pos in np.ndindex(b.rows.shape):
-                out[int(b.rows[pos])] = (b.name, tuple(b.axes[k][i] for k, i in enumerate(pos)))
-        return out
+        """(block name, index labels) of every row, in row order."""
+        return _labels(self.nrows, ((b.name, b.rows, b.axes) for b in self.row_blocks.values()))
+
+
+def _labels(n: int, blocks) -> list:
+    out: list = [None] * n
+    for name, positions, axes in blocks:
+        for pos in np.ndindex(positions.shape):
+            out[int(positions[pos])] = (name, tuple(axes[k][i] for k, i in enumerate(pos)))
+    return out
