@@ -82,6 +82,17 @@ class Parameter:
         return key_pos * inner_size + np.asarray(inner, dtype=np.int64)
 
 
+def _positions(start: int, axes: tuple[Sequence, ...]) -> np.ndarray:
+    """Consecutive column or row numbers from ``start``, shaped like the product of ``axes``."""
+    shape = tuple(len(a) for a in axes)
+    return np.arange(start, start + int(np.prod(shape, dtype=np.int64)), dtype=np.int64).reshape(shape)
+
+
+def _flat(value, shape: tuple[int, ...]) -> np.ndarray:
+    """A scalar or array broadcast to ``shape``, as a flat float array of its own."""
+    return np.broadcast_to(np.asarray(value, dtype=float), shape).reshape(-1).copy()
+
+
 class LPBuilder:
     """Collects blocks, triplets, base bounds and parameter effects; :meth:`finish` gives the
     :class:`LinearProgram`."""
@@ -106,25 +117,21 @@ class LPBuilder:
     def add_vars(self, name: str, axes: tuple[Sequence, ...], lower=0.0, upper=INF, cost=0.0) -> VarBlock:
         """Columns over the product of ``axes`` with base bounds and costs (scalars or arrays
         broadcast to the block's shape)."""
-        shape = tuple(len(a) for a in axes)
-        n = int(np.prod(shape, dtype=np.int64))
-        cols = np.arange(self.ncols, self.ncols + n, dtype=np.int64).reshape(shape)
-        self.ncols += n
-        self._col_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), shape).reshape(-1).copy())
-        self._col_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), shape).reshape(-1).copy())
-        self._cost.append(np.broadcast_to(np.asarray(cost, dtype=float), shape).reshape(-1).copy())
+        cols = _positions(self.ncols, axes)
+        self.ncols += cols.size
+        self._col_lower.append(_flat(lower, cols.shape))
+        self._col_upper.append(_flat(upper, cols.shape))
+        self._cost.append(_flat(cost, cols.shape))
         block = VarBlock(name, cols, tuple(axes))
         self.var_blocks[name] = block
         return block
 
     def add_rows(self, name: str, axes: tuple[Sequence, ...], lower=-INF, upper=INF) -> RowBlock:
         """Rows over the product of ``axes`` with base bounds (``lower == upper``: an equality)."""
-        shape = tuple(len(a) for a in axes)
-        n = int(np.prod(shape, dtype=np.int64))
-        rows = np.arange(self.nrows, self.nrows + n, dtype=np.int64).reshape(shape)
-        self.nrows += n
-        self._row_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), shape).reshape(-1).copy())
-        self._row_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), shape).reshape(-1).copy())
+        rows = _positions(self.nrows, axes)
+        self.nrows += rows.size
+        self._row_lower.append(_flat(lower, rows.shape))
+        self._row_upper.append(_flat(upper, rows.shape))
         block = RowBlock(name, rows, tuple(axes))
         self.row_blocks[name] = block
         return block
