@@ -170,3 +170,29 @@ class Parameters:
     def values(self, name: str) -> np.ndarray:
         """The LP parameter ``name`` (all keys), current."""
         return self.lp.params[name].values
+
+
+class NamedParameters:
+    """``set``/``get`` and the study shortcuts of a model whose inputs are :class:`Parameters`
+    (``self.params``): an Allocation, a simulation run.  ``set`` here only records the change;
+    a model holding a live solver overrides it to push the change there too."""
+
+    params: Parameters
+
+    def set(self, kind: str, key: str, values) -> None:
+        """Change parameter ``kind`` of ``key`` (node, link, demand, target or plant id) in place."""
+        self.params.set(kind, key, values)
+
+    def get(self, kind: str, key: str):
+        """The current value(s) of parameter ``kind`` of ``key``."""
+        return self.params.get(kind, key)
+
+    def set_inflow(self, node: str, values_mm3) -> None:
+        """Replace the local inflow of ``node`` (Mm3 per period)."""
+        self.set("inflow", node, values_mm3)
+
+    def set_lake_inflow_target(self, km3: float) -> None:
+        """Change every lake inflow target to ``km3`` per water year."""
+        for tg in self.params.data.targets:
+            if tg.type == "lake_inflow":
+                self.set("lake_inflow_target", tg.id, km3 * 1000.0)

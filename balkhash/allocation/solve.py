@@ -22,7 +22,7 @@ from ..network.schema import Basin
 from .backend import HighsBackend, SolveOutcome
 from .data import ModelData, compile_basin
 from .model import build_lp
-from .parameters import Parameters
+from .parameters import NamedParameters, Parameters
 from .reduce import ReducedLP
 from .results import extract_tables
 from .summary import build_summary
@@ -113,7 +113,7 @@ def checked_basin(basin: Basin) -> Basin:
     return fresh
 
 
-class Allocation:
+class Allocation(NamedParameters):
     """A built allocation LP for one basin, ready to solve, change in place and re-solve.
 
     ``set(kind, key, values)`` changes a named parameter (:mod:`balkhash.allocation.parameters`)
@@ -160,20 +160,6 @@ class Allocation:
         """Change parameter ``kind`` of ``key`` (node, link, demand, target or plant id) in place."""
         for touched in self.params.set(kind, key, values).values():
             self.backend.apply(self.reduced.update(touched))
-
-    def get(self, kind: str, key: str):
-        """The current value(s) of parameter ``kind`` of ``key``."""
-        return self.params.get(kind, key)
-
-    def set_inflow(self, node: str, values_mm3) -> None:
-        """Replace the local inflow of ``node`` (Mm3 per period)."""
-        self.set("inflow", node, values_mm3)
-
-    def set_lake_inflow_target(self, km3: float) -> None:
-        """Change every lake inflow target to ``km3`` per water year."""
-        for tg in self.data.targets:
-            if tg.type == "lake_inflow":
-                self.set("lake_inflow_target", tg.id, km3 * 1000.0)
 
     # -- the Pyomo model ---------------------------------------------------------------------------
     def to_pyomo(self):

@@ -30,7 +30,7 @@ import numpy as np
 from ..allocation.constraints.links import water_year_days
 from ..allocation.data import compile_basin
 from ..allocation.model import build_lp
-from ..allocation.parameters import Parameters
+from ..allocation.parameters import NamedParameters, Parameters
 from ..allocation.results import extract_tables
 from ..allocation.solve import Allocation, Solution, SolveError, _as_basin
 from ..allocation.summary import build_summary
@@ -77,7 +77,7 @@ def describe(mode: str, window: int | None, every: int | None, forecast: str | N
             "forecast": "actual (one period)" if mode == "step" else forecast}
 
 
-class Simulator:
+class Simulator(NamedParameters):
     """A step or rolling simulation of one basin, with its window models kept between runs.
 
     ``set(kind, key, values)`` changes an input of the whole run (the kinds of
@@ -134,19 +134,6 @@ class Simulator:
     def forecast_name(self) -> str:
         return self.forecast_file.path if self.forecast_file is not None else self.forecast_kind
 
-    def set(self, kind: str, key: str, values) -> None:
-        self.params.set(kind, key, values)
-
-    def get(self, kind: str, key: str):
-        return self.params.get(kind, key)
-
-    def set_inflow(self, node: str, values_mm3) -> None:
-        self.set("inflow", node, values_mm3)
-
-    def set_lake_inflow_target(self, km3: float) -> None:
-        for tg in self.full.targets:
-            if tg.type == "lake_inflow":
-                self.set("lake_inflow_target", tg.id, km3 * 1000.0)
 
     # -- the run ----------------------------------------------------------------------------------
     def _model(self, t0: int, n: int) -> WindowModel:
