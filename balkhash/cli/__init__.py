@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from . import basin, plan, report, studies
+from . import basin, history, plan, report, studies
 from .console import err_console, print_text
 from .errors import guarded
 
@@ -35,6 +35,8 @@ for _name, _command in (
     ("min-inflow", studies.min_inflow),
     ("tradeoff", studies.tradeoff),
     ("compare", studies.compare),
+    ("hindcast", history.hindcast),
+    ("calibrate", history.calibrate),
 ):
     app.command(_name)(guarded(_command))
 

@@ -1,0 +1,163 @@
+"""Calibration: bounded least squares of a few multipliers on the hindcast residuals.
+
+With multipliers ``p = (p_1..p_k)`` (:mod:`balkhash.history.multipliers`) the hindcast gives the
+weighted residuals ``r_i(p) = (m_i(p) - o_i) / sigma_i`` at the ``n`` observations compared
+(:mod:`balkhash.history.hindcast`).  Calibration solves
+
+    min_p  1/2 sum_i r_i(p)^2   subject to  low_j <= p_j <= high_j
+
+with ``scipy.optimize.least_squares`` (trust-region reflective, bounds), starting from
+``p = 1`` (the basin as it is; clipped into the bounds).  Every evaluation is one hindcast: the
+simulation's window models are kept and moved by ``set(kind, key, base x p_j)``, re-solved warm.
+The model is a linear program, so ``m_i(p)`` is piecewise linear in ``p``; the Jacobian is taken
+by forward differences with a relative step ``diff_step`` (default 1e-2) large enough to see
+across the kinks of a basis change.
+
+**Uncertainty.**  With ``J`` the Jacobian of ``r`` at the solution, the covariance of the fitted
+multipliers is ``C = s^2 (J^T J)^-1`` with ``s^2 = sum_i r_i^2 / (n - k)`` (the residual variance:
+the observation uncertainties scaled by how well the model actually fits; ``s^2 = 1`` when
+``n <= k``), and the standard error of ``p_j`` is ``sqrt(C_jj)``.  A direction that the
+observations do not see (a singular ``J^T J``) has an infinite standard error.  A fitted value
+within 0.1 % of the bound's width from a bound is reported as on that bound: the data would take
+it further, the bound (a literature range) holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from time import perf_counter
+
+import numpy as np
+import pandas as pd
+
+from ..errors import BalkhashError
+from .hindcast import Hindcast, HindcastResult, ParameterSpec
+
+
+class CalibrationError(BalkhashError, ValueError):
+    """A calibration that cannot be run as asked: unknown parameter, bad bounds."""
+
+
+def parse_param(text: str, known: dict[str, ParameterSpec]) -> ParameterSpec:
+    """``NAME``, ``NAME=LOW:HIGH``, ``KIND:KEY=LOW:HIGH`` into a spec; CalibrationError when unusable."""
+    name, sep, rng = text.partition("=")
+    name = name.strip()
+    if name in known:
+        base = known[name]
+        spec = ParameterSpec(base.name, base.kind, base.key, base.low, base.high, base.source)
+    elif ":" in name:
+        kind, _, key = name.partition(":")
+        spec = ParameterSpec(name, kind.strip(), key.strip())
+    else:
+        shown = ", ".join(known) or "none"
+        raise CalibrationError(f"--param '{text}': unknown parameter '{name}' (the basin names: {shown}; "
+                               "or write KIND:KEY, e.g. inflow:LOCAL_RESIDUAL)")
+    if sep:
+        lo, colon, hi = rng.partition(":")
+        try:
+            low, high = float(lo), float(hi)
+        except ValueError:
+            raise CalibrationError(f"--param '{text}': write NAME=LOW:HIGH with two numbers, "
+                                   "e.g. lake_evaporation=0.9:1.3") from None
+        if not colon:
+            raise CalibrationError(f"--param '{text}': write NAME=LOW:HIGH, e.g. lake_evaporation=0.9:1.3")
+        spec.low, spec.high = low, high
+    if not (np.isfinite(spec.low) and np.isfinite(spec.high)) or spec.low < 0:
+        raise CalibrationError(f"--param '{text}': bounds must be finite and >= 0 (got {spec.low:g}:{spec.high:g})")
+    if spec.low >= spec.high:
+        raise CalibrationError(f"--param '{text}': LOW must be below HIGH (got {spec.low:g}:{spec.high:g})")
+    return spec
+
+
+@dataclass
+class CalibrationResult:
+    specs: list[ParameterSpec]
+    values: np.ndarray
+    std: np.ndarray
+    before: HindcastResult
+    after: HindcastResult
+    evaluations: int
+    seconds: float
+    rebuilds: int
+    message: str
+    on_bound: list[str] = field(default_factory=list)
+
+    def table(self) -> pd.DataFrame:
+        """One row per multiplier: name, kind, key, bounds, fitted value, standard error, bound hit."""
+        return pd.DataFrame([{"parameter": s.name, "kind": s.kind, "key": s.key, "low": s.low, "high": s.high,
+                              "value": float(v), "std": float(e),
+                              "on_bound": s.name in self.on_bound, "source": s.source}
+                             for s, v, e in zip(self.specs, self.values, self.std, strict=True)])
+
+    def warnings(self) -> list[str]:
+        out = []
+        for s, v in zip(self.specs, self.values, strict=True):
+            if s.name in self.on_bound:
+                which = "lower" if abs(v - s.low) <= abs(v - s.high) else "upper"
+                out.append(f"{s.name} = {v:.4g} sits on its {which} bound ({s.low:g}:{s.high:g}): the observations "
+                           "would take it further; the fit is limited by the bound")
+        return out
+
+    def summary(self) -> dict:
+        b, a = self.before.level_stats(), self.after.level_stats()
+        return {"parameters": self.table().to_dict("records"), "evaluations": self.evaluations,
+                "seconds": self.seconds, "rebuilds": self.rebuilds, "message": self.message,
+                "level_before": b, "level_after": a,
+                "chi2_before": float(np.sum(self.before.residuals ** 2)),
+                "chi2_after": float(np.sum(self.after.residuals ** 2)),
+                "observations": len(self.after.table), "warnings": self.warnings()}
+
+
+def covariance(jac: np.ndarray, residuals: np.ndarray) -> np.ndarray:
+    """``s^2 (J^T J)^-1`` (the module's definition); inf on the diagonal of unseen directions."""
+    n, k = jac.shape
+    s2 = float(residuals @ residuals) / (n - k) if n > k else 1.0
+    jtj = jac.T @ jac
+    try:
+        cov = np.linalg.inv(jtj) * s2
+    except np.linalg.LinAlgError:
+        cov = np.full((k, k), np.inf)
+    if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) < 0):
+        cov = np.linalg.pinv(jtj) * s2
+        unseen = np.abs(np.diag(jtj)) <= 1e-12 * max(1.0, float(np.abs(jtj).max()))
+        for j in np.flatnonzero(unseen):
+            cov[j, j] = np.inf
+    return cov
+
+
+def calibrate(hindcast: Hindcast, x0: np.ndarray | None = None, diff_step: float = 1e-2,
+              max_nfev: int | None = None, progress: Callable[[int, float], None] | None = None) -> CalibrationResult:
+    """Fit the multipliers of ``hindcast.specs`` to its observations (the module's problem)."""
+    from scipy.optimize import least_squares
+
+    specs = hindcast.specs
+    if not specs:
+        raise CalibrationError("nothing to calibrate: give at least one --param")
+    t0 = perf_counter()
+    lo = np.array([s.low for s in specs])
+    hi = np.array([s.high for s in specs])
+    start = np.clip(np.ones(len(specs)) if x0 is None else np.asarray(x0, float), lo, hi)
+    before = hindcast.run(np.ones(len(specs)) if np.all((lo <= 1.0) & (hi >= 1.0)) else start)
+    if len(before.table) == 0:
+        raise CalibrationError("no observation falls inside the hindcast period: nothing to fit")
+    count = 0
+
+    def fun(p: np.ndarray) -> np.ndarray:
+        nonlocal count
+        count += 1
+        r = hindcast.run(p).residuals
+        if progress:
+            progress(count, float(r @ r))
+        return r
+
+    res = least_squares(fun, start, bounds=(lo, hi), diff_step=diff_step, method="trf", x_scale="jac",
+                        max_nfev=max_nfev or 30 * (len(specs) + 1))
+    after = hindcast.run(res.x)
+    cov = covariance(res.jac, after.residuals)
+    std = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.inf))
+    width = hi - lo
+    on = [s.name for s, v, a, b, w in zip(specs, res.x, lo, hi, width, strict=True)
+          if v - a <= 1e-3 * w or b - v <= 1e-3 * w]
+    return CalibrationResult(specs, res.x.copy(), std, before, after, count + 2, perf_counter() - t0,
+                             hindcast.moved.rebuilds, str(res.message), on)

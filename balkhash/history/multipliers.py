@@ -1,0 +1,150 @@
+"""Multipliers on named inputs of a model: what calibration fits and what sensitivity bands move.
+
+A multiplier ``m`` of :class:`~balkhash.history.hindcast.ParameterSpec` ``(kind, key)`` changes
+
+=================  =====================================================================
+kind               effect of ``m``
+=================  =====================================================================
+``inflow``         the local inflow of node ``key``: ``Q_t -> m Q_t`` (Mm3 per period)
+``groundwater``    the groundwater inflow of lake/reservoir ``key``: ``G_t -> m G_t``
+``demand``         the target of demand ``key``: ``D_t -> m D_t``
+``evaporation``    the evaporation depth of ``key``: ``E_t -> m E_t`` (mm per period); the
+                   precipitation on a lake is kept, so the net depth is ``m E_t - P_t``
+``loss_fraction``  the loss of link ``key``: ``f -> m f`` (must stay below 1)
+=================  =====================================================================
+
+:class:`Moved` applies them to a live model (an ``Allocation`` or a ``Simulator``) through
+``set(kind, key, base x m)`` when the model has that kind of named parameter: no rebuild, a warm
+re-solve.  A kind the model does not have in place (``evaporation`` and ``loss_fraction`` are
+matrix coefficients until the core offers them as named parameters) is applied to a copy of the
+basin instead (:func:`scaled_basin`) and the model rebuilt; :attr:`Moved.rebuilds` counts those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ..errors import BalkhashError
+from ..network.quantities import FlowSeries
+from ..network.schema import Basin
+from ..network.series import flow_mm3
+
+KINDS = ("inflow", "groundwater", "demand", "evaporation", "loss_fraction")
+
+
+class MultiplierError(BalkhashError, ValueError):
+    """A multiplier that names something the basin does not have, or a value it cannot take."""
+
+
+def check_spec(basin: Basin, spec) -> None:
+    """``spec`` names a kind of :data:`KINDS` and a key of the basin that has it."""
+    if spec.kind not in KINDS:
+        raise MultiplierError(f"{spec.name}: unknown kind '{spec.kind}' (one of {', '.join(KINDS)})")
+    if spec.kind == "loss_fraction":
+        if spec.key not in {lk.id for lk in basin.links}:
+            raise MultiplierError(f"{spec.name}: '{spec.key}' is not a link of the basin")
+        return
+    node = next((n for n in basin.nodes if n.id == spec.key), None)
+    field = {"inflow": "inflow", "groundwater": "groundwater_inflow", "demand": "target",
+             "evaporation": "evaporation_mm"}[spec.kind]
+    if node is None or getattr(node, field, None) is None:
+        raise MultiplierError(f"{spec.name}: '{spec.key}' has no {spec.kind} in the basin")
+
+
+def _scaled_flow(fs: FlowSeries, m: float, basin: Basin) -> FlowSeries:
+    if fs.annual is not None:
+        return fs.model_copy(update={"annual": fs.annual * m})
+    if fs.monthly is not None:
+        return fs.model_copy(update={"monthly": [v * m for v in fs.monthly]})
+    if fs.value is not None:
+        return fs.model_copy(update={"value": fs.value * m})
+    if fs.series is not None:
+        return fs.model_copy(update={"series": [v * m for v in fs.series]})
+    values = flow_mm3(fs, basin, basin.timeline()) * m
+    return FlowSeries(unit="Mm3/month", series=[float(v) for v in values])
+
+
+def scaled_basin(basin: Basin, specs: Iterable, values: Iterable[float]) -> Basin:
+    """A copy of ``basin`` with every multiplier applied to its data (the table of the module)."""
+    from ..scenarios.apply import copy_basin
+
+    b = copy_basin(basin)
+    for spec, m in zip(specs, values, strict=True):
+        m = float(m)
+        if spec.kind == "loss_fraction":
+            lk = b.link(spec.key)
+            if not lk.loss_fraction * m < 1.0:
+                raise MultiplierError(f"{spec.name}: loss fraction {lk.loss_fraction:g} x {m:g} is not below 1")
+            lk.loss_fraction = lk.loss_fraction * m
+            continue
+        node = b.node(spec.key)
+        if spec.kind == "evaporation":
+            d = node.evaporation_mm
+            node.evaporation_mm = d.model_copy(update={"annual": d.annual * m} if d.annual is not None
+                                               else {"monthly": [v * m for v in d.monthly]})
+        else:
+            field = {"inflow": "inflow", "groundwater": "groundwater_inflow", "demand": "target"}[spec.kind]
+            setattr(node, field, _scaled_flow(getattr(node, field), m, b))
+    return b
+
+
+def _live(model, kind: str) -> bool:
+    try:
+        return kind in model.params.kinds()
+    except AttributeError:
+        return False
+
+
+class Moved:
+    """A model of ``basin`` whose multipliers can be set between solves.
+
+    ``build(basin)`` makes the model (an Allocation or a Simulator); multipliers of kinds the model
+    has as named parameters are set in place, the others rebuild it from :func:`scaled_basin`."""
+
+    def __init__(self, basin: Basin, specs: list, build: Callable[[Basin], Any]) -> None:
+        for spec in specs:
+            check_spec(basin, spec)
+        self.basin, self.specs, self.build = basin, list(specs), build
+        self.rebuilds = 0
+        self.model: Any = build(basin)
+        self._offline = [i for i, s in enumerate(self.specs) if not _live(self.model, s.kind)]
+        self._built_for: tuple = tuple(1.0 for _ in self._offline)
+        self._bases = self._base_values()
+
+    @property
+    def in_place(self) -> bool:
+        """True when every multiplier is set in place (no rebuild)."""
+        return not self._offline
+
+    def _base_values(self) -> dict[int, Any]:
+        out: dict[int, Any] = {}
+        for i, s in enumerate(self.specs):
+            if i not in self._offline:
+                v = self.model.get(s.kind, s.key)
+                out[i] = v.copy() if isinstance(v, np.ndarray) else float(v)
+        return out
+
+    def set(self, values) -> None:
+        """Apply the multipliers ``values`` (one per spec, in order) for the next solve."""
+        values = [float(v) for v in values]
+        offline = tuple(values[i] for i in self._offline)
+        if offline != self._built_for:
+            scaled = scaled_basin(self.basin, [self.specs[i] for i in self._offline], offline)
+            self.model = self.build(scaled)
+            self.rebuilds += 1
+            self._built_for = offline
+            self._bases = self._base_values()
+        for i, s in enumerate(self.specs):
+            if i in self._offline:
+                continue
+            base = self._bases[i]
+            new = base * values[i]
+            if s.kind == "loss_fraction" and not float(new) < 1.0:
+                raise MultiplierError(f"{s.name}: loss fraction {float(base):g} x {values[i]:g} is not below 1")
+            self.model.set(s.kind, s.key, new)
+
+    def solve(self):
+        return self.model.solve()
