@@ -92,9 +92,12 @@ def test_golden_lp_has_the_expected_rows():
                 "annual_capacity(CANAL_2025)", "eco_flow(ECO_0)", "end_storage(_end_storage_R_)",
                 "turbine_limit(P_0)", "energy_target(P_1)"):
         assert row in text, row
-    # continuity of R in October: 20 (start) + 12 (inflow) ... the known part on the right:
-    # S0 - E = 20 - 10 km2 x 50 mm / 1000 = 19.5 (the inflow 12 is the flow A-R, a variable)
-    assert "= 19.5" in text
+    # continuity of R in October: S - S0 + ... = -E = -10 km2 x 50 mm / 1000 = -0.5 (the inflow 12
+    # is the flow A-R, a variable; the start S0 is a column fixed at 20 by its bounds)
+    row = text.split("c_e_continuity(R_0)_:")[1].split("\n\n")[0]
+    assert "-1.0 storage_initial(R)" in row
+    assert "= -0.5" in row
+    assert "20.0 <= storage_initial(R) <= 20.0" in text
     # annual canal licence pro rata: 60 Mm3 x 61 / 365 days
     row = text.split("annual_capacity(CANAL_2025)")[1].split("\n\n")[0]
     assert float(row.split("<=")[1]) == pytest.approx(60 * 61 / 365, rel=1e-12)

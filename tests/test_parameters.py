@@ -13,6 +13,7 @@ same way (the families then read the new numbers as their base values, not throu
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -79,6 +80,15 @@ def edit_data(data, kind: str, key: str, values) -> None:
         tg[key].penalty = float(v)
     elif kind == "energy_target":
         next(p for p in data.plants if p.id == key).target = v
+    elif kind == "evaporation":
+        s = st_[key]
+        s.evap_mm, s.net_evap_mm = v, v - s.precip_mm
+    elif kind == "loss_fraction":
+        links[key].loss = float(v)
+        gain = data.net.link_gain.copy()
+        gain[[lk.id for lk in data.links].index(key)] = 1.0 - float(v)
+        gain.setflags(write=False)
+        object.__setattr__(data, "net", dataclasses.replace(data.net, link_gain=gain))
     else:  # pragma: no cover
         raise AssertionError(kind)
 
@@ -117,6 +127,15 @@ def random_change(alloc: Allocation, rng: np.random.Generator, kind: str):
         return key, float(rng.uniform(levels[0], levels[-1]))
     if kind == "link_cost":
         return key, float(rng.uniform(0, 3))
+    if kind == "loss_fraction":
+        return key, float(rng.uniform(0, 0.9)) if rng.random() < 0.8 else 0.0
+    if kind == "evaporation":
+        values = cur * f + rng.uniform(0, 80, size=T) * (rng.random(T) < 0.7)
+        try:
+            alloc.params._check_evaporation(key, values)
+        except ParameterError:
+            return None
+        return key, values
     if np.ndim(cur) == 0:
         return key, float(cur * f) if cur > 0 else float(rng.uniform(0, 100))
     return key, cur * f + (rng.uniform(0, 5, size=T) if kind in ("inflow", "demand") else 0.0)
@@ -124,7 +143,7 @@ def random_change(alloc: Allocation, rng: np.random.Generator, kind: str):
 
 KINDS = ["inflow", "groundwater", "demand", "shortfall_cost", "capacity", "min_flow", "link_cost", "annual_capacity",
          "initial_storage", "initial_level", "storage_min", "storage_max", "eco_flow", "lake_inflow_target",
-         "lake_level_target", "end_storage", "penalty", "energy_target"]
+         "lake_level_target", "end_storage", "penalty", "energy_target", "evaporation", "loss_fraction"]
 
 
 def _solve(alloc):
@@ -153,6 +172,9 @@ def assert_warm_equals_fresh(basin, seed: int, n_changes: int = 3) -> None:
     for target in ("row_lower", "row_upper", "col_lower", "col_upper", "cost"):
         np.testing.assert_allclose(warm.lp.current[target], fresh.lp.current[target], rtol=1e-12, atol=1e-12,
                                    err_msg=f"{target} after {done}")
+    gap = abs(warm.lp.A - fresh.lp.A)
+    assert (gap.max() if gap.nnz else 0.0) <= 1e-12, f"matrix after {done}"
+    np.testing.assert_allclose(warm.reduced.single_coef, fresh.reduced.single_coef, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(warm.reduced.col_lower, fresh.reduced.col_lower, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(warm.reduced.col_upper, fresh.reduced.col_upper, rtol=1e-12, atol=1e-12)
     a, b = _solve(warm), _solve(fresh)
@@ -201,6 +223,8 @@ def test_every_parameter_kind_on_the_default_basin(kind):
         fresh = Allocation.from_data(basin, data)
         for target in ("row_lower", "row_upper", "col_lower", "col_upper", "cost"):
             np.testing.assert_allclose(warm.lp.current[target], fresh.lp.current[target], rtol=1e-12, atol=1e-12)
+        gap = abs(warm.lp.A - fresh.lp.A)
+        assert (gap.max() if gap.nnz else 0.0) <= 1e-12
         a, b = _solve(warm), _solve(fresh)
         assert type(a) is type(b)
         if not isinstance(a, str):
@@ -219,6 +243,43 @@ def test_bad_changes_are_refused_with_a_clear_message():
         alloc.set("demand", alloc.params.keys("demand")[0], np.nan)
     with pytest.raises(ParameterError, match=">= 0"):
         alloc.set("capacity", alloc.params.keys("capacity")[0], -1.0)
+    with pytest.raises(ParameterError, match="must be below 1"):
+        alloc.set("loss_fraction", "ILE_DELTA", 1.0)
+    with pytest.raises(ParameterError, match="has no loss in the basin"):
+        alloc.set("loss_fraction", alloc.params.keys("capacity")[0], 0.1)
+    with pytest.raises(ParameterError, match="would evaporate more than the storage"):
+        alloc.set("evaporation", "BALKHASH", 1e9)
+
+
+def test_evaporation_and_loss_change_the_matrix_and_the_tables():
+    """A coefficient parameter moves the matrix in the live solver: 10 % more lake evaporation
+    evaporates 10 % more at the same area, and the delta's loss shows in the flows table."""
+    alloc = Allocation(load_basin(default_basin_path()))
+    e = np.asarray(alloc.get("evaporation", "BALKHASH"))
+    alloc.set("evaporation", "BALKHASH", e * 1.1)
+    alloc.set("loss_fraction", "ILE_DELTA", 0.3)
+    sol = alloc.solve()
+    st_ = sol.tables["storage"]
+    lake = st_[st_["node"] == "BALKHASH"]
+    expected = 1.1 * e / 1000.0 * lake["area_km2"].to_numpy()  # mm -> m, times km2 = Mm3
+    np.testing.assert_allclose(lake["evaporation_mm3"].to_numpy(), expected, rtol=1e-12)
+    # the continuity holds with the new evaporation: recomputed from the tables
+    arr = sol.tables["arrivals"]
+    a = arr[arr["node"] == "BALKHASH"]
+    net = lake["evaporation_mm3"].to_numpy() - lake["precipitation_mm3"].to_numpy()
+    released = a["released_mm3"].to_numpy()
+    lhs = lake["storage_mm3"].to_numpy() - lake["storage_start_mm3"].to_numpy()
+    rhs = (a["arriving_mm3"].to_numpy() + a["groundwater_mm3"].to_numpy() - released - net
+           - lake["spill_mm3"].to_numpy())
+    np.testing.assert_allclose(lhs, rhs, atol=1e-6)
+    fl = sol.tables["flows"]
+    delta = fl[fl["link_id"] == "ILE_DELTA"]
+    np.testing.assert_allclose(delta["loss_mm3"].to_numpy(), 0.3 * delta["flow_mm3"].to_numpy(), rtol=1e-12)
+    fresh_basin = load_basin(default_basin_path())
+    data = compile_basin(fresh_basin)
+    edit_data(data, "evaporation", "BALKHASH", e * 1.1)
+    edit_data(data, "loss_fraction", "ILE_DELTA", 0.3)
+    assert Allocation.from_data(fresh_basin, data).solve().objective == pytest.approx(sol.objective, rel=1e-9)
 
 
 def test_a_folded_inlet_refuses_a_change_with_a_reason():

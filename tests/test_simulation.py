@@ -90,6 +90,28 @@ def test_rolling_perfect_over_the_rest_of_the_horizon_is_optimise(two_years, eve
     assert sol.summary["simulation"]["replans"] == -(-24 // every)
 
 
+def test_coefficient_parameters_move_every_window(two_years):
+    """Evaporation and a link's loss set on a Simulator reach the window models: rolling with a
+    perfect forecast over the whole run still equals optimise with the same changes."""
+    basin, _ = two_years
+    from balkhash.allocation.solve import Allocation
+    from balkhash.simulation import Simulator
+
+    sim = Simulator(basin, mode="rolling", window=24, every=6, forecast="perfect")
+    opt = Allocation(basin)
+    for model in (sim, opt):
+        e = np.asarray(model.get("evaporation", "BALKHASH"))
+        model.set("evaporation", "BALKHASH", e * 1.15)
+        model.set("evaporation", "KAPSHAGAY", np.asarray(model.get("evaporation", "KAPSHAGAY")) * 0.8)
+        model.set("loss_fraction", "ILE_DELTA", 0.35)
+    a, b = sim.solve(), opt.solve()
+    assert a.objective == pytest.approx(b.objective, rel=1e-7, abs=1e-6)
+    lake = a.storage[a.storage["node"] == "BALKHASH"]
+    np.testing.assert_allclose(lake["evaporation_mm3"].to_numpy(),
+                               1.15 * e / 1000.0 * lake["area_km2"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(a.storage["storage_mm3"], b.storage["storage_mm3"], atol=1e-4)
+
+
 def test_rolling_with_window_one_is_step():
     step = simulate("ile_balkhash", mode="step")
     roll = simulate("ile_balkhash", mode="rolling", window=1, every=1, forecast="climatology")

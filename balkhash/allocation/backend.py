@@ -165,6 +165,9 @@ class HighsBackend:
         if "cost" in changes:
             c, cost = changes["cost"]
             self.highs.changeColsCost(len(c), c.astype(np.int32), cost)
+        if "coefs" in changes:
+            for r, c, v in zip(*changes["coefs"], strict=True):
+                self.highs.changeCoeff(int(r), int(c), float(v))
 
     @property
     def num_rows(self) -> int:

@@ -15,6 +15,13 @@ where ``base`` holds what no parameter changes and ``M_p`` is a sparse map recor
 family that uses the parameter (:meth:`LPBuilder.add_effect`).  A change of ``p`` recomputes exactly
 the entries ``M_p`` touches; a family that reads an input through a parameter cannot be missed by
 a re-solve.  Values of ``+-inf`` (an unlimited capacity) pass through the map unchanged.
+
+**Coefficients** can be parameters too (an evaporation depth, a link's loss fraction):
+
+    A[r,c] = base[r,c] + sum_p  M_p . p      (target ``coef``: the entries of ``A.data``)
+
+recorded with :meth:`LPBuilder.add_coef_effect`.  Such an entry stays in the matrix's structure
+even while its value is 0, so a change can always reach it.
 """
 
 from __future__ import annotations
@@ -112,6 +119,7 @@ class LPBuilder:
         self._v: list[np.ndarray] = []
         self.params: dict[str, Parameter] = {}
         self._effects: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._coef_effects: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
 
     # -- blocks ------------------------------------------------------------------------------------
     def add_vars(self, name: str, axes: tuple[Sequence, ...], lower=0.0, upper=INF, cost=0.0) -> VarBlock:
@@ -171,17 +179,44 @@ class LPBuilder:
             self._effects.setdefault((param, target), []).append(
                 (i[keep].astype(np.int32), j[keep].astype(np.int32), v[keep]))
 
+    def add_coef_effect(self, param: str, rows, cols, param_index, coefs=1.0) -> None:
+        """A[rows, cols] += coefs * param.flat[param_index] (arrays broadcast together; a row of -1
+        is skipped).  The base value of the entry is what :meth:`add_terms` put there (or 0)."""
+        r, c, j, v = (a.reshape(-1) for a in np.broadcast_arrays(
+            np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
+            np.asarray(param_index, dtype=np.int64), np.asarray(coefs, dtype=float)))
+        keep = (r >= 0) & (v != 0.0)
+        if keep.any():
+            self._coef_effects.setdefault(param, []).append(
+                (r[keep].astype(np.int32), c[keep].astype(np.int32), j[keep].astype(np.int32), v[keep]))
+
     # -- the program -----------------------------------------------------------------------------
     def finish(self) -> LinearProgram:
         def cat(parts, dtype=float):
             return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
+        coef = {name: tuple(np.concatenate([p[k] for p in parts]) for k in range(4))
+                for name, parts in self._coef_effects.items()}
+        self._coef_effects = {}
+        # the entries coefficients act on are in the structure, as 0 here (their base is the terms')
+        self._r += [e[0] for e in coef.values()]
+        self._c += [e[1] for e in coef.values()]
+        self._v += [np.zeros(e[0].size) for e in coef.values()]
         r, c, v = cat(self._r, np.int32), cat(self._c, np.int32), cat(self._v)
         self._r, self._c, self._v = [], [], []  # the triplets are the matrix now: free them
         A = sp.csr_matrix((v, (r, c)), shape=(self.nrows, self.ncols))  # duplicates summed
         del r, c, v
-        A.eliminate_zeros()  # repeated entries that cancel
         A.sort_indices()
+        if coef:  # keep the parameter's entries while dropping repeated entries that cancel
+            held = np.unique(np.concatenate([_entry(A, e[0], e[1]) for e in coef.values()]))
+            base_held = A.data[held].copy()
+            A.data[held] = np.nan
+            A.eliminate_zeros()
+            held = np.flatnonzero(np.isnan(A.data))
+            A.data[held] = base_held
+        else:
+            A.eliminate_zeros()  # repeated entries that cancel
+            held = np.zeros(0, dtype=np.int64)
         base = {"row_lower": cat(self._row_lower), "row_upper": cat(self._row_upper),
                 "col_lower": cat(self._col_lower), "col_upper": cat(self._col_upper), "cost": cat(self._cost)}
         sizes = {"row_lower": self.nrows, "row_upper": self.nrows, "col_lower": self.ncols,
@@ -192,7 +227,30 @@ class LPBuilder:
             i, j, w = (parts[0][k] if len(parts) == 1 else np.concatenate([p[k] for p in parts]) for k in range(3))
             del parts
             maps[key] = ParamMap(i, j, w, sizes[key[1]])
-        return LinearProgram(A, base, maps, self.params, self.var_blocks, self.row_blocks)
+        for name, (r, c, j, w) in coef.items():
+            maps[(name, "coef")] = ParamMap(_entry(A, r, c).astype(np.int32), j, w, A.nnz)
+        return LinearProgram(A, base, maps, self.params, self.var_blocks, self.row_blocks, held)
+
+
+def _entry(A: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Positions in ``A.data`` of the entries (rows, cols), all present in A's structure (CSR with
+    sorted indices: the column is searched within its row's slice)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    ncols = A.shape[1]
+    pos = np.empty(rows.size, dtype=np.int64)
+    order = np.argsort(rows, kind="stable")
+    r_sorted = rows[order]
+    span_rows = np.unique(r_sorted)
+    lo, hi = A.indptr[span_rows].astype(np.int64), A.indptr[span_rows + 1].astype(np.int64)
+    # keys of the entries of the rows concerned: (row rank) * ncols + col, increasing
+    counts = hi - lo
+    take = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    rank = np.repeat(np.arange(span_rows.size, dtype=np.int64), hi - lo)
+    keys = rank * ncols + A.indices[take]
+    want = np.searchsorted(span_rows, r_sorted) * ncols + cols[order]
+    pos[order] = take[np.searchsorted(keys, want)]
+    return pos
 
 
 class ParamMap:
@@ -254,7 +312,7 @@ class LinearProgram:
 
     def __init__(self, A: sp.csr_matrix, base: dict[str, np.ndarray], maps: dict[tuple[str, str], ParamMap],
                  params: dict[str, Parameter], var_blocks: dict[str, VarBlock],
-                 row_blocks: dict[str, RowBlock]) -> None:
+                 row_blocks: dict[str, RowBlock], held: np.ndarray | None = None) -> None:
         self.A = A
         self.base = base
         self.maps = maps
@@ -262,6 +320,12 @@ class LinearProgram:
         self.var_blocks = var_blocks
         self.row_blocks = row_blocks
         self.current = {t: self._evaluate(t) for t in TARGETS}
+        #: positions in A.data that coefficient parameters act on, and their base values
+        self.held = np.zeros(0, dtype=np.int64) if held is None else held
+        self._held_base = A.data[self.held].copy()
+        self.current["coef"] = A.data  # the matrix's values are the current coefficients
+        if self.held.size:
+            A.data[self.held] = self._evaluate("coef", self.held)
 
     @property
     def nrows(self) -> int:
@@ -275,7 +339,11 @@ class LinearProgram:
     SMALL_MAP = 20_000
 
     def _evaluate(self, target: str, index: np.ndarray | None = None) -> np.ndarray:
-        out = self.base[target].copy() if index is None else self.base[target][index].copy()
+        if target == "coef":  # only held entries are ever evaluated
+            assert index is not None
+            out = self._held_base[np.searchsorted(self.held, index)]
+        else:
+            out = self.base[target].copy() if index is None else self.base[target][index].copy()
         for (param, tgt), M in self.maps.items():
             if tgt == target:
                 p = self.params[param].flat
@@ -289,7 +357,8 @@ class LinearProgram:
 
     def set_parameters(self, changes: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
         """Several parameters at once ({name: (flat positions, values)}): every target entry they
-        reach is recomputed once.  Returns, per target, the positions recomputed."""
+        reach is recomputed once.  Returns, per target, the positions recomputed (for 'coef':
+        positions in ``A.data``)."""
         touched: dict[str, np.ndarray] = {}
         for name, (positions, values) in changes.items():
             self.params[name].values.reshape(-1)[positions] = values
@@ -309,7 +378,8 @@ class LinearProgram:
         return self.set_parameters({name: (np.asarray(flat_positions), np.asarray(values))})
 
     def uses(self, name: str) -> list[str]:
-        """The targets (row bounds, column bounds, costs) parameter ``name`` acts on."""
+        """The targets (row bounds, column bounds, costs, 'coef': matrix entries) parameter ``name``
+        acts on."""
         return sorted(t for p, t in self.maps if p == name)
 
     # -- lookups -------------------------------------------------------------------------------------

@@ -26,7 +26,12 @@ kind                     key                    values                          
 ``end_storage``          target id              Mm3 at the end of the horizon        1
 ``penalty``              target id              cost per unit of violation           1
 ``energy_target``        plant id               GWh per period                       T
+``evaporation``          reservoir / lake id    evaporation depth, mm per period     T
+``loss_fraction``        link id (with a loss)  share of the flow lost, in [0, 1)    1
 =======================  =====================  ===================================  ============
+
+``evaporation`` and ``loss_fraction`` are coefficients of the matrix (the continuity of a storage,
+the arrivals of a link's end node); the others act on bounds and costs.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "storage_min": ("storage_min", False), "storage_max": ("storage_max", True), "eco_flow": ("eco_flow", False),
     "lake_inflow_target": ("lake_inflow_target", False), "lake_level_target": ("lake_level_target", False),
     "end_storage": ("end_storage", False), "penalty": ("penalty", False), "energy_target": ("energy_target", False),
+    "evaporation": ("evaporation", False), "loss_fraction": ("loss_fraction", False),
 }
 #: kinds whose values may be negative (a link cost may pay for a flow)
 SIGNED = {"link_cost", "inflow"}
@@ -99,6 +105,9 @@ class Parameters:
             if kind in ("capacity", "min_flow", "link_cost") and key in param.position:
                 raise ParameterError(f"link '{key}' is the only, unconstrained way into a demand (folded into it "
                                      f"when the LP was built): give it a {kind} in the basin to change it in place")
+            if kind == "loss_fraction" and key in {lk.id for lk in self.data.links}:
+                raise ParameterError(f"link '{key}' has no loss in the basin: give it a loss_fraction there to "
+                                     "change it in place")
             shown = ", ".join(self.keys(kind)[:8]) + (", ..." if len(self.keys(kind)) > 8 else "")
             raise ParameterError(f"'{key}' has no parameter '{kind}' (keys: {shown or 'none'})")
         return param.position[key]
@@ -129,6 +138,10 @@ class Parameters:
             raise ParameterError(f"{kind} of '{key}': values must be >= 0 (got {arr[arr < 0][0]:g})")
         if kind == "initial_level":
             arr = np.asarray(self._curve(key).volume_at(arr), dtype=float)
+        if kind == "loss_fraction" and (arr >= 1.0).any():
+            raise ParameterError(f"loss_fraction of '{key}': must be below 1 (got {float(arr):g})")
+        if kind == "evaporation":
+            self._check_evaporation(key, arr)
         touched = {param.name: self._assign(param, k, arr)}
         if kind == "lake_level_target":  # the rows hold the storage of that level
             curve = self._curve(self.data.target_by_id[key].ref)
@@ -138,6 +151,18 @@ class Parameters:
         if param.name in ("initial_storage", "storage_min", "storage_max"):
             touched.update(self._follow_storage(param.keys[k], initial=param.name == "initial_storage"))
         return touched
+
+    def _check_evaporation(self, key: str, e: np.ndarray) -> None:
+        """The continuity coefficients 1 +- h a1 / 2 stay positive (h = (e - p) / 1000 m): a period's
+        evaporation at the mean storage never exceeds the storage itself."""
+        s = self.data.storage(key)
+        half = (e - s.precip_mm) / 1000.0 * s.area1 / 2.0
+        bad = np.flatnonzero(np.abs(half) >= 1.0)
+        if bad.size:
+            t = int(bad[0])
+            raise ParameterError(f"evaporation of '{key}': {e[t]:g} mm in period {t} would evaporate more than the "
+                                 f"storage itself from its area (the linear area fit gives h x a1 / 2 = {half[t]:g} "
+                                 "with h in m, a1 in km2 per Mm3; it must stay within (-1, 1))")
 
     def _curve(self, node: str) -> LavCurve:
         curve = self.data.storage(node).curve

@@ -78,12 +78,25 @@ class ReducedLP:
     def update(self, touched: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, ...]]:
         """After a parameter change (``touched``: full-LP positions per target), the solver
         entries to change: {'rows': (solver rows, lower, upper), 'cols': (cols, lower, upper),
-        'cost': (cols, cost)}."""
+        'cost': (cols, cost), 'coefs': (solver rows, cols, values)}.  A single-variable row whose
+        coefficient changed gives its column new bounds."""
         out: dict[str, tuple[np.ndarray, ...]] = {}
         rows = np.union1d(touched.get("row_lower", np.zeros(0, np.int64)),
                           touched.get("row_upper", np.zeros(0, np.int64))).astype(np.int64)
         cols = np.union1d(touched.get("col_lower", np.zeros(0, np.int64)),
                           touched.get("col_upper", np.zeros(0, np.int64))).astype(np.int64)
+        if "coef" in touched:  # matrix entries: of a kept row to the solver, of a single row a bound
+            k = np.asarray(touched["coef"], dtype=np.int64)
+            r = np.searchsorted(self.lp.A.indptr, k, side="right") - 1
+            c = self.lp.A.indices[k].astype(np.int64)
+            v = self.lp.A.data[k]
+            kept = self.solver_row[r] >= 0
+            if kept.any():
+                out["coefs"] = (self.solver_row[r[kept]], c[kept], v[kept])
+            single = self._single_pos[r] >= 0
+            if single.any():
+                self.single_coef[self._single_pos[r[single]]] = v[single]
+                cols = np.union1d(cols, c[single])
         if rows.size:
             srows = self.solver_row[rows]
             kept = srows >= 0

@@ -53,6 +53,24 @@ class _Reader:
         return self.lp.params[name].values
 
 
+def link_gains(data: ModelData, lp: LinearProgram) -> np.ndarray:
+    """1 - loss of every link, with the current ``loss_fraction`` parameter where there is one."""
+    gain = data.net.link_gain.copy()
+    p = lp.params.get("loss_fraction")
+    if p is not None and p.keys:
+        pos = {lk.id: i for i, lk in enumerate(data.links)}
+        gain[[pos[k] for k in p.keys]] = 1.0 - p.values
+    return gain
+
+
+def evaporation_depths(data: ModelData, lp: LinearProgram) -> np.ndarray:
+    """storages x T: the current evaporation depth (mm per period)."""
+    p = lp.params.get("evaporation")
+    if p is None:
+        return np.array([s.evap_mm for s in data.storages]).reshape(len(data.storages), data.T)
+    return p.values
+
+
 def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals: np.ndarray | None
                    ) -> dict[str, pd.DataFrame]:
     r = _Reader(lp, values, duals)
@@ -69,7 +87,8 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
     if folded.size:  # a folded inlet carries the delivery: x = y / (1 - loss)
         d = data.net.link_folded[folded]
         x[folded] = np.maximum(target[d] - short[d], 0.0) / data.net.link_gain[folded][:, None]
-    loss = np.array([lk.loss for lk in data.links]).reshape(L, 1)
+    gain = link_gains(data, lp)
+    loss = (1.0 - gain).reshape(L, 1)
     out["flows"] = pd.DataFrame({
         "link_id": _rep([lk.id for lk in data.links], T),
         "from": _ids(data.nodes, np.repeat(data.net.link_src, T)),
@@ -100,7 +119,7 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
         "inflow_mm3": np.concatenate([inflow[pos[n]] for n in has]) if has else np.zeros(0),
         "groundwater_mm3": np.concatenate([ground.get(n, np.zeros(T)) for n in has]) if has else np.zeros(0),
     })
-    out["arrivals"], arriving = _arrivals_table(data, x, y, inflow, ground, labels)
+    out["arrivals"], arriving = _arrivals_table(data, gain, x, y, inflow, ground, labels)
 
     parts = []
     node_dual: dict[str, np.ndarray] = {}
@@ -137,6 +156,7 @@ def _storage_table(data: ModelData, r: _Reader, labels) -> tuple[pd.DataFrame, d
     spill_ids = list(r.lp.var_blocks["spill"].axes[0])
     spill = r.var("spill").reshape(len(spill_ids), T)
     rows, storage = [], {}
+    evap = evaporation_depths(data, r.lp)
     for i, s in enumerate(data.storages):
         st = S[i]
         storage[s.id] = st
@@ -145,7 +165,7 @@ def _storage_table(data: ModelData, r: _Reader, labels) -> tuple[pd.DataFrame, d
         rows.append(pd.DataFrame({
             "node": s.id, "kind": s.kind, "period": labels, "storage_start_mm3": prev, "storage_mm3": st,
             "level_m": s.curve.level_at(st) if s.curve is not None else np.full(T, NAN), "area_km2": area,
-            "evaporation_mm3": s.evap_mm / 1000.0 * area, "precipitation_mm3": s.precip_mm / 1000.0 * area,
+            "evaporation_mm3": evap[i] / 1000.0 * area, "precipitation_mm3": s.precip_mm / 1000.0 * area,
             "spill_mm3": spill[spill_ids.index(s.id)] if s.id in spill_ids else np.zeros(T),
             "min_storage_mm3": smin[i], "max_storage_mm3": smax[i], "end_min_mm3": _end_min(data, r, s.id),
         }))
@@ -161,12 +181,12 @@ def _end_min(data: ModelData, r: _Reader, node: str) -> float:
     return NAN
 
 
-def _arrivals_table(data: ModelData, x, y, inflow, ground, labels) -> tuple[pd.DataFrame, np.ndarray]:
+def _arrivals_table(data: ModelData, gain, x, y, inflow, ground, labels) -> tuple[pd.DataFrame, np.ndarray]:
     """Water reaching and leaving every node per period (Mm3), summed with np.add.at over the
     network arrays; also returns the arrivals (links + returns) as a nodes x periods array."""
     net, N, T = data.net, len(data.nodes), data.T
     links = np.zeros((N, T))
-    np.add.at(links, net.link_dst, net.link_gain[:, None] * x)
+    np.add.at(links, net.link_dst, gain[:, None] * x)
     returns = np.zeros((N, T))
     has = net.demand_return >= 0
     np.add.at(returns, net.demand_return[has], net.return_share[has][:, None] * y[has])

@@ -31,7 +31,7 @@ from ..allocation.constraints.links import water_year_days
 from ..allocation.data import compile_basin
 from ..allocation.model import build_lp
 from ..allocation.parameters import NamedParameters, Parameters
-from ..allocation.results import extract_tables
+from ..allocation.results import extract_tables, link_gains
 from ..allocation.solve import Allocation, Solution, SolveError, _as_basin
 from ..allocation.summary import build_summary
 from ..errors import BalkhashError
@@ -188,6 +188,8 @@ class Simulator(NamedParameters):
             if progress:
                 progress(t0, T)
         self._whole_run_violations(x, lake_in)
+        if "storage_initial" in lp.var_blocks:  # the run's start: fixed by its bounds
+            x[lp.var_blocks["storage_initial"].cols] = p["initial_storage"].values
         if yv is not None and "end_storage" in lp.row_blocks and "end_storage" in model.lp.row_blocks:
             y[lp.row_blocks["end_storage"].rows] = yv[model.lp.row_blocks["end_storage"].rows]
         t_ex = perf_counter()
@@ -280,7 +282,7 @@ class Simulator(NamedParameters):
             return
         net = full.net
         arr = np.zeros((len(full.nodes), ts.size))
-        np.add.at(arr, net.link_dst, net.link_gain[:, None] * flow)
+        np.add.at(arr, net.link_dst, link_gains(full, lp)[:, None] * flow)
         if full.demands:
             target = lp.params["demand"].values[:, ts]
             short = x[lp.var_blocks["short"].cols[..., ts]].sum(axis=1)

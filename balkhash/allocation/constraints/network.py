@@ -7,6 +7,8 @@ its consumptive fraction (the rest returns to ret(d)):
     arrivals(n,t)   = sum_{l in in(n)} (1 - loss_l) x_{l,t} + sum_{d: ret(d) = n} (1 - gamma_d) y_{d,t}
     departures(n,t) = sum_{l in out(n)} x_{l,t} + y_{n,t} [n is a demand]
 
+The loss fraction of a link with a loss is the coefficient parameter ``loss_fraction``.
+
 Each function adds ``sign`` times these terms to the rows ``R[n, t]`` (-1: no row).  The parts of y
 that are targets, (1 - gamma_d) D and D, go to the right-hand side through the ``demand`` parameter,
 so a changed target moves every row it appears in.
@@ -28,6 +30,12 @@ def add_arrivals(b: Build, R: np.ndarray, sign: float, bound: str = "rhs") -> No
         raise AssertionError("a folded inlet's demand has no row")  # pragma: no cover
     if m.any():
         b.lp.add_terms(R[net.link_dst[m]], flow.cols[m], sign * net.link_gain[m][:, None])
+        lossy = loss_links(b)
+        on = lossy[m[lossy]]
+        if on.size:  # sign * (1 - loss_l): base sign (the gain above plus the loss), loss_l the parameter
+            b.lp.add_terms(R[net.link_dst[on]], flow.cols[on], sign * (1.0 - net.link_gain[on])[:, None])
+            b.lp.add_coef_effect("loss_fraction", R[net.link_dst[on]], flow.cols[on],
+                                 np.searchsorted(lossy, on)[:, None], -sign)
     ret = net.demand_return
     m = np.zeros(len(ret), bool)
     m[ret >= 0] = (R[ret[ret >= 0]] >= 0).any(axis=1)
@@ -37,6 +45,15 @@ def add_arrivals(b: Build, R: np.ndarray, sign: float, bound: str = "rhs") -> No
         share = net.return_share[m][:, None, None]
         b.lp.add_terms(rows[:, None, :], short.cols[m], -sign * share)
         b.lp.add_effect("demand", bound, rows, b.per_period("demand", np.flatnonzero(m)), -sign * share[:, 0])
+
+
+def loss_links(b: Build) -> np.ndarray:
+    """Positions of the links whose loss fraction is a parameter (``loss_fraction``): those with a
+    loss in the basin, except folded inlets (their flow is the delivery over the gain)."""
+    net = b.data.net
+    lossy = np.flatnonzero((net.link_gain < 1.0) & (net.link_folded < 0))
+    b.lp.parameter("loss_fraction", [b.data.links[i].id for i in lossy], 1.0 - net.link_gain[lossy], "fraction")
+    return lossy
 
 
 def add_departures(b: Build, R: np.ndarray, sign: float, bound: str = "rhs") -> None:
