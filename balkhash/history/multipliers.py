@@ -102,15 +102,16 @@ class Moved:
     """A model of ``basin`` whose multipliers can be set between solves.
 
     ``build(basin)`` makes the model (an Allocation or a Simulator); multipliers of kinds the model
-    has as named parameters are set in place, the others rebuild it from :func:`scaled_basin`."""
+    has as named parameters are set in place, the others rebuild it from :func:`scaled_basin`
+    (``in_place=False``: every multiplier by a rebuild, the reference the tests compare with)."""
 
-    def __init__(self, basin: Basin, specs: list, build: Callable[[Basin], Any]) -> None:
+    def __init__(self, basin: Basin, specs: list, build: Callable[[Basin], Any], in_place: bool = True) -> None:
         for spec in specs:
             check_spec(basin, spec)
         self.basin, self.specs, self.build = basin, list(specs), build
         self.rebuilds = 0
         self.model: Any = build(basin)
-        self._offline = [i for i, s in enumerate(self.specs) if not _live(self.model, s.kind)]
+        self._offline = [i for i, s in enumerate(self.specs) if not (in_place and _live(self.model, s.kind))]
         self._built_for: tuple = tuple(1.0 for _ in self._offline)
         self._bases = self._base_values()
 
