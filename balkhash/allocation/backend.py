@@ -152,6 +152,11 @@ class HighsBackend:
             self.row_dual = None
         return SolveOutcome(status, bool(has), objective, key, seconds, list(self.warnings))
 
+    def mute(self) -> None:
+        """No log from the next runs (no warnings collected either): for re-solves of a matrix
+        whose warnings were kept already."""
+        self.highs.setOptionValue("output_flag", False)
+
     # -- persistent updates --------------------------------------------------------------------
     def apply(self, changes: dict[str, tuple[np.ndarray, ...]]) -> None:
         """Push recomputed solver entries (:meth:`ReducedLP.update`) into the live instance."""

@@ -337,6 +337,8 @@ class LinearProgram:
 
     #: below this many entries a map is evaluated whole (one bincount) rather than gathered
     SMALL_MAP = 20_000
+    #: up to this many columns a parameter change recomputes its targets whole
+    WHOLE_LP = 2_000
 
     def _evaluate(self, target: str, index: np.ndarray | None = None) -> np.ndarray:
         if target == "coef":  # only held entries are ever evaluated
@@ -359,6 +361,8 @@ class LinearProgram:
         """Several parameters at once ({name: (flat positions, values)}): every target entry they
         reach is recomputed once.  Returns, per target, the positions recomputed (for 'coef':
         positions in ``A.data``)."""
+        if self.ncols <= self.WHOLE_LP:
+            return self._set_whole(changes)
         touched: dict[str, np.ndarray] = {}
         for name, (positions, values) in changes.items():
             self.params[name].values.reshape(-1)[positions] = values
@@ -370,6 +374,23 @@ class LinearProgram:
                         touched[target] = idx if prev is None else np.union1d(prev, idx)
         for target, idx in touched.items():
             self.current[target][idx] = self._evaluate(target, idx)
+        return touched
+
+    def _set_whole(self, changes: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+        """A small LP: every target the changed parameters act on is recomputed whole (one
+        bincount per map), cheaper than finding the entries reached."""
+        targets = set()
+        for name, (positions, values) in changes.items():
+            self.params[name].values.reshape(-1)[positions] = values
+            targets.update(t for p, t in self.maps if p == name)
+        touched: dict[str, np.ndarray] = {}
+        for target in targets:
+            if target == "coef":
+                self.A.data[self.held] = self._evaluate("coef", self.held)
+                touched[target] = self.held
+            else:
+                self.current[target][:] = self._evaluate(target)
+                touched[target] = np.arange(self.current[target].size)
         return touched
 
     def set_parameter(self, name: str, flat_positions: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:

@@ -81,8 +81,12 @@ class Timeline:
         return np.array([self.water_year_of(y, m) for y, m in self.months], dtype=int)
 
     def full_water_years(self) -> dict[int, list[int]]:
-        """Water years entirely inside the horizon -> their period indices."""
+        """Water years entirely inside the horizon -> their period indices (a new dict each call)."""
+        return {wy: list(ts) for wy, ts in self._full_water_years.items()}
+
+    @cached_property
+    def _full_water_years(self) -> dict[int, tuple[int, ...]]:
         groups: dict[int, list[int]] = {}
         for t, wy in enumerate(self.water_years):
             groups.setdefault(int(wy), []).append(t)
-        return {wy: ts for wy, ts in groups.items() if len(ts) == 12}
+        return {wy: tuple(ts) for wy, ts in groups.items() if len(ts) == 12}

@@ -228,16 +228,21 @@ class Simulator(NamedParameters):
         full, p = self.full, self.lp.params
         T = full.T
         out: dict[str, np.ndarray] = {}
-        for name, wp in model.lp.params.items():
-            if name in (CARRIED_LAKE, CARRIED_CAPACITY, CARRIED_PENALTY, "initial_storage", "end_storage"):
-                continue
-            fp = p.get(name)
-            if fp is None:
-                continue
-            v = fp.values if fp.keys == wp.keys else fp.values[[fp.position[key] for key in wp.keys]]
-            if v.ndim == 2 and wp.values.ndim == 2 and v.shape[1] == T:
-                v = v[:, t0:t0 + n]
-            out[name] = v
+        if model.value_plan is None:  # which run parameter feeds each window parameter, and how
+            model.value_plan = []
+            for name, wp in model.lp.params.items():
+                fp = p.get(name)
+                if fp is None or name in (CARRIED_LAKE, CARRIED_CAPACITY, CARRIED_PENALTY, "initial_storage",
+                                          "end_storage"):
+                    continue
+                keys = None if fp.keys == wp.keys else np.array([fp.position[key] for key in wp.keys], dtype=np.int64)
+                timed = fp.values.ndim == 2 and wp.values.ndim == 2 and fp.values.shape[1] == T
+                model.value_plan.append((name, keys, timed))
+        for name, keys, timed in model.value_plan:
+            v = p[name].values
+            if keys is not None:
+                v = v[keys]
+            out[name] = v[:, t0:t0 + n] if timed else v
         out["inflow"] = inflow
         out["initial_storage"] = state
         if "end_storage" in model.lp.params:

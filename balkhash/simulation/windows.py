@@ -181,6 +181,8 @@ class WindowModel:
         #: (full-LP block, window block) of the columns and rows indexed by period (set by the simulator)
         self.var_pairs: list[tuple[np.ndarray, np.ndarray]] = []
         self.row_pairs: list[tuple[np.ndarray, np.ndarray]] = []
+        #: (parameter, key positions in the run's parameter or None, sliced by period) (set by the simulator)
+        self.value_plan: list[tuple[str, np.ndarray | None, bool]] | None = None
 
     def load(self, values: dict[str, np.ndarray]) -> None:
         """Set LP parameters (name -> all its values, shaped like the parameter); only the entries
@@ -190,7 +192,13 @@ class WindowModel:
             p = self.lp.params.get(name)
             if p is None:
                 continue
-            flat_new = np.broadcast_to(np.asarray(new, dtype=float), p.values.shape).reshape(-1)
+            new = np.asarray(new, dtype=float)
+            if new.shape == p.values.shape:
+                if np.array_equal(new, p.values):
+                    continue
+                flat_new = new.reshape(-1)
+            else:
+                flat_new = np.broadcast_to(new, p.values.shape).reshape(-1)
             diff = np.flatnonzero(p.values.reshape(-1) != flat_new)
             if diff.size:
                 changes[name] = (diff, flat_new[diff])
@@ -199,7 +207,10 @@ class WindowModel:
             self.alloc.backend.apply(self.alloc.reduced.update(merged))
 
     def solve(self):
-        """(outcome, column values, row duals) of the window as loaded."""
+        """(outcome, column values, row duals) of the window as loaded.  HiGHS's warnings about the
+        model are kept from the first solve; later solves of the same matrix run without its log."""
         backend = self.alloc.backend
         outcome = backend.solve()
+        if not self.alloc.options.get("log"):
+            backend.mute()
         return outcome, backend.col_value, backend.row_dual
