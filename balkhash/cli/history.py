@@ -224,4 +224,38 @@ def calibrate(
     print_text(f"results: {out} (calibrated basin: {out / 'basin'})")
 
 
-__all__ = ["CommandError", "calibrate", "hindcast"]
+def min_inflow_band_table(title: str, df):
+    """The least inflow at 1 - X, 1 and 1 + X of each band (km3/yr)."""
+    t = compact_table(title)
+    for c in ("condition", "band", "at 1-X", "central", "at 1+X", "range"):
+        t.add_column(c, justify="left" if c in ("condition", "band") else "right", no_wrap=True)
+
+    def f(v) -> str:
+        return "-" if v != v else f"{v:.2f}"  # NaN: the targets never hold
+
+    for r in df.to_dict("records"):
+        t.add_row(r["mode"].replace("_", " "), f"{r['band']} +-{100 * r['fraction']:g}%", f(r["at_low_km3"]),
+                  f(r["central_km3"]), f(r["at_high_km3"]), f"{f(r['band_min_km3'])}..{f(r['band_max_km3'])}")
+    return t
+
+
+def sweep_band_table(table, bands):
+    """The least lake level of every sweep point, central and at 1 -+ X of each band (m BS)."""
+    t = compact_table("Sweep under the bands: least lake level (m BS)")
+    t.add_column("value", justify="right")
+    t.add_column("central", justify="right")
+    keys = list(dict.fromkeys(zip(bands["band"], bands["factor"], strict=True)))
+    for name, m in keys:
+        t.add_column(f"{name} x{m:g}", justify="right")
+    central = table.set_index("value").get("lake_level_min_m")
+    for v in table["value"]:
+        row = [f"{v:g}", "-" if central is None else f"{central[v]:.3f}"]
+        for name, m in keys:
+            sel = bands[(bands["band"] == name) & (bands["factor"] == m) & (bands["value"] == v)]
+            x = sel["lake_level_min_m"].iloc[0] if "lake_level_min_m" in sel and len(sel) else float("nan")
+            row.append("-" if x != x else f"{x:.3f}")
+        t.add_row(*row)
+    return t
+
+
+__all__ = ["CommandError", "calibrate", "hindcast", "min_inflow_band_table", "sweep_band_table"]

@@ -11,6 +11,10 @@ from .console import console, print_text, progress_bar
 from .errors import CommandError, writing
 from .study_tables import comparison_tables, min_inflow_table, sweep_table, sweep_violations, tradeoff_table
 
+BAND_OPT = typer.Option(None, "--band", help="also the answer under +-X of a named input, NAME=X, e.g. "
+                        "lake_evaporation=0.05 (the basin's names: balkhash/data/ile_balkhash/observed/hindcast.yaml; "
+                        "or KIND:KEY=X); repeatable")
+
 
 def _write_csv(df, path: Path, **kwargs) -> None:
     from ..atomic import atomic_write
@@ -19,7 +23,7 @@ def _write_csv(df, path: Path, **kwargs) -> None:
         atomic_write(path, lambda tmp: df.to_csv(tmp, **{"index": False, **kwargs}))
 
 
-def _write_sweep(res, out: Path, basin) -> None:
+def _write_sweep(res, out: Path, basin, bands=None) -> None:
     """sweep.csv, sweep_levels.csv and sweep.json (the basin it was computed for) as one set
     (sweep.csv last; see :func:`balkhash.atomic.write_dir`)."""
     import json
@@ -33,10 +37,12 @@ def _write_sweep(res, out: Path, basin) -> None:
     def write(tmp: Path) -> None:
         res.levels.to_csv(tmp / "sweep_levels.csv", index=False)
         (tmp / "sweep.json").write_text(json.dumps(about, indent=2, ensure_ascii=False), encoding="utf-8")
+        if bands is not None:
+            bands.to_csv(tmp / "sweep_bands.csv", index=False)
         res.table.to_csv(tmp / "sweep.csv", index=False)
 
     with writing(str(out)):
-        write_dir(out, write, last="sweep.csv")
+        write_dir(out, write, last="sweep.csv", stale=() if bands is not None else ("sweep_bands.csv",))
 
 
 def _study(basin: str | None, scenario, name, years, start_water_year, need_transboundary: bool,
@@ -51,6 +57,24 @@ def _study(basin: str | None, scenario, name, years, start_water_year, need_tran
     if need_transboundary and study.tb_node is None:
         raise CommandError("the basin has no inflow with transboundary: true")
     return study
+
+
+def _bands(texts: list[str] | None, study) -> list:
+    """The --band options, checked before anything is solved."""
+    if not texts:
+        return []
+    from ..history.bands import parse_band
+
+    return [parse_band(t, study.basin) for t in texts]
+
+
+def _restudy(basin, study, sim: opt.Simulation | None):
+    """A study like ``study`` on another basin (a band's scaled basin)."""
+    from ..studies.study import Study
+
+    s = Study(basin, None, simulation=None if sim is None or sim.optimise else sim.options(None))
+    s.scenario = study.scenario
+    return s
 
 
 def sweep(
@@ -69,8 +93,11 @@ def sweep(
     window: int = opt.WINDOW_OPT,
     every: int = opt.EVERY_OPT,
     forecast: str = opt.FORECAST_OPT,
+    band: list[str] = BAND_OPT,
 ) -> None:
-    """Re-solve one persistent model over a range of a scalar (default: the inflow from China)."""
+    """Re-solve one persistent model over a range of a scalar (default: the inflow from China).
+
+    With --band NAME=X, the sweep is run again at 1 - X and 1 + X of that input (sweep_bands.csv)."""
     from ..studies.study import PARAMETERS
     from ..studies.sweep import sweep as run_sweep
 
@@ -79,16 +106,27 @@ def sweep(
     values = opt.values(start, stop, step)
     sim = opt.Simulation(mode, window, every, forecast)
     study = _study(basin, scenario, name, years, start_water_year, parameter == "transboundary", sim)
+    parsed = _bands(band, study)
     with progress_bar(len(values), f"sweep {parameter}") as prog:
         task = prog.add_task("", total=len(values))
         res = run_sweep(study, parameter, values,
                         progress=lambda v: prog.update(task, advance=1, description=f"{v:g}"))
-    _write_sweep(res, out, study.basin)
+    bands = None
+    if band:
+        from ..history.bands import sweep_bands
+
+        bands = sweep_bands(study, parsed, lambda s: run_sweep(s, parameter, values).table,
+                            lambda b: _restudy(b, study, sim))
+    _write_sweep(res, out, study.basin, bands)
     if not sim.optimise:
         print_text(f"mode {sim.describe()}")
     console.print(sweep_table(parameter, res.table))
     for line in sweep_violations(res.table):
         print_text(line)
+    if bands is not None:
+        from .history import sweep_band_table
+
+        console.print(sweep_band_table(res.table, bands))
     mean = sum(res.solve_seconds) / max(1, len(res.solve_seconds))
     print_text(f"build {res.build_seconds:.2f} s once, then {mean:.2f} s per point (re-solve); "
                f"shortfalls in Mm3 over the horizon; dual in cost per Mm3.\nresults: {out}")
@@ -106,6 +144,7 @@ def min_inflow(
     condition: str = typer.Option("targets", "--condition",
                                   help="what must hold: 'targets' (the lake inflow and level targets) or "
                                        "'level' (the level target alone; the inflow target is switched off)"),
+    band: list[str] = BAND_OPT,
 ) -> None:
     """Smallest transboundary inflow (km3/yr) for which the lake targets hold.
 
@@ -119,6 +158,7 @@ def min_inflow(
     if not (0.0 <= lo < hi) or not tol > 0.0:
         raise CommandError(f"need 0 <= --lo < --hi and --tol > 0 (got --lo {lo}, --hi {hi}, --tol {tol})")
     study = _study(basin, scenario, name, years, start_water_year, True)
+    parsed = _bands(band, study)
     results = []
     for mode in MODES:
         with progress_bar(2, f"min-inflow {mode}") as prog:
@@ -133,6 +173,17 @@ def min_inflow(
     for r in results:
         print_text(f"{r.mode}: {r.message}")
     print_text(f"(basin mean at {study.tb_node}: {study.tb_base_km3:.2f} km3/yr)")
+    if parsed:
+        from ..history.bands import min_inflow_bands
+        from .history import min_inflow_band_table
+
+        with progress_bar(None, "bands") as prog:
+            prog.add_task("", total=None)
+            df = min_inflow_bands(study, parsed, MODES,
+                                  lambda s, mode: run_min_inflow(s, mode, lo, hi, tol, condition=condition),
+                                  lambda b: _restudy(b, study, None),
+                                  central={r.mode: r.answer_km3 for r in results})
+        console.print(min_inflow_band_table(f"Minimum inflow at {study.tb_node} under the bands, km3/yr", df))
 
 
 def tradeoff(
