@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from . import basin, history, plan, report, studies
+from . import basin, ensemble, history, plan, report, studies
 from .console import err_console, print_text
 from .errors import guarded
 
@@ -35,6 +35,7 @@ for _name, _command in (
     ("min-inflow", studies.min_inflow),
     ("tradeoff", studies.tradeoff),
     ("compare", studies.compare),
+    ("ensemble", ensemble.ensemble),
     ("hindcast", history.hindcast),
     ("calibrate", history.calibrate),
 ):
