@@ -47,6 +47,12 @@ INITIAL_OPT = typer.Option(None, "--initial", help="initial state NODE=VALUE, e.
 INITIAL_FROM_OPT = typer.Option(None, "--initial-from", help="start from the storage at the end of the run in "
                                 "this result directory (written by balkhash plan)")
 
+PROBABILITY_OPT = typer.Option(None, "--probability", help="plan the water year whose annual inflow (China + Kazakh "
+                               "part) has this exceedance probability, % (repeatable: 50, 75, 95 side by side)")
+PROBABILITY_METHOD_OPT = typer.Option("generator", "--probability-method", help="generator (the fitted "
+                                      "log-normal model, any probability) | record (the 2010-2020 years, "
+                                      "Weibull positions: 8.3..91.7 %)")
+
 
 class Simulation:
     """The simulation options of a command: mode, window, re-plan interval, forecast, checked once."""
@@ -204,6 +210,31 @@ def plan_workbook(path: Path) -> Path:
     if path.suffix not in ("", ".xlsx"):
         raise CommandError(f"--plan-out {path}: the allocation plan is an .xlsx workbook")
     return path
+
+
+def probability_runs(basin, runs: list, probabilities: list[float] | None, method: str) -> list:
+    """[(scenario, basin, design year or None)]: every run once per exceedance probability (the
+    design year's inflows applied after the run's scenario), or each run as it is."""
+    if not probabilities:
+        return [(sc, sb, None) for sc, sb in runs]
+    from ..ensemble.generator import fit_record
+    from ..ensemble.probability import check_probability, design_scenario, design_year
+
+    out = []
+    for p in probabilities:
+        check_probability(p)
+    model = fit_record(basin)
+    for sc, sb in runs:
+        if sc.transboundary is not None:
+            raise CommandError(f"scenario '{sc.name}' sets the inflow from China (transboundary): --probability "
+                               "sets the inflows itself, so use a scenario without it")
+        for p in probabilities:
+            year = design_year(basin, p, method, model)
+            name = year.name if len(runs) == 1 else f"{sc.name}_{year.name}"
+            design = design_scenario(sb, year, name, kazakh_mean_km3=model.record_mean_km3[1])
+            (_, pb), = applied(sb, [design])
+            out.append((design, pb, year))
+    return out
 
 
 def run_date() -> str:

@@ -38,6 +38,8 @@ def plan(
     forecast: str = opt.FORECAST_OPT,
     initial: list[str] = opt.INITIAL_OPT,
     initial_from: Path = opt.INITIAL_FROM_OPT,
+    probability: list[float] = opt.PROBABILITY_OPT,
+    probability_method: str = opt.PROBABILITY_METHOD_OPT,
 ) -> None:
     """Solve the allocation LP and write the result tables (one directory per scenario)."""
     from time import perf_counter
@@ -51,6 +53,10 @@ def plan(
         raise CommandError(f"--mode {mode} solves its windows with HiGHS: --solver and --write-lp need --mode optimise")
     runs = opt.applied(b, opt.scenarios(scenario, name, years, start_water_year, basin_path))
     runs = [(sc, opt.initial_states(sb, initial, initial_from)) for sc, sb in runs]
+    prob = opt.probability_runs(b, runs, probability, probability_method)
+    designs = {sc.name: year for sc, _, year in prob}
+    runs = [(sc, sb) for sc, sb, _ in prob]
+    side: list = []
     from ..allocation.solve import Allocation, SolveError
     from ..allocation.writer import write_solution
     from ..simulation import simulate
@@ -77,6 +83,11 @@ def plan(
         sol.summary["scenario"] = sc.name
         info = {"basin_path": str(basin_path), "scenario": sc.name,
                 "scenario_file": str(scenario) if scenario else None}
+        if designs[sc.name] is not None:
+            year = designs[sc.name]
+            info["exceedance"] = {"probability_pct": year.probability, "method": year.method,
+                                  "china_km3": year.china_km3, "kazakh_km3": year.kazakh_km3}
+            side.append((sc.name, sol, sb, year))
         with writing("results"):
             dest = write_solution(sol, dest_dir, fmt.value, extra=info)
         suffix = f"-{sc.name}" if several else ""
@@ -98,5 +109,11 @@ def plan(
                 console.rule(f"scenario {sc.name}")
             print_summary(console, sol.summary, sb)
         print_text(f"results: {dest}  ({perf_counter() - t0:.2f} s)")
+    if plan_out is not None and len(side) > 1:
+        from ..outputs.ensemble_plans import write_probability_workbook
+
+        with writing(str(plan_out)):
+            write_probability_workbook(side, plan_out.with_suffix(plan_out.suffix or ".xlsx"))
+        print_text(f"plans side by side: {plan_out.with_suffix(plan_out.suffix or '.xlsx')}")
     if failed:
         raise typer.Exit(EXIT_NO_SOLUTION)

@@ -1,0 +1,71 @@
+"""Plans of several exceedance probabilities in one workbook, side by side.
+
+Sheet ``Probabilities``: the design year of each probability (China and Kazakh parts, km3) and,
+per water user, the water-year target, delivery and shortfall (Mm3) of every plan in adjacent
+columns, then the lake inflow (km3), the lake level at the end of the horizon (m BS) and the
+storage of every reservoir at the end (Mm3).  Then the ``Plan`` sheet of each probability
+(:func:`balkhash.outputs.workbook._plan_sheet`, the same layout as the one-plan workbook).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..atomic import atomic_write
+from .workbook import MM3, _plan_sheet, _print_setup, _styles, write_table
+
+
+def side_by_side(plans: list[tuple[str, Any, Any, Any]]) -> pd.DataFrame:
+    """One row per figure, one column per plan: plans = [(name, solution, basin, design year)]."""
+    rows: dict[str, dict[str, object]] = {}
+
+    def put(item: str, unit: str, name: str, value) -> None:
+        rows.setdefault(item, {"item": item, "unit": unit})[name] = value
+
+    for name, sol, _basin, year in plans:
+        put("exceedance probability", "%", name, year.probability)
+        put("method", "", name, year.method)
+        put("inflow from China", "km3/yr", name, year.china_km3)
+        put("Kazakh part of the runoff", "km3/yr", name, year.kazakh_km3)
+        put("annual inflow (China + Kazakh)", "km3/yr", name, year.total_km3)
+        dl = sol.tables["deliveries"]
+        years = max(1, dl["water_year"].nunique())
+        for (sector, demand), g in dl.groupby(["sector", "demand"], sort=False):
+            put(f"{sector} / {demand}: target", "Mm3/yr", name, g.target_mm3.sum() / years)
+            put(f"{sector} / {demand}: delivered", "Mm3/yr", name, g.delivered_mm3.sum() / years)
+            put(f"{sector} / {demand}: shortfall", "Mm3/yr", name, g.shortfall_mm3.sum() / years)
+        for sector, g in dl.groupby("sector", sort=False):
+            put(f"{sector}: shortfall", "Mm3/yr", name, g.shortfall_mm3.sum() / years)
+        for lake in sol.summary.get("lakes", []):
+            inflow = list(lake["annual_inflow_km3"].values())
+            put(f"{lake['node']}: inflow (mean of the water years)", "km3/yr", name,
+                sum(inflow) / len(inflow) if inflow else None)
+            put(f"{lake['node']}: level at the end", "m BS", name, lake["level_end_m"])
+            put(f"{lake['node']}: lowest level", "m BS", name, lake["level_min_m"])
+        st = sol.tables["storage"]
+        for node, g in st[st["kind"] == "reservoir"].groupby("node", sort=False):
+            put(f"{node}: storage at the end", "Mm3", name, float(g.storage_mm3.iloc[-1]))
+        put("violated targets", "", name, len(sol.summary.get("violations", [])))
+    return pd.DataFrame(list(rows.values()))
+
+
+def write_probability_workbook(plans: list[tuple[str, Any, Any, Any]], path) -> Path:
+    """The side-by-side workbook of several plans, written atomically."""
+    from openpyxl import Workbook
+
+    st = _styles()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Probabilities"
+    table = side_by_side(plans)
+    spec: list[tuple[str, str, str | None]] = [("item", "Figure", None), ("unit", "Unit", None)] + [
+        (name, f"{name} ({year.probability:g} %)", MM3) for name, _s, _b, year in plans]
+    write_table(ws, table, spec, st, freeze="C2")
+    for name, sol, basin, _year in plans:
+        _plan_sheet(wb.create_sheet(f"Plan {name}"[:31]), sol, basin, st)
+    for sheet in wb.worksheets:
+        _print_setup(sheet)
+    return atomic_write(Path(path), wb.save)
