@@ -186,3 +186,18 @@ def test_a_setup_with_an_unknown_field_or_a_year_outside_the_table_is_refused(tm
     assert r.exit_code == 1
     assert "no runoff for year(s) 2008, 2009" in r.output
     assert load_setup(basin, tmp_path / "b.yaml").first_year == 2010
+
+
+def test_the_html_report_takes_the_hindcast_section(tmp_path):
+    from balkhash.allocation.solve import solve
+    from balkhash.outputs.hindcast_report import hindcast_section
+    from balkhash.outputs.report import build_report
+
+    basin = parse_basin(lake_basin(months=12), "rising.yaml")
+    obs = read_observations(write_obs(tmp_path, ["level,LAKE,2001-06,5.2,m,0.05,x"]))
+    res = Hindcast(basin, HindcastSetup(), obs).run()
+    section = hindcast_section(res, "Hindcast of the rising lake")
+    text = build_report(solve(basin), basin, sections=[("hindcast", "Hindcast", section)])
+    assert "<a href='#hindcast'>Hindcast</a>" in text
+    assert text.count("<section id='hindcast'>") == 1
+    assert f"{res.table['error'].iloc[0]:,.3f}" in section  # the error of the observation, in the table

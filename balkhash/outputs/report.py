@@ -228,8 +228,10 @@ def _figure_html(name: str, fig) -> str:
 
 
 def build_report(solution, basin, run_info: dict | None = None, *, sweep=None,
-                 progress: Callable[[str], None] | None = None) -> str:
-    """The report as HTML text (see :func:`write_report`)."""
+                 progress: Callable[[str], None] | None = None, sections=()) -> str:
+    """The report as HTML text (see :func:`write_report`).  ``sections``: further (id, title, html)
+    sections appended with their links in the navigation, e.g. the hindcast
+    (:func:`balkhash.outputs.hindcast_report.hindcast_section`)."""
     from plotly.offline import get_plotlyjs
 
     from .. import __version__
@@ -268,6 +270,7 @@ def build_report(solution, basin, run_info: dict | None = None, *, sweep=None,
     nav = ["<a href='#summary'>Summary</a>", "<a href='#plan'>Allocation plan</a>", "<a href='#charts'>Charts</a>"]
     if sweep is not None:
         nav.append("<a href='#sweep'>Inflow sweep</a>")
+    nav += [f"<a href='#{html.escape(sid)}'>{html.escape(label)}</a>" for sid, label, _ in sections]
     parts = [f"<header><h1>{html.escape(title)}</h1><p>{sub}</p></header>", f"<nav>{''.join(nav)}</nav>", "<main>"]
     parts.append(f"<section id='summary'><h2>Summary</h2>{_summary_html(solution, basin, run_info)}</section>")
     parts.append("<section id='plan'><h2>Seasonal allocation plan</h2>"
@@ -289,6 +292,7 @@ def build_report(solution, basin, run_info: dict | None = None, *, sweep=None,
         for name, fig in sweep_parts:
             parts.append(_figure_html(name, fig))
         parts.append("<h3>Sweep table</h3>" + _sweep_table_html(sweep) + "</section>")
+    parts += [body for _, _, body in sections]
     parts.append("</main>")
     parts.append(f"<footer>balkhash {html.escape(__version__)} \u00b7 generated {html.escape(run_info['run_date'])}"
                  " \u00b7 self-contained: no network access needed</footer>")
@@ -318,9 +322,9 @@ def build_report(solution, basin, run_info: dict | None = None, *, sweep=None,
 
 
 def write_report(solution, basin, path, run_info: dict | None = None, *, sweep=None,
-                 progress: Callable[[str], None] | None = None) -> Path:
+                 progress: Callable[[str], None] | None = None, sections=()) -> Path:
     """Write the self-contained HTML report to ``path`` (atomically).  ``run_info``: basin_path,
     scenario, run_date...; ``sweep``: a :class:`~.sweep.Sweep` for the sweep views;
     ``progress(step)`` is called as the report is built."""
-    text = build_report(solution, basin, run_info, sweep=sweep, progress=progress)
+    text = build_report(solution, basin, run_info, sweep=sweep, progress=progress, sections=sections)
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
