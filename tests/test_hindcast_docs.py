@@ -74,7 +74,8 @@ def test_docs_basin_md_holds_the_figures_and_the_plot_of_this_run(documented):
     write_hindcast_png(documented.after, PNG, "Ile-Balkhash: hindcast 2010-2020 (step), calibrated",
                        before=documented.before)
     text = DOC.read_text(encoding="utf-8")
-    assert BEGIN in text and END in text, "docs/basin.md lacks the hindcast-figures block"
+    assert BEGIN in text, "docs/basin.md lacks the hindcast-figures block"
+    assert END in text, "docs/basin.md lacks the end of the hindcast-figures block"
     head, rest = text.split(BEGIN, 1)
     _old, tail = rest.split(END, 1)
     new = head + block(documented) + tail
