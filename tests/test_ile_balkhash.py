@@ -219,3 +219,25 @@ def test_a_very_wet_year_spills_at_kapshagay_instead_of_failing(basin):
     assert spill.sum() > 0
     mean = Allocation(basin).solve()
     assert mean.flows[mean.flows.link_id == "KAPSHAGAY_SPILL"].flow_mm3.sum() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_border_flow_chosen_and_the_others_as_scenarios(basin, mean_year):
+    """The basin's 12.5 km3/yr is the long-term 395 m3/s at the border (ruwiki_ili); the 2010-2020
+    table mean (13.12 km3/yr, roadmap) and the ministry's 13.8 km3/yr for 2001-2020 (kazpravda)
+    are the scenarios border_2010_2020 and border_2001_2020.  Each is the annual inflow at ILE_CN,
+    and what more comes from China reaches the lake less the delta's loss and the irrigation on
+    the way (between 50 % and 100 % of it, from the flow tables)."""
+    def border_km3(sol):
+        return float(sol.inflows.loc[sol.inflows.node == "ILE_CN", "inflow_mm3"].sum()) / 1000.0
+
+    def lake_km3(sol):
+        return sol.summary["lakes"][0]["annual_inflow_km3"]["2025-26"]
+
+    assert border_km3(mean_year) == pytest.approx(395 * 365 * SECONDS_PER_DAY / 1e9, rel=0.005)
+    scen = {s.name: s for s in load_scenarios(default_basin_path() / "scenarios.yaml")}
+    for name, km3 in (("border_2010_2020", 13.121), ("border_2001_2020", 13.8)):
+        sol = Allocation(apply_scenario(basin, scen[name])).solve()
+        assert border_km3(sol) == pytest.approx(km3, abs=1e-3), name
+        gained = lake_km3(sol) - lake_km3(mean_year)
+        extra = border_km3(sol) - border_km3(mean_year)
+        assert 0.5 * extra <= gained <= extra + 1e-6, name
