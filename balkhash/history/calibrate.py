@@ -7,7 +7,8 @@ weighted residuals ``r_i(p) = (m_i(p) - o_i) / sigma_i`` at the ``n`` observatio
     min_p  1/2 sum_i r_i(p)^2   subject to  low_j <= p_j <= high_j
 
 with ``scipy.optimize.least_squares`` (trust-region reflective, bounds), starting from
-``p = 1`` (the basin as it is; clipped into the bounds).  Every evaluation is one hindcast: the
+``p = 1`` (the basin as it is; clipped into the bounds).  "Before" is always the basin as it is
+(``p = 1``), even when the bounds exclude it.  Every evaluation is one hindcast: the
 simulation's window models are kept and moved by ``set(kind, key, base x p_j)``, re-solved warm.
 The model is a linear program, so ``m_i(p)`` is piecewise linear in ``p``; the Jacobian is taken
 by forward differences with a relative step ``diff_step`` (default 1e-2) large enough to see
@@ -138,7 +139,7 @@ def calibrate(hindcast: Hindcast, x0: np.ndarray | None = None, diff_step: float
     lo = np.array([s.low for s in specs])
     hi = np.array([s.high for s in specs])
     start = np.clip(np.ones(len(specs)) if x0 is None else np.asarray(x0, float), lo, hi)
-    before = hindcast.run(np.ones(len(specs)) if np.all((lo <= 1.0) & (hi >= 1.0)) else start)
+    before = hindcast.run(np.ones(len(specs)))  # the basin as it is, whatever the bounds
     if len(before.table) == 0:
         raise CalibrationError("no observation falls inside the hindcast period: nothing to fit")
     count = 0
