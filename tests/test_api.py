@@ -97,3 +97,12 @@ def test_a_full_lake_spill_is_in_the_summary_and_its_notes():
     assert sol.summary["lakes"][0]["spill_km3"] == pytest.approx(spilled)
     [note] = [n for n in sol.summary["notes"] if "spilled" in n]
     assert note.startswith(f"lake LAKE is full: {spilled:.3g} km3 spilled over the top of its table")
+
+
+def test_highs_options_reach_the_solver_and_bad_ones_are_refused():
+    from balkhash.allocation.backend import HighsOptionError
+
+    alloc = Allocation("tiny_river", highs_options={"dual_feasibility_tolerance": 1e-9})
+    assert alloc.backend.highs.getOptionValue("dual_feasibility_tolerance")[1] == 1e-9
+    with pytest.raises(HighsOptionError, match="HiGHS refused the option no_such_option"):
+        Allocation("tiny_river", highs_options={"no_such_option": 1})

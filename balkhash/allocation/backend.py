@@ -18,6 +18,7 @@ from time import perf_counter
 import highspy
 import numpy as np
 
+from ..errors import BalkhashError
 from .reduce import ReducedLP
 
 #: HiGHS model status -> (balkhash status, has a usable solution)
@@ -70,6 +71,10 @@ def _new_highs(quiet: bool) -> highspy.Highs:
         return highspy.Highs()
 
 
+class HighsOptionError(BalkhashError, ValueError):
+    """A HiGHS option that HiGHS does not know or refuses."""
+
+
 @dataclass
 class SolveOutcome:
     status: str  # optimal | infeasible | unbounded | time_limit | iteration_limit | interrupted | error
@@ -85,7 +90,7 @@ class HighsBackend:
     """A reduced LP held in a persistent HiGHS instance."""
 
     def __init__(self, reduced: ReducedLP, log: bool = False, time_limit: float | None = None,
-                 threads: int | None = None):
+                 threads: int | None = None, highs_options: dict | None = None):
         t0 = perf_counter()
         self.reduced = reduced
         full = reduced.lp
@@ -108,6 +113,9 @@ class HighsBackend:
             self.highs.setOptionValue("time_limit", float(time_limit))
         if threads is not None:
             self.highs.setOptionValue("threads", int(threads))
+        for name, value in (highs_options or {}).items():
+            if self.highs.setOptionValue(str(name), value) != highspy.HighsStatus.kOk:
+                raise HighsOptionError(f"HiGHS refused the option {name} = {value!r} (see the HiGHS options list)")
         status = self.highs.passModel(*self._lp_arrays)
         del self._lp_arrays
         if status != highspy.HighsStatus.kOk:

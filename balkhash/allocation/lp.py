@@ -337,8 +337,6 @@ class LinearProgram:
 
     #: below this many entries a map is evaluated whole (one bincount) rather than gathered
     SMALL_MAP = 20_000
-    #: up to this many columns a parameter change recomputes its targets whole
-    WHOLE_LP = 2_000
 
     def _evaluate(self, target: str, index: np.ndarray | None = None) -> np.ndarray:
         if target == "coef":  # only held entries are ever evaluated
@@ -357,11 +355,13 @@ class LinearProgram:
                     out += M.at(index, p)
         return out
 
-    def set_parameters(self, changes: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+    def set_parameters(self, changes: dict[str, tuple[np.ndarray, np.ndarray]],
+                       whole: bool | None = None) -> dict[str, np.ndarray]:
         """Several parameters at once ({name: (flat positions, values)}): every target entry they
         reach is recomputed once.  Returns, per target, the positions recomputed (for 'coef':
-        positions in ``A.data``)."""
-        if self.ncols <= self.WHOLE_LP:
+        positions in ``A.data``).  ``whole`` recomputes every target the parameters act on instead
+        (cheaper for a small LP)."""
+        if whole:
             return self._set_whole(changes)
         touched: dict[str, np.ndarray] = {}
         for name, (positions, values) in changes.items():
@@ -379,7 +379,7 @@ class LinearProgram:
     def _set_whole(self, changes: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
         """A small LP: every target the changed parameters act on is recomputed whole (one
         bincount per map), cheaper than finding the entries reached."""
-        targets = set()
+        targets: set[str] = set()
         for name, (positions, values) in changes.items():
             self.params[name].values.reshape(-1)[positions] = values
             targets.update(t for p, t in self.maps if p == name)
@@ -393,10 +393,11 @@ class LinearProgram:
                 touched[target] = np.arange(self.current[target].size)
         return touched
 
-    def set_parameter(self, name: str, flat_positions: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
+    def set_parameter(self, name: str, flat_positions: np.ndarray, values: np.ndarray,
+                      whole: bool | None = None) -> dict[str, np.ndarray]:
         """Change entries of parameter ``name``; recompute the bounds and costs they act on.
         Returns, per target, the positions whose value was recomputed."""
-        return self.set_parameters({name: (np.asarray(flat_positions), np.asarray(values))})
+        return self.set_parameters({name: (np.asarray(flat_positions), np.asarray(values))}, whole)
 
     def uses(self, name: str) -> list[str]:
         """The targets (row bounds, column bounds, costs, 'coef': matrix entries) parameter ``name``

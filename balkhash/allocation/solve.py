@@ -121,12 +121,12 @@ class Allocation(NamedParameters):
 
     def __init__(self, basin, strict: bool = False, fair_sharing: bool | None = None,
                  time_limit: float | None = None, log: bool = False, threads: int | None = None,
-                 fold_inlets: bool = False):
+                 fold_inlets: bool = False, highs_options: dict | None = None):
         t0 = perf_counter()
         self.basin = _as_basin(basin)
         self.strict = strict
         self.options: dict[str, Any] = dict(fair_sharing=fair_sharing, time_limit=time_limit, log=log,
-                                            threads=threads)
+                                            threads=threads, highs_options=highs_options)
         self.data: ModelData = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing,
                                              fold_inlets=fold_inlets)
         self._build(t0)
@@ -136,7 +136,8 @@ class Allocation(NamedParameters):
         """An Allocation of already compiled (possibly edited) model data."""
         self = cls.__new__(cls)
         self.basin, self.strict, self.data = basin, strict, data
-        self.options = {"fair_sharing": None, "time_limit": None, "log": False, "threads": None, **options}
+        self.options = {"fair_sharing": None, "time_limit": None, "log": False, "threads": None,
+                        "highs_options": None, **options}
         self._build(perf_counter())
         return self
 
@@ -148,7 +149,8 @@ class Allocation(NamedParameters):
         self.reduced = ReducedLP(self.lp)
         self.params = Parameters(self.data, self.lp)
         t2 = perf_counter()
-        self.backend = HighsBackend(self.reduced, log=log, time_limit=time_limit, threads=threads)
+        self.backend = HighsBackend(self.reduced, log=log, time_limit=time_limit, threads=threads,
+                                    highs_options=self.options.get("highs_options"))
         self.timings = {"compile": t1 - t0, "build": t2 - t1, "load": self.backend.load_seconds}
 
     @property
@@ -256,17 +258,19 @@ class Allocation(NamedParameters):
 
 
 def solve(basin, *, strict: bool = False, fair_sharing: bool | None = None, time_limit: float | None = None,
-          log: bool = False, threads: int | None = None, solver: str | None = None) -> Solution:
+          log: bool = False, threads: int | None = None, solver: str | None = None,
+          highs_options: dict | None = None) -> Solution:
     """Build and solve the allocation LP for ``basin``: a Basin, a basin directory or basin.yaml,
     or a bundled basin's name ('ile_balkhash', 'small_basin', 'tiny_river').
 
     ``strict``: every target hard; ``fair_sharing``: override the basin's option; ``time_limit``:
     seconds for the solver; ``log``: the solver's log; ``threads``: HiGHS threads; ``solver``: a
-    Pyomo solver name (e.g. 'glpk') instead of HiGHS through highspy.  Raises BasinError for
+    Pyomo solver name (e.g. 'glpk') instead of HiGHS through highspy; ``highs_options``: HiGHS
+    options by name (e.g. ``{"dual_feasibility_tolerance": 1e-9}``).  Raises BasinError for
     invalid input and SolveError when there is no usable solution.
     """
     alloc = Allocation(basin, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=log,
-                       threads=threads)
+                       threads=threads, highs_options=highs_options)
     return alloc.solve(solver=solver)
 
 

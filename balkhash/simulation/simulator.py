@@ -87,7 +87,7 @@ class Simulator(NamedParameters):
     def __init__(self, basin, mode: str = "rolling", window: int | None = None, every: int | None = None,
                  forecast: str | Path = "climatology", climatology_basin=None, strict: bool = False,
                  fair_sharing: bool | None = None, time_limit: float | None = None, log: bool = False,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, highs_options: dict | None = None) -> None:
         t0 = perf_counter()
         if mode == "optimise":
             raise SimulationError("Simulator runs step or rolling simulations; optimise is balkhash.solve")
@@ -95,7 +95,8 @@ class Simulator(NamedParameters):
         self.window, self.every = check_options(mode, window, every)
         self.basin = _as_basin(basin)
         self.strict = strict
-        self.options = {"fair_sharing": fair_sharing, "time_limit": time_limit, "log": log, "threads": threads}
+        self.options = {"fair_sharing": fair_sharing, "time_limit": time_limit, "log": log, "threads": threads,
+                        "highs_options": highs_options}
         self.full = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing)
         self.lp = build_lp(self.full)
         self.params = Parameters(self.full, self.lp)
@@ -357,19 +358,21 @@ def _mode_note(mode: str, window, every, forecast: str) -> str:
 def simulate(basin, *, mode: str = "optimise", window: int | None = None, every: int | None = None,
              forecast: str | Path = "climatology", climatology=None, strict: bool = False,
              fair_sharing: bool | None = None, time_limit: float | None = None, log: bool = False,
-             threads: int | None = None) -> Solution:
+             threads: int | None = None, highs_options: dict | None = None) -> Solution:
     """Solve ``basin`` in simulation ``mode``: 'optimise' (the whole horizon at once, perfect
     foresight), 'step' (one period at a time) or 'rolling' (re-plan every ``every`` periods over
     the next ``window`` with ``forecast``: 'climatology', 'persistence', 'perfect' or a forecast CSV
     file).  ``climatology``: a basin whose calendar-month mean inflows are the climatology (default:
-    the run's own).  The solution has the tables of an optimise run; ``summary['simulation']``
-    says the mode, window and forecast."""
+    the run's own).  ``highs_options``: HiGHS options by name for every model solved.  The
+    solution has the tables of an optimise run; ``summary['simulation']`` says the mode, window
+    and forecast."""
     window, every = check_options(mode, window, every)
     if mode == "optimise":
         sol = Allocation(basin, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=log,
-                         threads=threads).solve()
+                         threads=threads, highs_options=highs_options).solve()
         sol.summary["simulation"] = describe("optimise", None, None, None, int(sol.summary["periods"]["count"]))
         return sol
     sim = Simulator(basin, mode=mode, window=window, every=every, forecast=forecast, climatology_basin=climatology,
-                    strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=log, threads=threads)
+                    strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=log, threads=threads,
+                    highs_options=highs_options)
     return sim.solve()

@@ -50,6 +50,8 @@ from ..allocation.reduce import ReducedLP
 from ..allocation.solve import Allocation
 from ..network.timeline import Timeline
 
+#: window models of up to this many columns recompute a changed parameter's targets whole
+WHOLE_LP = 2_000
 #: the carried parameters of a window model (not user kinds: set by the simulation only)
 CARRIED_LAKE = "carried_lake_inflow"
 CARRIED_CAPACITY = "carried_annual_capacity"
@@ -152,7 +154,8 @@ class WindowAllocation(Allocation):
     def __init__(self, basin, data: ModelData, carried: Carried, links, strict: bool = False, **options):
         t0 = perf_counter()
         self.basin, self.strict, self.data = basin, strict, data
-        self.options = {"fair_sharing": None, "time_limit": None, "log": False, "threads": None, **options}
+        self.options = {"fair_sharing": None, "time_limit": None, "log": False, "threads": None,
+                        "highs_options": None, **options}
         self._carried, self._links = carried, links
         self._build(t0)
 
@@ -163,7 +166,7 @@ class WindowAllocation(Allocation):
         self.params = Parameters(self.data, self.lp)
         t2 = perf_counter()
         self.backend = HighsBackend(self.reduced, log=self.options["log"], time_limit=self.options["time_limit"],
-                                    threads=self.options["threads"])
+                                    threads=self.options["threads"], highs_options=self.options["highs_options"])
         self.timings = {"compile": t1 - t0, "build": t2 - t1, "load": self.backend.load_seconds}
 
 
@@ -202,7 +205,7 @@ class WindowModel:
             diff = np.flatnonzero(p.values.reshape(-1) != flat_new)
             if diff.size:
                 changes[name] = (diff, flat_new[diff])
-        merged = self.lp.set_parameters(changes) if changes else {}
+        merged = self.lp.set_parameters(changes, whole=self.lp.ncols <= WHOLE_LP) if changes else {}
         if merged:
             self.alloc.backend.apply(self.alloc.reduced.update(merged))
 
