@@ -67,6 +67,65 @@ def test_step_mode_reproduces_pywr_reservoirs(demand, catchment, delivered):
     assert sol.objective >= opt.objective - 1e-9
 
 
+def _hedging_basin(carryover: dict | None) -> dict:
+    """A 100 Mm3 reservoir without inflow serving 60 Mm3 per month at 10 per Mm3 short (no
+    fair-sharing blocks): with a carry-over value of 15 per Mm3 for the first 30 Mm3 stored and 5
+    above, each step keeps 30 Mm3 (worth more than a delivery) and delivers the rest."""
+    res = {"id": "R", "type": "reservoir", "min_storage": "0 Mm3", "max_storage": "100 Mm3",
+           "initial_storage": "100 Mm3", "end_storage": "free"}
+    if carryover is not None:
+        res["carryover_value"] = carryover
+    return {"name": "hedging", "calendar": {"start": "2015-01", "periods": 3},
+            "options": {"fair_sharing": False},
+            "nodes": [res, {"id": "D", "type": "demand", "sector": "agriculture", "target": "60 Mm3/month",
+                            "shortfall_cost": 10}],
+            "links": [{"id": "R-D", "from": "R", "to": "D"}]}
+
+
+@pytest.mark.parametrize(("carryover", "delivered", "kept"), [
+    (None, [60, 40, 0], [40, 0, 0]),
+    ({"storage": [0, 30, 100], "value": [15, 5]}, [60, 10, 0], [40, 30, 30]),
+    ({"storage": [0.0, 0.03, 0.1], "unit": "km3", "value": [15, 5]}, [60, 10, 0], [40, 30, 30]),
+])
+def test_step_mode_with_a_carryover_value_hedges(carryover, delivered, kept):
+    basin = parse_basin(_hedging_basin(carryover), "hedging.yaml")
+    sol = simulate(basin, mode="step")
+    np.testing.assert_allclose(sol.deliveries["delivered_mm3"], delivered, atol=1e-7)
+    np.testing.assert_allclose(sol.storage["storage_mm3"], kept, atol=1e-7)
+    # the objective: shortfall costs less the value of what is left at the end of the run
+    short = 10 * (180 - sum(delivered))
+    if carryover is not None:
+        points = np.array(carryover["storage"]) * (1000 if "unit" in carryover else 1)
+        fill = np.clip(kept[-1] - points[:-1], 0, np.diff(points))
+        short -= float(fill @ np.array(carryover["value"]))
+    assert sol.objective == pytest.approx(short, abs=1e-6)
+
+
+def test_a_carryover_value_at_the_end_of_an_optimise_run():
+    """Perfect foresight over the three months: the value curve acts once, at the end; the first
+    30 Mm3 are kept (15 > 10), the rest is delivered, 70 of 180."""
+    basin = parse_basin(_hedging_basin({"storage": [0, 30, 100], "value": [15, 5]}), "hedging.yaml")
+    sol = balkhash.solve(basin)
+    assert sol.deliveries["delivered_mm3"].sum() == pytest.approx(70.0, abs=1e-7)
+    assert sol.storage["storage_mm3"].iloc[-1] == pytest.approx(30.0, abs=1e-7)
+    assert sol.objective == pytest.approx(10 * 110 - 15 * 30, abs=1e-6)
+
+
+@pytest.mark.parametrize(("carryover", "match"), [
+    ({"storage": [0, 30, 100], "value": [5, 15]}, "must not increase"),
+    ({"storage": [0, 30, 20], "value": [15, 5]}, "strictly ascending"),
+    ({"storage": [0, 30, 100], "value": [15]}, "3 breakpoints need 2 values"),
+    ({"level_m": [1, 2], "value": [15]}, "need the node's level-area-volume table"),
+    ({"value": [15]}, "either storage or level_m"),
+    ({"storage": [20, 30], "value": [15]}, r"first breakpoint \(20 Mm3\) is above the lowest storage \(0 Mm3\)"),
+])
+def test_bad_carryover_values_are_refused(carryover, match):
+    from balkhash.network import BasinError
+
+    with pytest.raises(BasinError, match=match):
+        simulate(parse_basin(_hedging_basin(carryover), "hedging.yaml"), mode="step")
+
+
 @pytest.fixture(scope="module")
 def two_years():
     """The Ile-Balkhash basin over two water years (a re-plan starting mid-year must carry the

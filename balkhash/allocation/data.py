@@ -51,6 +51,8 @@ class StorageData:
     area1: float  # km2 per Mm3
     fit_range: tuple[float, float]  # Mm3, storage range of the area fit
     end_min: float | None  # Mm3, end-of-horizon minimum (None = free)
+    #: the carry-over value curve: breakpoints (Mm3, ascending) and the value per Mm3 of each segment
+    carryover: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass
@@ -193,6 +195,19 @@ def _shortfall_cost(d, options) -> float:
     return float(options.default_shortfall_cost)
 
 
+def _carryover(node, curve: LavCurve | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The node's carry-over value curve as (breakpoints in Mm3, value per Mm3 of each segment)."""
+    cv = node.carryover_value
+    if cv is None:
+        return None
+    if cv.storage is not None:
+        points = np.asarray(cv.storage, dtype=float) * (1000.0 if cv.unit == "km3" else 1.0)
+    else:
+        assert curve is not None  # validated: level breakpoints need a table
+        points = np.asarray(curve.volume_at(np.asarray(cv.level_m, dtype=float)), dtype=float)
+    return points, np.asarray(cv.value, dtype=float)
+
+
 def _area_fit(curve: LavCurve | None, const_area: float | None, lo: float, hi: float):
     if curve is None:
         return float(const_area or 0.0), 0.0
@@ -252,7 +267,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
                 end_min = n.end_storage.mm3
             storages.append(
                 StorageData(n.id, "reservoir", n.initial_storage.mm3, lower, upper, ev, ev, np.zeros(T),
-                            curve, a0, a1, (smin, smax), end_min)
+                            curve, a0, a1, (smin, smax), end_min, _carryover(n, curve))
             )
         elif n.type == "lake":
             curve = LavCurve.from_table(n.table)
@@ -267,7 +282,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
             storages.append(
                 StorageData(n.id, "lake", s0, np.full(T, curve.volumes[0]), np.full(T, curve.volumes[-1]),
                             ev - pr, ev, pr, curve, a0, a1,
-                            (curve.volume_at(lo_h), curve.volume_at(hi_h)), None)
+                            (curve.volume_at(lo_h), curve.volume_at(hi_h)), None, _carryover(n, curve))
             )
 
     links = []

@@ -2,8 +2,8 @@
 
 The families run in a fixed order, each adding its variables, rows, coefficients, costs and the
 parameter maps of its inputs (:mod:`balkhash.allocation.lp`): links -> demands -> storage ->
-mass balance -> storage reference (a tie-breaker, when on) -> targets -> hydropower.  The local
-inflow parameter is declared first since several families read it.  See docs/formulation.md.
+carry-over value -> mass balance -> storage reference (a tie-breaker, when on) -> targets ->
+hydropower.  The local inflow parameter is declared first since several families read it.  See docs/formulation.md.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .constraints.balance import define_mass_balance
+from .constraints.carryover import define_carryover
 from .constraints.context import Build
 from .constraints.demands import define_demands
 from .constraints.hydropower import define_hydropower
@@ -27,6 +28,7 @@ FAMILIES = (
     define_links,
     define_demands,
     define_storage,
+    define_carryover,
     define_mass_balance,
     define_storage_reference,
     define_targets,

@@ -53,6 +53,41 @@ class SinkNode(NodeBase):
     type: Literal["sink"] = "sink"
 
 
+class CarryoverValue(Strict):
+    """The value of water kept in storage at the end of a model's horizon: the end of each step in
+    step mode, of each re-plan's window in rolling mode, of the horizon in optimise mode.
+    Piecewise linear and concave: ``value[k]`` per Mm3 for the storage between ``storage[k]`` and
+    ``storage[k+1]`` (or between the volumes of ``level_m[k]`` and ``level_m[k+1]``, lakes and
+    reservoirs with a table), non-increasing."""
+
+    storage: list[float] | None = Field(None, description="breakpoints, ascending, in `unit`")
+    level_m: list[float] | None = Field(None, description="breakpoints as levels, m BS, ascending (needs a table)")
+    unit: Literal["Mm3", "km3"] = Field("Mm3", description="unit of `storage`")
+    value: list[float] = Field(description="value per Mm3 of each segment, >= 0, non-increasing")
+
+    @field_validator("value")
+    @classmethod
+    def _values(cls, v: list[float]) -> list[float]:
+        if not v or any(not (x >= 0 and x < float("inf")) for x in v):
+            raise ValueError("needs one finite value >= 0 per segment")
+        if any(b > a for a, b in pairwise(v)):
+            raise ValueError("must not increase from one segment to the next (a concave value: water "
+                             "kept is worth less the more there is)")
+        return v
+
+    def model_post_init(self, _context) -> None:
+        points = self.storage if self.storage is not None else self.level_m
+        if (self.storage is None) == (self.level_m is None):
+            raise ValueError("give the breakpoints as either storage or level_m")
+        assert points is not None
+        if any(not (x > -float("inf") and x < float("inf")) for x in points) or \
+                any(b <= a for a, b in pairwise(points)):
+            raise ValueError("breakpoints must be finite and strictly ascending")
+        if len(points) != len(self.value) + 1:
+            raise ValueError(f"{len(points)} breakpoints need {len(points) - 1} values (one per segment), "
+                             f"got {len(self.value)}")
+
+
 class ReservoirNode(NodeBase):
     """A regulated storage."""
 
@@ -71,6 +106,8 @@ class ReservoirNode(NodeBase):
         "initial",
         description="end-of-horizon condition: 'initial' (final >= initial), 'free', or a minimum volume",
     )
+    carryover_value: CarryoverValue | None = Field(
+        None, description="value per Mm3 of the water kept at the end of a model's horizon (concave, piecewise)")
     enabled: bool = Field(True, description="false removes the reservoir (its links pass water through)")
 
 
@@ -101,6 +138,8 @@ class LakeNode(NodeBase):
     precipitation_mm: MonthlyDepth | None = Field(None, description="precipitation on the lake, mm")
     groundwater_inflow: FlowSeries | None = Field(None, description="groundwater inflow (flow units)")
     inflow: FlowSeries | None = Field(None, description="other direct inflow counted as lake inflow")
+    carryover_value: CarryoverValue | None = Field(
+        None, description="value per Mm3 of the water kept at the end of a model's horizon (concave, piecewise)")
     reference_levels_m: dict[str, float] = Field(
         default_factory=dict, description="named reference levels, m BS, drawn as lines on plots (information)"
     )

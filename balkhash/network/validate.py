@@ -68,6 +68,7 @@ def check_basin(basin, file: str) -> list[Problem]:
     problems += check_tables(basin, file)
     problems += check_reservoirs(basin, file)
     problems += check_lakes(basin, file, nodes)
+    problems += check_carryover(basin, file)
     problems += check_links(basin, file, tl, flows)
     problems += check_options(basin, file)
     problems += check_magnitudes(basin, file)
@@ -428,6 +429,42 @@ def check_reservoirs(basin, file: str) -> list[Problem]:
                 out.append(Problem(file, where, "table.volume",
                                    f"the table covers {_fmt(vols[0])}..{_fmt(vols[-1])} Mm3; it must cover "
                                    f"[min_storage, max_storage] = [{_fmt(lo)}, {_fmt(hi)}] Mm3"))
+    return out
+
+
+def check_carryover(basin, file: str) -> list[Problem]:
+    """A carry-over value curve starts at or below the node's lowest storage (so that its value is
+    concave: no storage is worth less per Mm3 than the storage above it); by levels it needs a
+    table, and its levels inside it."""
+    out = []
+    for n in [*basin.nodes_of("reservoir"), *basin.nodes_of("lake")]:
+        cv = n.carryover_value
+        if cv is None:
+            continue
+        if cv.storage is not None:
+            first = cv.storage[0] * VOLUME_UNITS[cv.unit]
+            low = n.min_storage.mm3 if n.type == "reservoir" else (n.table.volume_mm3[0] if _table_ok(n.table)
+                                                                    else None)
+            if low is not None and first > low + 1e-9:
+                out.append(Problem(file, _node(n), "carryover_value.storage",
+                                   f"the first breakpoint ({_fmt(first)} Mm3) is above the lowest storage "
+                                   f"({_fmt(low)} Mm3): start the curve there (a segment of value 0 below a "
+                                   "valued one is not concave)"))
+            continue
+        if n.table is None:
+            out.append(Problem(file, _node(n), "carryover_value.level_m", "breakpoints as levels need the node's "
+                               "level-area-volume table: give them as storage instead"))
+        elif _table_ok(n.table):
+            a, b = n.table.level_m[0], n.table.level_m[-1]
+            bad = [v for v in cv.level_m if not (a - 1e-9 <= v <= b + 1e-9)]
+            if bad:
+                out.append(Problem(file, _node(n), "carryover_value.level_m",
+                                   f"{_fmt(bad[0])} m is outside the table's levels {_fmt(a)}..{_fmt(b)} m"))
+            elif n.type == "lake" and cv.level_m[0] > a + 1e-9:
+                out.append(Problem(file, _node(n), "carryover_value.level_m",
+                                   f"the first breakpoint ({_fmt(cv.level_m[0])} m) is above the table's lowest "
+                                   f"level ({_fmt(a)} m): start the curve there (a segment of value 0 below a "
+                                   "valued one is not concave)"))
     return out
 
 
