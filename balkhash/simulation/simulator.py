@@ -193,8 +193,8 @@ class Simulator(NamedParameters):
         if "storage_initial" in lp.var_blocks:  # the run's start: fixed by its bounds
             x[lp.var_blocks["storage_initial"].cols] = p["initial_storage"].values
         if "carryover" in lp.var_blocks:  # the value of what the run leaves in storage at its end
-            end = {s.id: float(v) for s, v in zip(full.storages, x[lp.var_blocks["storage"].cols[:, -1]], strict=True)}
-            x[lp.var_blocks["carryover"].cols] = carryover_values(full, end)
+            kept = {s.id: float(v) for s, v in zip(full.storages, x[lp.var_blocks["storage"].cols[:, -1]], strict=True)}
+            x[lp.var_blocks["carryover"].cols] = carryover_values(full, kept)
         if yv is not None and "end_storage" in lp.row_blocks and "end_storage" in model.lp.row_blocks:
             y[lp.row_blocks["end_storage"].rows] = yv[model.lp.row_blocks["end_storage"].rows]
         t_ex = perf_counter()

@@ -25,21 +25,18 @@ from .context import Build
 
 
 def define_carryover(b: Build) -> None:
-    st = [(i, s) for i, s in enumerate(b.data.storages) if s.carryover is not None]
+    st = [(i, s.id, s.carryover) for i, s in enumerate(b.data.storages) if s.carryover is not None]
     if not st:
         return
-    segments = [(i, s.id, k, lo, hi, v) for i, s in st
-                for k, (lo, hi, v) in enumerate(zip(s.carryover[0][:-1], s.carryover[0][1:], s.carryover[1],
-                                                    strict=True))]
-    ids = [f"{sid}:{k}" for _, sid, k, *_ in segments]
-    width = np.array([hi - lo for *_, lo, hi, _ in segments])
-    value = np.array([v for *_, v in segments])
+    ids = [f"{sid}:{k}" for _, sid, (_, v) in st for k in range(len(v))]
+    width = np.concatenate([np.diff(points) for _, _, (points, _) in st])
+    value = np.concatenate([v for _, _, (_, v) in st])
     c = b.lp.add_vars("carryover", (ids,), lower=0.0, upper=width, cost=-value)
-    rows = b.lp.add_rows("carryover", ([s.id for _, s in st],), upper=-np.array([s.carryover[0][0] for _, s in st]))
-    owner = np.repeat(np.arange(len(st)), [len(s.carryover[1]) for _, s in st])
+    rows = b.lp.add_rows("carryover", ([sid for _, sid, _ in st],), upper=-np.array([p[0] for _, _, (p, _) in st]))
+    owner = np.repeat(np.arange(len(st)), [len(v) for _, _, (_, v) in st])
     b.lp.add_terms(rows.rows[owner], c.cols, 1.0)
     storage = b.var("storage")
-    b.lp.add_terms(rows.rows, storage.cols[[i for i, _ in st], b.T - 1], -1.0)
+    b.lp.add_terms(rows.rows, storage.cols[[i for i, _, _ in st], b.T - 1], -1.0)
 
 
 def carryover_values(data: ModelData, end_storage: dict[str, float]) -> np.ndarray:
