@@ -71,6 +71,8 @@ def test_calibration_recovers_the_multipliers_the_observations_were_made_with():
     assert res.on_bound == []
     assert np.all(np.isfinite(res.std))
     assert np.all(res.std < 0.05)
+    assert np.allclose(np.diag(res.correlation), 1.0)
+    assert np.all(np.abs(res.correlation) <= 1.0 + 1e-9)
 
 
 def test_a_bound_that_holds_a_multiplier_back_is_reported():

@@ -49,6 +49,8 @@ def block(res) -> str:
     for _, r in res.table().iterrows():
         lines.append(f"| `{r['parameter']}` | {r['kind']} | {r['key']} | {r['low']:g} .. {r['high']:g} | "
                      f"{r['value']:.3f} | {r['std']:.2f} | {'yes' if r['on_bound'] else 'no'} |")
+    if len(res.specs) == 2:
+        lines += ["", f"Correlation of the two fitted multipliers: {res.correlation[0, 1]:+.3f}."]
     lines += ["", "| observation | observed | sigma | before | after |", "|---|---|---|---|---|"]
     for (_, x), (_, y) in zip(res.before.table.iterrows(), res.after.table.iterrows(), strict=True):
         nd = 0 if x["quantity"] == "flow" else 2

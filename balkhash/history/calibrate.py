@@ -17,7 +17,8 @@ across the kinks of a basis change.
 **Uncertainty.**  With ``J`` the Jacobian of ``r`` at the solution, the covariance of the fitted
 multipliers is ``C = s^2 (J^T J)^-1`` with ``s^2 = sum_i r_i^2 / (n - k)`` (the residual variance:
 the observation uncertainties scaled by how well the model actually fits; ``s^2 = 1`` when
-``n <= k``), and the standard error of ``p_j`` is ``sqrt(C_jj)``.  A direction that the
+``n <= k``), the standard error of ``p_j`` is ``sqrt(C_jj)`` and the correlation of two
+multipliers ``C_jk / sqrt(C_jj C_kk)`` (near -1: the observations see only their combined effect).  A direction that the
 observations do not see (a singular ``J^T J``) has an infinite standard error.  A fitted value
 within 0.1 % of the bound's width from a bound is reported as on that bound: the data would take
 it further, the bound (a literature range) holds it.
@@ -83,6 +84,8 @@ class CalibrationResult:
     rebuilds: int
     message: str
     on_bound: list[str] = field(default_factory=list)
+    #: the correlation of the fitted multipliers, C_jk / sqrt(C_jj C_kk) (NaN where a variance is infinite)
+    correlation: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     def table(self) -> pd.DataFrame:
         """One row per multiplier: name, kind, key, bounds, fitted value, standard error, bound hit."""
@@ -107,7 +110,8 @@ class CalibrationResult:
                 "level_before": b, "level_after": a,
                 "chi2_before": float(np.sum(self.before.residuals ** 2)),
                 "chi2_after": float(np.sum(self.after.residuals ** 2)),
-                "observations": len(self.after.table), "warnings": self.warnings()}
+                "observations": len(self.after.table), "warnings": self.warnings(),
+                "correlation": [[float(x) for x in row] for row in self.correlation]}
 
 
 def covariance(jac: np.ndarray, residuals: np.ndarray) -> np.ndarray:
@@ -157,8 +161,11 @@ def calibrate(hindcast: Hindcast, x0: np.ndarray | None = None, diff_step: float
     after = hindcast.run(res.x)
     cov = covariance(res.jac, after.residuals)
     std = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.inf))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(std, std)
+    corr[~np.isfinite(corr)] = np.nan
     width = hi - lo
     on = [s.name for s, v, a, b, w in zip(specs, res.x, lo, hi, width, strict=True)
           if v - a <= 1e-3 * w or b - v <= 1e-3 * w]
     return CalibrationResult(specs, res.x.copy(), std, before, after, count + 2, perf_counter() - t0,
-                             hindcast.moved.rebuilds, str(res.message), on)
+                             hindcast.moved.rebuilds, str(res.message), on, corr)
