@@ -166,3 +166,15 @@ def test_calibrate_command_writes_the_calibrated_basin(tmp_path):
     after = pd.read_csv(tmp_path / "h" / "hindcast.csv")
     assert float(np.sqrt(np.mean(after["error"] ** 2))) < 1e-3
     shutil.rmtree(out)
+
+
+def test_two_multipliers_the_observations_cannot_tell_apart_are_reported_as_correlated():
+    """The river's inflow m_r and its delta loss m_l reach the lake only as R m_r (1 - 0.3 m_l): the
+    levels cannot tell them apart, and the calibration says so (correlation near -+1, a warning)."""
+    basin = parse_basin(synthetic_basin(), "synthetic.yaml")
+    specs = [ParameterSpec("river", "inflow", "RIVER", 0.5, 1.5), ParameterSpec("delta_loss", "loss_fraction",
+                                                                                 "DELTA", 0.5, 1.5)]
+    h = Hindcast(basin, HindcastSetup(), observations_with({**TRUE, "lake_evaporation": 1.0}), specs=specs)
+    res = calibrate(h)
+    assert abs(res.correlation[0, 1]) > 0.95
+    assert any("are correlated" in w for w in res.warnings())

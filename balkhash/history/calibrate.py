@@ -101,6 +101,13 @@ class CalibrationResult:
                 which = "lower" if abs(v - s.low) <= abs(v - s.high) else "upper"
                 out.append(f"{s.name} = {v:.4g} sits on its {which} bound ({s.low:g}:{s.high:g}): the observations "
                            "would take it further; the fit is limited by the bound")
+        k = len(self.specs)
+        for i in range(k):
+            for j in range(i + 1, k):
+                c = self.correlation[i, j] if self.correlation.shape == (k, k) else np.nan
+                if np.isfinite(c) and abs(c) > 0.95:
+                    out.append(f"{self.specs[i].name} and {self.specs[j].name} are correlated {c:+.3f}: the "
+                               "observations determine only their combined effect")
         return out
 
     def summary(self) -> dict:
