@@ -201,3 +201,20 @@ def test_the_html_report_takes_the_hindcast_section(tmp_path):
     assert "<a href='#hindcast'>Hindcast</a>" in text
     assert text.count("<section id='hindcast'>") == 1
     assert f"{res.table['error'].iloc[0]:,.3f}" in section  # the error of the observation, in the table
+
+
+def test_monthly_inflows_replace_the_months_they_give(tmp_path):
+    """A month of monthly_inflows (period,node,inflow_mm3) replaces that month's inflow of its node;
+    the other months stay; a bad value names the file and the line."""
+    from balkhash.history.hindcast import HindcastError, hindcast_basin
+
+    basin = parse_basin(lake_basin(months=12), "rising.yaml")
+    csv = tmp_path / "monthly.csv"
+    csv.write_text("period,node,inflow_mm3\n2001-03,RIVER,100\n2005-01,RIVER,7\n", encoding="utf-8")
+    b = hindcast_basin(basin, HindcastSetup(monthly_inflows=csv))
+    obs = read_observations(write_obs(tmp_path, ["level,LAKE,2001-04-30,5,m,0.1,x"]))
+    res = Hindcast(b, HindcastSetup(), obs).run()
+    assert res.table["model"].iloc[0] == pytest.approx(5 + (3 * 31 + 100) / 1000)  # 1 Mm3 = 1 mm
+    csv.write_text("period,node,inflow_mm3\n2001-03,RIVER,-4\n", encoding="utf-8")
+    with pytest.raises(HindcastError, match=r"monthly.csv: line 2: inflow_mm3: '-4' is not a volume >= 0"):
+        hindcast_basin(basin, HindcastSetup(monthly_inflows=csv))
