@@ -218,3 +218,21 @@ def test_monthly_inflows_replace_the_months_they_give(tmp_path):
     csv.write_text("period,node,inflow_mm3\n2001-03,RIVER,-4\n", encoding="utf-8")
     with pytest.raises(HindcastError, match=r"monthly.csv: line 2: inflow_mm3: '-4' is not a volume >= 0"):
         hindcast_basin(basin, HindcastSetup(monthly_inflows=csv))
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    ({"from": "2010"}, "from: a calendar year"),
+    ({"initial": ["BALKHASH"]}, "initial: expected a mapping"),
+    ({"parameters": {"x": {"kind": "inflow"}}}, "parameters.x: needs kind and key"),
+    ({"parameters": {"x": {"kind": "inflow", "key": "ILE_CN", "low": "a"}}}, "low and high must be numbers"),
+    ({"parameters": {"x": {"kind": "inflow", "key": "ILE_CN", "low": 2, "high": 1}}}, "low (2) must be below"),
+])
+def test_a_bad_setup_is_named_by_its_file_and_field(tmp_path, setup, message):
+    from balkhash.history.hindcast import HindcastError
+
+    p = tmp_path / "hindcast.yaml"
+    p.write_text(yaml.safe_dump(setup), encoding="utf-8")
+    with pytest.raises(HindcastError) as exc:
+        load_setup(load_basin(default_basin_path()), p)
+    assert str(exc.value).startswith(f"{p}: ")
+    assert message in str(exc.value)

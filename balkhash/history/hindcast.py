@@ -111,6 +111,9 @@ def load_setup(basin: Basin, path: Path | None = None) -> HindcastSetup:
         v = raw.get(key)
         return None if v in (None, "") else (base / str(v))
 
+    for key, kind in (("initial", dict), ("kazakh_nodes", list), ("parameters", dict)):
+        if raw.get(key) is not None and not isinstance(raw[key], kind):
+            raise HindcastError(f"{path}: {key}: expected a {'mapping' if kind is dict else 'list'}")
     params = {}
     for name, spec in (raw.get("parameters") or {}).items():
         if not isinstance(spec, dict) or not {"kind", "key"} <= set(spec):
@@ -118,8 +121,13 @@ def load_setup(basin: Basin, path: Path | None = None) -> HindcastSetup:
         extra = set(spec) - {"kind", "key", "low", "high", "source"}
         if extra:
             raise HindcastError(f"{path}: parameters.{name}: unknown field(s) {', '.join(sorted(extra))}")
-        params[name] = ParameterSpec(name, str(spec["kind"]), str(spec["key"]), float(spec.get("low", 0.5)),
-                                     float(spec.get("high", 1.5)), str(spec.get("source", "")))
+        try:
+            low, high = float(spec.get("low", 0.5)), float(spec.get("high", 1.5))
+        except (TypeError, ValueError):
+            raise HindcastError(f"{path}: parameters.{name}: low and high must be numbers") from None
+        if not low < high:
+            raise HindcastError(f"{path}: parameters.{name}: low ({low:g}) must be below high ({high:g})")
+        params[name] = ParameterSpec(name, str(spec["kind"]), str(spec["key"]), low, high, str(spec.get("source", "")))
     years = []
     for key in ("from", "to"):
         v = raw.get(key)
