@@ -105,7 +105,7 @@ def write_ensemble(result, basin, out: Path, info: dict) -> Path:
     from ..atomic import write_dir
     from ..ensemble import summary
     from ..ensemble.cube import write_netcdf
-    from ..outputs.ensemble_fan import fan_chart
+    from ..outputs.ensemble_fan import default_title, fan_chart
     from ..outputs.ensemble_report import ensemble_page, ensemble_section
 
     rel = summary.reliability(result)
@@ -118,7 +118,7 @@ def write_ensemble(result, basin, out: Path, info: dict) -> Path:
         summary.level_quantiles(result).to_csv(tmp / "level_quantiles.csv", index_label="period",
                                                float_format=CSV_FLOAT)
         write_netcdf(result.cube(), tmp / "cube.nc")
-        png = fan_chart(result, basin, tmp / "fan_chart.png")
+        png = fan_chart(result, basin, tmp / "fan_chart.png", title=default_title(result, 0, info.get("scenario")))
         (tmp / "ensemble.html").write_text(ensemble_page(ensemble_section(result, rel, sq, png, info)),
                                            encoding="utf-8")
         g = result.generator

@@ -24,8 +24,19 @@ def fan_chart(result, basin, path: Path, lake: int = 0, title: str | None = None
     _level_marks(ax, basin, result.lakes[lake])
     _ylim_with(ax, [q["q5"].min(), q["q95"].max()])
     ax.set_ylabel("level, m BS (end of month)")
-    lake_id = result.lakes[lake]
-    ax.set_title(title or f"Lake {lake_id}: level over {result.members} members ({result.mode}, seed {result.seed})")
+    ax.set_title(title or default_title(result, lake), fontsize=10)
     _date_axis(ax)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", fontsize=8, ncol=4, frameon=False)
     return _save(fig, path)
+
+
+def default_title(result, lake: int = 0, scenario: str | None = None) -> str:
+    """'Lake X: level over N members (scenario, China trend ..., mode, seed S)'."""
+    g = result.generator
+    parts = [scenario] if scenario else []
+    if g.china_trend_km3_per_year:
+        parts.append(f"China {g.china_trend_km3_per_year:+g} km3/yr each year")
+    if g.glacier != 1.0:
+        parts.append(f"glacier x {g.glacier}")
+    parts += [result.mode, f"seed {result.seed}"]
+    return f"Lake {result.lakes[lake]}: level over {result.members} members ({', '.join(parts)})"
