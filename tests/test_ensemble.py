@@ -261,3 +261,18 @@ def test_unreachable_scheduler(tmp_path, monkeypatch):
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in r.output
     assert "Traceback" not in r.output
     assert not out.exists()
+
+
+def test_the_section_goes_into_the_report(base, gen, tmp_path):
+    import balkhash
+    from balkhash.outputs.ensemble_fan import fan_chart
+    from balkhash.outputs.ensemble_report import ensemble_section
+    from balkhash.outputs.report import build_report
+
+    res = run_ensemble(base, 3, seed=2, generator=gen, workers=0)
+    png = fan_chart(res, base, tmp_path / "fan.png")
+    section = ensemble_section(res, summary.reliability(res), summary.shortfall_quantiles(res), png)
+    page = build_report(balkhash.solve(base), base, sections=[("ensemble", "Ensemble", section)])
+    assert "<a href='#ensemble'>Ensemble</a>" in page
+    assert '<section id="ensemble">' in page
+    assert "P(level &gt;= 341.5 m)" in page
