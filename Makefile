@@ -78,6 +78,7 @@ docs: $(TEST_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/simulation.py
 	$(BIN)/python benchmarks/ensemble.py
 
 clean:

@@ -324,6 +324,8 @@ class LinearProgram:
         self.held = np.zeros(0, dtype=np.int64) if held is None else held
         self._held_base = A.data[self.held].copy()
         self.current["coef"] = A.data  # the matrix's values are the current coefficients
+        self._stacked: tuple[dict[str, int], dict[str, sp.csr_matrix]] | None = None
+        self._all: dict[str, np.ndarray] = {}
         if self.held.size:
             A.data[self.held] = self._evaluate("coef", self.held)
 
@@ -377,21 +379,60 @@ class LinearProgram:
         return touched
 
     def _set_whole(self, changes: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
-        """A small LP: every target the changed parameters act on is recomputed whole (one
-        bincount per map), cheaper than finding the entries reached."""
+        """A small LP: every target the changed parameters act on is recomputed whole, cheaper
+        than finding the entries reached."""
         targets: set[str] = set()
         for name, (positions, values) in changes.items():
             self.params[name].values.reshape(-1)[positions] = values
             targets.update(t for p, t in self.maps if p == name)
+        return self.refresh(targets)
+
+    def refresh(self, targets=None) -> dict[str, np.ndarray]:
+        """Recompute ``targets`` (default: every bound and cost, and the coefficients) whole from
+        the current parameter values: one sparse product per target,
+
+            target = base + [M_p1 M_p2 ...] . [p1; p2; ...]
+
+        Returns, per target, every position (for 'coef': the held entries of ``A.data``)."""
+        if self._stacked is None:
+            self._stacked = self._stack_maps()
+        offsets, stacked = self._stacked
+        p = np.concatenate([self.params[name].values.reshape(-1) for name in offsets]) if offsets else np.zeros(0)
         touched: dict[str, np.ndarray] = {}
-        for target in targets:
+        for target in (stacked if targets is None else targets):
+            M = stacked.get(target)
             if target == "coef":
-                self.A.data[self.held] = self._evaluate("coef", self.held)
-                touched[target] = self.held
+                if M is not None and self.held.size:
+                    self.A.data[self.held] = self._held_base + M @ p
+                    touched[target] = self.held
             else:
-                self.current[target][:] = self._evaluate(target)
-                touched[target] = np.arange(self.current[target].size)
+                self.current[target][:] = self.base[target] if M is None else self.base[target] + M @ p
+                touched[target] = self._all[target]
         return touched
+
+    def _stack_maps(self) -> tuple[dict[str, int], dict[str, sp.csr_matrix]]:
+        """Per target, the maps of every parameter side by side over the stacked parameter vector
+        (rows of 'coef': the held entries, in order)."""
+        offsets: dict[str, int] = {}
+        n = 0
+        for name, p in self.params.items():
+            offsets[name] = n
+            n += p.values.size
+        parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        for (name, target), M in self.maps.items():
+            i = M.i if target != "coef" else np.searchsorted(self.held, M.i)
+            w = np.ones(len(M)) if M.w is None else M.w
+            parts.setdefault(target, []).append((i, M.j + offsets[name], w))
+        sizes = {t: (self.held.size if t == "coef" else self.current[t].size) for t in parts}
+        stacked = {t: sp.csr_matrix((np.concatenate([q[2] for q in ps]),
+                                     (np.concatenate([q[0] for q in ps]), np.concatenate([q[1] for q in ps]))),
+                                    shape=(sizes[t], n)) for t, ps in parts.items()}
+        for M in stacked.values():
+            M.eliminate_zeros()  # weights that cancel: 0 x inf would be nan
+        for t in TARGETS:
+            stacked.setdefault(t, sp.csr_matrix((self.current[t].size, n)))
+        self._all = {t: np.arange(self.current[t].size) for t in TARGETS}
+        return offsets, stacked
 
     def set_parameter(self, name: str, flat_positions: np.ndarray, values: np.ndarray,
                       whole: bool | None = None) -> dict[str, np.ndarray]:

@@ -43,7 +43,7 @@ from ..allocation.backend import HighsBackend
 from ..allocation.constraints.context import Build
 from ..allocation.constraints.network import add_arrivals, add_local_inflow
 from ..allocation.data import ModelData, TargetData
-from ..allocation.lp import LinearProgram
+from ..allocation.lp import TARGETS, LinearProgram
 from ..allocation.model import build_lp
 from ..allocation.parameters import Parameters
 from ..allocation.reduce import ReducedLP
@@ -186,10 +186,14 @@ class WindowModel:
         self.row_pairs: list[tuple[np.ndarray, np.ndarray]] = []
         #: (parameter, key positions in the run's parameter or None, sliced by period) (set by the simulator)
         self.value_plan: list[tuple[str, np.ndarray | None, bool]] | None = None
+        self._coef_params = {name for name, target in self.lp.maps if target == "coef"}
 
     def load(self, values: dict[str, np.ndarray]) -> None:
         """Set LP parameters (name -> all its values, shaped like the parameter); only the entries
         that change are pushed, in one update of the live solver."""
+        if self.lp.ncols <= WHOLE_LP:
+            self._load_whole(values)
+            return
         changes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name, new in values.items():
             p = self.lp.params.get(name)
@@ -205,9 +209,24 @@ class WindowModel:
             diff = np.flatnonzero(p.values.reshape(-1) != flat_new)
             if diff.size:
                 changes[name] = (diff, flat_new[diff])
-        merged = self.lp.set_parameters(changes, whole=self.lp.ncols <= WHOLE_LP) if changes else {}
+        merged = self.lp.set_parameters(changes) if changes else {}
         if merged:
             self.alloc.backend.apply(self.alloc.reduced.update(merged))
+
+    def _load_whole(self, values: dict[str, np.ndarray]) -> None:
+        """A small window: every parameter assigned, every bound and cost recomputed and pushed
+        (the matrix's coefficients only when a parameter acting on them changed)."""
+        lp = self.lp
+        coef = False
+        for name, new in values.items():
+            p = lp.params.get(name)
+            if p is None:
+                continue
+            if name in self._coef_params and not coef:
+                coef = not np.array_equal(np.broadcast_to(np.asarray(new, dtype=float), p.values.shape), p.values)
+            p.values[...] = new
+        touched = lp.refresh([*TARGETS, "coef"] if coef else TARGETS)
+        self.alloc.backend.apply(self.alloc.reduced.update(touched))
 
     def solve(self):
         """(outcome, column values, row duals) of the window as loaded.  HiGHS's warnings about the
