@@ -76,7 +76,7 @@ def _hedging_basin(carryover: dict | None) -> dict:
     if carryover is not None:
         res["carryover_value"] = carryover
     return {"name": "hedging", "calendar": {"start": "2015-01", "periods": 3},
-            "options": {"fair_sharing": False},
+            "options": {"fair_sharing": False, "storage_deviation_cost": 0.0},
             "nodes": [res, {"id": "D", "type": "demand", "sector": "agriculture", "target": "60 Mm3/month",
                             "shortfall_cost": 10}],
             "links": [{"id": "R-D", "from": "R", "to": "D"}]}

@@ -159,6 +159,7 @@ class Simulator(NamedParameters):
                                 self.forecast_file)
         x = np.zeros(lp.ncols)
         y = np.zeros(lp.nrows)
+        self._lake_terms: list | None = None  # the parameters are fixed during a run
         state = p["initial_storage"].values.copy()
         lake_in = np.zeros((len(self.carried.lake_targets), T))
         cap_used = np.zeros((len(self.carried.capped), T))
@@ -291,17 +292,21 @@ class Simulator(NamedParameters):
         if not self.carried.lake_targets:
             return
         net = full.net
-        arr = np.zeros((len(full.nodes), ts.size))
-        np.add.at(arr, net.link_dst, link_gains(full, lp)[:, None] * flow)
-        if full.demands:
-            target = lp.params["demand"].values[:, ts]
-            short = x[lp.var_blocks["short"].cols[..., ts]].sum(axis=1)
-            deliv = np.clip(target - short, 0.0, target)
-            has = net.demand_return >= 0
-            np.add.at(arr, net.demand_return[has], net.return_share[has][:, None] * deliv[has])
-        arr += lp.params["inflow"].values[:, ts]
-        for g, t in enumerate(self.carried.lake_targets):
-            lake_in[g, ts] = arr[net.node_pos[t.ref]]
+        if self._lake_terms is None:  # per lake target: the links and demand returns reaching it
+            gain = link_gains(full, lp)
+            self._lake_terms = []
+            for t in self.carried.lake_targets:
+                node = net.node_pos[t.ref]
+                links = np.flatnonzero(net.link_dst == node)
+                rets = np.flatnonzero(net.demand_return == node)
+                self._lake_terms.append((node, links, gain[links], rets, net.return_share[rets]))
+        for g, (node, links, gain, rets, share) in enumerate(self._lake_terms):
+            total = gain @ flow[links] + lp.params["inflow"].values[node, ts]
+            if rets.size:
+                target = lp.params["demand"].values[rets][:, ts]
+                short = x[lp.var_blocks["short"].cols[rets][..., ts]].sum(axis=1)
+                total = total + share @ np.clip(target - short, 0.0, target)
+            lake_in[g, ts] = total
 
     def _year_duals(self, model: WindowModel, t0: int, yv: np.ndarray, y: np.ndarray, done: builtins.set[int]) -> None:
         """The duals of the lake inflow targets and annual capacities of the water year starting
