@@ -276,3 +276,29 @@ def test_the_section_goes_into_the_report(base, gen, tmp_path):
     assert "<a href='#ensemble'>Ensemble</a>" in page
     assert '<section id="ensemble">' in page
     assert "P(level &gt;= 341.5 m)" in page
+
+
+def test_a_failed_warm_solve_is_solved_again_cold(two_years, gen):
+    """HiGHS can end a warm start without a verdict (kUnknown); the member is solved again from
+    scratch rather than lost."""
+    from balkhash.allocation.backend import SolveOutcome
+
+    model = MemberModel(spec_for(two_years, gen))
+    backend = model.model.backend
+    real, calls = backend.solve, []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            return SolveOutcome("error", False, None, "kUnknown", 0.0)
+        return real()
+
+    backend.solve = flaky
+    q = gen.sample(1, 2, seed=4, first_water_year=2025)[0]
+    out = model.run(q)
+    assert len(calls) == 2
+    assert out["status"] == "optimal"
+    fresh = Allocation(two_years)
+    for n, v in model.inflows(q).items():
+        fresh.set("inflow", n, v)
+    assert out["objective"] == pytest.approx(fresh.solve().objective, rel=1e-7)

@@ -139,6 +139,11 @@ class MemberModel:
         t0 = perf_counter()
         if self.spec.mode == "optimise":
             outcome = self.model.backend.solve()
+            if outcome.status != "optimal":
+                # a warm start can end in HiGHS's kUnknown (numerical trouble on the way from another
+                # member's basis; 1 member in 1,000 on the default basin): solve that member again cold
+                self.model.backend.highs.clearSolver()
+                outcome = self.model.backend.solve()
             x = self.model.backend.col_value
             if not outcome.has_solution or x is None:
                 return self._failed(outcome.status, perf_counter() - t0, inflow)
