@@ -3,10 +3,11 @@
 A window of N periods starting in period t0 of the run is the run's compiled data
 (:class:`balkhash.allocation.data.ModelData`) cut to those periods.  Everything that differs
 between two windows of the same length and the same calendar months (inflows, demands, storage
-bounds and rule curves, eco flows, energy targets, the initial storage) is a named parameter, so
-one model serves every window whose *matrix* is the same: the same length, the same start month and
-the same days per period (evaporation depths, the days of a leap February, turbine limits and the
-weights of the lake level penalty enter the matrix and the costs, not the parameters).
+bounds and rule curves, eco flows, energy targets, evaporation depths and link losses, the initial
+storage) is a named parameter, so one model serves every window whose fixed coefficients are the
+same: the same length, the same start month and the same days per period (the days of a leap
+February, turbine limits and the weights of the lake level penalty enter the matrix and the
+costs, not the parameters).
 :func:`window_key` is that identity.
 
 What a window cannot see in full is accounted for by the **carried** rows it adds to the engine's
@@ -72,12 +73,12 @@ class Carried:
 
 
 def window_key(full: ModelData, t0: int, n: int) -> tuple:
-    """What makes two windows share one model: length, start month, days, evaporation depths and
-    turbine limits (the inputs that are matrix coefficients or fixed costs, not parameters)."""
+    """What makes two windows share one model: length, start month, days and turbine limits (the
+    inputs that are matrix coefficients or fixed costs, not parameters; the evaporation depth is
+    a coefficient parameter, loaded like the others)."""
     sl = slice(t0, t0 + n)
     tl = full.timeline
     parts = [np.asarray(tl.days[sl]).tobytes()]
-    parts += [s.net_evap_mm[sl].tobytes() for s in full.storages]
     parts += [p.qmax[sl].tobytes() for p in full.plants]
     return (n, int(tl.month_index[t0]), b"".join(parts))
 
