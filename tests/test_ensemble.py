@@ -73,6 +73,7 @@ def test_member_arrays_equal_the_result_tables_and_do_not_depend_on_history(two_
     q = gen.sample(3, 2, seed=11, first_water_year=2025)
     model.reset()
     first = model.run(q[0])
+    assert first["status"] == "optimal"
     tables = extract_tables(model.data, model.lp, model.model.backend.col_value, None)
     for key, arr in model.arrays_from_tables(tables).items():
         assert np.allclose(first[key], arr, rtol=0, atol=1e-9), key
