@@ -475,6 +475,13 @@ def objective_from_tables(basin: Basin, sol, fair_sharing: bool) -> float:
             total += pen * float(rows["violation"].sum())
     ends = tables["targets"][tables["targets"]["type"] == "end_storage"]
     total += opts.end_storage_penalty * float(ends["violation"].sum())
+    # the storage tie-breaker: eps per Mm3 and period of a reservoir away from its initial storage
+    # clipped to the period's bounds
+    st = tables["storage"][tables["storage"]["kind"] == "reservoir"]
+    for _, g in st.groupby("node", sort=False):
+        s0 = float(g["storage_start_mm3"].iloc[0])
+        ref = np.minimum(np.maximum(s0, g["min_storage_mm3"].to_numpy(float)), g["max_storage_mm3"].to_numpy(float))
+        total += opts.storage_deviation_cost * float(np.abs(g["storage_mm3"].to_numpy(float) - ref).sum())
     spill_penalty = 1e-3  # balkhash.allocation.data.SPILL_COST
     total += spill_penalty * float(tables["storage"]["spill_mm3"].sum())
     hp = tables["hydropower"]

@@ -41,6 +41,9 @@ from balkhash.network.io import parse_basin
 from balkhash.network.units import gwh_per_mm3
 
 ABS = 1e-6
+#: the default tie-breaker (options.storage_deviation_cost): per Mm3 and month of a reservoir's
+#: storage away from its initial storage
+TIE = 0.001
 
 
 def approx(x):
@@ -262,12 +265,13 @@ def test_reservoir_carries_water_from_a_wet_to_a_dry_month():
     assert column(sol.storage, "storage_start_mm3", node="R") == approx([0.0, 10.0, 0.0])
     assert delivered(sol, "D") == approx([10.0, 10.0, 10.0])
     assert column(sol.storage, "evaporation_mm3", node="R") == approx([0.0, 0.0, 0.0])
-    assert sol.objective == approx(0.0)
+    assert sol.objective == approx(TIE * 10.0)  # 10 Mm3 above the initial 0 for one month
 
 
 def test_reservoir_hedges_a_dry_month_with_fair_sharing():
     """Inflow 20, 0, 7 for 10 a month: 27 for 30.  Fair sharing spreads the 3 Mm3 short evenly
-    (10 % a month, exactly block 1), so deliveries are 9, 9, 9 and storage 11, 2, 0; cost 3 x 100."""
+    (10 % a month, exactly block 1), so deliveries are 9, 9, 9 and storage 11, 2, 0; cost 3 x 100
+    and the tie-breaker's 11 + 2 Mm3-months above the initial 0."""
     b = make_basin(
         [inflow("A", monthly(oct=20, nov=0, dec=7)), reservoir("R", initial=0, max_storage=100),
          demand("D", 10)],
@@ -277,7 +281,7 @@ def test_reservoir_hedges_a_dry_month_with_fair_sharing():
     sol = balkhash.solve(b)
     assert delivered(sol, "D") == approx([9.0, 9.0, 9.0])
     assert storage(sol, "R") == approx([11.0, 2.0, 0.0])
-    assert sol.objective == approx(300.0)
+    assert sol.objective == approx(300.0 + TIE * (11.0 + 2.0))
 
 
 def test_reservoir_evaporation_with_constant_area():
@@ -352,7 +356,7 @@ def test_end_storage_initial_is_penalised_when_it_cannot_be_met():
     assert row["required"].to_numpy() == approx([50.0])
     assert row["achieved"].to_numpy() == approx([48.0])
     assert row["dual"].to_numpy() == approx([5000.0])
-    assert sol.objective == approx(10_000.0)
+    assert sol.objective == approx(10_000.0 + TIE * (1.0 + 2.0))  # 1 and 2 Mm3 below the initial 50
     assert [v["target"] for v in sol.summary["violations"]] == ["end_storage:R"]
 
 
@@ -368,7 +372,7 @@ def test_end_storage_volume_limits_the_release():
     sol = balkhash.solve(b)
     assert delivered(sol, "D") == approx([7.5, 7.5])
     assert storage(sol, "R") == approx([47.5, 45.0])
-    assert sol.objective == approx(560.0)
+    assert sol.objective == approx(560.0 + TIE * (2.5 + 5.0))  # 2.5 and 5 Mm3 below the initial 50
     assert one(sol.targets, "violation", target="end_storage:R") == approx(0.0)
 
 
@@ -854,11 +858,38 @@ def test_storage_reference_breaks_ties_between_equal_cost_plans():
     assert sol.objective == approx(0.001 * (20.0 + 10.0))
 
 
-def test_storage_reference_off_by_default_costs_nothing():
+def test_storage_reference_off_at_zero_costs_nothing():
     sol = balkhash.solve(_tiebreak_basin(0.0))
     assert abs(sol.objective) < 1e-9
     assert delivered(sol, "D")[0] == approx(30.0)
     assert storage(sol, "R")[0] <= 80.0 + 1e-6  # any schedule that serves D is optimal
+
+
+def _idle_reservoir_basin(shortfall_cost: float, **options):
+    """A reservoir holding 50 (5..100) on a river of 8 Mm3/month; a user below it takes 8 a month
+    (12 in July) and returns half past its own intake; the reservoir can also release to a sink."""
+    return make_basin(
+        [inflow("A", 8.0), reservoir("R", initial=50.0, min_storage=5.0, max_storage=100.0),
+         junction("J"), junction("K"),
+         demand("D", monthly(default=8.0, jul=12.0), shortfall_cost=shortfall_cost, consumptive_fraction=0.5,
+                return_to="K"), sink()],
+        [link("A", "R"), link("R", "J"), link("J", "D"), link("J", "K"), link("K", "OUT")],
+        periods=12, options=options or None,
+    )
+
+
+@pytest.mark.parametrize("shortfall_cost", [100.0, 1.0])
+def test_default_tie_breaker_keeps_an_idle_reservoir_full_and_still_serves_the_user(shortfall_cost):
+    """With the basin's options left out the reservoir keeps its 50 Mm3 while the river covers the
+    user, releases the 4 Mm3 the user lacks in July and holds 46 to the end (nothing to refill from):
+    the objective is 0.001 x 4 Mm3 x 3 months, nothing short even at a shortfall cost of 1 per Mm3.
+    (At storage_deviation_cost 0 every plan that serves the user costs 0 and HiGHS 1.x drew the
+    reservoir down to 9 Mm3 in October.)"""
+    sol = balkhash.solve(_idle_reservoir_basin(shortfall_cost))
+    assert storage(sol, "R") == approx([50.0] * 9 + [46.0] * 3)
+    assert delivered(sol, "D") == approx([8.0] * 9 + [12.0, 8.0, 8.0])
+    assert sol.objective == approx(TIE * 4.0 * 3)
+
 
 
 def test_a_hard_target_that_cannot_be_met_is_named_not_blamed_on_the_network():
@@ -903,3 +934,4 @@ def test_highs_warnings_about_the_model_reach_the_summary_notes():
     assert not any("Consider scaling" in n or "integrality" in n for n in notes)
     calm = make_basin([inflow("A", 10), demand("D", 4), sink("S")], [link("A", "D"), link("A", "S")])
     assert not any(n.startswith("HiGHS: ") for n in balkhash.solve(calm).summary["notes"])
+

@@ -1,5 +1,5 @@
 """Reservoir storage reference: a tie-breaker among plans of equal cost (option
-``storage_deviation_cost``, off when 0).
+``storage_deviation_cost``, 0.001 by default, off when 0).
 
 An LP over many periods often has many optimal plans: any timing of a reservoir's releases that
 delivers the same water at the same cost scores the same, and the solver returns one of them
@@ -12,8 +12,15 @@ close to its reference as the other costs allow.  For every reservoir n and peri
 with R_{n,t} = min(max(S0_n, Smin_{n,t}), Smax_{n,t}) (parameter ``storage_reference``, kept equal
 to that expression when the initial storage or the bounds change): the initial storage, inside
 the period's bounds.  eps must stay far below every other cost, so that it only breaks ties:
-with eps = 0.001 a whole year of 1 km3 away from the reference costs 12, against shortfall costs
-of order 100 per Mm3.  Lakes have no reference: their level is what the basin gives them.
+releasing 1 Mm3 in period t to a user short of water keeps the reservoir 1 Mm3 below its
+reference for at most the T - t remaining periods, at most eps T, while the shortfall it avoids
+costs c per Mm3 (times a block multiplier >= 1), so no user is shorted for the tie-breaker while
+eps T < c.  The default eps = 0.001 gives eps T <= 1.2 for the longest horizon (100 water years,
+1 200 months), against the default shortfall cost 100 per Mm3, the target penalty 10 000 and the
+end-storage penalty 5 000; it is also 10 000 times HiGHS's dual feasibility tolerance (1e-7), so
+the solver resolves it.  A basin with shortfall costs below eps T should lower it.  Without it
+(eps = 0) a reservoir whose water serves nobody is drawn down or filled arbitrarily: any timing of
+its releases costs the same.  Lakes have no reference: their level is what the basin gives them.
 """
 
 from __future__ import annotations
