@@ -49,8 +49,9 @@ def _flow(draw, mm3_lo: float, mm3_hi: float, profiles: list[str]):
     profile = draw(st.sampled_from([*profiles, "inline", "days"]))
     if form == "km3_yr":
         out: dict = {"unit": "km3/yr", "annual": _num(draw, lo * 12 // 1000, hi * 12 // 1000 + 1, 100.0)}
-    else:
-        out = {"unit": "Mm3/yr", "annual": _num(draw, lo * 12, hi * 12, 100.0)}
+    else:  # at least 0.1 Mm3/yr when not 0: a month's share (>= 1/240) stays above the resolution, 1e-4 Mm3
+        annual = _num(draw, lo * 12, hi * 12, 100.0)
+        out = {"unit": "Mm3/yr", "annual": annual if annual == 0 or annual >= 0.1 else 0.1}
     if profile == "inline":
         out["profile"] = _fractions(draw)
     elif profile != "days":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from analytical_basins import (
+    balance_residuals,
     block_cost,
     column,
     delivered,
@@ -37,6 +38,7 @@ from analytical_basins import (
 
 import balkhash
 from balkhash.allocation.solve import Allocation, SolveError
+from balkhash.network.errors import BasinError
 from balkhash.network.io import parse_basin
 from balkhash.network.units import gwh_per_mm3
 
@@ -926,12 +928,59 @@ def test_a_network_that_cannot_route_its_water_names_the_node_and_period():
 
 
 def test_highs_warnings_about_the_model_reach_the_summary_notes():
-    """Values of 1e-6 Mm3 beside costs of 100: HiGHS warns of tiny bounds and bad scaling; the
+    """Values at the resolution (1e-4 Mm3) beside costs of 100: HiGHS warns of tiny bounds; the
     warnings reach summary['notes'] (without HiGHS's advice on its own options)."""
-    b = make_basin([inflow("A", 1e-6), demand("D", 4e-7), sink("S")], [link("A", "D"), link("A", "S")])
+    b = make_basin([inflow("A", 2e-4), demand("D", 1e-4), sink("S")], [link("A", "D"), link("A", "S")])
     notes = balkhash.solve(b).summary["notes"]
     assert any(n.startswith("HiGHS: ") and "excessively small bounds" in n for n in notes)
     assert not any("Consider scaling" in n or "integrality" in n for n in notes)
     calm = make_basin([inflow("A", 10), demand("D", 4), sink("S")], [link("A", "D"), link("A", "S")])
     assert not any(n.startswith("HiGHS: ") for n in balkhash.solve(calm).summary["notes"])
 
+
+# -- resolution: the smallest volume balkhash resolves ----------------------------------------------
+
+def _scaled_basin(scale: float):
+    """A river of 7 Mm3/month (3 in January, 2 in February) through a reservoir (20 in 5..100) to a
+    user of 8 a month that returns half below a reach losing 10 %, every volume times ``scale``:
+    short in the dry months, so the solution draws on the reservoir and shares a shortfall."""
+    s = scale
+    return make_basin(
+        [inflow("A", monthly(default=7 * s, jan=3 * s, feb=2 * s)),
+         reservoir("R", initial=20 * s, min_storage=5 * s, max_storage=100 * s),
+         demand("D", 8 * s, consumptive_fraction=0.5, return_to="K"), junction("J"), junction("K"), sink()],
+        [link("A", "R"), link("R", "J"), link("J", "D"), link("J", "K", loss_fraction=0.1), link("K", "OUT")],
+        periods=12,
+    )
+
+
+def test_at_the_resolution_the_balance_holds_to_a_thousandth_of_the_smallest_volume():
+    """Every volume of the basin divided by 20 000 (the smallest, February's 2 Mm3, becomes 1e-4
+    Mm3, the resolution): the water balance recomputed from the result tables holds at every node to
+    0.1 % of that smallest volume, and deliveries, shortfalls and storage are the unscaled solution's
+    divided by 20 000 to 0.1 %."""
+    scale = 1e-4 / 2
+    base, small = balkhash.solve(_scaled_basin(1.0)), balkhash.solve(_scaled_basin(scale))
+    assert small.summary["status"] == "optimal"
+    residuals = balance_residuals(_scaled_basin(scale), small)["residual"].abs()
+    assert residuals.max() <= 1e-3 * 1e-4
+    assert sum(column(base.deliveries, "shortfall_mm3")) > 1.0  # the base case is short of water
+    for name, col in (("deliveries", "delivered_mm3"), ("deliveries", "shortfall_mm3"), ("storage", "storage_mm3")):
+        want = column(getattr(base, name), col) * scale
+        got = column(getattr(small, name), col)
+        assert np.abs(got - want).max() <= 1e-3 * 1e-4, (name, col)
+
+
+def test_volumes_below_the_resolution_are_refused_before_solving():
+    """The same basin times 1e-7 (volumes of 0.2..10 m3): HiGHS would call it optimal while its
+    balance misses by up to 10 % (its feasibility tolerance is 1e-7 Mm3); it is refused instead, each
+    value named with its node, field and the resolution."""
+    with pytest.raises(BasinError) as err:
+        balkhash.solve(_scaled_basin(1e-7))
+    msg = str(err.value)
+    assert ("node 'A': inflow: non-zero value below 0.0001 Mm3 (100 m3), the smallest volume balkhash "
+            "resolves (give 0 or at least that; see docs/data-format.md, 'Resolution') in 12 period(s): "
+            "2025-10 (7e-07 Mm3), 2025-11 (7e-07 Mm3), 2025-12 (7e-07 Mm3) ...") in msg
+    assert "node 'D': target: non-zero value below 0.0001 Mm3" in msg
+    assert "node 'R': initial_storage: 2e-06 Mm3: non-zero value below 0.0001 Mm3 (100 m3)" in msg
+    assert "node 'R': min_storage: 5e-07 Mm3" in msg

@@ -204,6 +204,21 @@ CASES = [
          "value above 1e+09 Mm3 per period (the largest balkhash accepts) in 12 period(s)"),
     Case("flow above the largest volume", _set("nodes:CITY.target", "2e9 Mm3/month"), "node 'CITY'", "target",
          "value above 1e+09 Mm3 per period"),
+    # resolution: no non-zero volume below 1e-4 Mm3 (100 m3)
+    Case("flow below the resolution", _set("nodes:CITY.target", "1e-6 Mm3/month"), "node 'CITY'", "target",
+         "non-zero value below 0.0001 Mm3 (100 m3), the smallest volume balkhash resolves (give 0 or at least "
+         "that; see docs/data-format.md, 'Resolution') in 12 period(s): 2025-10 (1e-06 Mm3)"),
+    Case("flow in m3/s below the resolution", _set("nodes:TRIB.inflow", "1e-5 m3/s"), "node 'TRIB'", "inflow",
+         "non-zero value below 0.0001 Mm3 (100 m3), the smallest volume balkhash resolves (give 0 or at least "
+         "that; see docs/data-format.md, 'Resolution') in 12 period(s): 2025-10 (2.6784e-05 Mm3)"),
+    Case("one month below the resolution", _set("nodes:TRIB.inflow", {"unit": "Mm3/month",
+                                                                      "monthly": [5.0] * 11 + [5e-5]}),
+         "node 'TRIB'", "inflow", "below 0.0001 Mm3 (100 m3), the smallest volume balkhash resolves (give 0 or at "
+         "least that; see docs/data-format.md, 'Resolution') in 1 period(s): 2025-12 (5e-05 Mm3)"),
+    Case("storage below the resolution", _set("nodes:RES.min_storage", "1e-6 Mm3"), "node 'RES'", "min_storage",
+         "1e-06 Mm3: non-zero value below 0.0001 Mm3 (100 m3), the smallest volume balkhash resolves"),
+    Case("end storage below the resolution", _set("nodes:RES.end_storage", "5e-5 Mm3"), "node 'RES'", "end_storage",
+         "5e-05 Mm3: non-zero value below 0.0001 Mm3 (100 m3)"),
     Case("infinite demand target", _set("nodes:CITY.target", {"unit": "Mm3/month", "series": [math.inf] * 12}),
          "node 'CITY'", "target.series.0", "must be a finite number, got inf"),
     Case("per-period series shorter than the horizon",

@@ -17,7 +17,8 @@ Families (see docs/data-format.md, "Validation"):
 * lakes       - initial level and level targets inside the table
 * links       - capacity >= minimum flow
 * options     - fair-sharing blocks and multipliers
-* magnitudes  - volumes, flows, depths, areas and costs within the range the LP resolves
+* magnitudes  - volumes, flows, depths, areas and costs within the range the LP resolves; no
+                non-zero volume below the resolution :data:`MIN_MM3`
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ _QUOTE = 3
 #: the largest volume a basin may hold or move in one period, Mm3 (1e6 km3: far above any river
 #: basin; larger numbers overflow or leave the LP without a usable scale)
 MAX_MM3 = 1e9
+#: the smallest non-zero volume balkhash resolves, Mm3 (100 m3).  HiGHS meets every balance row to
+#: its primal feasibility tolerance, 1e-7 Mm3 in absolute terms: at 1e-4 Mm3 that is 0.1 % of the
+#: value, at 1e-6 Mm3 it is 10 % (the solver says "optimal" all the same).  Volumes below it are
+#: refused: give 0 or at least this (a basin of very small volumes can state them in Mm3 x 1000).
+MIN_MM3 = 1e-4
 #: the largest cost or penalty per Mm3 (or per GWh)
 MAX_COST = 1e9
 #: the largest depth per month (mm) and surface area (km2)
@@ -102,7 +108,12 @@ def _bad_periods(values: np.ndarray, labels: list[str]) -> str | None:
     nan = np.flatnonzero(np.isnan(values))
     neg = np.flatnonzero(values < 0)
     big = np.flatnonzero(~(np.abs(values) <= MAX_MM3) & ~np.isnan(values))
+    small = np.flatnonzero((values > 0) & (values < MIN_MM3))
     parts = []
+    if len(small):
+        quoted = ", ".join(f"{labels[i]} ({_fmt(values[i])} Mm3)" for i in small[:_QUOTE])
+        parts.append(f"{_below_resolution()} in {len(small)} period(s): {quoted}"
+                     + (" ..." if len(small) > _QUOTE else ""))
     if len(big):
         quoted = ", ".join(f"{labels[i]} ({_fmt(values[i])} Mm3)" for i in big[:_QUOTE])
         parts.append(f"value above {_fmt(MAX_MM3)} Mm3 per period (the largest balkhash accepts) in "
@@ -114,6 +125,16 @@ def _bad_periods(values: np.ndarray, labels: list[str]) -> str | None:
         quoted = ", ".join(f"{labels[i]} ({_fmt(values[i])} Mm3)" for i in neg[:_QUOTE])
         parts.append(f"negative value in {len(neg)} period(s): {quoted}" + (" ..." if len(neg) > _QUOTE else ""))
     return "; ".join(parts) if parts else None
+
+
+def _below_resolution() -> str:
+    return (f"non-zero value below {_fmt(MIN_MM3)} Mm3 (100 m3), the smallest volume balkhash resolves "
+            "(give 0 or at least that; see docs/data-format.md, 'Resolution')")
+
+
+def _too_small(values: Iterable[float]) -> float | None:
+    """The first value strictly between 0 and :data:`MIN_MM3` (None when there is none)."""
+    return next((v for v in values if 0 < v < MIN_MM3), None)
 
 
 def _not_finite_or_negative(values: Iterable[float]) -> bool:
@@ -388,6 +409,8 @@ def check_reservoirs(basin, file: str) -> list[Problem]:
             elif v > MAX_MM3:
                 out.append(Problem(file, where, field, f"{_fmt(v)} Mm3 is above {_fmt(MAX_MM3)} Mm3, the largest "
                                    "volume balkhash accepts"))
+            elif 0 < v < MIN_MM3:
+                out.append(Problem(file, where, field, f"{_fmt(v)} Mm3: {_below_resolution()}"))
         if not isinstance(n.end_storage, str) and not (n.end_storage.mm3 >= 0):
             out.append(Problem(file, where, "end_storage", "must be a non-negative volume, 'initial' or 'free', "
                                f"got {_fmt(n.end_storage.mm3)} Mm3"))
@@ -546,10 +569,13 @@ def check_magnitudes(basin, file: str) -> list[Problem]:
     out = []
 
     def check(where: str, field: str, values, limit: float, unit: str) -> None:
-        v = _too_big([x for x in values if x is not None], limit)
+        values = [x for x in values if x is not None]
+        v = _too_big(values, limit)
         if v is not None:
             out.append(Problem(file, where, field, f"{_fmt(v)} {unit} is above {_fmt(limit)} {unit}, the largest "
                                "balkhash accepts"))
+        elif unit == "Mm3" and (v := _too_small(values)) is not None:
+            out.append(Problem(file, where, field, f"{_fmt(v)} Mm3: {_below_resolution()}"))
 
     o = basin.options
     for field in ("default_shortfall_cost", "target_penalty", "end_storage_penalty", "storage_deviation_cost"):
