@@ -325,6 +325,9 @@ class LinearProgram:
         self._held_base = A.data[self.held].copy()
         self.current["coef"] = A.data  # the matrix's values are the current coefficients
         self._stacked: tuple[dict[str, int], dict[str, sp.csr_matrix]] | None = None
+        #: every parameter's values in one vector (after :meth:`stack_parameters`), and where each starts
+        self.stack: np.ndarray | None = None
+        self.stack_offsets: dict[str, int] = {}
         self._all: dict[str, np.ndarray] = {}
         if self.held.size:
             A.data[self.held] = self._evaluate("coef", self.held)
@@ -397,7 +400,10 @@ class LinearProgram:
         if self._stacked is None:
             self._stacked = self._stack_maps()
         offsets, stacked = self._stacked
-        p = np.concatenate([self.params[name].values.reshape(-1) for name in offsets]) if offsets else np.zeros(0)
+        if self.stack is not None:
+            p = self.stack
+        else:
+            p = np.concatenate([self.params[name].values.reshape(-1) for name in offsets]) if offsets else np.zeros(0)
         touched: dict[str, np.ndarray] = {}
         for target in (stacked if targets is None else targets):
             M = stacked.get(target)
@@ -409,6 +415,23 @@ class LinearProgram:
                 self.current[target][:] = self.base[target] if M is None else self.base[target] + M @ p
                 touched[target] = self._all[target]
         return touched
+
+    def stack_parameters(self) -> np.ndarray:
+        """Put every parameter's values into one vector, in the order of ``params``, and make each
+        ``Parameter.values`` a view into it: a caller can then write many parameters with one
+        indexed assignment (the simulation's window models).  Returns the vector."""
+        if self.stack is None:
+            n = 0
+            for name, p in self.params.items():
+                self.stack_offsets[name] = n
+                n += p.values.size
+            stack = np.zeros(n)
+            for name, p in self.params.items():
+                view = stack[self.stack_offsets[name]:self.stack_offsets[name] + p.values.size].reshape(p.values.shape)
+                view[...] = p.values
+                p.values = view
+            self.stack = stack
+        return self.stack
 
     def _stack_maps(self) -> tuple[dict[str, int], dict[str, sp.csr_matrix]]:
         """Per target, the maps of every parameter side by side over the stacked parameter vector

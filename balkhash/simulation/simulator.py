@@ -40,6 +40,8 @@ from .forecast import NAMES, Forecaster, ForecastFile, climatology, read_forecas
 from .windows import CARRIED_CAPACITY, CARRIED_LAKE, CARRIED_PENALTY, Carried, WindowModel, window_key
 
 MODES = ("optimise", "step", "rolling")
+#: window parameters the simulation sets itself (not copied from the run's)
+OWN = (CARRIED_LAKE, CARRIED_CAPACITY, CARRIED_PENALTY, "initial_storage", "end_storage", "inflow")
 
 
 class SimulationError(BalkhashError, ValueError):
@@ -100,9 +102,11 @@ class Simulator(NamedParameters):
                         "highs_options": highs_options}
         self.full = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing)
         self.lp = build_lp(self.full)
+        self.lp.stack_parameters()  # the windows gather their parameters from one vector
         self.params = Parameters(self.full, self.lp)
         self.carried = Carried.of(self.full)
         self.models: dict[tuple, WindowModel] = {}
+        self._keys: dict[tuple[int, int], tuple] = {}
         self.forecast_kind, self.forecast_file = self._forecast(forecast)
         self.reference = None if climatology_basin is None else self._reference(climatology_basin)
         self.build_seconds = perf_counter() - t0
@@ -138,13 +142,24 @@ class Simulator(NamedParameters):
 
 
     # -- the run ----------------------------------------------------------------------------------
-    def _model(self, t0: int, n: int) -> WindowModel:
-        key = window_key(self.full, t0, n)
+    def _model(self, t0: int, n: int, k: int) -> WindowModel:
+        key = self._keys.get((t0, n))
+        if key is None:
+            key = self._keys[(t0, n)] = window_key(self.full, t0, n)
         model = self.models.get(key)
         if model is None:
             model = WindowModel(self.basin, self.full, t0, n, self.carried, strict=self.strict, **self.options)
             model.var_pairs = _period_pairs(self.lp.var_blocks, model.lp.var_blocks, "cols")
             model.row_pairs = _period_pairs(self.lp.row_blocks, model.lp.row_blocks, "rows")
+            # the run's columns and rows of the k applied periods from t0: those from period 0,
+            # shifted by t0 (a block numbers its periods consecutively, the last axis)
+            assert all(bool(np.all(np.diff(f, axis=-1) == 1)) for f, _ in (*model.var_pairs, *model.row_pairs))
+            if model.small:
+                model.gather = self._gather_plan(model)
+            cols, rows = ((_cat([f[..., :k].reshape(-1) for f, _ in pairs]),
+                           _cat([w[..., :k].reshape(-1) for _, w in pairs]))
+                          for pairs in (model.var_pairs, model.row_pairs))
+            model.applied = {k: (cols, rows)}
             self.models[key] = model
         return model
 
@@ -170,8 +185,13 @@ class Simulator(NamedParameters):
         while t0 < T:
             n = min(window, T - t0)
             k = min(every, n)
-            model = self._model(t0, n)
-            model.load(self._values(model, t0, n, k, state, forecaster(t0, n, k), lake_in, cap_used))
+            model = self._model(t0, n, k)
+            if model.gather is not None and model.lp.stack is not None and lp.stack is not None:
+                src, dst, timed = model.gather  # the run's parameters in one copy, then the window's own
+                model.lp.stack[dst] = lp.stack[src + t0 * timed]
+                model.load(self._carried_values(model, t0, n, state, forecaster(t0, n, k), lake_in, cap_used))
+            else:
+                model.load(self._values(model, t0, n, k, state, forecaster(t0, n, k), lake_in, cap_used))
             ts = perf_counter()
             outcome, xv, yv = model.solve()
             solve_s.append(perf_counter() - ts)
@@ -179,11 +199,10 @@ class Simulator(NamedParameters):
             if not outcome.has_solution or xv is None:
                 raise SolveError(self._failure(t0, n, outcome), outcome.status)
             statuses.append(outcome.status)
-            for fcols, wcols in model.var_pairs:
-                x[fcols[..., t0:t0 + k]] = xv[wcols[..., :k]]
+            (fcols, wcols), (frows, wrows) = model.applied[k]
+            x[fcols + t0] = xv[wcols]
             if yv is not None:
-                for frows, wrows in model.row_pairs:
-                    y[frows[..., t0:t0 + k]] = yv[wrows[..., :k]]
+                y[frows + t0] = yv[wrows]
                 self._year_duals(model, t0, yv, y, first_in_year)
             state = x[lp.var_blocks["storage"].cols[:, t0 + k - 1]] if full.storages else state
             self._account(x, range(t0, t0 + k), lake_in, cap_used)
@@ -229,26 +248,53 @@ class Simulator(NamedParameters):
             return f"{what} is infeasible: {hint}"
         return f"{what}: the solver stopped without a solution (status {outcome.status})"
 
+    def _feeds(self, model: WindowModel):
+        """(name, key positions in the run's parameter, sliced by period) of every window parameter
+        copied from the run's (the inflow, the initial storage, the end storage and the carried
+        rows are the simulation's own)."""
+        p, T = self.lp.params, self.full.T
+        for name, wp in model.lp.params.items():
+            fp = p.get(name)
+            if fp is None or name in OWN:
+                continue
+            keys = np.arange(len(fp.keys)) if fp.keys == wp.keys else \
+                np.array([fp.position[key] for key in wp.keys], dtype=np.int64)
+            yield name, keys, fp.values.ndim == 2 and wp.values.ndim == 2 and fp.values.shape[1] == T
+
+    def _gather_plan(self, model: WindowModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positions of the window's copied parameters in the run's parameter vector (at t0 = 0;
+        period-sliced ones move with t0) and in the window's."""
+        wlp, T = model.lp, self.full.T
+        wlp.stack_parameters()
+        src, dst, timed = [], [], []
+        for name, keys, is_timed in self._feeds(model):
+            fp, wp = self.lp.params[name], wlp.params[name]
+            inner = T if is_timed else int(np.prod(fp.values.shape[1:], dtype=np.int64))
+            width = wp.values.shape[1] if is_timed else inner
+            if not is_timed and fp.values[keys].shape != wp.values.shape:
+                raise AssertionError(f"window parameter {name} is not the run's")  # pragma: no cover
+            s = (keys[:, None] * inner + np.arange(width)[None, :]).reshape(-1)
+            src.append(s + self.lp.stack_offsets[name])
+            dst.append(np.arange(wp.values.size) + wlp.stack_offsets[name])
+            timed.append(np.full(s.size, int(is_timed)))
+        return _cat(src), _cat(dst), _cat(timed)
+
     def _values(self, model: WindowModel, t0: int, n: int, k: int, state, inflow, lake_in, cap_used) -> dict:
         """Every parameter of the window model for the re-plan at t0."""
+        p = self.lp.params
+        out: dict[str, np.ndarray] = {}
+        for name, keys, timed in self._feeds(model):
+            v = p[name].values[keys]
+            out[name] = v[:, t0:t0 + n] if timed else v
+        out.update(self._carried_values(model, t0, n, state, inflow, lake_in, cap_used))
+        return out
+
+    def _carried_values(self, model: WindowModel, t0: int, n: int, state, inflow, lake_in, cap_used) -> dict:
+        """The window's own parameters at t0: the inflow as forecast, the storage carried in, the
+        end storage (in the window reaching the end of the run) and the carried rows' values."""
         full, p = self.full, self.lp.params
         T = full.T
         out: dict[str, np.ndarray] = {}
-        if model.value_plan is None:  # which run parameter feeds each window parameter, and how
-            model.value_plan = []
-            for name, wp in model.lp.params.items():
-                fp = p.get(name)
-                if fp is None or name in (CARRIED_LAKE, CARRIED_CAPACITY, CARRIED_PENALTY, "initial_storage",
-                                          "end_storage"):
-                    continue
-                keys = None if fp.keys == wp.keys else np.array([fp.position[key] for key in wp.keys], dtype=np.int64)
-                timed = fp.values.ndim == 2 and wp.values.ndim == 2 and fp.values.shape[1] == T
-                model.value_plan.append((name, keys, timed))
-        for name, keys, timed in model.value_plan:
-            v = p[name].values
-            if keys is not None:
-                v = v[keys]
-            out[name] = v[:, t0:t0 + n] if timed else v
         out["inflow"] = inflow
         out["initial_storage"] = state
         if "end_storage" in model.lp.params:
@@ -342,6 +388,10 @@ class Simulator(NamedParameters):
                 node = self.full.target_by_id[tid].ref
                 s_end = x[lp.var_blocks["storage"].cols[st.index(node), -1]]
                 x[vb.cols[r]] = max(0.0, float(end.values[end.position[tid]]) - s_end)
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
 
 def _period_pairs(full_blocks: dict, win_blocks: dict, attr: str) -> list[tuple[np.ndarray, np.ndarray]]:

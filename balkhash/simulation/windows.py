@@ -185,14 +185,19 @@ class WindowModel:
         #: (full-LP block, window block) of the columns and rows indexed by period (set by the simulator)
         self.var_pairs: list[tuple[np.ndarray, np.ndarray]] = []
         self.row_pairs: list[tuple[np.ndarray, np.ndarray]] = []
-        #: (parameter, key positions in the run's parameter or None, sliced by period) (set by the simulator)
-        self.value_plan: list[tuple[str, np.ndarray | None, bool]] | None = None
+        #: per number of applied periods k: (run columns, window columns), (run rows, window rows)
+        #: of the first k periods (set by the simulator)
+        self.applied: dict[int, tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]] = {}
         self._coef_params = {name for name, target in self.lp.maps if target == "coef"}
+        self._coef_last: np.ndarray | None = None
+        #: (run stack positions, window stack positions, 1 where the run positions move with t0):
+        #: the window's parameters gathered from the run's in one indexed copy (set by the simulator)
+        self.gather: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def load(self, values: dict[str, np.ndarray]) -> None:
         """Set LP parameters (name -> all its values, shaped like the parameter); only the entries
         that change are pushed, in one update of the live solver."""
-        if self.lp.ncols <= WHOLE_LP:
+        if self.small:
             self._load_whole(values)
             return
         changes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -215,19 +220,26 @@ class WindowModel:
             self.alloc.backend.apply(self.alloc.reduced.update(merged))
 
     def _load_whole(self, values: dict[str, np.ndarray]) -> None:
-        """A small window: every parameter assigned, every bound and cost recomputed and pushed
-        (the matrix's coefficients only when a parameter acting on them changed)."""
+        """A small window: the parameters in ``values`` assigned (the others may have been written
+        into :attr:`LinearProgram.stack` directly), every bound and cost recomputed and pushed, the
+        matrix's coefficients only when a parameter acting on them differs from the last load."""
         lp = self.lp
-        coef = False
         for name, new in values.items():
             p = lp.params.get(name)
-            if p is None:
-                continue
-            if name in self._coef_params and not coef:
-                coef = not np.array_equal(np.broadcast_to(np.asarray(new, dtype=float), p.values.shape), p.values)
-            p.values[...] = new
+            if p is not None:
+                p.values[...] = new
+        coef = False
+        if self._coef_params:
+            now = np.concatenate([lp.params[name].values.reshape(-1) for name in sorted(self._coef_params)])
+            coef = self._coef_last is None or not np.array_equal(now, self._coef_last)
+            self._coef_last = now
         touched = lp.refresh([*TARGETS, "coef"] if coef else TARGETS)
         self.alloc.backend.apply(self.alloc.reduced.update(touched))
+
+    @property
+    def small(self) -> bool:
+        """Loaded whole (every parameter, every bound) rather than entry by entry."""
+        return self.lp.ncols <= WHOLE_LP
 
     def solve(self):
         """(outcome, column values, row duals) of the window as loaded.  HiGHS's warnings about the
