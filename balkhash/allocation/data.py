@@ -22,6 +22,7 @@ from ..network.series import depth_mm, flow_mm3
 from ..network.timeline import Timeline
 from ..network.units import gwh_per_mm3, m3s_to_mm3
 from .lav import LavCurve
+from .policies import ClassData, ShareData, compile_policy
 
 
 @dataclass
@@ -75,6 +76,7 @@ class TargetData:
     values: np.ndarray | float  # eco: Mm3 per period; lake_inflow: Mm3 per water year; level: m
     storage_min: float | None = None  # lake_level: Mm3 equivalent of min level
     follows_initial: bool = False  # end_storage: "initial", so it follows the initial storage
+    own_penalty: bool = False  # the basin gives this target a penalty of its own
 
 
 @dataclass
@@ -114,6 +116,10 @@ class ModelData:
     #: link index -> demand index: the demand's only inlet, which carries exactly its delivery
     #: (see :func:`folded_inlets`); decided once when compiling
     folded: dict[int, int] = field(default_factory=dict)
+    #: the allocation policy (None: the users' own costs): its classes of users and the lake shares
+    policy: str | None = None
+    classes: list[ClassData] = field(default_factory=list)
+    shares: list[ShareData] = field(default_factory=list)
 
     @cached_property
     def target_by_id(self) -> dict[str, TargetData]:
@@ -298,13 +304,16 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         hard = bool(t.hard or strict)
         pen = float(t.penalty if t.penalty is not None else opts.target_penalty)
         if t.type == "eco_flow":
-            targets.append(TargetData(t.id, t.type, t.link, hard, pen, flow_mm3(t.min_flow, basin, tl)))
+            targets.append(TargetData(t.id, t.type, t.link, hard, pen, flow_mm3(t.min_flow, basin, tl),
+                                      own_penalty=t.penalty is not None))
         elif t.type == "lake_inflow":
-            targets.append(TargetData(t.id, t.type, t.lake, hard, pen, t.min_annual_km3 * 1000.0))
+            targets.append(TargetData(t.id, t.type, t.lake, hard, pen, t.min_annual_km3 * 1000.0,
+                                      own_penalty=t.penalty is not None))
         elif t.type == "lake_level":
             curve = LavCurve.from_table(basin.node(t.lake).table)
             targets.append(
-                TargetData(t.id, t.type, t.lake, hard, pen, t.min_level_m, curve.volume_at(t.min_level_m))
+                TargetData(t.id, t.type, t.lake, hard, pen, t.min_level_m, curve.volume_at(t.min_level_m),
+                           own_penalty=t.penalty is not None)
             )
 
     for s in storages:
@@ -327,14 +336,23 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         plants.append(PlantData(p.id, p.link, k, np.asarray(qmax, dtype=float), tgt, p.energy_shortfall_cost))
 
     fs = opts.fair_sharing if fair_sharing is None else fair_sharing
+    multipliers = list(opts.sharing_multipliers) if fs else [1.0]
+    policy = compile_policy(basin, demands, targets, multipliers)
+    if policy is not None:
+        for j, c in policy.demand_cost.items():
+            demands[j].cost = c
+        for i, c in policy.target_penalty.items():
+            targets[i].penalty = c
     data = ModelData(
         name=basin.name, timeline=tl, inflow=inflow, balance_nodes=balance_nodes, storages=storages,
         demands=demands, sinks=sinks, links=links, targets=targets, plants=plants,
         groundwater=groundwater, fair_sharing=fs,
         blocks=list(opts.sharing_blocks) if fs else [1.0],
-        multipliers=list(opts.sharing_multipliers) if fs else [1.0],
+        multipliers=multipliers,
         node_type=node_type, storage_deviation_cost=float(opts.storage_deviation_cost),
         spill_penalty=SPILL_COST,
+        policy=None if policy is None else policy.name,
+        classes=[] if policy is None else policy.classes, shares=[] if policy is None else policy.shares,
     )
     for i, ld in enumerate(links):
         data.links_out.setdefault(ld.src, []).append(i)

@@ -3,7 +3,8 @@
 The families run in a fixed order, each adding its variables, rows, coefficients, costs and the
 parameter maps of its inputs (:mod:`balkhash.allocation.lp`): links -> demands -> storage ->
 carry-over value -> mass balance -> storage reference (a tie-breaker, when on) -> targets ->
-hydropower.  The local inflow parameter is declared first since several families read it.  See docs/formulation.md.
+policy (equal shares within a class, the lake's share) -> hydropower.  The local inflow parameter is
+declared first since several families read it.  See docs/formulation.md.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .constraints.context import Build
 from .constraints.demands import define_demands
 from .constraints.hydropower import define_hydropower
 from .constraints.links import define_links
+from .constraints.policy import define_policy
 from .constraints.storage import define_storage
 from .constraints.storage_reference import define_storage_reference
 from .constraints.targets import define_targets
@@ -32,6 +34,7 @@ FAMILIES = (
     define_mass_balance,
     define_storage_reference,
     define_targets,
+    define_policy,
     define_hydropower,
 )
 

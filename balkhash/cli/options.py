@@ -34,6 +34,9 @@ START_OPT = typer.Option(None, "--start-water-year", min=1000, max=9000,
                          help="first water year, e.g. 2025 for 2025-10..2026-09")
 STRICT_OPT = typer.Option(False, "--strict", help="make every target hard (infeasible if not met)")
 FAIR_OPT = typer.Option(None, "--fair-sharing/--no-fair-sharing", help="override the basin option")
+POLICY_OPT = typer.Option(None, "--policy", help="allocation policy: lake_first | users_first | proportional | "
+                          "water_code | none | a policy of the basin's options.policies [default: the basin's, "
+                          "then the scenario's]")
 TIME_LIMIT_OPT = typer.Option(None, "--time-limit", min=0.001, help="solver time limit, seconds")
 PLAN_OUT_OPT = typer.Option(None, "--plan-out", help="also write the seasonal allocation plan workbook (.xlsx)")
 MODE_OPT = typer.Option("optimise", "--mode", help="optimise (the whole horizon at once, perfect foresight) | "
@@ -175,6 +178,32 @@ def applied(basin, scs: list) -> list:
             problems += exc.problems
     if problems:
         raise BasinError(problems)
+    return out
+
+
+def with_policy(runs: list, policy: str | None) -> list:
+    """[(scenario, basin)] with the command line's ``--policy`` (after the basin's and the
+    scenario's); CommandError for a name that is neither a preset nor a policy of the basin."""
+    if policy is None:
+        return runs
+    from ..allocation.policies import PolicyError, check_policy_name
+    from ..network.errors import BasinError
+    from ..scenarios.apply import copy_basin
+
+    out = []
+    for sc, sb in runs:
+        try:
+            check_policy_name(sb, policy, "--policy")
+        except PolicyError as exc:
+            raise CommandError(str(exc)) from None
+        b = copy_basin(sb)
+        b.options.policy = policy
+        from ..allocation.policies import check_policy
+
+        problems = check_policy(b, "--policy")
+        if problems:
+            raise BasinError(problems)
+        out.append((sc, b))
     return out
 
 

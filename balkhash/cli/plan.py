@@ -23,6 +23,7 @@ def plan(
     start_water_year: int = opt.START_OPT,
     strict: bool = opt.STRICT_OPT,
     fair_sharing: bool = opt.FAIR_OPT,
+    policy: str = opt.POLICY_OPT,
     time_limit: float = opt.TIME_LIMIT_OPT,
     solver: str = typer.Option("highs", "--solver", help="'highs': HiGHS directly (highspy); any other name: "
                                "the Pyomo model solved with that Pyomo solver, e.g. glpk, cbc, appsi_highs"),
@@ -51,7 +52,8 @@ def plan(
     sim = opt.Simulation(mode, window, every, forecast)
     if not sim.optimise and (solver != "highs" or write_lp is not None):
         raise CommandError(f"--mode {mode} solves its windows with HiGHS: --solver and --write-lp need --mode optimise")
-    runs = opt.applied(b, opt.scenarios(scenario, name, years, start_water_year, basin_path))
+    runs = opt.with_policy(opt.applied(b, opt.scenarios(scenario, name, years, start_water_year, basin_path)),
+                           policy)
     runs = [(sc, opt.initial_states(sb, initial, initial_from)) for sc, sb in runs]
     prob = opt.probability_runs(b, runs, probability, probability_method)
     designs = {sc.name: year for sc, _, year in prob}

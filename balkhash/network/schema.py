@@ -263,6 +263,58 @@ class CalendarSpec(Strict):
         return Timeline.from_start(self.start, self.periods, self.water_year_start_month)
 
 
+POLICY_PRESETS = ("lake_first", "users_first", "proportional", "water_code")
+
+
+class PolicyClass(Strict):
+    """One class of a policy's order (first served first): water users (``sectors`` and/or
+    ``demands``), the ecological targets (``targets``) or the reservoirs' end storage
+    (``end_storage``)."""
+
+    name: Id
+    sectors: list[Sector] = Field(default_factory=list, description="the users of these sectors")
+    demands: list[str] = Field(default_factory=list, description="these demand ids")
+    targets: list[str] | Literal["ecological"] | None = Field(
+        None, description="target ids, or 'ecological': every lake_inflow, lake_level and eco_flow target "
+        "without a penalty of its own")
+    end_storage: bool = Field(False, description="the reservoirs' end-of-horizon storage")
+    proportional: bool = Field(True, description="users of the class get the same share of their target "
+                               "in every period")
+
+
+class LakeShare(Strict):
+    """The lake's part of a shortage: the lake inflow deficit of a water year against the shortfall
+    of the users of one class in that year."""
+
+    share_with: str = Field(description="the user class whose shortage the lake shares")
+    share: float | Literal["proportional"] = Field(
+        description="the lake's share of the deficit (lake deficit / (lake deficit + class shortfall)), in "
+        "[0, 1]; or 'proportional': the lake's inflow deficit and the class's cut in the same proportion")
+    targets: list[str] | Literal["ecological"] = Field(
+        "ecological", description="the targets sharing: the lake inflow targets among them share the deficit, "
+        "the others take the class's cost")
+
+    @field_validator("share", mode="before")
+    @classmethod
+    def _share(cls, v):
+        if v == "proportional":
+            return v
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
+            raise ValueError(f"must be a share in [0, 1] or 'proportional', got {v!r}")
+        return float(v)
+
+
+class Policy(Strict):
+    """An allocation policy: classes in order of priority, equal shares within a class, the lake's
+    place or share (docs/data-format.md, Policies)."""
+
+    classes: list[PolicyClass] = Field(description="first served first")
+    lake_share: LakeShare | None = Field(None, description="the lake shares a class's deficit (instead of a "
+                                         "place of its own among the classes)")
+    base_cost: float = Field(100.0, gt=0.0, le=1e6, description="cost per Mm3 short of the last class")
+    cost_ratio: float = Field(10.0, gt=1.0, le=100.0, description="cost of a class / cost of the next one")
+
+
 class Options(Strict):
     """Model options that a basin may set (and a run may override)."""
 
@@ -287,6 +339,11 @@ class Options(Strict):
         "as far and as long as the water is needed; keep it far below every other cost (the default 0.001: "
         "1 Mm3 held away for 100 years of months costs 1.2, against 100 per Mm3 of shortfall); 0 = off",
     )
+
+    policy: str | None = Field(
+        None, description="allocation policy: a preset (" + ", ".join(POLICY_PRESETS) + "), the name of one in "
+        "`policies`, or 'none' (the default: the users' own shortfall costs and the targets' own penalties)")
+    policies: dict[str, Policy] = Field(default_factory=dict, description="named policies of the basin")
 
     @field_validator("sharing_multipliers")
     @classmethod

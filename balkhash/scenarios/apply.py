@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..allocation.policies import check_policy
 from ..network.errors import BasinError, Problem
 from ..network.quantities import FlowSeries
 from ..network.schema import Basin, DemandNode, LakeInflowTarget, LakeLevelTarget, SinkNode
@@ -124,6 +125,13 @@ def _apply_structure(b: Basin, sc: Scenario, changes: _Changes) -> None:
                     changes.add(f"node '{rid}'", f"infrastructure.reservoir_range.{rid}.{field}")
     if sc.targets is not None:
         _apply_lake_targets(b, sc, changes)
+    if sc.policy is not None:
+        b.options.policy = sc.policy
+        problems = [Problem(sc._file, f"scenario '{sc.name}'", p.field if p.field.startswith("policy")
+                            else f"policy (options.{p.field})", p.message)
+                    for p in check_policy(b, sc._file)]
+        if problems:
+            raise BasinError(problems)
     if sc.initial:
         problems = apply_initial(b, sc.initial, sc._file, f"scenario '{sc.name}'")
         if problems:

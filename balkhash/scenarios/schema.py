@@ -174,6 +174,9 @@ class Scenario(Strict):
     water_saving: WaterSaving | None = None
     infrastructure: Infrastructure | None = None
     targets: TargetsSpec | None = None
+    policy: str | None = Field(
+        None, description="allocation policy of the run: a preset (lake_first, users_first, proportional, "
+        "water_code), one of the basin's `options.policies`, or 'none' (docs/data-format.md, Policies)")
     initial: dict[str, str | float | dict] = Field(
         default_factory=dict, description="reservoir or lake -> its state at the start of the horizon: a volume "
         "('16.5 km3', '150 Mm3') or a level ('342.5 m')"

@@ -1,0 +1,252 @@
+"""Allocation policies on hand-computable basins: equal shares within a class, the order of the
+classes, the lake's place or share; bad policies named by file and field.
+
+Flows in Mm3/month (one period = one month).  Shares are checked from the deliveries table: the
+shortfall of each user over its target, per period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from analytical_basins import delivered, demand, inflow, junction, lake, link, make_basin, monthly, sink
+
+import balkhash
+from balkhash.allocation.solve import Allocation
+from balkhash.network.errors import BasinError
+
+EXACT = 1e-9
+ABS = 1e-6
+#: a lake that holds a year of inflow without spilling: 0..100 000 Mm3 over 100..110 m, 100 km2
+BIG_LAKE = {"level_m": [100.0, 110.0], "area_km2": [100.0, 100.0], "volume": [0.0, 100_000.0]}
+
+
+def shares(sol) -> pd.DataFrame:
+    """period x demand: shortfall / target (NaN where the target is 0)."""
+    d = sol.tables["deliveries"].copy()
+    d["share"] = np.where(d["target_mm3"] > 0, d["shortfall_mm3"] / d["target_mm3"].where(d["target_mm3"] > 0),
+                          np.nan)
+    return d.pivot(index="period", columns="demand", values="share")
+
+
+def two_irrigators(policy=None, periods=3, a_target=40.0, **opts):
+    """60 Mm3/month for A (40, cost 100), B (20, fisheries at cost 150) and the town U (10,
+    utilities at cost 1): 10 Mm3/month short."""
+    options = dict(opts)
+    if isinstance(policy, dict):
+        options["policies"] = {"custom": policy}
+        policy = "custom"
+    if policy is not None:
+        options["policy"] = policy
+    return make_basin(
+        [inflow("S", 60), junction("J"), demand("A", a_target, shortfall_cost=100),
+         demand("B", 20, sector="fisheries", shortfall_cost=150),
+         demand("U", 10, sector="utilities", shortfall_cost=1), sink()],
+        [link("S", "J"), link("J", "A"), link("J", "B"), link("J", "U"), link("J", "OUT")],
+        options=options, periods=periods, validate=True)
+
+
+# -- equal shares within a class -------------------------------------------------------------------
+def test_without_a_policy_the_dearer_user_is_served_first_and_the_town_is_cut():
+    """No policy: costs as given.  The town (cost 1) is the cheapest to cut: its 10 Mm3/month go
+    without, and the irrigators A and B are served in full."""
+    sol = balkhash.solve(two_irrigators())
+    assert delivered(sol, "U") == pytest.approx([0.0] * 3, abs=ABS)
+    assert delivered(sol, "A") == pytest.approx([40.0] * 3, abs=ABS)
+
+
+def test_water_code_serves_drinking_water_and_cuts_a_class_in_equal_shares():
+    """water_code: drinking water (U) first, then A and B (agriculture and fisheries: one class).
+    50 Mm3/month for A + B = 60: both short by 10/60 = 1/6 of their target, whatever their own costs
+    (100 and 150), in every period, to 1e-9."""
+    sol = balkhash.solve(two_irrigators("water_code"))
+    assert delivered(sol, "U") == pytest.approx([10.0] * 3, abs=ABS)
+    sh = shares(sol)
+    assert sh["A"].to_numpy() == pytest.approx([1 / 6] * 3, abs=EXACT)
+    assert np.abs(sh["A"] - sh["B"]).max() < EXACT
+
+
+def test_equal_shares_in_every_period_with_targets_that_change():
+    """A's target changes by month (40, 10, 70); B's is 20.  Water for A + B: 50 a month.  Each
+    month the share short is (A + B - 50) / (A + B): 1/6, 0 (both full: 30 < 50) and 40/90, the
+    same for both users, to 1e-9; not only at block boundaries (40/90 is inside a block)."""
+    b = two_irrigators("water_code", a_target=monthly(oct=40, nov=10, dec=70))
+    sol = balkhash.solve(b)
+    sh = shares(sol)
+    assert sh["A"].to_numpy() == pytest.approx([1 / 6, 0.0, 40 / 90], abs=EXACT)
+    assert np.abs(sh["A"] - sh["B"]).max() < EXACT
+    assert delivered(sol, "U") == pytest.approx([10.0] * 3, abs=ABS)
+
+
+def test_a_class_without_proportional_shares_keeps_the_cheaper_user_short():
+    """The same basin with the irrigators' class not proportional: one cost (the class's) and the
+    sharing blocks only; the shares need not be equal, but the total short is the same, 10 a month."""
+    policy = {"classes": [{"name": "town", "sectors": ["utilities"]},
+                          {"name": "farms", "sectors": ["agriculture", "fisheries"], "proportional": False}]}
+    sol = balkhash.solve(two_irrigators(policy))
+    d = sol.tables["deliveries"]
+    assert d.groupby("period")["shortfall_mm3"].sum().to_numpy() == pytest.approx([10.0] * 3, abs=ABS)
+    assert list(Allocation(two_irrigators(policy)).lp.row_blocks["equal_share"].axes[0]) == ["U"]
+
+
+# -- the order of the classes ----------------------------------------------------------------------
+def test_class_order_follows_the_policy_not_the_users_costs():
+    """Industry (I, 30, own cost 10) and irrigation (A, 40, own cost 100) share 50 Mm3/month.  With
+    no policy the irrigator is served first (I gets 10); under water_code industry comes first: I
+    gets its 30, A the 20 left (50 % short)."""
+    def basin(policy):
+        return make_basin(
+            [inflow("S", 50), demand("I", 30, sector="industry", shortfall_cost=10),
+             demand("A", 40, shortfall_cost=100)],
+            [link("S", "I"), link("S", "A")], options={} if policy is None else {"policy": policy}, periods=2)
+
+    none = balkhash.solve(basin(None))
+    assert delivered(none, "I") == pytest.approx([10.0] * 2, abs=ABS)
+    sol = balkhash.solve(basin("water_code"))
+    assert delivered(sol, "I") == pytest.approx([30.0] * 2, abs=ABS)
+    assert delivered(sol, "A") == pytest.approx([20.0] * 2, abs=ABS)
+    costs = Allocation(basin("water_code")).get("shortfall_cost", "I"), \
+        Allocation(basin("water_code")).get("shortfall_cost", "A")
+    assert costs == (1000.0, 100.0)  # industry, irrigation: 100 x 10^(classes below)
+
+
+# -- the lake ----------------------------------------------------------------------------------
+def lake_basin(policy) -> object:
+    """100 Mm3/month at S for an irrigator (50/month) and a lake that wants 960 Mm3 a water year
+    (80/month); nothing else leaves S.  Over the year: 1 200 for 600 + 960, 360 short.  The lake
+    gets 1 200 - y with y the irrigator's delivery, so its deficit is v = y - 240 and the
+    irrigator's shortfall S = 600 - y."""
+    return make_basin(
+        [inflow("S", 100), demand("IRR", 50), lake("L", BIG_LAKE, 101.0)],
+        [link("S", "IRR"), link("S", "L")],
+        targets=[{"id": "L-IN", "type": "lake_inflow", "lake": "L", "min_annual_km3": 0.96}],
+        options={"policy": "custom", "policies": {"custom": policy}} if isinstance(policy, dict)
+        else {"policy": policy}, periods=12, validate=True)
+
+
+def _lake_figures(sol) -> tuple[float, float, float]:
+    """(irrigator's shortfall, lake inflow deficit achieved, violation reported), Mm3 over the year."""
+    short = float(sol.tables["deliveries"]["shortfall_mm3"].sum())
+    row = sol.targets[sol.targets["target"] == "L-IN"].iloc[0]
+    return short, float(row["required"] - row["achieved"]), float(row["violation"])
+
+
+def test_lake_first_serves_the_lake_before_the_irrigator():
+    """lake_first: the lake's 960 first, the irrigator gets 240: 360 short."""
+    short, deficit, viol = _lake_figures(balkhash.solve(lake_basin("lake_first")))
+    assert (short, deficit, viol) == pytest.approx((360.0, 0.0, 0.0), abs=ABS)
+
+
+def test_users_first_serves_the_irrigator_before_the_lake():
+    """users_first: the irrigator's 600 first, the lake gets 600: 360 short of its 960."""
+    short, deficit, viol = _lake_figures(balkhash.solve(lake_basin("users_first")))
+    assert (short, deficit, viol) == pytest.approx((0.0, 360.0, 360.0), abs=ABS)
+
+
+def test_proportional_cuts_the_lake_and_the_irrigator_in_the_same_proportion():
+    """proportional: v / 960 = S / 600 with v = y - 240, S = 600 - y: y = 1200 / 2.6 = 461.54,
+    S = 138.46 (23.08 % of 600), v = 221.54 (23.08 % of 960)."""
+    short, deficit, viol = _lake_figures(balkhash.solve(lake_basin("proportional")))
+    y = 1200.0 / 2.6
+    assert short == pytest.approx(600.0 - y, abs=ABS)
+    assert deficit == pytest.approx(y - 240.0, abs=ABS)
+    assert viol == pytest.approx(deficit, abs=ABS)
+    assert deficit / 960.0 == pytest.approx(short / 600.0, abs=EXACT)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.25, 0.5, 1.0])
+def test_the_lake_takes_the_negotiated_share_of_the_deficit(share):
+    """The lake takes X of the deficit: (1 - X) v = X S, v + S = 360: v = 360 X, S = 360 (1 - X)."""
+    policy = {"classes": [{"name": "irrigation", "sectors": ["agriculture"]}],
+              "lake_share": {"share_with": "irrigation", "share": share}}
+    short, deficit, viol = _lake_figures(balkhash.solve(lake_basin(policy)))
+    assert deficit == pytest.approx(360.0 * share, abs=ABS)
+    assert short == pytest.approx(360.0 * (1.0 - share), abs=ABS)
+    assert viol == pytest.approx(deficit, abs=ABS)
+
+
+def test_a_hard_lake_target_takes_no_share():
+    """--strict makes the lake inflow target hard: it has no deficit to share, the irrigator takes
+    the whole 360."""
+    sol = Allocation(lake_basin("proportional"), strict=True).solve()
+    short, deficit, _ = _lake_figures(sol)
+    assert (short, deficit) == pytest.approx((360.0, 0.0), abs=ABS)
+
+
+# -- warm re-solves ------------------------------------------------------------------------------
+def test_warm_re_solve_under_a_policy_equals_a_fresh_build():
+    """The targets are coefficients of the equal-share and lake-share rows: a changed demand or
+    lake target moves them, and the warm re-solve gives the fresh build's plan."""
+    alloc = Allocation(lake_basin("proportional"))
+    alloc.solve()
+    alloc.set("demand", "IRR", np.full(12, 30.0))
+    alloc.set("lake_inflow_target", "L-IN", 1000.0)
+    warm = alloc.solve()
+    b = lake_basin("proportional")
+    b.node("IRR").target = b.node("IRR").target.model_validate(monthly(default=30.0))
+    b.targets[0].min_annual_km3 = 1.0
+    fresh = balkhash.solve(b)
+    assert warm.objective == pytest.approx(fresh.objective, rel=1e-9)
+    assert delivered(warm, "IRR").sum() == pytest.approx(delivered(fresh, "IRR").sum(), abs=ABS)
+    short, deficit, _ = _lake_figures(warm)
+    assert deficit / 1000.0 == pytest.approx(short / 360.0, abs=EXACT)
+
+    town = Allocation(two_irrigators("water_code", a_target=monthly(oct=40, nov=10, dec=70)))
+    town.solve()
+    town.set("demand", "B", [5.0, 40.0, 20.0])
+    sh = shares(town.solve())
+    assert np.abs(sh["A"] - sh["B"]).max() < EXACT
+    assert sh["A"].to_numpy() == pytest.approx([0.0, 0.0, 40 / 90], abs=EXACT)
+
+
+# -- bad policies --------------------------------------------------------------------------------
+def _problems(basin) -> str:
+    with pytest.raises(BasinError) as exc:
+        Allocation(basin)
+    assert len(str(exc.value).splitlines()) == 1
+    return str(exc.value)
+
+
+def test_unknown_policy_is_named_by_file_and_field():
+    msg = _problems(two_irrigators("kazakh_law"))
+    assert "options: policy: unknown policy 'kazakh_law'" in msg
+    assert "water_code" in msg
+
+
+def test_a_class_that_names_no_user_is_an_error():
+    policy = {"classes": [{"name": "town", "sectors": ["utilities"]}, {"name": "plants", "sectors": ["industry"]},
+                          {"name": "farms", "sectors": ["agriculture", "fisheries"]}]}
+    msg = _problems(two_irrigators(policy))
+    assert "options: policies.custom.classes[1]: class 'plants' names no user of the basin" in msg
+
+
+def test_a_user_in_no_class_and_an_unknown_demand_are_errors():
+    assert "no class holds the demand(s) B" in _problems(two_irrigators(
+        {"classes": [{"name": "town", "sectors": ["utilities"]}, {"name": "farms", "demands": ["A"]}]}))
+    assert "policies.custom.classes[1].demands: 'Z' is not a demand" in _problems(two_irrigators(
+        {"classes": [{"name": "all", "sectors": ["utilities", "agriculture", "fisheries"]},
+                     {"name": "z", "demands": ["Z"]}]}))
+
+
+def test_a_share_outside_0_1_is_refused_by_the_schema():
+    with pytest.raises(BasinError) as exc:
+        lake_basin({"classes": [{"name": "irrigation", "sectors": ["agriculture"]}],
+                    "lake_share": {"share_with": "irrigation", "share": 1.5}})
+    assert "options.policies.custom.lake_share.share: must be a share in [0, 1]" in str(exc.value)
+
+
+def test_a_cost_ratio_below_the_block_multipliers_is_an_error():
+    policy = {"classes": [{"name": "all", "sectors": ["utilities", "agriculture", "fisheries"]}], "cost_ratio": 1.5}
+    msg = _problems(two_irrigators(policy))
+    assert "policies.custom.cost_ratio: 1.5 must exceed the largest sharing multiplier (2)" in msg
+
+
+def test_a_named_policy_of_the_basin():
+    """options.policies names a policy; options.policy picks it."""
+    named = {"classes": [{"name": "everyone", "sectors": ["utilities", "agriculture", "fisheries"]}]}
+    b = two_irrigators("mine", policies={"mine": named})
+    sh = shares(balkhash.solve(b))  # one class: 70 for 60, 1/7 short each
+    assert sh.to_numpy() == pytest.approx(np.full((3, 3), 1 / 7), abs=EXACT)
+    assert "options: policies.mine.classes[0]" in _problems(two_irrigators("mine", policies={
+        "mine": {"classes": [{"name": "everyone", "sectors": ["industry"]}]}}))
