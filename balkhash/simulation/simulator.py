@@ -107,6 +107,7 @@ class Simulator(NamedParameters):
         self.carried = Carried.of(self.full)
         self.models: dict[tuple, WindowModel] = {}
         self._keys: dict[tuple[int, int], tuple] = {}
+        self._slot_cache: dict[tuple[int, int], list[tuple[int, int, float | None, float]]] = {}
         self.forecast_kind, self.forecast_file = self._forecast(forecast)
         self.reference = None if climatology_basin is None else self._reference(climatology_basin)
         self.build_seconds = perf_counter() - t0
@@ -289,6 +290,29 @@ class Simulator(NamedParameters):
         out.update(self._carried_values(model, t0, n, state, inflow, lake_in, cap_used))
         return out
 
+    def _slots(self, t0: int, n: int) -> list[tuple[int, int, float | None, float]]:
+        """The water years a window from t0 over n periods touches, each as (its first period in
+        the run, its end, the share of its remaining days inside the window or None when the
+        year is not fully inside the run, the share of a full year's days the run holds of it)."""
+        key = (t0, n)
+        out = self._slot_cache.get(key)
+        if out is None:
+            tl = self.full.timeline
+            wy = tl.water_years.astype(int)
+            full_years = tl.full_water_years()
+            out = []
+            for w in sorted({int(w) for w in wy[t0:t0 + n]}):
+                ts = np.flatnonzero(wy == w)
+                start, end = int(ts[0]), int(ts[-1]) + 1
+                share = None
+                if w in full_years:
+                    rest = ts[ts >= t0]
+                    share = float(tl.days[rest[rest < t0 + n]].sum() / tl.days[rest].sum())
+                pro_rata = float(tl.days[ts].sum() / water_year_days(tl.water_year_start_month, w))
+                out.append((start, end, share, pro_rata))
+            self._slot_cache[key] = out
+        return out
+
     def _carried_values(self, model: WindowModel, t0: int, n: int, state, inflow, lake_in, cap_used) -> dict:
         """The window's own parameters at t0: the inflow as forecast, the storage carried in, the
         end storage (in the window reaching the end of the run) and the carried rows' values."""
@@ -300,31 +324,21 @@ class Simulator(NamedParameters):
         if "end_storage" in model.lp.params:
             end = p["end_storage"].values
             out["end_storage"] = end if t0 + n == T else np.zeros_like(end)
-        tl = full.timeline
-        wy = tl.water_years.astype(int)
-        years = sorted({int(w) for w in wy[t0:t0 + n]})
+        years = self._slots(t0, n)
         if self.carried.lake_targets:
             vmin = p["lake_inflow_target"].values
-            full_years = tl.full_water_years()
             req = np.zeros((len(vmin), len(years)))
-            for j, w in enumerate(years):
-                if w not in full_years:
-                    continue
-                ts = np.array(full_years[w])
-                rest = ts[ts >= t0]
-                inwin = rest[rest < t0 + n]
-                share = tl.days[inwin].sum() / tl.days[rest].sum()
-                req[:, j] = np.maximum(0.0, vmin - lake_in[:, ts[ts < t0]].sum(axis=1)) * share
+            for j, (start, _, share, _) in enumerate(years):
+                if share is not None:  # a full water year: what it still needs, spread by days
+                    req[:, j] = np.maximum(0.0, vmin - lake_in[:, start:t0].sum(axis=1)) * share
             out[CARRIED_LAKE] = req
             ids = [t.id for t in self.carried.lake_targets]
             out[CARRIED_PENALTY] = p["penalty"].values[[p["penalty"].position[i] for i in ids]]
         if self.carried.capped:
             cap = p["annual_capacity"].values
             left = np.zeros((len(cap), len(years)))
-            for j, w in enumerate(years):
-                ts = np.flatnonzero(wy == w)
-                total = cap * tl.days[ts].sum() / water_year_days(tl.water_year_start_month, w)
-                left[:, j] = np.maximum(0.0, total - cap_used[:, ts[ts < t0]].sum(axis=1))
+            for j, (start, _, _, pro_rata) in enumerate(years):
+                left[:, j] = np.maximum(0.0, cap * pro_rata - cap_used[:, start:t0].sum(axis=1))
             out[CARRIED_CAPACITY] = left
         return out
 
