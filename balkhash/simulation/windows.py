@@ -190,6 +190,7 @@ class WindowModel:
         self.applied: dict[int, tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]] = {}
         self._coef_params = {name for name, target in self.lp.maps if target == "coef"}
         self._coef_last: np.ndarray | None = None
+        self._pushed: dict[str, np.ndarray] = {}
         #: (run stack positions, window stack positions, 1 where the run positions move with t0):
         #: the window's parameters gathered from the run's in one indexed copy (set by the simulator)
         self.gather: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -234,7 +235,14 @@ class WindowModel:
             coef = self._coef_last is None or not np.array_equal(now, self._coef_last)
             self._coef_last = now
         touched = lp.refresh([*TARGETS, "coef"] if coef else TARGETS)
-        self.alloc.backend.apply(self.alloc.reduced.update(touched))
+        for target in TARGETS:  # push only the targets whose values moved since the last load
+            last = self._pushed.get(target)
+            if last is not None and np.array_equal(last, lp.current[target]):
+                del touched[target]
+            else:
+                self._pushed[target] = lp.current[target].copy()
+        if touched:
+            self.alloc.backend.apply(self.alloc.reduced.update(touched))
 
     @property
     def small(self) -> bool:
