@@ -303,3 +303,31 @@ def test_a_failed_warm_solve_is_solved_again_cold(two_years, gen):
     for n, v in model.inflows(q).items():
         fresh.set("inflow", n, v)
     assert out["objective"] == pytest.approx(fresh.solve().objective, rel=1e-7)
+
+
+def test_an_ensemble_after_other_solves_in_the_process(base, gen):
+    """HiGHS keeps one thread scheduler per process: the members' models must not ask for another
+    number of threads than the solves before them (their runs would fail)."""
+    import balkhash
+
+    assert balkhash.solve("small_basin").status == "optimal"
+    res = run_ensemble(base, 2, seed=8, generator=gen, workers=0)
+    assert res.arrays["status"] == ["optimal", "optimal"]
+
+
+def test_no_member_solved_is_exit_3(tmp_path, monkeypatch):
+    from balkhash.allocation.backend import HighsBackend, SolveOutcome
+
+    real = HighsBackend.solve
+    calls = []
+
+    def none_after_the_first(self):
+        calls.append(1)
+        return real(self) if len(calls) == 1 else SolveOutcome("infeasible", False, None, "kInfeasible", 0.0)
+
+    monkeypatch.setattr(HighsBackend, "solve", none_after_the_first)
+    out = tmp_path / "ens"
+    r = run("ensemble", "--members", 2, "--years", 1, "--workers", 0, "--out", out)
+    assert r.exit_code == 3, r.output
+    assert "none of the 2 members has a solution (solver status: infeasible)" in r.output
+    assert not out.exists()

@@ -29,11 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BalkhashError
+from ..errors import EXIT_NO_SOLUTION, BalkhashError
 
 
 class EnsembleError(BalkhashError):
     """An ensemble that cannot be run as asked (no transboundary node, a bad horizon, no cluster)."""
+
+
+class NoMemberSolved(EnsembleError):
+    """Not one member of the ensemble has a solution."""
+
+    exit_code = EXIT_NO_SOLUTION
 
 
 #: the arrays of one member, per period (T, ...) or per water year (Y, ...)
@@ -68,13 +74,15 @@ class MemberModel:
         if spec.mode == "optimise":
             from ..allocation.solve import Allocation
 
-            self.model = Allocation(spec.basin, threads=1)
+            # no ``threads``: HiGHS keeps one thread scheduler per process, and asking a later
+            # instance for another number of threads makes its runs fail (kNotset)
+            self.model = Allocation(spec.basin)
             self.data = self.model.data
         else:
             from ..simulation.simulator import Simulator
 
             self.model = Simulator(spec.basin, mode=spec.mode, window=spec.window, every=spec.every,
-                                   forecast=spec.forecast, climatology_basin=spec.basin, threads=1)
+                                   forecast=spec.forecast, climatology_basin=spec.basin)
             self.data = self.model.full
         self.lp = self.model.lp
         d = self.data

@@ -15,7 +15,7 @@ from time import perf_counter
 import numpy as np
 
 from .generator import InflowModel, check_members, check_seed, fit_record
-from .members import EnsembleError, MemberModel, MemberSpec, model_for, run_serial
+from .members import EnsembleError, MemberModel, MemberSpec, NoMemberSolved, model_for, run_serial
 
 
 @dataclass
@@ -98,6 +98,9 @@ def run_ensemble(basin, members: int, seed: int = 0, *, generator: InflowModel |
         arrays = run_dask(spec, q, scheduler=scheduler, workers=workers, progress=progress, client=client,
                           timings=timings)
         timings["where"] = f"dask, {timings['workers']} workers" + (f" at {scheduler}" if scheduler else "")
+    if not any(s == "optimal" for s in arrays["status"]):
+        raise NoMemberSolved(f"none of the {members} members has a solution (solver status: "
+                             f"{', '.join(sorted(set(arrays['status'])))})")
     d = local.data
     targets = {tg.ref: float(np.max(tg.values)) / 1000.0 for tg in d.targets if tg.type == "lake_inflow"}
     return EnsembleResult(
