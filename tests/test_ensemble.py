@@ -331,3 +331,23 @@ def test_no_member_solved_is_exit_3(tmp_path, monkeypatch):
     assert r.exit_code == 3, r.output
     assert "none of the 2 members has a solution (solver status: infeasible)" in r.output
     assert not out.exists()
+
+
+def test_a_basin_without_a_lake_or_a_border_inflow_is_refused(gen):
+    from balkhash.ensemble.members import EnsembleError
+    from balkhash.network.io import parse_basin
+
+    def basin(transboundary: bool):
+        return parse_basin({
+            "name": "no lake", "calendar": {"start": "2025-10", "periods": 12},
+            "nodes": [{"id": "RIVER", "type": "inflow", "inflow": "30 m3/s", "transboundary": transboundary},
+                      {"id": "FARMS", "type": "demand", "sector": "agriculture", "target": "40 Mm3/month"},
+                      {"id": "OUT", "type": "sink"}],
+            "links": [{"id": "RIVER-FARMS", "from": "RIVER", "to": "FARMS"},
+                      {"id": "RIVER-OUT", "from": "RIVER", "to": "OUT"}],
+        }, "no_lake.yaml")
+
+    with pytest.raises(EnsembleError, match="no lake"):
+        run_ensemble(basin(True), 1, generator=gen, workers=0)
+    with pytest.raises(EnsembleError, match="no transboundary inflow node"):
+        run_ensemble(basin(False), 1, generator=gen, workers=0)

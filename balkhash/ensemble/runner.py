@@ -61,6 +61,8 @@ def spec_for(basin, generator: InflowModel, mode: str = "optimise", window: int 
     if china is None:
         raise EnsembleError("the basin has no transboundary inflow node (transboundary: true): the ensemble "
                             "drives it with the China part of the generator")
+    if not any(n.type == "lake" and getattr(n, "enabled", True) for n in basin.nodes):
+        raise EnsembleError("the ensemble reports the reliability of a lake's targets: the basin has no lake")
     kz = tuple(n.id for n in basin.nodes if n.type == "inflow" and n.id != china and getattr(n, "enabled", True))
     return MemberSpec(basin, mode=mode, window=window, every=every, forecast=forecast, china_node=china,
                       kazakh_nodes=kz, kazakh_mean_km3=generator.record_mean_km3[1])
