@@ -984,3 +984,34 @@ def test_volumes_below_the_resolution_are_refused_before_solving():
     assert "node 'D': target: non-zero value below 0.0001 Mm3" in msg
     assert "node 'R': initial_storage: 2e-06 Mm3: non-zero value below 0.0001 Mm3 (100 m3)" in msg
     assert "node 'R': min_storage: 5e-07 Mm3" in msg
+
+
+# -- bound duals: the marginal value of a binding capacity, minimum flow, storage bound --------------
+
+def test_bound_duals_of_a_canal_a_minimum_flow_and_a_reservoir():
+    """A river of 10 Mm3 a month: a canal limited to 6 serves a user of 9 (cost 50 per Mm3 short, no
+    blocks): one more Mm3 of canal capacity saves 50.  A minimum flow of 3 on the river's other
+    arm does not bind at a cost (10 = canal 6 + 4 to the sink).  A reservoir holding 5 (1..5)
+    serves a second user of 8 (cost 20): each Mm3 more at the start is worth 20, and each Mm3 of
+    dead storage costs 20.  Then a minimum flow of 7 to the sink leaves the user 3: it costs 50 per
+    Mm3, and the canal no longer binds."""
+    b = make_basin(
+        [inflow("A", 10), demand("D", 9, shortfall_cost=50), sink("S"),
+         reservoir("R", initial=5.0, min_storage=1.0, max_storage=5.0), demand("E", 8, shortfall_cost=20)],
+        [link("A", "D", capacity=6), link("A", "S", min_flow=3), link("R", "E"), link("R", "S")],
+        options={"fair_sharing": False, "storage_deviation_cost": 0.0})
+    sol = balkhash.solve(b)
+    bd = sol.tables["bound_duals"].set_index(["id", "bound"])
+    assert bd.loc[("A-D", "capacity"), "marginal_value"] == pytest.approx(50.0)
+    assert bd.loc[("A-D", "capacity"), "value_mm3"] == pytest.approx(6.0)
+    assert ("A-S", "min_flow") not in bd.index  # 4 Mm3 go to the sink: the minimum does not bind
+    assert bd.loc[("R", "initial_storage"), "marginal_value"] == pytest.approx(20.0)
+    assert bd.loc[("R", "storage_min"), "marginal_value"] == pytest.approx(-20.0)
+    assert bd.loc[("R", "storage_min"), "value_mm3"] == pytest.approx(1.0)
+    # a minimum flow that takes the user's water: 10 in, minimum 7 to the sink, canal 6, user 9
+    b2 = make_basin([inflow("A", 10), demand("D", 9, shortfall_cost=50), sink("S")],
+                    [link("A", "D", capacity=6), link("A", "S", min_flow=7)],
+                    options={"fair_sharing": False, "storage_deviation_cost": 0.0})
+    bd2 = balkhash.solve(b2).tables["bound_duals"].set_index(["id", "bound"])
+    assert bd2.loc[("A-S", "min_flow"), "marginal_value"] == pytest.approx(-50.0)
+    assert ("A-D", "capacity") not in bd2.index  # the canal carries 3 of its 6

@@ -142,7 +142,8 @@ def test_rolling_perfect_over_the_rest_of_the_horizon_is_optimise(two_years, eve
     assert list(sol.tables) == list(opt.tables)
     for name, table in opt.tables.items():
         assert list(sol.tables[name].columns) == list(table.columns), name
-        assert len(sol.tables[name]) == len(table), name
+        if name != "bound_duals":  # a list of the bounds binding at a cost: each re-plan's own duals
+            assert len(sol.tables[name]) == len(table), name
     np.testing.assert_allclose(sol.targets["violation"], opt.targets["violation"], atol=1e-5)
     assert sol.summary["simulation"] == {**sol.summary["simulation"], "mode": "rolling", "window": 24,
                                          "every": every, "forecast": "perfect"}

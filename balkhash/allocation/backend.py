@@ -123,6 +123,8 @@ class HighsBackend:
         self.load_seconds = perf_counter() - t0
         self.col_value: np.ndarray | None = None
         self.row_dual: np.ndarray | None = None
+        #: reduced costs of the columns' own bounds (see ReducedLP.duals)
+        self.bound_dual: np.ndarray | None = None
 
     # -- solving -------------------------------------------------------------------------------
     def _on_log(self, event) -> None:
@@ -150,14 +152,14 @@ class HighsBackend:
             sol = self.highs.getSolution()
             self.col_value = np.asarray(sol.col_value, dtype=float)
             if sol.dual_valid:
-                self.row_dual = self.reduced.row_duals(np.asarray(sol.row_dual, dtype=float),
-                                                       np.asarray(sol.col_dual, dtype=float), self.col_value)
+                self.row_dual, self.bound_dual = self.reduced.duals(
+                    np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float), self.col_value)
             else:
-                self.row_dual = None
+                self.row_dual = self.bound_dual = None
             objective = float(info.objective_function_value)
         else:
             self.col_value = None
-            self.row_dual = None
+            self.row_dual = self.bound_dual = None
         return SolveOutcome(status, bool(has), objective, key, seconds, list(self.warnings))
 
     def mute(self) -> None:

@@ -148,8 +148,16 @@ class ReducedLP:
         """Duals of every full-LP row: the solver's for kept rows; for single-variable rows the
         reduced cost of their column over the coefficient when the row gives the bound the column
         sits at; 0 for dropped rows."""
+        return self.duals(solver_row_dual, col_dual, col_value)[0]
+
+    def duals(self, solver_row_dual: np.ndarray | None, col_dual: np.ndarray | None,
+              col_value: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(row duals as :meth:`row_duals`, bound duals): the bound dual of a column is its reduced
+        cost when no single-variable row took it, i.e. when the column's own bound is the one it
+        sits at (the marginal cost of that bound: d < 0 at an upper bound, d > 0 at a lower one)."""
         if solver_row_dual is None or col_dual is None:
-            return None
+            return None, None
+        bound = col_dual.copy()
         y = np.zeros(self.lp.nrows)
         y[self.kept] = solver_row_dual
         if self.single.size:
@@ -168,7 +176,8 @@ class ReducedLP:
             owner[j[cand]] = cand
             mine = owner[j] == np.arange(self.single.size)
             y[self.single[mine]] = d[mine] / self.single_coef[mine]
-        return y
+            bound[j[mine]] = 0.0
+        return y, bound
 
     def matrix(self) -> sp.csr_matrix:
         """The solver's rows of the matrix (made when asked: the solver copies it on loading)."""

@@ -71,8 +71,8 @@ def evaporation_depths(data: ModelData, lp: LinearProgram) -> np.ndarray:
     return p.values
 
 
-def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals: np.ndarray | None
-                   ) -> dict[str, pd.DataFrame]:
+def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals: np.ndarray | None,
+                   bound_duals: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
     r = _Reader(lp, values, duals)
     tl = data.timeline
     T, L, D = data.T, len(data.links), len(data.demands)
@@ -140,12 +140,64 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
 
     out["targets"] = _target_table(data, r, x, storage, arriving, inflow)
     out["hydropower"] = _hydropower_table(data, x)
+    out["bound_duals"] = _bound_dual_table(data, lp, values, bound_duals, labels)
     periods = pd.Index(tl.labels)
     wy = tl.water_years.astype("int64")
-    for name in ("flows", "deliveries", "storage", "inflows", "duals", "hydropower", "arrivals"):
+    for name in ("flows", "deliveries", "storage", "inflows", "duals", "hydropower", "arrivals", "bound_duals"):
         df = out[name]
         df["water_year"] = wy[periods.get_indexer(df["period"])] if len(df) else pd.Series(dtype="int64")
     return out
+
+
+#: a reduced cost below this (per Mm3) is no marginal value
+BOUND_DUAL_TOL = 1e-9
+BOUND_COLUMNS = ["kind", "id", "bound", "period", "value_mm3", "marginal_value"]
+
+
+def _bound_dual_table(data: ModelData, lp: LinearProgram, x: np.ndarray, d: np.ndarray | None,
+                      labels) -> pd.DataFrame:
+    """Binding bounds and their marginal values: link capacities and minimum flows, storage bounds
+    per period, the initial storage.  ``marginal_value`` = -d, the objective's decrease per Mm3
+    the bound is raised (d the column's reduced cost where its own bound, not a single-variable
+    row, is the one it sits at): positive for a capacity worth enlarging, negative for a minimum
+    flow that costs.  Rows with |d| > 1e-9 only; empty without duals."""
+    if d is None:
+        return pd.DataFrame(columns=BOUND_COLUMNS)
+    lo, up = lp.current["col_lower"], lp.current["col_upper"]
+    parts = []
+
+    def add(kind: str, ids, cols: np.ndarray, names: tuple[str, str], period_labels, lower_ok=None) -> None:
+        cols = np.asarray(cols).reshape(len(ids), -1)
+        dv = d[cols]
+        tol = 1e-7 * np.maximum(1.0, np.abs(x[cols]))
+        with np.errstate(invalid="ignore"):
+            at_up = np.isfinite(up[cols]) & (np.abs(x[cols] - up[cols]) <= tol) & (dv < -BOUND_DUAL_TOL)
+            at_lo = np.isfinite(lo[cols]) & (np.abs(x[cols] - lo[cols]) <= tol) & (dv > BOUND_DUAL_TOL)
+        if lower_ok is not None:
+            at_lo &= lower_ok
+        for mask, name, bound in ((at_up, names[1], up), (at_lo, names[0], lo)):
+            k, t = np.nonzero(mask)
+            if k.size:
+                parts.append(pd.DataFrame({
+                    "kind": kind, "id": _ids(ids, k), "bound": name, "period": _ids(period_labels, t),
+                    "value_mm3": bound[cols[k, t]], "marginal_value": -dv[k, t]}))
+
+    if data.links:
+        flow = lp.var_blocks["flow"]
+        add("link", [lk.id for lk in data.links], flow.cols, ("min_flow", "capacity"), labels,
+            lower_ok=lo[flow.cols] > 0.0)  # a zero lower bound is no minimum flow
+    if data.storages:
+        ids = [s.id for s in data.storages]
+        add("storage", ids, lp.var_blocks["storage"].cols, ("storage_min", "storage_max"), labels)
+        if "storage_initial" in lp.var_blocks:  # fixed: its reduced cost is the value of water at the start
+            init = lp.var_blocks["storage_initial"].cols
+            keep = np.abs(d[init]) > BOUND_DUAL_TOL
+            if keep.any():
+                parts.append(pd.DataFrame({
+                    "kind": "storage", "id": _ids(ids, np.flatnonzero(keep)), "bound": "initial_storage",
+                    "period": _ids(labels[:1], np.zeros(int(keep.sum()), dtype=np.int64)),
+                    "value_mm3": x[init][keep], "marginal_value": -d[init][keep]}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=BOUND_COLUMNS)
 
 
 def _storage_table(data: ModelData, r: _Reader, labels) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:

@@ -184,16 +184,17 @@ class Allocation(NamedParameters):
         that solver (e.g. 'glpk', 'cbc', 'appsi_highs')."""
         if solver is None:
             outcome = self.backend.solve()
-            values, duals = self.backend.col_value, self.backend.row_dual
+            values, duals, bounds = self.backend.col_value, self.backend.row_dual, self.backend.bound_dual
         else:
             from .pyomo_model import solve_with
 
             outcome, values, duals = solve_with(self.lp, solver, self.data.name, self.options.get("time_limit"))
+            bounds = None
         timings = dict(self.timings, solve=outcome.seconds)
         if not outcome.has_solution or values is None:
             raise SolveError(self._explain(outcome), outcome.status)
         t0 = perf_counter()
-        tables = extract_tables(self.data, self.lp, values, duals)
+        tables = extract_tables(self.data, self.lp, values, duals, bounds)
         cost = self.lp.params["shortfall_cost"]
         summary = build_summary(self.data, tables, outcome, dict(zip(cost.keys, cost.values.tolist(), strict=True)))
         summary["solver"] = solver or "highs"

@@ -19,7 +19,7 @@ from ..atomic import write_dir
 from ..errors import BalkhashError
 
 FORMATS = ("csv", "parquet", "xlsx")
-TABLES = ("flows", "deliveries", "storage", "targets", "duals", "inflows", "hydropower", "arrivals")
+TABLES = ("flows", "deliveries", "storage", "targets", "duals", "inflows", "hydropower", "arrivals", "bound_duals")
 #: every file a result directory may hold, in any format
 RESULT_FILES = (*(f"{n}.{ext}" for n in TABLES for ext in ("csv", "parquet")), "results.xlsx", "summary.json")
 

@@ -175,6 +175,7 @@ class Simulator(NamedParameters):
                                 self.forecast_file)
         x = np.zeros(lp.ncols)
         y = np.zeros(lp.nrows)
+        z = np.zeros(lp.ncols)  # the bound duals of the applied periods, each from its own re-plan
         self._lake_terms: list | None = None  # the parameters are fixed during a run
         state = p["initial_storage"].values.copy()
         lake_in = np.zeros((len(self.carried.lake_targets), T))
@@ -194,7 +195,7 @@ class Simulator(NamedParameters):
             else:
                 model.load(self._values(model, t0, n, k, state, forecaster(t0, n, k), lake_in, cap_used))
             ts = perf_counter()
-            outcome, xv, yv = model.solve()
+            outcome, xv, yv, zv = model.solve()
             solve_s.append(perf_counter() - ts)
             replans += 1
             if not outcome.has_solution or xv is None:
@@ -202,6 +203,8 @@ class Simulator(NamedParameters):
             statuses.append(outcome.status)
             (fcols, wcols), (frows, wrows) = model.applied[k]
             x[fcols + t0] = xv[wcols]
+            if zv is not None:
+                z[fcols + t0] = zv[wcols]
             if yv is not None:
                 y[frows + t0] = yv[wrows]
                 self._year_duals(model, t0, yv, y, first_in_year)
@@ -219,7 +222,7 @@ class Simulator(NamedParameters):
         if yv is not None and "end_storage" in lp.row_blocks and "end_storage" in model.lp.row_blocks:
             y[lp.row_blocks["end_storage"].rows] = yv[model.lp.row_blocks["end_storage"].rows]
         t_ex = perf_counter()
-        tables = extract_tables(full, lp, x, y)
+        tables = extract_tables(full, lp, x, y, z)
         objective = float(lp.current["cost"] @ x)
         status = next((s for s in statuses if s != "optimal"), "optimal")
         costs = p["shortfall_cost"]

@@ -250,10 +250,10 @@ class WindowModel:
         return self.lp.ncols <= WHOLE_LP
 
     def solve(self):
-        """(outcome, column values, row duals) of the window as loaded.  HiGHS's warnings about the
+        """(outcome, column values, row duals, bound duals) of the window as loaded.  HiGHS's warnings about the
         model are kept from the first solve; later solves of the same matrix run without its log."""
         backend = self.alloc.backend
         outcome = backend.solve()
         if not self.alloc.options.get("log"):
             backend.mute()
-        return outcome, backend.col_value, backend.row_dual
+        return outcome, backend.col_value, backend.row_dual, backend.bound_dual
