@@ -164,3 +164,24 @@ def test_plain_plan_imports_no_plotting_or_excel_library(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_heatmap_png_grey_is_nothing_requested(tmp_path):
+    """The PNG heatmap draws the months a user requests nothing in the report's grey
+    (NOT_REQUESTED_COLOUR) and the months nothing is short in the near-white of the scale."""
+    from balkhash.outputs.plots import NOT_REQUESTED_COLOUR, SHORTFALL_REDS, plot_shortfall_heatmap
+
+    b = small_basin()
+    sol = solve(b)
+    pct = sol.deliveries.assign(p=sol.deliveries.shortfall_mm3 / sol.deliveries.target_mm3.where(
+        sol.deliveries.target_mm3 > 0))
+    assert pct.p.isna().any()  # months requesting nothing
+    assert (pct.p == 0).any()  # months met in full
+    img = mpimg.imread(plot_shortfall_heatmap(sol, b, tmp_path / "heat.png"))[..., :3]
+
+    def share(colour: str) -> float:
+        rgb = np.array([int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+        return float((np.abs(img - rgb).max(axis=2) < 0.01).mean())
+
+    assert share(NOT_REQUESTED_COLOUR) > 0.02
+    assert share(SHORTFALL_REDS[0]) > 0.02

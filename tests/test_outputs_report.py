@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from balkhash.allocation.solve import solve
 from balkhash.cli import app
 from balkhash.outputs.plan import allocation_plan
+from balkhash.outputs.plots import NOT_REQUESTED_COLOUR, SHORTFALL_REDS
 from balkhash.outputs.report import write_report
 from balkhash.outputs.sweep import load_sweep
 
@@ -120,6 +121,14 @@ def test_chart_json_against_the_tables(report):
     d = sol.deliveries.query("demand == 'IRR' and period == '2026-07'").iloc[0]
     assert heat["z"][irr][9] == pytest.approx(100 * d.shortfall_mm3 / d.target_mm3)
     assert heat["z"][irr][0] is None  # nothing requested in October
+    grey = figs["heatmap"]["data"][1]  # drawn where nothing was requested, in the PNG's grey
+    assert grey["name"] == "nothing requested"
+    assert [[v is not None for v in row] for row in grey["z"]] == [[v is None for v in row] for row in heat["z"]]
+    assert grey["colorscale"] == [[0, NOT_REQUESTED_COLOUR], [1, NOT_REQUESTED_COLOUR]]
+    assert heat["colorscale"][0] == [0.0, SHORTFALL_REDS[0]]
+    assert heat["colorscale"][-1] == [1.0, SHORTFALL_REDS[-1]]
+    assert "grey: nothing requested" in figs["heatmap"]["layout"]["title"]["text"]
+    assert figs["heatmap"]["layout"]["yaxis"]["automargin"] is True  # the user labels get their room
     edges = {t["name"]: t for t in figs["network"]["data"] if t.get("mode") == "lines"}
     assert set(edges) == {lk.id for lk in b.links}
     mean = sol.flows.groupby("link_id")["flow_m3s"].mean()
@@ -128,9 +137,10 @@ def test_chart_json_against_the_tables(report):
     assert max(edges, key=lambda k: edges[k]["line"]["width"]) == mean.idxmax()  # width follows the flow
     nodes = {t["name"]: t for t in figs["network"]["data"] if t.get("mode", "").startswith("markers")
              and t["name"] in ("junction", "demand")}
-    assert nodes["junction"]["mode"] == "markers"
-    assert nodes["demand"]["mode"] == "markers+text"
+    assert nodes["junction"]["mode"] == nodes["demand"]["mode"] == "markers"  # labels are annotations
     assert set(nodes["junction"]["text"]) == {n.id for n in b.nodes if n.type == "junction"}  # on hover
+    labels = {a["text"] for a in figs["network"]["layout"]["annotations"]}
+    assert labels == {n.id for n in b.nodes if n.type != "junction"}
     deliveries = figs["deliveries"]
     agri = next(t for t in deliveries["data"] if t["name"] == "delivered")
     assert sum(agri["y"]) == pytest.approx(sol.summary["delivered_mm3_by_sector"]["agriculture"], rel=1e-6)
@@ -216,3 +226,42 @@ def test_lake_headings_say_lake_once(report):
     for name, title in (("Lake Balkhash", "Lake Balkhash"), ("Terminal lake", "Terminal lake"), ("Aral", "Lake Aral")):
         named.node(lake.id).name = name
         assert lake_title(named, lake.id) == title
+
+
+def test_crowded_labels_are_placed_apart():
+    """30 nodes in a 240 x 120 px patch (the Kapshagay area at the report's width): every label is
+    placed inside the panel and no two labels overlap; the crowded ones are moved out (with a
+    leader line)."""
+    from balkhash.outputs.report_figures import label_size, place_labels
+
+    rng = np.random.default_rng(7)
+    points = {f"NODE_{k:02d}": (500 + 240 * rng.random(), 300 + 120 * rng.random()) for k in range(30)}
+    texts = {n: n for n in points}
+    radii = dict.fromkeys(points, 6.0)
+    frame = (0.0, 0.0, 1200.0, 600.0)
+    placed = place_labels(points, texts, radii, [], frame)
+    boxes = [box for _, _, _, box in placed.values()]
+    assert len(boxes) == 30
+    assert all(frame[0] <= b[0] and b[2] <= frame[2] and frame[1] <= b[1] and b[3] <= frame[3] for b in boxes)
+    overlaps = [(i, j) for i, a in enumerate(boxes) for j, b in enumerate(boxes[i + 1:], i + 1)
+                if min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])]
+    assert overlaps == []
+    assert any(ring > 0 for _, _, ring, _ in placed.values())
+    w, h = label_size("NODE_00")
+    for n, (dx, dy, _, box) in placed.items():  # each box is its node's label: centred at the node + offset
+        x, y = points[n]
+        assert (box[0] + box[2]) / 2 == pytest.approx(x + dx)
+        assert (box[1] + box[3]) / 2 == pytest.approx(y + dy)
+        assert (box[2] - box[0], box[3] - box[1]) == pytest.approx((w, h))
+
+
+def test_the_plan_table_scrolls_inside_its_own_box(report):
+    """The plan sits in a container that scrolls sideways (never the page), with no fixed width."""
+    from balkhash.outputs.report import CSS
+
+    path, *_ = report
+    text = path.read_text()
+    assert "<div class='scroll wide'><table class='plan'>" in text
+    assert ".scroll.wide{max-width:100%;overflow-x:auto}" in CSS
+    plan_rules = [r for r in CSS.replace("\n", "").split("}") if "table.plan" in r]
+    assert not any("width:" in r.split("{")[1].replace("min-width", "").replace("max-width", "") for r in plan_rules)

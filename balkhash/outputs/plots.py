@@ -170,6 +170,15 @@ def plot_deliveries(solution, basin, path) -> Path | None:
 
 
 # -- shortfall heatmap ----------------------------------------------------------------------------
+#: the shortfall heatmap's colours, the same in the PNG and in the HTML report: ColorBrewer's Reds
+#: (matplotlib's "Reds") from near-white, 0 % short, to dark red, 100 % short; grey where the user
+#: requested nothing (no percentage: not "no shortfall")
+SHORTFALL_REDS = ("#fff5f0", "#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d", "#a50f15", "#67000d")
+NOT_REQUESTED_COLOUR = "#bdbdbd"
+#: what the colours mean, in the title of both heatmaps
+HEATMAP_KEY = "grey: nothing requested; white: nothing short"
+
+
 def shortfall_matrix(solution, basin) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(shortfall % of target, shortfall Mm3): water users (rows, by sector) x periods."""
     d = solution.tables["deliveries"]
@@ -193,7 +202,7 @@ def _month_ticks(periods) -> list[str]:
 
 
 def plot_shortfall_heatmap(solution, basin, path) -> Path | None:
-    from matplotlib import colormaps
+    from matplotlib.colors import LinearSegmentedColormap
 
     d = solution.tables["deliveries"]
     if d.empty:
@@ -203,7 +212,7 @@ def plot_shortfall_heatmap(solution, basin, path) -> Path | None:
     nu, nt = pct.shape
     fig, axes = _figure(min(20.0, max(7.5, 0.55 * nt + 3.5)), min(16.0, max(2.6, 0.42 * nu + 1.6)))
     ax = axes[0, 0]
-    cmap = colormaps["Reds"].with_extremes(bad="#eeeeee")
+    cmap = LinearSegmentedColormap.from_list("shortfall", SHORTFALL_REDS).with_extremes(bad=NOT_REQUESTED_COLOUR)
     im = ax.imshow(np.ma.masked_invalid(pct.to_numpy(float)), aspect="auto", cmap=cmap, vmin=0, vmax=100,
                    interpolation="nearest")
     if nt <= 36:
@@ -220,7 +229,7 @@ def plot_shortfall_heatmap(solution, basin, path) -> Path | None:
                     ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7,
                             color="white" if v > 55 else "black")
     none = "; no shortfall in this run" if not (mm3.fillna(0.0).to_numpy(float) > 1e-6).any() else ""
-    ax.set_title(f"Shortfall in % of target (grey: nothing requested{none})", loc="left", fontsize=11)
+    ax.set_title(f"Shortfall in % of target ({HEATMAP_KEY}{none})", loc="left", fontsize=11)
     fig.colorbar(im, ax=ax, label="shortfall, % of target", shrink=0.9)
     return _save(fig, Path(path))
 

@@ -159,7 +159,7 @@ def _plan_html(plan: pd.DataFrame, wy_start: int) -> str:
         body.append(f"<tr class='{cls}{' first' if first else ''}'>" + "".join(
             f"<td>{c}</td>" for c in cells) + "</tr>")
     head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
-    return (f"<div class='scroll'><table class='plan'><thead><tr>{head}</tr></thead>"
+    return (f"<div class='scroll wide'><table class='plan'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
@@ -194,8 +194,11 @@ padding:14px 20px;margin:18px 0}h2{color:#1f4e79;margin-top:4px}h3{margin:18px 0
 table{border-collapse:collapse;font-size:13px;margin:6px 0}th{background:#1f4e79;color:#fff;padding:5px 8px;
 position:sticky;top:0}td{padding:3px 8px;border-bottom:1px solid #eee}table.num td:not(:first-child){text-align:right}
 table.kv td:first-child{color:#555}.scroll{overflow:auto;max-height:640px;border:1px solid #ddd}
-table.plan td:nth-child(n+7){text-align:right;font-variant-numeric:tabular-nums}table.plan td{white-space:nowrap}
-table.plan td:nth-child(3){white-space:normal;min-width:13em;max-width:16em}
+.scroll.wide{max-width:100%;overflow-x:auto}table.plan{font-size:12px}table.plan th{padding:4px 5px;
+white-space:normal}table.plan td{padding:2px 5px;white-space:nowrap}
+table.plan td:nth-child(n+7){text-align:right;font-variant-numeric:tabular-nums}
+table.plan td:nth-child(2){white-space:normal;min-width:6em;max-width:9em}
+table.plan td:nth-child(3){white-space:normal;min-width:9em;max-width:13em}
 table.plan tr.first td{border-top:1px solid #bbb}
 table.plan tr.sector-total td,table.plan tr.source-total td,table.plan tr.source-type-total td{background:#ddebf7}
 table.plan tr.total td{background:#bdd7ee;font-weight:600}tr.total td{font-weight:600}

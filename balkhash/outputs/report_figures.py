@@ -182,7 +182,10 @@ def fig_deliveries(solution, basin):
 
 
 def fig_heatmap(solution, basin):
-    from .plots import shortfall_matrix
+    """Shortfall in % of target, water user x month, in the PNG heatmap's colours: white (nothing
+    short) to dark red (100 % short), grey where nothing was requested (a grey trace under the
+    cells without a percentage); the user labels get the margin they need."""
+    from .plots import HEATMAP_KEY, NOT_REQUESTED_COLOUR, SHORTFALL_REDS, shortfall_matrix
 
     d = solution.tables["deliveries"]
     if d.empty:
@@ -190,61 +193,216 @@ def fig_heatmap(solution, basin):
     pct, mm3 = shortfall_matrix(solution, basin)
     sectors = d.drop_duplicates("demand").set_index("demand")["sector"]
     ylab = [f"{u} ({sectors[u]})" for u in pct.index]
-    text = [[("" if not np.isfinite(p) else f"{p:.0f}") for p in row] for row in pct.to_numpy(float)]
-    custom = mm3.to_numpy(float)
-    fig = dict(data=[dict(type="heatmap", z=_l(pct.to_numpy(float)), x=list(pct.columns), y=ylab, zmin=0, zmax=100,
-                          colorscale="Reds", colorbar=dict(title=dict(text="% of target")), text=text,
-                          texttemplate="%{text}", customdata=_l(custom), xgap=1, ygap=1,
-                          hovertemplate="%{y}<br>%{x}: shortfall %{z:.1f} % (%{customdata:.2f} Mm3)<extra></extra>")],
-               layout=dict(title=dict(text="Shortfall in % of target, water user x month (blank: nothing requested)"),
-                           height=max(260, 34 * len(ylab) + 160), template=TEMPLATE,
-                           yaxis=dict(autorange="reversed"), xaxis=dict(type="category")))
-    return fig
+    z, short = pct.to_numpy(float), mm3.fillna(0.0).to_numpy(float)
+    text = [[(f"{p:.0f}" if np.isfinite(p) and s > 1e-6 else "") for p, s in zip(zr, sr, strict=True)]
+            for zr, sr in zip(z, short, strict=True)]
+    scale = [[k / (len(SHORTFALL_REDS) - 1), c] for k, c in enumerate(SHORTFALL_REDS)]
+    x = list(pct.columns)
+    none = "; nothing short in this run" if not (short > 1e-6).any() else ""
+    cells = dict(type="heatmap", name="shortfall", z=_l(z), x=x, y=ylab, zmin=0, zmax=100, colorscale=scale,
+                 colorbar=dict(title=dict(text="% of target")), text=text, texttemplate="%{text}",
+                 customdata=_l(mm3.to_numpy(float)), xgap=1, ygap=1, hoverongaps=False,
+                 hovertemplate="%{y}<br>%{x}: shortfall %{z:.1f} % (%{customdata:.2f} Mm3)<extra></extra>")
+    grey = dict(type="heatmap", name="nothing requested", z=[[1.0 if not np.isfinite(v) else None for v in row]
+                                                              for row in z],
+                x=x, y=ylab, zmin=0, zmax=1, colorscale=[[0, NOT_REQUESTED_COLOUR], [1, NOT_REQUESTED_COLOUR]],
+                showscale=False, xgap=1, ygap=1, hoverongaps=False,
+                hovertemplate="%{y}<br>%{x}: nothing requested<extra></extra>")
+    title = f"Shortfall in % of target, water user x month<br><sup>{HEATMAP_KEY}{none}</sup>"
+    layout = dict(title=dict(text=title), height=max(280, 30 * len(ylab) + 170), template=TEMPLATE,
+                  margin=dict(l=20, r=20, t=80, b=50),
+                  yaxis=dict(autorange="reversed", automargin=True, type="category"),
+                  xaxis=dict(type="category", automargin=True))
+    return dict(data=[cells, grey], layout=layout)
+
+
+#: the network chart's nominal size in pixels (the report's chart width at a 1400-pixel window):
+#: labels are placed for it, in pixels from their node, so they stay clear at any zoom
+NET_W, NET_H = 1300, 660
+NET_MARGIN = dict(l=55, r=15, t=70, b=110)
+NET_FONT = 10
+_NET_SYMBOLS = {"inflow": "triangle-down", "junction": "circle", "reservoir": "square", "demand": "circle",
+                "lake": "hexagon", "sink": "x"}
+_NET_SIZES = {"inflow": 11, "junction": 6, "reservoir": 13, "demand": 10, "lake": 20, "sink": 9}
+# label directions around a node (screen pixels, y down), nearest first
+_DIRS = [(0.0, -1.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.71, -0.71), (-0.71, -0.71), (0.71, 0.71), (-0.71, 0.71)]
+
+
+def label_size(text: str, font: float = NET_FONT) -> tuple[float, float]:
+    """A label's box in pixels (ids are mostly capitals and underscores: 0.68 em a character)."""
+    return 0.68 * font * len(text) + 6.0, font + 6.0
+
+
+def _overlap(a, b) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def place_labels(points: dict, sizes: dict, radii: dict, segments, frame, font: float = NET_FONT) -> dict:
+    """Label positions in pixels: ``points`` id -> (x, y) (y down), ``sizes`` id -> label text,
+    ``radii`` id -> marker radius; ``segments`` the drawn links [((x0, y0), (x1, y1))]; ``frame``
+    (x0, y0, x1, y1) the panel.  Each label tries eight places around its node, then further out
+    (drawn with a leader line), and takes the one overlapping the fewest labels, markers and links,
+    the most crowded nodes first.  Returns id -> (dx, dy, ring, box)."""
+    pts = np.array([p for p in points.values()], dtype=float).reshape(-1, 2)
+    markers = [(x - radii[n], y - radii[n], x + radii[n], y + radii[n]) for n, (x, y) in points.items()]
+    samples = []
+    for (x0, y0), (x1, y1) in segments:
+        n = max(2, int(math.hypot(x1 - x0, y1 - y0) / 6))
+        for t in np.linspace(0.08, 0.92, n):
+            samples.append((x0 + t * (x1 - x0), y0 + t * (y1 - y0)))
+    smp = np.array(samples, dtype=float).reshape(-1, 2)
+    crowd = {n: int((np.hypot(*(pts - np.array(p)).T) < 70).sum()) for n, p in points.items()}
+    placed: list[tuple] = []
+    out = {}
+    for n in sorted(points, key=lambda k: -crowd[k]):
+        x, y = points[n]
+        w, h = label_size(sizes[n], font)
+        best: tuple | None = None
+        for ring in range(6):
+            for k, (ux, uy) in enumerate(_DIRS):
+                d = radii[n] + 2 + ring * 1.25 * h
+                cx = x + ux * (d + (w / 2 if ux else 0)) if ux else x
+                cy = y + uy * (d + (h / 2 if uy else 0)) if uy else y
+                box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                cost = 10 * sum(_overlap(box, o) for o in placed) + 10 * sum(_overlap(box, m) for m in markers)
+                if box[0] < frame[0] or box[2] > frame[2] or box[1] < frame[1] or box[3] > frame[3]:
+                    cost += 1e6
+                if len(smp):
+                    inside = ((smp[:, 0] >= box[0]) & (smp[:, 0] <= box[2])
+                              & (smp[:, 1] >= box[1]) & (smp[:, 1] <= box[3]))
+                    cost += 25 * int(inside.sum())
+                cost += ring * 60 + k
+                if best is None or cost < best[0]:
+                    best = (cost, cx - x, cy - y, ring, box)
+        assert best is not None
+        _, dx, dy, ring, box = best
+        placed.append(box)
+        out[n] = (dx, dy, ring, box)
+    return out
+
+
+def _panel_scale(xr, yr, w, h, aspect):
+    """Widen the range of x or y so that a y unit is ``aspect`` x units long on screen; the scale
+    in pixels per x unit."""
+    sx = w / (xr[1] - xr[0])
+    sy = h / ((yr[1] - yr[0]) * aspect)
+    scale = min(sx, sy)
+    cx, cy = (xr[0] + xr[1]) / 2, (yr[0] + yr[1]) / 2
+    hw, hh = w / scale / 2, h / (scale * aspect) / 2
+    return [cx - hw, cx + hw], [cy - hh, cy + hh], scale
 
 
 def fig_network(solution, basin):
-    from .network_plot import mean_link_flows, network_positions
+    """The network: line width = mean flow, nodes labelled beside themselves or, where it is
+    crowded, further out with a leader line; on a map where nodes crowd (the PNG's
+    :func:`crowded_area`), a second panel enlarges that area and the overview leaves its labels
+    to the enlargement.  Junctions are named on hover, as is each link's flow."""
+    from .network_plot import crowded_area, mean_link_flows, network_positions
 
     pos, geo = network_positions(basin)
     q = mean_link_flows(solution)
     qmax = float(q.max()) if len(q) and q.max() > 0 else 1.0
-    data = []
-    mids = dict(x=[], y=[], text=[])
-    for lk in basin.links:
-        (x0, y0), (x1, y1) = pos[lk.from_], pos[lk.to]
-        v = float(q.get(lk.id, 0.0))
-        data.append(dict(type="scatter", x=[x0, x1], y=[y0, y1], mode="lines", hoverinfo="skip", showlegend=False,
-                         name=lk.id, meta=dict(mean_flow_m3s=v),
-                         line=dict(width=0.8 + 9 * v / qmax, color="rgba(33,113,181,0.7)" if v > 1e-9 else "#cccccc")))
-        mids["x"].append((x0 + x1) / 2)
-        mids["y"].append((y0 + y1) / 2)
-        mids["text"].append(f"{lk.id} ({lk.from_} \u2192 {lk.to})<br>mean flow {v:,.2f} m3/s")
-    data.append(dict(type="scatter", x=mids["x"], y=mids["y"], mode="markers", marker=dict(size=7, color="#08306b",
-                     symbol="triangle-right"), text=mids["text"], hoverinfo="text", name="link (hover for flow)"))
-    symbols = {"inflow": "triangle-down", "junction": "circle", "reservoir": "square", "demand": "circle",
-               "lake": "hexagon", "sink": "x"}
-    sizes = {"inflow": 13, "junction": 7, "reservoir": 15, "demand": 12, "lake": 22, "sink": 10}
-    for kind in ("lake", "reservoir", "inflow", "junction", "demand", "sink"):
-        ns = [n for n in basin.nodes if n.type == kind]
-        if not ns:
-            continue
-        # junctions are named on hover only: their labels crowd the confluences
-        data.append(dict(type="scatter", x=[pos[n.id][0] for n in ns], y=[pos[n.id][1] for n in ns],
-                         mode="markers" if kind == "junction" else "markers+text",
-                         text=[n.id for n in ns], textposition="top center",
-                         textfont=dict(size=10), name=kind,
-                         hovertext=[f"{n.id}: {n.name or ''} ({kind})" for n in ns], hoverinfo="text",
-                         marker=dict(symbol=symbols[kind], size=sizes[kind], color=NODE_COLOURS[kind],
-                                     line=dict(color="white", width=1))))
-    layout = dict(title=dict(text=f"Network: line width = mean flow over the horizon (largest {qmax:,.1f} m3/s)"),
-                  height=620 if geo else 480, template=TEMPLATE, hovermode="closest",
-                  xaxis=dict(showgrid=geo, zeroline=False, showticklabels=geo, title=dict(text="x" if geo else "")),
-                  yaxis=dict(showgrid=geo, zeroline=False, showticklabels=geo, title=dict(text="y" if geo else "")))
-    if geo:
-        ys = [p[1] for p in pos.values()]
-        layout["yaxis"]["scaleanchor"] = "x"
-        layout["yaxis"]["scaleratio"] = 1.0 / math.cos(math.radians(float(np.mean(ys)))) if all(
-            abs(y) <= 90 for y in ys) else 1.0
+    xs, ys = np.array([p[0] for p in pos.values()]), np.array([p[1] for p in pos.values()])
+    aspect = (1.0 / math.cos(math.radians(float(np.mean(ys)))) if geo and np.all(np.abs(ys) <= 90) else 1.0)
+    box = crowded_area(pos, aspect) if geo else None
+    pad_x, pad_y = 0.06 * (float(np.ptp(xs)) or 1.0), 0.08 * (float(np.ptp(ys)) or 1.0)
+    full = ([xs.min() - pad_x, xs.max() + pad_x], [ys.min() - pad_y, ys.max() + pad_y])
+    pw, ph = NET_W - NET_MARGIN["l"] - NET_MARGIN["r"], NET_H - NET_MARGIN["t"] - NET_MARGIN["b"]
+    gap = 0.05
+    if box is not None:
+        ratio = (full[0][1] - full[0][0]) / ((full[1][1] - full[1][0]) * aspect)
+        zoom = (box[1] - box[0]) / ((box[3] - box[2]) * aspect)
+        split = min(0.7, max(0.4, ratio / (ratio + zoom)))
+        domains = [[0.0, split - gap / 2], [split + gap / 2, 1.0]]
+        views = [full, ([box[0], box[1]], [box[2], box[3]])]
+    else:
+        domains, views = [[0.0, 1.0]], [full]
+    disabled = {n.id for n in basin.nodes if getattr(n, "enabled", True) is False}
+    data: list[dict] = []
+    annotations: list[dict] = []
+    layout: dict = dict(height=NET_H, template=TEMPLATE, hovermode="closest", margin=NET_MARGIN,
+                        legend=dict(orientation="h", yanchor="top", y=-0.13, x=0.0), annotations=annotations, shapes=[])
+    for k, (dom, (xr, yr)) in enumerate(zip(domains, views, strict=True)):
+        ax = "" if k == 0 else str(k + 1)
+        w = pw * (dom[1] - dom[0])
+        if geo:
+            xr, yr, scale = _panel_scale(xr, yr, w, ph, aspect)
+        else:
+            scale = None
+        x0px = NET_MARGIN["l"] + pw * dom[0]
+
+        def px(p, xr=xr, yr=yr, x0px=x0px, w=w):
+            return (x0px + (p[0] - xr[0]) / (xr[1] - xr[0]) * w,
+                    NET_MARGIN["t"] + (yr[1] - p[1]) / (yr[1] - yr[0]) * ph)
+
+        axis = dict(range=xr, domain=dom, showgrid=geo, zeroline=False, showticklabels=geo,
+                    title=dict(text=("x (longitude)" if geo else "")))
+        yaxis = dict(range=yr, showgrid=geo, zeroline=False, showticklabels=geo,
+                     title=dict(text="y (latitude)" if geo and k == 0 else ""))
+        if k:
+            axis["anchor"], yaxis["anchor"] = f"y{ax}", f"x{ax}"
+        if scale is not None:
+            yaxis["scaleanchor"], yaxis["scaleratio"] = f"x{ax}", aspect
+        layout[f"xaxis{ax}"], layout[f"yaxis{ax}"] = axis, yaxis
+        mids: dict = dict(x=[], y=[], text=[])
+        segments = []
+        for lk in basin.links:
+            (xa, ya), (xb, yb) = pos[lk.from_], pos[lk.to]
+            v = float(q.get(lk.id, 0.0))
+            data.append(dict(type="scatter", x=[xa, xb], y=[ya, yb], mode="lines", hoverinfo="skip",
+                             showlegend=False, name=lk.id, meta=dict(mean_flow_m3s=v), xaxis=f"x{ax}", yaxis=f"y{ax}",
+                             line=dict(width=0.8 + 9 * v / qmax,
+                                       color="rgba(33,113,181,0.7)" if v > 1e-9 else "#cccccc")))
+            mids["x"].append((xa + xb) / 2)
+            mids["y"].append((ya + yb) / 2)
+            mids["text"].append(f"{lk.id} ({lk.from_} \u2192 {lk.to})<br>mean flow {v:,.2f} m3/s")
+            segments.append((px(pos[lk.from_]), px(pos[lk.to])))
+        data.append(dict(type="scatter", x=mids["x"], y=mids["y"], mode="markers", xaxis=f"x{ax}", yaxis=f"y{ax}",
+                         marker=dict(size=7, color="#08306b", symbol="triangle-right"), text=mids["text"],
+                         hoverinfo="text", name="link (hover for flow)", showlegend=k == 0))
+        for kind in ("lake", "reservoir", "inflow", "junction", "demand", "sink"):
+            ns = [n for n in basin.nodes if n.type == kind]
+            if not ns:
+                continue
+            hollow = [n.id in disabled for n in ns]
+            data.append(dict(type="scatter", x=[pos[n.id][0] for n in ns], y=[pos[n.id][1] for n in ns],
+                             mode="markers", text=[n.id for n in ns], name=kind, xaxis=f"x{ax}", yaxis=f"y{ax}",
+                             legendgroup=kind, showlegend=k == 0,
+                             hovertext=[f"{n.id}: {n.name or ''} ({kind}{', disabled' if n.id in disabled else ''})"
+                                        for n in ns], hoverinfo="text",
+                             marker=dict(symbol=_NET_SYMBOLS[kind], size=_NET_SIZES[kind],
+                                         color=["white" if h else NODE_COLOURS[kind] for h in hollow],
+                                         line=dict(color=[NODE_COLOURS[kind] if h else "white" for h in hollow],
+                                                   width=[2 if h else 1 for h in hollow]))))
+        # labels: every node but junctions; in the overview, the enlarged area's nodes are left to
+        # the enlargement
+        def shown(n, xr=xr, yr=yr, k=k):
+            p = pos[n.id]
+            inside = xr[0] <= p[0] <= xr[1] and yr[0] <= p[1] <= yr[1]
+            in_box = box is not None and box[0] <= p[0] <= box[1] and box[2] <= p[1] <= box[3]
+            return n.type != "junction" and inside and (k > 0 or not in_box)
+
+        labelled = [n for n in basin.nodes if shown(n)]
+        points = {n.id: px(pos[n.id]) for n in labelled}
+        texts = {n.id: n.id + (" (disabled)" if n.id in disabled else "") for n in labelled}
+        radii = {n.id: _NET_SIZES[n.type] / 2 + 1 for n in labelled}
+        frame = (x0px, NET_MARGIN["t"], x0px + w, NET_MARGIN["t"] + ph)
+        for nid, (dx, dy, ring, _) in place_labels(points, texts, radii, segments, frame).items():
+            a = dict(x=pos[nid][0], y=pos[nid][1], xref=f"x{ax}", yref=f"y{ax}", text=texts[nid],
+                     font=dict(size=NET_FONT), bgcolor="rgba(255,255,255,0.75)", borderpad=1,
+                     xanchor="center", yanchor="middle", name=f"label {nid}")
+            if ring:
+                a.update(showarrow=True, arrowhead=0, arrowwidth=0.7, arrowcolor="#555555", ax=dx, ay=dy,
+                         axref="pixel", ayref="pixel", standoff=radii[nid])
+            else:
+                a.update(showarrow=False, xshift=dx, yshift=-dy)
+            annotations.append(a)
+    if box is not None:
+        layout["shapes"].append(dict(type="rect", xref="x", yref="y", x0=box[0], x1=box[1], y0=box[2], y1=box[3],
+                                     line=dict(color="#555555", dash="dash", width=1)))
+    sub = "; the dashed box is enlarged on the right" if box is not None else ""
+    layout["title"] = dict(text=f"Network: line width = mean flow over the horizon (largest {qmax:,.1f} m3/s)"
+                           f"<br><sup>junctions and link flows on hover{sub}</sup>")
     return dict(data=data, layout=layout)
 
 
