@@ -174,6 +174,7 @@ def test_cli_ensemble_files_agree(tmp_path):
     (["--mode", "bogus"], "unknown mode"),
     (["--glacier", "2025:x"], "--glacier"),
     (["--china-mean", -2], "mean annual volume"),
+    (["--policy", "no_such_policy"], "no_such_policy"),
 ])
 def test_bad_input_is_one_message(tmp_path, args, message):
     out = tmp_path / "ens"

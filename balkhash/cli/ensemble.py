@@ -41,6 +41,7 @@ def ensemble(
     start_water_year: int = opt.START_OPT,
     scenario: Path = opt.SCENARIO_OPT,
     name: list[str] = opt.NAME_OPT,
+    policy: str = opt.POLICY_OPT,
     mode: str = opt.MODE_OPT,
     window: int = opt.WINDOW_OPT,
     every: int = opt.EVERY_OPT,
@@ -68,7 +69,7 @@ def ensemble(
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
     sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)
-    (sc, sb), = opt.applied(b, [sc])
+    (sc, sb), = opt.with_policy(opt.applied(b, [sc]), policy)
     if scheduler is not None and workers is not None:
         raise CommandError("--workers sets the local cluster: it cannot be used with --scheduler")
 
