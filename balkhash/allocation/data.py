@@ -17,12 +17,12 @@ from functools import cached_property
 
 import numpy as np
 
+from ..network.policy import ClassData, ShareData, compile_policy
 from ..network.schema import Basin
 from ..network.series import depth_mm, flow_mm3
 from ..network.timeline import Timeline
 from ..network.units import gwh_per_mm3, m3s_to_mm3
 from .lav import LavCurve
-from .policies import ClassData, ShareData, compile_policy
 
 
 @dataclass

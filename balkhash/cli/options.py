@@ -186,8 +186,8 @@ def with_policy(runs: list, policy: str | None) -> list:
     scenario's); CommandError for a name that is neither a preset nor a policy of the basin."""
     if policy is None:
         return runs
-    from ..allocation.policies import PolicyError, check_policy_name
     from ..network.errors import BasinError
+    from ..network.policy import PolicyError, check_policy_name
     from ..scenarios.apply import copy_basin
 
     out = []
@@ -198,7 +198,7 @@ def with_policy(runs: list, policy: str | None) -> list:
             raise CommandError(str(exc)) from None
         b = copy_basin(sb)
         b.options.policy = policy
-        from ..allocation.policies import check_policy
+        from ..network.policy import check_policy
 
         problems = check_policy(b, "--policy")
         if problems:

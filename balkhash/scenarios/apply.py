@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..allocation.policies import check_policy
 from ..network.errors import BasinError, Problem
+from ..network.policy import check_policy
 from ..network.quantities import FlowSeries
 from ..network.schema import Basin, DemandNode, LakeInflowTarget, LakeLevelTarget, SinkNode
 from ..network.series import file_values, flow_mm3

@@ -1,6 +1,6 @@
 """Allocation policy: equal shares within a class of users, the lake's share of a class's deficit.
 
-The policy's order of classes is in the costs (:mod:`balkhash.allocation.policies`: each class's
+The policy's order of classes is in the costs (:mod:`balkhash.network.policy`: each class's
 shortfall cost dominates the next one's).  This family adds what costs cannot say exactly.
 
 * equal shares: one cut variable per proportional class c and period t, 0 <= u_{c,t} <= 1, and for

@@ -1,4 +1,5 @@
-"""Allocation policies: the presets, and a policy compiled into costs, classes and lake shares.
+"""Allocation policies: the presets, their checks, and a policy compiled into costs, classes and lake
+shares (input: it knows the basin, not the LP; the `policy` constraint family builds the rows).
 
 A policy orders **classes**: classes of water users (by sector or by demand id), the ecological
 targets (the lake's inflow and level, the ecological flows) and the reservoirs' end-of-horizon
@@ -38,8 +39,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from ..errors import BalkhashError
-from ..network.errors import BasinError, Problem
-from ..network.schema import POLICY_PRESETS, Basin, LakeShare, Policy, PolicyClass
+from .errors import BasinError, Problem
+from .schema import POLICY_PRESETS, Basin, LakeShare, Policy, PolicyClass
 
 #: 'none': no policy (the users' own shortfall costs, the targets' own penalties)
 NO_POLICY = "none"
