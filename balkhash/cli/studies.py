@@ -197,20 +197,45 @@ def tradeoff(
     step: float = typer.Option(0.5, "--step", help="step, km3/yr"),
     out: Path = typer.Option(Path("out/tradeoff.csv"), "--out", "-o",
                              help="CSV file for the frontier, or a directory for tradeoff.csv"),
+    policy: list[str] = typer.Option(None, "--policy", help="the frontier under this allocation policy, and the "
+                                     "policy's own plan on it (repeatable; 'all': the four presets) [default: the "
+                                     "basin's policy, frontier only]"),
 ) -> None:
     """Frontier between agricultural delivery and lake inflow (epsilon-constraint on the lake target)."""
+    from ..network.policy import PolicyError
+    from ..network.schema import POLICY_PRESETS
     from ..studies.tradeoff import tradeoff as run_tradeoff
+    from ..studies.tradeoff import tradeoff_by_policy
 
     values = opt.values(start, stop, step)
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
     sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)
-    with progress_bar(len(values), "tradeoff") as prog:
-        task = prog.add_task("", total=len(values))
-        df = run_tradeoff(b, sc, values, progress=lambda v: prog.update(task, advance=1, description=f"{v:g}"))
+    policies = [p for x in policy or [] for p in (POLICY_PRESETS if x == "all" else [x])]
+    with progress_bar(len(values) * max(1, len(policies)), "tradeoff") as prog:
+        task = prog.add_task("", total=len(values) * max(1, len(policies)))
+        step_done = lambda v: prog.update(task, advance=1, description=f"{v:g}")  # noqa: E731
+        if policies:
+            try:
+                df = tradeoff_by_policy(b, sc, values, policies, progress=step_done)
+            except PolicyError as exc:
+                raise CommandError(f"--{exc}") from None
+        else:
+            df = run_tradeoff(b, sc, values, progress=step_done)
     out = opt.out_file(out, "tradeoff.csv")
     _write_csv(df, out)
-    console.print(tradeoff_table(df))
+    if not policies:
+        console.print(tradeoff_table(df))
+    for p in policies:
+        part = df[df["policy"] == p]
+        console.rule(f"policy {p}")
+        console.print(tradeoff_table(part[part["point"] == "frontier"]))
+        own = part[part["point"] == "policy"].to_dict("records")
+        if own and own[0]["status"] == "optimal":
+            r = own[0]
+            print_text(f"policy {p}'s own plan (lake targets soft): lake inflow {r['lake_inflow_km3']:.2f} km3, "
+                       f"agriculture {r['agriculture_delivered_mm3']:,.0f} Mm3 delivered, "
+                       f"{r['agriculture_shortfall_mm3']:,.0f} Mm3 short")
     print_text(f"results: {out}")
 
 

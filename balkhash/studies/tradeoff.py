@@ -28,6 +28,58 @@ def with_hard_lake_inflow(basin: Basin, km3: float) -> Basin:
     return b
 
 
+def with_policy(basin: Basin, policy: str) -> Basin:
+    """A copy of ``basin`` under the allocation policy ``policy`` (a preset, one of the basin's
+    policies, or 'none'; PolicyError otherwise)."""
+    from ..network.policy import check_policy_name
+
+    check_policy_name(basin, policy, "policy")
+    b = copy_basin(basin)
+    b.options.policy = policy
+    return b
+
+
+def tradeoff_by_policy(basin: Basin, scenario: Scenario | None, values: Iterable[float], policies: list[str],
+                       progress: Callable[[float], None] | None = None, **options) -> pd.DataFrame:
+    """The frontier of :func:`tradeoff` under each of ``policies`` (column ``policy``; rows with
+    ``point`` 'frontier'), and each policy's own plan with the lake targets soft, as the policy
+    shares the deficit (``point`` 'policy', ``lake_inflow_target_km3`` the basin's target): where
+    the policy stands on its frontier."""
+    values = [float(v) for v in values]
+    parts = []
+    for name in policies:
+        b = with_policy(basin, name)
+        df = tradeoff(b, scenario, values, progress, **options)
+        df.insert(0, "point", "frontier")
+        own = _policy_point(b, scenario, **options)
+        df = pd.concat([df, pd.DataFrame([own])], ignore_index=True) if own else df
+        df.insert(0, "policy", name)
+        parts.append(df)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _policy_point(basin: Basin, scenario: Scenario | None, **options) -> dict | None:
+    scenario = None if is_plain(scenario) else scenario
+    study = Study(basin, scenario, **options)
+    try:
+        sol = study.solve()
+    except SolveError:
+        return {"point": "policy", "status": "infeasible"}
+    d = sol.tables["deliveries"]
+    ag = d[d["sector"] == "agriculture"]
+    lake = figures.lake_nodes(sol)[0]
+    target = sol.targets.loc[sol.targets["type"] == "lake_inflow", "required"]
+    return {
+        "point": "policy", "lake_inflow_target_km3": float(target.mean()) / 1000.0 if len(target) else np.nan,
+        "status": sol.status, "lake_inflow_km3": figures.lake_mean_inflow_km3(sol, lake),
+        "agriculture_delivered_mm3": float(ag["delivered_mm3"].sum()),
+        "agriculture_shortfall_mm3": float(ag["shortfall_mm3"].sum()),
+        "total_shortfall_mm3": float(d["shortfall_mm3"].sum()),
+        "shortfall_cost": float(sol.summary["shortfall_cost"]),
+        "lake_level_end_m": figures.lake_levels(sol, lake)[0],
+    }
+
+
 def tradeoff(basin: Basin, scenario: Scenario | None, values: Iterable[float],
              progress: Callable[[float], None] | None = None, **options) -> pd.DataFrame:
     """Epsilon-constraint frontier: for each lake inflow target (km3 per water year, hard), the least

@@ -1,0 +1,61 @@
+"""Policies in scenarios, simulations and the trade-off study (the analytical basins of test_policy)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_policy import ABS, EXACT, lake_basin, monthly, shares, two_irrigators
+
+from balkhash.network.errors import BasinError
+from balkhash.network.policy import PolicyError
+from balkhash.scenarios import Scenario, apply_scenario
+from balkhash.simulation.simulator import simulate
+from balkhash.studies.tradeoff import tradeoff_by_policy
+
+
+def test_a_scenario_sets_the_policy():
+    b = apply_scenario(two_irrigators("water_code"), Scenario(name="farms", policy="users_first"))
+    assert b.options.policy == "users_first"
+
+
+def test_a_scenario_with_an_unknown_policy_is_named_by_scenario_and_field():
+    sc = Scenario(name="law", policy="kazakh_law")
+    with pytest.raises(BasinError) as exc:
+        apply_scenario(two_irrigators(), sc)
+    msg = str(exc.value)
+    assert len(msg.splitlines()) == 1
+    assert "scenario 'law': policy: unknown policy 'kazakh_law'" in msg
+
+
+@pytest.mark.parametrize("mode", ["step", "rolling"])
+def test_equal_shares_hold_in_every_window_of_a_simulation(mode):
+    """Step and rolling windows build the policy's rows too: the months' shares as in optimise
+    mode (1/6, 0, 40/90), the town served."""
+    b = two_irrigators("water_code", a_target=monthly(oct=40, nov=10, dec=70))
+    sol = simulate(b, mode=mode, window=2 if mode == "rolling" else None, every=1 if mode == "rolling" else None,
+                   forecast="perfect")
+    sh = shares(sol)
+    assert sh["A"].to_numpy() == pytest.approx([1 / 6, 0.0, 40 / 90], abs=EXACT)
+    assert np.abs(sh["A"] - sh["B"]).max() < EXACT
+
+
+def test_tradeoff_frontier_per_policy_and_each_policy_on_it():
+    """The lake basin of test_policy (1 200 Mm3 a year for an irrigator of 600 and a lake target of
+    960).  With the lake target hard at 0.96 km3 every policy leaves the irrigator 240; at 0.6 km3
+    the irrigator gets its 600.  Each policy's own plan: lake_first 0.96 km3 to the lake,
+    users_first 0.6, proportional 1.2 - 1.2/2.6 = 0.7385."""
+    df = tradeoff_by_policy(lake_basin("water_code"), None, [0.6, 0.96],
+                            ["lake_first", "users_first", "proportional"])
+    assert set(df["policy"]) == {"lake_first", "users_first", "proportional"}
+    front = df[df["point"] == "frontier"]
+    for _, g in front.groupby("policy"):
+        assert g["agriculture_delivered_mm3"].to_numpy() == pytest.approx([600.0, 240.0], abs=ABS)
+    own = df[df["point"] == "policy"].set_index("policy")["lake_inflow_km3"]
+    assert own["lake_first"] == pytest.approx(0.96, abs=ABS)
+    assert own["users_first"] == pytest.approx(0.6, abs=ABS)
+    assert own["proportional"] == pytest.approx(1.2 - 1.2 / 2.6, abs=ABS)
+
+
+def test_tradeoff_with_an_unknown_policy():
+    with pytest.raises(PolicyError, match="unknown policy 'kazakh_law'"):
+        tradeoff_by_policy(lake_basin("water_code"), None, [0.6], ["kazakh_law"])
