@@ -312,3 +312,58 @@ def test_myopia_never_pays_on_random_basins(raw):
     tol = 1e-6 * max(1.0, abs(opt.objective))
     assert perfect.objective == pytest.approx(opt.objective, rel=1e-6, abs=1e-6)
     assert step.objective >= perfect.objective - tol
+
+
+def _shared_deficit_basin(policy) -> object:
+    """Two water years: a river (100 Mm3/month, 60 in the second year's summer) for an irrigator
+    (50/month) and a lake wanting 960 Mm3 a water year; the policy shares the lake's deficit with
+    the irrigation class."""
+    from analytical_basins import demand, inflow, lake, link, make_basin, monthly
+
+    table = {"level_m": [100.0, 110.0], "area_km2": [100.0, 100.0], "volume": [0.0, 100_000.0]}
+    return make_basin(
+        [inflow("S", monthly(default=100.0, jun=60.0, jul=60.0, aug=60.0)), demand("IRR", 50),
+         lake("L", table, 101.0)],
+        [link("S", "IRR"), link("S", "L")],
+        targets=[{"id": "L-IN", "type": "lake_inflow", "lake": "L", "min_annual_km3": 0.96}],
+        options={"policy": "custom", "policies": {"custom": policy}} if isinstance(policy, dict)
+        else {"policy": policy}, periods=24, validate=True)
+
+
+def _year_figures(sol) -> list[tuple[float, float]]:
+    """(lake inflow deficit, irrigation shortfall) per water year, Mm3, from the tables."""
+    d = sol.deliveries.groupby("water_year")["shortfall_mm3"].sum()
+    t = sol.targets[sol.targets["target"] == "L-IN"]
+    return [(float(r.violation), float(d[int(r.period_or_year[:4])])) for r in t.itertuples()]
+
+
+def _share(x: float) -> dict:
+    return {"classes": [{"name": "irrigation", "sectors": ["agriculture"]}],
+            "lake_share": {"share_with": "irrigation", "share": x}}
+
+
+@pytest.mark.parametrize("policy", ["proportional", _share(0.25)], ids=["proportional", "share 0.25"])
+def test_rolling_equals_optimise_under_a_policy_sharing_the_lake_deficit(policy):
+    """Rolling with a perfect forecast equals optimise under a policy that shares the lake's
+    deficit with a class: each window carries the year's share row with the shortfall of the
+    year's applied periods."""
+    basin = _shared_deficit_basin(policy)
+    opt = simulate(basin)
+    figures = _year_figures(opt)
+    assert all(deficit + short > 1.0 for deficit, short in figures)  # both years are short of water
+    for every in (1, 5):
+        roll = simulate(basin, mode="rolling", window=24, every=every, forecast="perfect")
+        assert roll.objective == pytest.approx(opt.objective, rel=1e-7, abs=1e-6)
+        np.testing.assert_allclose(_year_figures(roll), figures, atol=1e-6)
+
+
+def test_step_mode_under_a_policy_sharing_the_lake_deficit():
+    """One month at a time, the share applies to what each step sees, and the step closing a water
+    year settles the year's row with its history: with a share of 1 the irrigator is never short
+    (the lake takes the whole deficit); shares of 0.25 and 'proportional' cut both in dry years."""
+    for deficit, short in _year_figures(simulate(_shared_deficit_basin(_share(1.0)), mode="step")):
+        assert short == pytest.approx(0.0, abs=1e-6)
+        assert deficit > 1.0
+    for policy in (_share(0.25), "proportional"):
+        figures = _year_figures(simulate(_shared_deficit_basin(policy), mode="step"))
+        assert all(deficit > 1.0 and short > 1.0 for deficit, short in figures), (policy, figures)

@@ -37,11 +37,22 @@ from ..allocation.solve import Allocation, Solution, SolveError, _as_basin
 from ..allocation.summary import build_summary
 from ..errors import BalkhashError
 from .forecast import NAMES, Forecaster, ForecastFile, climatology, read_forecast_file
-from .windows import CARRIED_CAPACITY, CARRIED_LAKE, CARRIED_PENALTY, Carried, WindowModel, window_key
+from .windows import (
+    CARRIED_CAPACITY,
+    CARRIED_LAKE,
+    CARRIED_PENALTY,
+    CARRIED_SHARE_RHS,
+    CARRIED_SHARE_S,
+    CARRIED_SHARE_V,
+    Carried,
+    WindowModel,
+    window_key,
+)
 
 MODES = ("optimise", "step", "rolling")
 #: window parameters the simulation sets itself (not copied from the run's)
-OWN = (CARRIED_LAKE, CARRIED_CAPACITY, CARRIED_PENALTY, "initial_storage", "end_storage", "inflow")
+OWN = (CARRIED_LAKE, CARRIED_CAPACITY, CARRIED_PENALTY, CARRIED_SHARE_V, CARRIED_SHARE_S, CARRIED_SHARE_RHS,
+       "initial_storage", "end_storage", "inflow")
 
 
 class SimulationError(BalkhashError, ValueError):
@@ -177,6 +188,8 @@ class Simulator(NamedParameters):
         y = np.zeros(lp.nrows)
         z = np.zeros(lp.ncols)  # the bound duals of the applied periods, each from its own re-plan
         self._lake_terms: list | None = None  # the parameters are fixed during a run
+        #: each policy class's shortfall per applied period (the lake shares' history)
+        self._class_short = np.zeros((len(full.classes), T))
         state = p["initial_storage"].values.copy()
         lake_in = np.zeros((len(self.carried.lake_targets), T))
         cap_used = np.zeros((len(self.carried.capped), T))
@@ -293,6 +306,34 @@ class Simulator(NamedParameters):
         out.update(self._carried_values(model, t0, n, state, inflow, lake_in, cap_used))
         return out
 
+    def _share_values(self, model: WindowModel, t0: int, n: int, years, req, vmin, ids) -> dict:
+        """Coefficients and right-hand sides of the window's lake share rows
+        (:func:`balkhash.simulation.windows.define_carried_shares`)."""
+        full = self.full
+        demand = self.lp.params["demand"].values
+        keys = model.lp.params[CARRIED_SHARE_V].keys
+        a, c, h = (np.zeros((len(keys), len(years))) for _ in range(3))
+        shares = [s for s in full.shares if f"{s.target}:{full.classes[s.cls].name}" in keys]
+        for k, s in enumerate(shares):
+            g = ids.index(s.target)
+            users = full.classes[s.cls].demands
+            for j, (start, end, share_days, _) in enumerate(years):
+                if share_days is None:  # not a full water year of the run: no share (as in the full LP)
+                    continue
+                applied = float(self._class_short[s.cls, start:t0].sum())
+                if t0 + n >= end:  # the window holds the rest of the year: the year's own row
+                    if s.share is not None:
+                        a[k, j], c[k, j], h[k, j] = 1.0 - s.share, s.share, s.share * applied
+                    else:
+                        a[k, j], c[k, j] = float(demand[users, start:end].sum()), float(vmin[g])
+                        h[k, j] = c[k, j] * applied
+                elif s.share is not None:
+                    a[k, j], c[k, j] = 1.0 - s.share, s.share
+                else:
+                    a[k, j] = float(demand[users, max(start, t0):min(end, t0 + n)].sum())
+                    c[k, j] = float(req[g, j])
+        return {CARRIED_SHARE_V: a, CARRIED_SHARE_S: c, CARRIED_SHARE_RHS: h}
+
     def _slots(self, t0: int, n: int) -> list[tuple[int, int, float | None, float]]:
         """The water years a window from t0 over n periods touches, each as (its first period in
         the run, its end, the share of its remaining days inside the window or None when the
@@ -337,6 +378,8 @@ class Simulator(NamedParameters):
             out[CARRIED_LAKE] = req
             ids = [t.id for t in self.carried.lake_targets]
             out[CARRIED_PENALTY] = p["penalty"].values[[p["penalty"].position[i] for i in ids]]
+            if CARRIED_SHARE_V in model.lp.params:
+                out.update(self._share_values(model, t0, n, years, req, vmin, ids))
         if self.carried.capped:
             cap = p["annual_capacity"].values
             left = np.zeros((len(cap), len(years)))
@@ -350,6 +393,10 @@ class Simulator(NamedParameters):
         full, lp = self.full, self.lp
         ts = np.arange(periods.start, periods.stop)
         flow = x[lp.var_blocks["flow"].cols[:, ts]] if full.links else np.zeros((0, ts.size))
+        if full.shares:
+            short = lp.var_blocks["short"].cols
+            for c, cls in enumerate(full.classes):
+                self._class_short[c, ts] = x[short[cls.demands][..., ts]].sum(axis=(0, 1))
         if self.carried.capped:
             cap_used[:, ts] = flow[list(self.carried.capped)]
         if not self.carried.lake_targets:

@@ -57,6 +57,10 @@ WHOLE_LP = 2_000
 CARRIED_LAKE = "carried_lake_inflow"
 CARRIED_CAPACITY = "carried_annual_capacity"
 CARRIED_PENALTY = "carried_penalty"
+CARRIED_SHARE = "carried_lake_share"
+CARRIED_SHARE_V = "carried_share_deficit"
+CARRIED_SHARE_S = "carried_share_shortfall"
+CARRIED_SHARE_RHS = "carried_share_applied"
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,50 @@ def define_carried(b: Build, carried: Carried, links) -> None:
     if soft:
         b.lp.add_terms(rows.rows[soft], v.cols, 1.0)
         b.lp.add_effect(CARRIED_PENALTY, "cost", v.cols, np.array(soft)[:, None])
+    define_carried_shares(b, [ids[k] for k in soft], v.cols, years, slot, soft)
+
+
+#: a window's lake share row may be missed at this many times the lake target's penalty per unit
+SHARE_SLACK = 100.0
+
+
+def define_carried_shares(b: Build, soft: list[str], v_cols: np.ndarray, years: list[int], slot: np.ndarray,
+                          soft_pos: list[int]) -> None:
+    """The policy's lake share of a class's deficit in a window, one row per share and slot:
+
+        a_{s,w} v_{g,w} - c_{s,w} sum_{d in class, t in w, in window, k} s_{d,k,t} + e+ - e- = h_{s,w}
+
+    with v the carried lake inflow violation; the simulation sets a, c and h (coefficient and
+    right-hand side parameters) per window: in a window that reaches the end of water year w,
+    the year's own row (a = 1 - X, c = X, h = X S_applied for a negotiated share X; a = D_w,
+    c = V, h = V S_applied for 'proportional', D_w the class's demand of the year, V the target,
+    S_applied the class's shortfall in the year's applied periods); in a window that ends before,
+    the same shares of what the window sees (h = 0; 'proportional' with the window's demand and
+    requirement).  A window sees only part of the year's water, and what earlier windows did is
+    fixed, so the share may not be reachable: e+ and e- >= 0 let the row be missed at 100 times the
+    lake target's penalty per unit (``carried_lake_share_slack``), far above what meeting it costs."""
+    data = b.data
+    shares = [s for s in data.shares if s.target in soft]
+    if not shares:
+        return
+    ids = [f"{s.target}:{data.classes[s.cls].name}" for s in shares]
+    nslot = len(years)
+    for name, unit in ((CARRIED_SHARE_V, "coefficient"), (CARRIED_SHARE_S, "coefficient"), (CARRIED_SHARE_RHS, "Mm3")):
+        b.lp.parameter(name, ids, np.zeros((len(ids), nslot)), unit)
+    rows = b.lp.add_rows(CARRIED_SHARE, (ids, years), lower=0.0, upper=0.0)
+    short = b.var("short")
+    for k, s in enumerate(shares):
+        idx = k * nslot + np.arange(nslot)
+        b.lp.add_coef_effect(CARRIED_SHARE_V, rows.rows[k], v_cols[soft.index(s.target)], idx, 1.0)
+        users = np.array(data.classes[s.cls].demands, dtype=np.int64)
+        per = rows.rows[k, slot]  # the row of each period's slot
+        b.lp.add_coef_effect(CARRIED_SHARE_S, per[None, None, :], short.cols[users], (k * nslot + slot)[None, None, :],
+                             -1.0)
+        b.lp.add_effect(CARRIED_SHARE_RHS, "rhs", rows.rows[k], idx)
+    slack = b.lp.add_vars("carried_lake_share_slack", (ids, years, ["up", "down"]))
+    b.lp.add_terms(rows.rows[:, :, None], slack.cols, np.array([1.0, -1.0]))
+    penalty = np.array([soft_pos[soft.index(s.target)] for s in shares])
+    b.lp.add_effect(CARRIED_PENALTY, "cost", slack.cols, penalty[:, None, None], SHARE_SLACK)
 
 
 def build_window_lp(data: ModelData, carried: Carried, links) -> LinearProgram:
