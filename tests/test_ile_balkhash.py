@@ -241,3 +241,100 @@ def test_the_border_flow_chosen_and_the_others_as_scenarios(basin, mean_year):
         gained = lake_km3(sol) - lake_km3(mean_year)
         extra = border_km3(sol) - border_km3(mean_year)
         assert 0.5 * extra <= gained <= extra + 1e-6, name
+
+
+# -- the default allocation policy (options.policy: water_code; docs/basin.md) -----------------------
+@pytest.fixture(scope="module")
+def dry_2014(basin):
+    scen = {s.name: s for s in load_scenarios(default_basin_path() / "scenarios.yaml")}["dry_2014"]
+    return apply_scenario(basin, scen)
+
+
+@pytest.fixture(scope="module")
+def dry_plan(dry_2014):
+    return solve(dry_2014)
+
+
+def test_the_default_policy_is_water_code(basin):
+    assert basin.options.policy == "water_code"
+
+
+def test_dry_2014_default_policy_serves_drinking_water_and_industry_in_full(dry_plan):
+    """Drinking water (244.0 Mm3) and industry (219.1 Mm3) are served in full in dry 2014."""
+    d = dry_plan.deliveries
+    for sector in ("utilities", "industry"):
+        g = d[d.sector == sector]
+        assert g.shortfall_mm3.abs().max() < 1e-6, sector
+
+
+def test_dry_2014_default_policy_cuts_irrigation_in_equal_shares(dry_plan):
+    """Irrigation and fisheries get water (today's costs gave them 0 of 3 263 Mm3), every user of the
+    class the same share of its target in every month, to 1e-9 (recomputed from deliveries)."""
+    d = dry_plan.deliveries
+    cls = d[d.sector.isin(["agriculture", "fisheries"])]
+    assert cls[cls.sector == "agriculture"].delivered_mm3.sum() > 2000.0
+    assert cls[cls.sector == "fisheries"].delivered_mm3.sum() > 0.0
+    live = cls[cls.target_mm3 > 0]
+    share = live.shortfall_mm3 / live.target_mm3
+    spread = share.groupby(live.period).agg(lambda s: s.max() - s.min())
+    assert spread.max() < 1e-9
+    assert share.max() > 0.0  # the class is short: the test is about a real cut
+
+
+def test_dry_2014_default_policy_lake_deficit_in_the_proportion_of_the_irrigation_cut(dry_plan):
+    """The lake's inflow deficit over its 12 km3 target equals the class's shortfall over its annual
+    targets (water_code: 'proportional'), recomputed from the targets and deliveries tables."""
+    t = dry_plan.targets
+    row = t[t.target == "BALKHASH_INFLOW"].iloc[0]
+    deficit = (row.required - row.achieved) / row.required
+    d = dry_plan.deliveries
+    cls = d[d.sector.isin(["agriculture", "fisheries"])]
+    cut = cls.shortfall_mm3.sum() / cls.target_mm3.sum()
+    assert 0.1 < cut < 0.5
+    assert deficit == pytest.approx(cut, abs=1e-6)
+
+
+def test_dry_2014_default_policy_keeps_kapshagay_winter_releases_in_its_regime(dry_plan):
+    """December-March releases from Kapshagay between 312 m3/s (springer_ili, the post-dam release
+    outside June-September) and 450 m3/s (kazhydromet, 13 Dec 2017); the end storage held at its
+    initial 17 000 Mm3."""
+    f = dry_plan.flows
+    dam = f[f.link_id.isin(["KAPSHAGAY_DAM", "KAPSHAGAY_SPILL"])].groupby("period").flow_m3s.sum()
+    winter = dam[[p for p in dam.index if str(p)[5:7] in ("12", "01", "02", "03")]]
+    assert len(winter) == 4
+    assert winter.min() >= 312.0 - 1e-6
+    assert winter.max() <= 450.0
+    st = dry_plan.storage
+    assert float(st[st.node == "KAPSHAGAY"].storage_mm3.iloc[-1]) == pytest.approx(17_000.0, abs=1e-3)
+
+
+def test_the_default_policy_solves_without_scaling_warnings(dry_plan, mean_year):
+    """The policy's costs span 100 .. 100 000 per Mm3: HiGHS finds the LP well scaled (the users'
+    own costs, up to 2 000 000, made it warn)."""
+    for sol in (dry_plan, mean_year):
+        assert not [n for n in sol.summary["notes"] if "HiGHS" in n]
+
+
+def test_without_a_policy_dry_2014_gives_irrigation_nothing(dry_2014):
+    """--policy none: the users' own costs put the lake first and irrigation gets 0 of 3 236 Mm3."""
+    b = copy.deepcopy(dry_2014)
+    b.options.policy = "none"
+    d = solve(b).deliveries
+    assert d[d.sector == "agriculture"].delivered_mm3.sum() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_plan_policy_option_and_dry_2014_by_policy(tmp_path):
+    """plan --policy NAME: users_first serves irrigation before the lake; an unknown name is
+    invalid input (exit 1, like an unknown basin name), one line naming --policy."""
+    runner = CliRunner()
+    res = runner.invoke(app, ["plan", "--scenario", "scenarios.yaml", "--name", "dry_2014", "--policy",
+                              "users_first", "--out", str(tmp_path / "u"), "-q"])
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    d = pd.read_csv(tmp_path / "u" / "deliveries.csv")
+    assert d[d.sector == "agriculture"].delivered_mm3.sum() > 3000.0
+    bad = runner.invoke(app, ["plan", "--policy", "kazakh_law", "--out", str(tmp_path / "x"), "-q"])
+    assert bad.exit_code == 1
+    assert len(bad.output.strip().splitlines()) == 1
+    assert "--policy: unknown policy 'kazakh_law'" in bad.output
