@@ -64,6 +64,7 @@ class DemandData:
     cost: float  # per Mm3 of shortfall (before block multipliers)
     consumptive: float
     return_to: str | None
+    group: str | None = None  # the district, canal or intake it belongs to (information)
 
 
 @dataclass
@@ -246,7 +247,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
             demands.append(
                 DemandData(
                     n.id, n.sector, flow_mm3(n.target, basin, tl), _shortfall_cost(n, opts),
-                    n.consumptive_fraction, n.return_to,
+                    n.consumptive_fraction, n.return_to, n.group,
                 )
             )
         elif n.type == "reservoir" and not n.enabled:

@@ -121,7 +121,7 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
     if any(tg.type == "lake_inflow" for tg in data.targets) and not full_years:
         notes.append("the horizon holds no full water year: annual lake inflow targets were not applied")
 
-    return {
+    out = {
         "basin": data.name,
         "status": outcome.status,
         "objective": _r(outcome.objective),
@@ -137,3 +137,21 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
         "violations": violations,
         "notes": notes,
     }
+    groups = by_group(data, deliveries)
+    if groups:
+        out["groups"] = groups
+    return out
+
+
+def by_group(data: ModelData, deliveries) -> dict[str, dict]:
+    """Per group of users (``group`` on the demands): its members and their target, delivery and
+    shortfall summed over the horizon, Mm3 (empty when no demand names a group)."""
+    group = {d.id: d.group for d in data.demands if d.group is not None}
+    if not group:
+        return {}
+    d = deliveries[deliveries["demand"].isin(list(group))]
+    sums = d.assign(group=d["demand"].map(group)).groupby("group", sort=True)[
+        ["target_mm3", "delivered_mm3", "shortfall_mm3"]].sum()
+    return {g: {"demands": [k for k, v in group.items() if v == g],
+                "target_mm3": _r(r.target_mm3), "delivered_mm3": _r(r.delivered_mm3),
+                "shortfall_mm3": _r(r.shortfall_mm3)} for g, r in sums.iterrows()}

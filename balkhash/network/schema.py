@@ -126,6 +126,8 @@ class DemandNode(NodeBase):
         None, ge=1, le=10, description="1 (first served) .. 10; mapped to cost 1000/priority per Mm3"
     )
     area_kha: float | None = Field(None, ge=0.0, description="irrigated area, thousand ha (information)")
+    group: str | None = Field(None, min_length=1, max_length=100, description="group of users the summary and "
+                              "the plan workbook sum over: a district, a canal, an intake")
 
 
 class LakeNode(NodeBase):

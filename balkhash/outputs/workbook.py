@@ -1,5 +1,6 @@
-"""The allocation plan as an Excel workbook (openpyxl): sheets Plan, Deliveries, Reservoirs, Lake,
-Targets, Marginal values and Inputs, each with a frozen, formatted header row stating the units.
+"""The allocation plan as an Excel workbook (openpyxl): sheets Plan, Deliveries, (Groups, when
+demands name a group), Reservoirs, Lake, Targets, Marginal values and Inputs, each with a frozen,
+formatted header row stating the units.
 
     write_plan_workbook(solution, basin, "plan.xlsx", {"basin_path": ..., "scenario": ...})
 """
@@ -31,6 +32,11 @@ DELIVERIES = [
     ("delivered_m3s", "Delivered (m3/s)", M3S), ("shortfall_mm3", "Shortfall (Mm3)", MM3),
     ("shortfall_pct", "Shortfall (%)", PCT), ("consumed_mm3", "Consumed (Mm3)", MM3),
     ("returned_mm3", "Returned (Mm3)", MM3), ("return_to", "Returns to", None),
+]
+GROUPS = [
+    ("group", "Group", None), ("period", "Period", None), ("members", "Water users", None),
+    ("target_mm3", "Target (Mm3)", MM3), ("delivered_mm3", "Allocated limit (Mm3)", MM3),
+    ("delivered_m3s", "Allocated limit (m3/s)", M3S), ("shortfall_mm3", "Shortfall (Mm3)", MM3),
 ]
 RESERVOIRS = [
     ("node", "Reservoir", None), ("period", "Period", None), ("storage_start_mm3", "Storage at start (Mm3)", MM3),
@@ -144,6 +150,22 @@ def deliveries_table(solution, basin) -> pd.DataFrame:
     d["shortfall_pct"] = [100.0 * s / x if x > 1e-12 else float("nan") for s, x in zip(d["shortfall_mm3"], t,
                                                                                           strict=True)]
     return d
+
+
+def groups_table(solution, basin) -> pd.DataFrame:
+    """Per group of users (``group`` on the demands) and period: the members' targets, deliveries
+    (the group's allocated limit, Mm3 and m3/s) and shortfalls summed; empty without groups."""
+    group = {n.id: n.group for n in basin.nodes if n.type == "demand" and n.group is not None}
+    d = deliveries_table(solution, basin)
+    d = d[d["demand"].isin(list(group))]
+    cols = ["target_mm3", "delivered_mm3", "delivered_m3s", "shortfall_mm3"]
+    if not len(d):
+        return pd.DataFrame(columns=["group", "period", "members", *cols])
+    d = d.assign(group=d["demand"].map(group))
+    out = d.groupby(["group", "period"], sort=False)[cols].sum().reset_index()
+    members = {g: ", ".join(k for k, v in group.items() if v == g) for g in set(group.values())}
+    out.insert(2, "members", out["group"].map(members))
+    return out.sort_values(["group", "period"], kind="stable").reset_index(drop=True)
 
 
 def _with_arrivals(solution, st: pd.DataFrame) -> pd.DataFrame:
@@ -277,6 +299,9 @@ def write_plan_workbook(solution, basin, path, run_info: dict | None = None) -> 
     ws.title = "Plan"
     _plan_sheet(ws, solution, basin, st)
     write_table(wb.create_sheet("Deliveries"), deliveries_table(solution, basin), DELIVERIES, st)
+    groups = groups_table(solution, basin)
+    if len(groups):  # a basin whose demands name their district, canal or intake
+        write_table(wb.create_sheet("Groups"), groups, GROUPS, st)
     write_table(wb.create_sheet("Reservoirs"), reservoirs_table(solution), RESERVOIRS, st)
     write_table(wb.create_sheet("Lake"), lake_table(solution, basin), LAKE, st)
     write_table(wb.create_sheet("Targets"), solution.tables["targets"], TARGETS, st)
