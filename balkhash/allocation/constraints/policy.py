@@ -18,8 +18,9 @@ shortfall cost dominates the next one's).  This family adds what costs cannot sa
       (1 - X) v_w - X S_w = 0        a negotiated share X: the lake takes X of the deficit
       D_w v_w - V S_w = 0            'proportional': v_w / V = S_w / D_w       (row ``lake_share``)
 
-  A hard lake inflow target takes no share (it has no deficit); neither do the windows of a step or
-  rolling simulation, which carry the lake inflow targets as rows of their own.
+  A hard lake inflow target takes no share (it has no deficit).  The windows of a step or rolling
+  simulation have no lake inflow target of their own (they carry it): there the simulation writes
+  the share against the carried target (:mod:`balkhash.simulation.windows`).
 """
 
 from __future__ import annotations
