@@ -158,10 +158,15 @@ def test_cli_ensemble_files_agree(tmp_path):
         agri = ds.shortfall.where(ds.sector == "agriculture").sum("demand").isel(period=slice(12, 24)).sum("period")
         assert np.allclose(agri.values, members[members.water_year == "2026-27"].shortfall_agriculture_mm3)
         assert ds.level.attrs["units"] == "m BS"
+        from balkhash.ensemble.cube import from_dataset
+
+        again = summary.reliability(from_dataset(ds)).set_index("water_year")  # the cube read back
+        assert np.allclose(again.to_numpy(), rel.to_numpy(), rtol=0, atol=1e-12)
     doc = json.loads((out / "ensemble.json").read_text())
     assert doc["members"] == 6
     assert doc["seed"] == 5
     assert doc["solved"] == 6
+    assert doc["policy"] == "water_code"  # the default basin's
     html = (out / "ensemble.html").read_text()
     assert '<section id="ensemble">' in html
     assert "data:image/png;base64," in html

@@ -90,7 +90,8 @@ def ensemble(
         result = run_ensemble(sb, members, seed, generator=gen, mode=sim.mode, window=sim.window, every=sim.every,
                               forecast=forecast, workers=workers, scheduler=scheduler, progress=progress)
     info = {"basin_path": str(basin_path), "scenario": sc.name if scenario else None,
-            "scenario_file": str(scenario) if scenario else None, "run_date": opt.run_date()}
+            "scenario_file": str(scenario) if scenario else None, "run_date": opt.run_date(),
+            "policy": getattr(sb.options, "policy", None) or "none"}
     dest = write_ensemble(result, sb, out, info)
     if not quiet:
         print_ensemble(result)
@@ -119,7 +120,8 @@ def write_ensemble(result, basin, out: Path, info: dict) -> Path:
         summary.level_quantiles(result).to_csv(tmp / "level_quantiles.csv", index_label="period",
                                                float_format=CSV_FLOAT)
         write_netcdf(result.cube(), tmp / "cube.nc")
-        png = fan_chart(result, basin, tmp / "fan_chart.png", title=default_title(result, 0, info.get("scenario")))
+        title = default_title(result, 0, info.get("scenario"), info.get("policy"))
+        png = fan_chart(result, basin, tmp / "fan_chart.png", title=title)
         (tmp / "ensemble.html").write_text(ensemble_page(ensemble_section(result, rel, sq, png, info)),
                                            encoding="utf-8")
         g = result.generator

@@ -60,7 +60,8 @@ def to_dataset(result):
              "generator": "bivariate log-normal AR(1) (balkhash.ensemble.generator)",
              "mu": list(g.mu), "sigma": list(g.sigma), "phi": list(g.phi), "r": g.r,
              "china_trend_km3_per_year": g.china_trend_km3_per_year, "glacier": str(g.glacier),
-             "water_year": "a water year w runs from October of w to September of w + 1"}
+             "water_year": "a water year w runs from October of w to September of w + 1",
+             "lake_inflow_target_km3": [result.lake_inflow_target_km3.get(k, float("nan")) for k in result.lakes]}
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
@@ -69,3 +70,41 @@ def write_netcdf(ds, path: str | os.PathLike) -> Path:
     enc = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars if ds[v].dtype.kind == "f"}
     ds.to_netcdf(path, engine="h5netcdf", encoding=enc)
     return Path(path)
+
+
+def from_dataset(ds):
+    """An :class:`~balkhash.ensemble.runner.EnsembleResult` from the Dataset of :func:`to_dataset`
+    (a written ``cube.nc`` read back): its summaries, fan chart and report section again, without
+    solving."""
+    import ast
+
+    from .generator import InflowModel
+    from .runner import EnsembleResult
+
+    arrays = {key: ds[name].values for name, (key, _dim, _unit, _what) in VARIABLES.items()}
+    arrays["lake_inflow_km3"] = ds["lake_inflow"].values
+    arrays["objective"] = ds["objective"].values
+    arrays["status"] = [str(s) for s in ds["status"].values]
+    a = ds.attrs
+    glacier = a.get("glacier", "1.0")
+    try:
+        glacier_path: float | dict[int, float] = float(glacier)
+    except ValueError:
+        glacier_path = {int(k): float(v) for k, v in ast.literal_eval(glacier).items()}
+    mu, sigma, phi = ([float(v) for v in np.atleast_1d(a[k])] for k in ("mu", "sigma", "phi"))
+    gen = InflowModel(mu=(mu[0], mu[1]), sigma=(sigma[0], sigma[1]), phi=(phi[0], phi[1]), r=float(a["r"]),
+                      record_mean_km3=(float("nan"), float("nan")),
+                      china_trend_km3_per_year=float(a.get("china_trend_km3_per_year", 0.0)), glacier=glacier_path)
+    periods = [str(p) for p in ds["period"].values]
+    water_years = [int(w) for w in ds["water_year"].values]
+    first_month = int(periods[0][5:7])
+    year_of = [int(p[:4]) - (int(p[5:7]) < first_month) for p in periods]
+    annual = np.stack([ds["china_km3"].values, ds["kazakh_km3"].values], axis=2)
+    return EnsembleResult(
+        arrays=arrays, annual_km3=annual, generator=gen, seed=int(a["seed"]), mode=str(a["mode"]), periods=periods,
+        water_years=water_years, lakes=[str(x) for x in ds["lake"].values],
+        storages=[str(x) for x in ds["storage_node"].values], demands=[str(x) for x in ds["demand"].values],
+        sectors=[str(x) for x in ds["sector"].values], links=[str(x) for x in ds["link"].values],
+        nodes=[str(x) for x in ds["node"].values], year_index=np.searchsorted(water_years, year_of),
+        lake_inflow_target_km3={k: float(v) for k, v in zip(ds["lake"].values, np.atleast_1d(
+            a.get("lake_inflow_target_km3", [12.0] * ds.sizes["lake"])), strict=False)})

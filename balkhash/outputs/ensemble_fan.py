@@ -30,10 +30,12 @@ def fan_chart(result, basin, path: Path, lake: int = 0, title: str | None = None
     return _save(fig, path)
 
 
-def default_title(result, lake: int = 0, scenario: str | None = None) -> str:
-    """'Lake X: level over N members (scenario, China trend ..., mode, seed S)'."""
+def default_title(result, lake: int = 0, scenario: str | None = None, policy: str | None = None) -> str:
+    """'Lake X: level over N members (scenario, policy P, China trend ..., mode, seed S)'."""
     g = result.generator
     parts = [scenario] if scenario else []
+    if policy:
+        parts.append(f"policy {policy}")
     if g.china_trend_km3_per_year:
         parts.append(f"China {g.china_trend_km3_per_year:+g} km3/yr each year")
     if g.glacier != 1.0:

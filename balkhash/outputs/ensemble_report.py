@@ -43,6 +43,8 @@ def ensemble_section(result, reliability: pd.DataFrame, quantiles: pd.DataFrame,
         what += f"; glacier multiplier path {g.glacier}"
     if info.get("scenario"):
         what += f"; scenario {info['scenario']}"
+    if info.get("policy"):
+        what += f"; allocation policy {info['policy']}"
     img = ""
     if fan_png is not None and Path(fan_png).is_file():
         b64 = base64.b64encode(Path(fan_png).read_bytes()).decode("ascii")
