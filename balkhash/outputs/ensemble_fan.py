@@ -31,7 +31,7 @@ def fan_chart(result, basin, path: Path, lake: int = 0, title: str | None = None
 
 
 def default_title(result, lake: int = 0, scenario: str | None = None, policy: str | None = None) -> str:
-    """'Lake X: level over N members (scenario, policy P, China trend ..., mode, seed S)'."""
+    """'Lake X: level over N members' and, below, 'scenario, policy P, China trend ..., mode, seed S'."""
     g = result.generator
     parts = [scenario] if scenario else []
     if policy:
@@ -41,4 +41,4 @@ def default_title(result, lake: int = 0, scenario: str | None = None, policy: st
     if g.glacier != 1.0:
         parts.append(f"glacier x {g.glacier}")
     parts += [result.mode, f"seed {result.seed}"]
-    return f"Lake {result.lakes[lake]}: level over {result.members} members ({', '.join(parts)})"
+    return f"Lake {result.lakes[lake]}: level over {result.members} members\n{', '.join(parts)}"
