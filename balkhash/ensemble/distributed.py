@@ -36,9 +36,13 @@ def _client(scheduler: str | None, workers: int | None):
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise EnsembleError(f"cannot reach the Dask scheduler at {scheduler} within {CONNECT_TIMEOUT} s "
                                 f"({first})") from None
+    import warnings
+
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    with warnings.catch_warnings():  # the scheduler's HTTP server moves to a free port when 8787 is taken
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
