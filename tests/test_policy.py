@@ -7,6 +7,8 @@ shortfall of each user over its target, per period.
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -250,3 +252,18 @@ def test_a_named_policy_of_the_basin():
     assert sh.to_numpy() == pytest.approx(np.full((3, 3), 1 / 7), abs=EXACT)
     assert "options: policies.mine.classes[0]" in _problems(two_irrigators("mine", policies={
         "mine": {"classes": [{"name": "everyone", "sectors": ["industry"]}]}}))
+
+
+@pytest.mark.skipif(shutil.which("glpsol") is None, reason="GLPK (glpsol, Debian's glpk-utils) is not installed")
+def test_the_pyomo_model_of_record_holds_the_policy_rows():
+    """The Pyomo model (solved by GLPK) carries the equal-share and lake-share rows with their
+    coefficients: the same plan as HiGHS on the proportional lake basin (its year's totals: the
+    months of one user within a block are not unique) and the shares of the changing targets."""
+    basin = lake_basin("proportional")
+    highs, glpk = Allocation(basin).solve(), Allocation(basin).solve(solver="glpk")
+    assert glpk.objective == pytest.approx(highs.objective, rel=1e-7)
+    assert _lake_figures(glpk) == pytest.approx(_lake_figures(highs), abs=ABS)
+    basin = two_irrigators("water_code", a_target=monthly(oct=40, nov=10, dec=70))
+    highs, glpk = Allocation(basin).solve(), Allocation(basin).solve(solver="glpk")
+    assert glpk.objective == pytest.approx(highs.objective, rel=1e-7)
+    np.testing.assert_allclose(shares(glpk).to_numpy(), shares(highs).to_numpy(), atol=1e-9)
