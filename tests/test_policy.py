@@ -267,3 +267,12 @@ def test_the_pyomo_model_of_record_holds_the_policy_rows():
     highs, glpk = Allocation(basin).solve(), Allocation(basin).solve(solver="glpk")
     assert glpk.objective == pytest.approx(highs.objective, rel=1e-7)
     np.testing.assert_allclose(shares(glpk).to_numpy(), shares(highs).to_numpy(), atol=1e-9)
+
+
+def test_the_summary_names_the_policy_its_classes_and_the_lake_share():
+    sol = balkhash.solve(lake_basin("water_code"))
+    pol = sol.summary["policy"]
+    assert pol["name"] == "water_code"
+    assert pol["classes"] == [{"name": "irrigation", "cost_per_mm3": 100.0, "proportional": True, "demands": ["IRR"]}]
+    assert pol["lake_shares"] == [{"target": "L-IN", "class": "irrigation", "share": "proportional"}]
+    assert "policy" not in balkhash.solve(two_irrigators()).summary

@@ -140,6 +140,14 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
     groups = by_group(data, deliveries)
     if groups:
         out["groups"] = groups
+    if data.policy is not None:
+        out["policy"] = {
+            "name": data.policy,
+            "classes": [{"name": c.name, "cost_per_mm3": c.cost, "proportional": c.proportional,
+                         "demands": [data.demands[j].id for j in c.demands]} for c in data.classes],
+            "lake_shares": [{"target": s.target, "class": data.classes[s.cls].name,
+                             "share": "proportional" if s.share is None else s.share} for s in data.shares],
+        }
     return out
 
 
