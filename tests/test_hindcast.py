@@ -236,3 +236,18 @@ def test_a_bad_setup_is_named_by_its_file_and_field(tmp_path, setup, message):
         load_setup(load_basin(default_basin_path()), p)
     assert str(exc.value).startswith(f"{p}: ")
     assert message in str(exc.value)
+
+
+def test_the_hindcast_sets_the_allocation_policy_aside():
+    """As operated: the users' own costs, every target at 0, no policy cutting users for the lake
+    (the default basin's water_code would share the lake's deficit with the irrigators)."""
+    from balkhash.data import default_basin_path
+    from balkhash.history.hindcast import hindcast_basin
+    from balkhash.network.io import load_basin
+
+    basin = load_basin(default_basin_path())
+    assert basin.options.policy == "water_code"
+    b = hindcast_basin(basin, HindcastSetup())
+    assert b.options.policy == "none"
+    assert all(t.penalty == 0.0 for t in b.targets)
+    assert basin.options.policy == "water_code"  # the basin itself is not changed

@@ -23,9 +23,10 @@ next, as the calendar says, rather than one table year per water year (the appro
 ``history_2010_2020`` scenario).  A month given in ``monthly_inflows`` replaces what the table
 gives for its node.  The other inflows stay those of the basin's mean year.
 
-**Operation.**  Every target is priced at 0 (``penalty: 0``): users are served at their
-shortfall costs and the lake gets what is left, as the basin was operated; the reservoirs follow
-their rule curves.  The run is a ``step`` simulation by default (``rolling`` on request,
+**Operation.**  Every target is priced at 0 (``penalty: 0``) and the basin's allocation policy is
+set aside (``policy: none``: a policy would cut users to share the lake's deficit): users are
+served at their own shortfall costs and the lake gets what is left, as the basin was operated; the
+reservoirs follow their rule curves.  The run is a ``step`` simulation by default (``rolling`` on request,
 docs/simulation.md): no foresight of the inflows.
 
 **Errors.**  For observation ``i`` with value ``o_i`` and uncertainty ``sigma_i`` and the model's
@@ -198,6 +199,7 @@ def hindcast_basin(basin: Basin, setup: HindcastSetup) -> Basin:
         _monthly_inflows(b, setup.monthly_inflows)
     for t in b.targets:
         t.penalty = 0.0
+    b.options.policy = "none"  # the users' own costs: an allocation policy would cut them for the lake
     if setup.initial:
         problems = apply_initial(b, setup.initial, setup.file, "hindcast")
         if problems:
