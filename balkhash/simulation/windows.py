@@ -283,12 +283,17 @@ class WindowModel:
             coef = self._coef_last is None or not np.array_equal(now, self._coef_last)
             self._coef_last = now
         touched = lp.refresh([*TARGETS, "coef"] if coef else TARGETS)
-        for target in TARGETS:  # push only the targets whose values moved since the last load
-            last = self._pushed.get(target)
-            if last is not None and np.array_equal(last, lp.current[target]):
-                del touched[target]
+        for target in TARGETS:  # push only the entries whose values moved since the last load
+            last, now = self._pushed.get(target), lp.current[target]
+            if last is None:
+                self._pushed[target] = now.copy()
+                continue
+            moved = np.flatnonzero(last != now)
+            if moved.size:
+                touched[target] = moved
+                last[moved] = now[moved]
             else:
-                self._pushed[target] = lp.current[target].copy()
+                del touched[target]
         if touched:
             self.alloc.backend.apply(self.alloc.reduced.update(touched))
 
