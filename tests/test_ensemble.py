@@ -158,7 +158,7 @@ def test_cli_ensemble_files_agree(tmp_path):
         agri = ds.shortfall.where(ds.sector == "agriculture").sum("demand").isel(period=slice(12, 24)).sum("period")
         assert np.allclose(agri.values, members[members.water_year == "2026-27"].shortfall_agriculture_mm3)
         assert ds.level.attrs["units"] == "m BS"
-        from balkhash.ensemble.cube import from_dataset
+        from balkhash.ensemble.runner import from_dataset
 
         again = summary.reliability(from_dataset(ds)).set_index("water_year")  # the cube read back
         assert np.allclose(again.to_numpy(), rel.to_numpy(), rtol=0, atol=1e-12)

@@ -112,3 +112,40 @@ def run_ensemble(basin, members: int, seed: int = 0, *, generator: InflowModel |
         nodes=list(local.nodes), year_index=local.year_index, lake_inflow_target_km3=targets,
         timings=dict(timings, setup=t1 - t0, members_per_second=members / max(timings["members"], 1e-9),
                      solve_median=float(np.median(arrays["seconds"]))))
+
+
+def from_dataset(ds):
+    """An :class:`EnsembleResult` from the Dataset of :func:`.cube.to_dataset`
+    (a written ``cube.nc`` read back): its summaries, fan chart and report section again, without
+    solving."""
+    import ast
+
+    from .cube import VARIABLES
+
+    arrays = {key: ds[name].values for name, (key, _dim, _unit, _what) in VARIABLES.items()}
+    arrays["lake_inflow_km3"] = ds["lake_inflow"].values
+    arrays["objective"] = ds["objective"].values
+    arrays["status"] = [str(s) for s in ds["status"].values]
+    a = ds.attrs
+    glacier = a.get("glacier", "1.0")
+    try:
+        glacier_path: float | dict[int, float] = float(glacier)
+    except ValueError:
+        glacier_path = {int(k): float(v) for k, v in ast.literal_eval(glacier).items()}
+    mu, sigma, phi = ([float(v) for v in np.atleast_1d(a[k])] for k in ("mu", "sigma", "phi"))
+    gen = InflowModel(mu=(mu[0], mu[1]), sigma=(sigma[0], sigma[1]), phi=(phi[0], phi[1]), r=float(a["r"]),
+                      record_mean_km3=(float("nan"), float("nan")),
+                      china_trend_km3_per_year=float(a.get("china_trend_km3_per_year", 0.0)), glacier=glacier_path)
+    periods = [str(p) for p in ds["period"].values]
+    water_years = [int(w) for w in ds["water_year"].values]
+    first_month = int(periods[0][5:7])
+    year_of = [int(p[:4]) - (int(p[5:7]) < first_month) for p in periods]
+    annual = np.stack([ds["china_km3"].values, ds["kazakh_km3"].values], axis=2)
+    return EnsembleResult(
+        arrays=arrays, annual_km3=annual, generator=gen, seed=int(a["seed"]), mode=str(a["mode"]), periods=periods,
+        water_years=water_years, lakes=[str(x) for x in ds["lake"].values],
+        storages=[str(x) for x in ds["storage_node"].values], demands=[str(x) for x in ds["demand"].values],
+        sectors=[str(x) for x in ds["sector"].values], links=[str(x) for x in ds["link"].values],
+        nodes=[str(x) for x in ds["node"].values], year_index=np.searchsorted(water_years, year_of),
+        lake_inflow_target_km3={k: float(v) for k, v in zip(ds["lake"].values, np.atleast_1d(
+            a.get("lake_inflow_target_km3", [12.0] * ds.sizes["lake"])), strict=False)})
