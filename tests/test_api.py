@@ -106,3 +106,32 @@ def test_highs_options_reach_the_solver_and_bad_ones_are_refused():
     assert alloc.backend.highs.getOptionValue("dual_feasibility_tolerance")[1] == 1e-9
     with pytest.raises(HighsOptionError, match="HiGHS refused the option no_such_option"):
         Allocation("tiny_river", highs_options={"no_such_option": 1})
+
+
+def test_threads_can_be_asked_for_after_other_solves_in_the_process():
+    """HiGHS keeps one thread pool per process; an Allocation asking for a thread count after
+    others have solved gets it (the pool is started anew), and the others still solve."""
+    first = Allocation("tiny_river")
+    assert first.solve().status == "optimal"
+    for threads in (1, 2):
+        assert Allocation("tiny_river", threads=threads).solve().status == "optimal"
+    assert first.solve().status == "optimal"
+
+
+def test_a_warm_re_solve_without_a_status_is_solved_again_from_scratch():
+    import highspy
+
+    alloc = Allocation("tiny_river")
+    first = alloc.solve()
+    highs = alloc.backend.highs
+    real_status, calls = highs.getModelStatus, []
+
+    def status_once_unknown():
+        calls.append(1)
+        return highspy.HighsModelStatus.kUnknown if len(calls) == 1 else real_status()
+
+    highs.getModelStatus = status_once_unknown
+    again = alloc.solve()
+    assert len(calls) >= 2
+    assert again.status == "optimal"
+    assert again.objective == pytest.approx(first.objective)

@@ -111,6 +111,7 @@ class HighsBackend:
         self.highs.cbLogging.subscribe(self._on_log)
         if time_limit is not None:
             self.highs.setOptionValue("time_limit", float(time_limit))
+        self.threads = threads
         if threads is not None:
             self.highs.setOptionValue("threads", int(threads))
         for name, value in (highs_options or {}).items():
@@ -138,11 +139,21 @@ class HighsBackend:
             self.warnings.append(text)
 
     def solve(self) -> SolveOutcome:
+        """Run HiGHS from the last basis (the first run: from scratch, with presolve).  A re-solve
+        that ends without a status (HiGHS's kUnknown, rare after a large change) is run once more
+        from scratch."""
         self.warnings = []
         t0 = perf_counter()
+        if self.threads is not None:  # HiGHS keeps one thread pool per process: start it anew at this size
+            highspy.Highs.resetGlobalScheduler(True)
+        warm = self.col_value is not None
         self.highs.run()
-        seconds = perf_counter() - t0
         key = str(self.highs.getModelStatus()).split(".")[-1]
+        if warm and key in ("kUnknown", "kNotset", "kSolveError"):
+            self.highs.clearSolver()
+            self.highs.run()
+            key = str(self.highs.getModelStatus()).split(".")[-1]
+        seconds = perf_counter() - t0
         status, has = _STATUS.get(key, ("error", False))
         info = self.highs.getInfo()
         if has is None:  # time/iteration limits: usable only with a primal feasible point
