@@ -59,17 +59,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--years", type=int, default=15)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--policy", default=None, help="the allocation policy (default: the basin's, water_code)")
     args = ap.parse_args()
 
     from balkhash.allocation.solve import _as_basin
     from balkhash.scenarios import Scenario, apply_scenario
 
     basin = apply_scenario(_as_basin("ile_balkhash"), Scenario(name="bench", years=args.years))
+    if args.policy is not None:
+        basin.options.policy = args.policy
     T = 12 * args.years
     warm = warm_resolve(args.repeats)
     roll = simulation(basin, "rolling", args.repeats, window=12, every=1, forecast="climatology")
     step = simulation(basin, "step", args.repeats)
-    print(f"Ile-Balkhash default, {args.years} water years ({T} months); medians of {args.repeats} runs")
+    print(f"Ile-Balkhash default, {args.years} water years ({T} months), policy {basin.options.policy}; "
+          f"medians of {args.repeats} runs")
     print(f"  warm re-solve of the 12-month model            {warm * 1e3:8.2f} ms")
     print(f"  rolling (window 12, every 1): {roll['replans']} re-plans, {roll['models']} window models "
           f"(built in the first run, {roll['first']:.2f} s)")

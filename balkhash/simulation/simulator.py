@@ -190,6 +190,7 @@ class Simulator(NamedParameters):
         self._lake_terms: list | None = None  # the parameters are fixed during a run
         #: each policy class's shortfall per applied period (the lake shares' history)
         self._class_short = np.zeros((len(full.classes), T))
+        self._class_cols: list[np.ndarray] | None = None
         state = p["initial_storage"].values.copy()
         lake_in = np.zeros((len(self.carried.lake_targets), T))
         cap_used = np.zeros((len(self.carried.capped), T))
@@ -394,9 +395,11 @@ class Simulator(NamedParameters):
         ts = np.arange(periods.start, periods.stop)
         flow = x[lp.var_blocks["flow"].cols[:, ts]] if full.links else np.zeros((0, ts.size))
         if full.shares:
-            short = lp.var_blocks["short"].cols
-            for c, cls in enumerate(full.classes):
-                self._class_short[c, ts] = x[short[cls.demands][..., ts]].sum(axis=(0, 1))
+            if self._class_cols is None:  # per class: its users' shortfall columns, (users x blocks) x T
+                short = lp.var_blocks["short"].cols
+                self._class_cols = [short[cls.demands].reshape(-1, full.T) for cls in full.classes]
+            for c, cols in enumerate(self._class_cols):
+                self._class_short[c, ts] = x[cols[:, ts]].sum(axis=0)
         if self.carried.capped:
             cap_used[:, ts] = flow[list(self.carried.capped)]
         if not self.carried.lake_targets:

@@ -239,6 +239,7 @@ class WindowModel:
         self._coef_params = {name for name, target in self.lp.maps if target == "coef"}
         self._coef_last: np.ndarray | None = None
         self._pushed: dict[str, np.ndarray] = {}
+        self._coef_pushed: np.ndarray | None = None
         #: (run stack positions, window stack positions, 1 where the run positions move with t0):
         #: the window's parameters gathered from the run's in one indexed copy (set by the simulator)
         self.gather: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -283,6 +284,17 @@ class WindowModel:
             coef = self._coef_last is None or not np.array_equal(now, self._coef_last)
             self._coef_last = now
         touched = lp.refresh([*TARGETS, "coef"] if coef else TARGETS)
+        if "coef" in touched:  # only the matrix entries that moved
+            now = lp.A.data[lp.held]
+            if self._coef_pushed is None:
+                self._coef_pushed = now.copy()
+            else:
+                moved = np.flatnonzero(self._coef_pushed != now)
+                self._coef_pushed[moved] = now[moved]
+                if moved.size:
+                    touched["coef"] = lp.held[moved]
+                else:
+                    del touched["coef"]
         for target in TARGETS:  # push only the entries whose values moved since the last load
             last, now = self._pushed.get(target), lp.current[target]
             if last is None:
