@@ -119,6 +119,10 @@ class Simulator(NamedParameters):
         self.models: dict[tuple, WindowModel] = {}
         self._keys: dict[tuple[int, int], tuple] = {}
         self._slot_cache: dict[tuple[int, int], list[tuple[int, int, float | None, float]]] = {}
+        self._lake_ids = [t.id for t in self.carried.lake_targets]
+        pen = self.lp.params.get("penalty")
+        self._lake_penalty = np.array([pen.position[i] for i in self._lake_ids], dtype=np.int64) \
+            if pen is not None and self._lake_ids else np.zeros(0, dtype=np.int64)
         self.forecast_kind, self.forecast_file = self._forecast(forecast)
         self.reference = None if climatology_basin is None else self._reference(climatology_basin)
         self.build_seconds = perf_counter() - t0
@@ -377,8 +381,8 @@ class Simulator(NamedParameters):
                 if share is not None:  # a full water year: what it still needs, spread by days
                     req[:, j] = np.maximum(0.0, vmin - lake_in[:, start:t0].sum(axis=1)) * share
             out[CARRIED_LAKE] = req
-            ids = [t.id for t in self.carried.lake_targets]
-            out[CARRIED_PENALTY] = p["penalty"].values[[p["penalty"].position[i] for i in ids]]
+            ids = self._lake_ids
+            out[CARRIED_PENALTY] = p["penalty"].values[self._lake_penalty]
             if CARRIED_SHARE_V in model.lp.params:
                 out.update(self._share_values(model, t0, n, years, req, vmin, ids))
         if self.carried.capped:
@@ -412,12 +416,14 @@ class Simulator(NamedParameters):
                 node = net.node_pos[t.ref]
                 links = np.flatnonzero(net.link_dst == node)
                 rets = np.flatnonzero(net.demand_return == node)
-                self._lake_terms.append((node, links, gain[links], rets, net.return_share[rets]))
-        for g, (node, links, gain, rets, share) in enumerate(self._lake_terms):
-            total = gain @ flow[links] + lp.params["inflow"].values[node, ts]
-            if rets.size:
-                target = lp.params["demand"].values[rets][:, ts]
-                short = x[lp.var_blocks["short"].cols[rets][..., ts]].sum(axis=1)
+                self._lake_terms.append((node, links, gain[links], rets, net.return_share[rets],
+                                         lp.var_blocks["short"].cols[rets] if rets.size else None))
+        inflow, demand = lp.params["inflow"].values, lp.params["demand"].values
+        for g, (node, links, gain, rets, share, ret_cols) in enumerate(self._lake_terms):
+            total = gain @ flow[links] + inflow[node, ts]
+            if ret_cols is not None:
+                target = demand[rets][:, ts]
+                short = x[ret_cols[..., ts]].sum(axis=1)
                 total = total + share @ np.clip(target - short, 0.0, target)
             lake_in[g, ts] = total
 
