@@ -232,24 +232,26 @@ class LPBuilder:
         return LinearProgram(A, base, maps, self.params, self.var_blocks, self.row_blocks, held)
 
 
-def _entry(A: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def _entry(A: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
     """Positions in ``A.data`` of the entries (rows, cols), all present in A's structure (CSR with
-    sorted indices: the column is searched within its row's slice)."""
+    sorted indices: the column is searched within its row's slice), ``chunk`` entries at a time so
+    that the work arrays stay small beside the matrix."""
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
     ncols = A.shape[1]
     pos = np.empty(rows.size, dtype=np.int64)
     order = np.argsort(rows, kind="stable")
-    r_sorted = rows[order]
-    span_rows = np.unique(r_sorted)
-    lo, hi = A.indptr[span_rows].astype(np.int64), A.indptr[span_rows + 1].astype(np.int64)
-    # keys of the entries of the rows concerned: (row rank) * ncols + col, increasing
-    counts = hi - lo
-    take = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    rank = np.repeat(np.arange(span_rows.size, dtype=np.int64), hi - lo)
-    keys = rank * ncols + A.indices[take]
-    want = np.searchsorted(span_rows, r_sorted) * ncols + cols[order]
-    pos[order] = take[np.searchsorted(keys, want)]
+    for start in range(0, order.size, chunk):
+        part = order[start:start + chunk]
+        r_sorted = rows[part]
+        span_rows = np.unique(r_sorted)
+        lo, hi = A.indptr[span_rows].astype(np.int64), A.indptr[span_rows + 1].astype(np.int64)
+        # keys of the entries of the rows concerned: (row rank) * ncols + col, increasing
+        counts = hi - lo
+        take = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        keys = np.repeat(np.arange(span_rows.size, dtype=np.int64), counts) * ncols + A.indices[take]
+        want = np.searchsorted(span_rows, r_sorted) * ncols + cols[part]
+        pos[part] = take[np.searchsorted(keys, want)]
     return pos
 
 
@@ -344,9 +346,17 @@ class LinearProgram:
     SMALL_MAP = 20_000
 
     def _evaluate(self, target: str, index: np.ndarray | None = None) -> np.ndarray:
-        if target == "coef":  # only held entries are ever evaluated
-            assert index is not None
+        if target == "coef":  # only held entries are ever evaluated, gathered by position
+            assert index is not None  # (no index over all of A.data: it would cost 8 bytes a nonzero)
+            index = np.asarray(index, dtype=np.int64)
             out = self._held_base[np.searchsorted(self.held, index)]
+            for (param, tgt), M in self.maps.items():
+                if tgt == "coef" and index.size:
+                    k = np.minimum(np.searchsorted(index, M.i), index.size - 1)
+                    hit = index[k] == M.i
+                    p = self.params[param].flat[M.j[hit]]
+                    np.add.at(out, k[hit], p if M.w is None else M.w[hit] * p)
+            return out
         else:
             out = self.base[target].copy() if index is None else self.base[target][index].copy()
         for (param, tgt), M in self.maps.items():
