@@ -256,56 +256,77 @@ def _arrivals_table(data: ModelData, gain, x, y, inflow, ground, labels) -> tupl
 
 
 def _target_table(data: ModelData, r: _Reader, x, storage, arriving, inflow) -> pd.DataFrame:
+    """Every target's required and achieved value and violation, per period or water year, in the
+    basin's order of targets (one table built from whole columns)."""
     labels = data.timeline.labels
     T = data.T
     cols = ["target", "type", "node_or_link", "period_or_year", "unit", "required", "achieved", "violation", "dual"]
-    parts = []
     pos = data.net.node_pos
     full_years = data.timeline.full_water_years()
-    for kind in ("eco_flow", "lake_inflow", "lake_level", "end_storage"):
-        tg = [t for t in data.targets if t.type == kind]
-        if not tg:
-            continue
-        dual = r.dual(kind)
+    year_labels = [water_year_label(w) for w in full_years]
+    kinds = ("eco_flow", "lake_inflow", "lake_level", "end_storage")
+    duals = {kind: r.dual(kind) for kind in kinds}
+    viols = {}
+    for kind in kinds:
         vb = r.lp.var_blocks.get(f"viol_{kind}")
-        viol_ids = list(vb.axes[0]) if vb is not None else []
-        viol = r.var(f"viol_{kind}").reshape(len(viol_ids), -1) if viol_ids else None
-        for k, t in enumerate(tg):
-            if kind == "eco_flow":
-                req, ach, unit, when = r.param("eco_flow")[k], x[data.link_index(t.ref)], "Mm3", labels
-            elif kind == "lake_inflow":
-                req = np.full(len(full_years), r.param("lake_inflow_target")[k])
-                total = arriving[pos[t.ref]] + inflow[pos[t.ref]]
-                ach = np.array([total[ts].sum() for ts in full_years.values()])
-                unit, when = "Mm3", [water_year_label(w) for w in full_years]
-            elif kind == "lake_level":
-                level = float(r.param("lake_level_target")[k])
-                req = np.full(T, level)
-                curve = data.storage(t.ref).curve
-                assert curve is not None, "a lake carries its level-area-volume table"
-                ach = curve.level_at(storage[t.ref])
-                unit, when = "m", labels
-            else:
-                req, ach, unit, when = np.array([r.param("end_storage")[k]]), storage[t.ref][-1:], "Mm3", labels[-1:]
-            if kind == "lake_level":  # in metres, from the level reached
-                v = np.maximum(0.0, req - ach)
-                v[v < 1e-9] = 0.0
-            elif viol is not None and t.id in viol_ids:
-                v = viol[viol_ids.index(t.id)].copy()
-            else:
-                v = np.maximum(0.0, req - ach)
-            parts.append(pd.DataFrame({
-                "target": t.id, "type": kind, "node_or_link": t.ref, "period_or_year": list(when), "unit": unit,
-                "required": np.asarray(req, float), "achieved": np.asarray(ach, float), "violation": v,
-                "dual": dual[k] if dual is not None else NAN,
-            }))
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
-    df = df[cols]
-    if len(df):
-        df.loc[df["violation"].abs() < 1e-7, "violation"] = 0.0
-        order = {t.id: i for i, t in enumerate(data.targets)}
-        df = df.sort_values("target", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-    return df
+        if vb is not None and len(vb.axes[0]):
+            ids = list(vb.axes[0])
+            viols[kind] = ({tid: i for i, tid in enumerate(ids)}, r.var(f"viol_{kind}").reshape(len(ids), -1))
+    seen = dict.fromkeys(kinds, 0)
+    names, types, refs, whens, units, reqs, achs, vs, ds, counts = [], [], [], [], [], [], [], [], [], []
+    for t in data.targets:
+        kind = t.type
+        if kind not in seen:
+            continue
+        k = seen[kind]
+        seen[kind] += 1
+        if kind == "eco_flow":
+            req, ach, unit, when = r.param("eco_flow")[k], x[data.link_index(t.ref)], "Mm3", labels
+        elif kind == "lake_inflow":
+            req = np.full(len(full_years), r.param("lake_inflow_target")[k])
+            total = arriving[pos[t.ref]] + inflow[pos[t.ref]]
+            ach = np.array([total[ts].sum() for ts in full_years.values()])
+            unit, when = "Mm3", year_labels
+        elif kind == "lake_level":
+            req = np.full(T, float(r.param("lake_level_target")[k]))
+            curve = data.storage(t.ref).curve
+            assert curve is not None, "a lake carries its level-area-volume table"
+            ach = curve.level_at(storage[t.ref])
+            unit, when = "m", labels
+        else:
+            req, ach, unit, when = np.array([r.param("end_storage")[k]]), storage[t.ref][-1:], "Mm3", labels[-1:]
+        req, ach = np.asarray(req, float), np.asarray(ach, float)
+        if kind == "lake_level":  # in metres, from the level reached
+            v = np.maximum(0.0, req - ach)
+            v[v < 1e-9] = 0.0
+        elif kind in viols and t.id in viols[kind][0]:
+            v = viols[kind][1][viols[kind][0][t.id]].copy()
+        else:
+            v = np.maximum(0.0, req - ach)
+        n = len(when)
+        dual = duals[kind]
+        names.append(t.id)
+        types.append(kind)
+        refs.append(t.ref)
+        units.append(unit)
+        counts.append(n)
+        whens.extend(when)
+        reqs.append(np.broadcast_to(req, n))
+        achs.append(np.broadcast_to(ach, n))
+        vs.append(np.broadcast_to(v, n))
+        ds.append(np.broadcast_to(np.asarray(dual[k], float) if dual is not None else NAN, n))
+    if not names:
+        return pd.DataFrame(columns=cols)
+    counts_arr = np.array(counts)
+    owner = np.repeat(np.arange(len(names)), counts_arr)
+    violation = np.concatenate(vs).astype(float)
+    violation[np.abs(violation) < 1e-7] = 0.0
+    return pd.DataFrame({
+        "target": _ids(names, owner), "type": _ids(types, owner), "node_or_link": _ids(refs, owner),
+        "period_or_year": pd.Index(whens, dtype="str"), "unit": _ids(units, owner),
+        "required": np.concatenate(reqs).astype(float), "achieved": np.concatenate(achs).astype(float),
+        "violation": violation, "dual": np.concatenate(ds).astype(float),
+    })
 
 
 def _hydropower_table(data: ModelData, x) -> pd.DataFrame:

@@ -155,7 +155,9 @@ def define_carried_shares(b: Build, soft: list[str], v_cols: np.ndarray, years: 
                           soft_pos: list[int]) -> None:
     """The policy's lake share of a class's deficit in a window, one row per share and slot:
 
-        a_{s,w} v_{g,w} - c_{s,w} sum_{d in class, t in w, in window, k} s_{d,k,t} + e+ - e- = h_{s,w}
+        a_{s,w} v_{g,w} - c_{s,w} S_{s,w} + e+ - e- = h_{s,w}
+
+        S_{s,w} = sum_{d in class, t in w, in window, k} s_{d,k,t}      (row ``carried_share_shortfall``)
 
     with v the carried lake inflow violation; the simulation sets a, c and h (coefficient and
     right-hand side parameters) per window: in a window that reaches the end of water year w,
@@ -174,15 +176,19 @@ def define_carried_shares(b: Build, soft: list[str], v_cols: np.ndarray, years: 
     nslot = len(years)
     for name, unit in ((CARRIED_SHARE_V, "coefficient"), (CARRIED_SHARE_S, "coefficient"), (CARRIED_SHARE_RHS, "Mm3")):
         b.lp.parameter(name, ids, np.zeros((len(ids), nslot)), unit)
+    # the class's shortfall in each slot as a column of its own, so that a re-plan moves one
+    # coefficient per share row, not one per user, block and period
+    total = b.lp.add_vars("carried_share_shortfall", (ids, years))
+    sums = b.lp.add_rows("carried_share_shortfall", (ids, years), lower=0.0, upper=0.0)
+    b.lp.add_terms(sums.rows, total.cols, -1.0)
     rows = b.lp.add_rows(CARRIED_SHARE, (ids, years), lower=0.0, upper=0.0)
     short = b.var("short")
     for k, s in enumerate(shares):
         idx = k * nslot + np.arange(nslot)
         b.lp.add_coef_effect(CARRIED_SHARE_V, rows.rows[k], v_cols[soft.index(s.target)], idx, 1.0)
         users = np.array(data.classes[s.cls].demands, dtype=np.int64)
-        per = rows.rows[k, slot]  # the row of each period's slot
-        b.lp.add_coef_effect(CARRIED_SHARE_S, per[None, None, :], short.cols[users], (k * nslot + slot)[None, None, :],
-                             -1.0)
+        b.lp.add_terms(sums.rows[k, slot][None, None, :], short.cols[users], 1.0)  # the slot of each period
+        b.lp.add_coef_effect(CARRIED_SHARE_S, rows.rows[k], total.cols[k], idx, -1.0)
         b.lp.add_effect(CARRIED_SHARE_RHS, "rhs", rows.rows[k], idx)
     slack = b.lp.add_vars("carried_lake_share_slack", (ids, years, ["up", "down"]))
     b.lp.add_terms(rows.rows[:, :, None], slack.cols, np.array([1.0, -1.0]))
@@ -238,8 +244,11 @@ class WindowModel:
         self.applied: dict[int, tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]] = {}
         self._coef_params = {name for name, target in self.lp.maps if target == "coef"}
         self._coef_last: np.ndarray | None = None
-        self._pushed: dict[str, np.ndarray] = {}
         self._coef_pushed: np.ndarray | None = None
+        #: what the live solver holds: row bounds, column bounds, costs (after the last load)
+        self._solver_last: tuple[np.ndarray, ...] | None = None
+        self._columns = np.arange(self.lp.ncols)
+        self._held_at: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         #: (run stack positions, window stack positions, 1 where the run positions move with t0):
         #: the window's parameters gathered from the run's in one indexed copy (set by the simulator)
         self.gather: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -284,30 +293,43 @@ class WindowModel:
             coef = self._coef_last is None or not np.array_equal(now, self._coef_last)
             self._coef_last = now
         touched = lp.refresh([*TARGETS, "coef"] if coef else TARGETS)
-        if "coef" in touched:  # only the matrix entries that moved
+        red = self.alloc.reduced
+        changes: dict[str, tuple[np.ndarray, ...]] = {}
+        if "coef" in touched:  # only the matrix entries that moved (a single row's gives its column bounds)
             now = lp.A.data[lp.held]
-            if self._coef_pushed is None:
-                self._coef_pushed = now.copy()
-            else:
-                moved = np.flatnonzero(self._coef_pushed != now)
-                self._coef_pushed[moved] = now[moved]
-                if moved.size:
-                    touched["coef"] = lp.held[moved]
-                else:
-                    del touched["coef"]
-        for target in TARGETS:  # push only the entries whose values moved since the last load
-            last, now = self._pushed.get(target), lp.current[target]
-            if last is None:
-                self._pushed[target] = now.copy()
-                continue
-            moved = np.flatnonzero(last != now)
+            moved = np.arange(now.size) if self._coef_pushed is None else np.flatnonzero(self._coef_pushed != now)
+            self._coef_pushed = now.copy()
             if moved.size:
-                touched[target] = moved
-                last[moved] = now[moved]
-            else:
-                del touched[target]
-        if touched:
-            self.alloc.backend.apply(self.alloc.reduced.update(touched))
+                if self._held_at is None:  # each held entry's solver row (-1: none), column, single-row slot
+                    r = np.searchsorted(lp.A.indptr, lp.held, side="right") - 1
+                    self._held_at = (red.solver_row[r].astype(np.int64), lp.A.indices[lp.held].astype(np.int64),
+                                     red._single_pos[r].astype(np.int64))
+                srow, col, single = (a[moved] for a in self._held_at)
+                v = now[moved]
+                kept = srow >= 0
+                if kept.any():
+                    changes["coefs"] = (srow[kept], col[kept], v[kept])
+                red.single_coef[single[single >= 0]] = v[single >= 0]
+        # the solver's rows, bounds and costs whole (a small LP), pushed where they moved
+        solver = (lp.current["row_lower"][red.kept], lp.current["row_upper"][red.kept],
+                  *red._column_bounds(self._columns), lp.current["cost"])
+        red.col_lower, red.col_upper = solver[2], solver[3]
+        last = self._solver_last
+        if last is None:
+            moved_rows, moved_cols, moved_cost = (np.arange(len(a)) for a in (solver[0], solver[2], solver[4]))
+        else:
+            moved_rows = np.flatnonzero((last[0] != solver[0]) | (last[1] != solver[1]))
+            moved_cols = np.flatnonzero((last[2] != solver[2]) | (last[3] != solver[3]))
+            moved_cost = np.flatnonzero(last[4] != solver[4])
+        self._solver_last = tuple(a.copy() for a in solver)
+        if moved_rows.size:
+            changes["rows"] = (moved_rows, solver[0][moved_rows], solver[1][moved_rows])
+        if moved_cols.size:
+            changes["cols"] = (moved_cols, solver[2][moved_cols], solver[3][moved_cols])
+        if moved_cost.size:
+            changes["cost"] = (moved_cost, solver[4][moved_cost])
+        if changes:
+            self.alloc.backend.apply(changes)
 
     @property
     def small(self) -> bool:
