@@ -59,3 +59,26 @@ def test_tradeoff_frontier_per_policy_and_each_policy_on_it():
 def test_tradeoff_with_an_unknown_policy():
     with pytest.raises(PolicyError, match="unknown policy 'kazakh_law'"):
         tradeoff_by_policy(lake_basin("water_code"), None, [0.6], ["kazakh_law"])
+
+
+def test_compare_under_a_policy_from_the_command_line(tmp_path):
+    """compare --policy runs every scenario under that policy: on the lake basin the irrigator is
+    served in full under users_first and short under lake_first; an unknown name is an error."""
+    from typer.testing import CliRunner
+
+    from balkhash.cli import app
+    from balkhash.studies.compare import compare
+
+    basin = lake_basin("lake_first")
+    runs = [Scenario(name="base")]
+    first, users = compare(basin, runs), compare(basin, runs, policy="users_first")
+    short = next(i for i in first.index if "agriculture" in str(i) and "shortfall" in str(i))
+    assert float(first.loc[short, "base"]) == pytest.approx(360.0, abs=ABS)
+    assert float(users.loc[short, "base"]) == pytest.approx(0.0, abs=ABS)
+    assert basin.options.policy == "lake_first"  # the basin itself is not changed
+    with pytest.raises(PolicyError, match="--policy"):
+        compare(basin, runs, policy="kazakh_law")
+    res = CliRunner().invoke(app, ["compare", "--scenario", "scenarios.yaml", "--name", "dry_2014", "--policy",
+                                   "nope", "--out", str(tmp_path / "c.csv")])
+    assert res.exit_code == 1
+    assert "nope" in res.output

@@ -251,6 +251,7 @@ def compare(
     window: int = opt.WINDOW_OPT,
     every: int = opt.EVERY_OPT,
     forecast: str = opt.FORECAST_OPT,
+    policy: str = opt.POLICY_OPT,
 ) -> None:
     """Run several scenarios and show sector shortfalls, lake, storage and energy side by side."""
     from ..studies.compare import compare as run_compare
@@ -263,7 +264,7 @@ def compare(
         task = prog.add_task("", total=len(scs))
         df = run_compare(b, scs, progress=lambda n: prog.update(task, advance=1, description=n),
                          simulation=None if sim.optimise else {k: v for k, v in sim.options().items()
-                                                               if k != "climatology"})
+                                                               if k != "climatology"}, policy=policy)
     if not sim.optimise:
         print_text(f"mode {sim.describe()}")
     df.index.name = "figure"

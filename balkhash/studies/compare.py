@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..allocation.solve import Allocation, SolveError
 from ..network.schema import Basin
-from ..scenarios.apply import apply_scenario
+from ..scenarios.apply import apply_scenario, copy_basin
 from ..scenarios.schema import Scenario
 from . import figures
 from .study import is_plain
@@ -41,13 +41,31 @@ def scenario_figures(sol) -> dict:
     return c
 
 
+def with_policy(basin: Basin, policy: str) -> Basin:
+    """A copy of ``basin`` under allocation policy ``policy``, checked (PolicyError for a name that
+    is neither a preset nor a policy of the basin, BasinError for a policy the basin cannot hold)."""
+    from ..network.errors import BasinError
+    from ..network.policy import check_policy, check_policy_name
+
+    check_policy_name(basin, policy, "--policy")
+    b = copy_basin(basin)
+    b.options.policy = policy
+    problems = check_policy(b, "--policy")
+    if problems:
+        raise BasinError(problems)
+    return b
+
+
 def compare(basin: Basin, scenarios: list[Scenario], progress: Callable[[str], None] | None = None,
-            simulation: dict | None = None, **options) -> pd.DataFrame:
+            simulation: dict | None = None, policy: str | None = None, **options) -> pd.DataFrame:
     """Key figures of several scenario runs side by side (one column per scenario).  Every scenario
     is applied and checked before any is solved, so an invalid one stops the comparison at once.
     ``simulation``: the keywords of :func:`balkhash.simulation.simulate` (mode, window, every,
-    forecast; the climatology of a rolling run is the basin without the scenario)."""
+    forecast; the climatology of a rolling run is the basin without the scenario); ``policy``: the
+    allocation policy of every run (over the basin's and the scenarios')."""
     applied = [(sc, basin if is_plain(sc) else apply_scenario(basin, sc)) for sc in scenarios]
+    if policy is not None:
+        applied = [(sc, with_policy(b, policy)) for sc, b in applied]
     cols = {}
     for sc, b in applied:
         try:
