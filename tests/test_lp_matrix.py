@@ -61,13 +61,14 @@ def test_parameter_maps_recompute_only_what_they_touch_and_pass_infinity():
     lp = b.finish()
     assert lp.current["col_upper"].tolist() == [1.0, INF, 3.0]
     assert lp.current["row_lower"].tolist() == [1.0]
-    touched = lp.set_parameter("cap", np.array([1]), np.array([7.0]), whole=False)
+    touched = lp.set_parameter("cap", np.array([1]), np.array([7.0]))
     assert touched["col_upper"].tolist() == [1]
     assert lp.current["col_upper"].tolist() == [1.0, 7.0, 3.0]
-    lp.set_parameter("cap", np.array([0]), np.array([INF]), whole=False)
+    lp.set_parameter("cap", np.array([0]), np.array([INF]))
     assert lp.current["col_upper"].tolist() == [INF, 7.0, 3.0]
-    # a small LP recomputes the targets whole: every entry of them, the same values
-    touched = lp.set_parameter("cap", np.array([2]), np.array([5.0]), whole=True)
+    # a small LP assigns its parameters and recomputes the targets whole: every entry, the same values
+    lp.params["cap"].values[2] = 5.0
+    touched = lp.refresh(["col_upper"])
     assert touched["col_upper"].tolist() == [0, 1, 2]
     assert lp.current["col_upper"].tolist() == [INF, 7.0, 5.0]
     assert lp.uses("need") == ["row_lower"]

@@ -370,14 +370,10 @@ class LinearProgram:
                     out += M.at(index, p)
         return out
 
-    def set_parameters(self, changes: dict[str, tuple[np.ndarray, np.ndarray]],
-                       whole: bool | None = None) -> dict[str, np.ndarray]:
+    def set_parameters(self, changes: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
         """Several parameters at once ({name: (flat positions, values)}): every target entry they
         reach is recomputed once.  Returns, per target, the positions recomputed (for 'coef':
-        positions in ``A.data``).  ``whole`` recomputes every target the parameters act on instead
-        (cheaper for a small LP)."""
-        if whole:
-            return self._set_whole(changes)
+        positions in ``A.data``).  A small LP may rather assign its parameters and :meth:`refresh`."""
         touched: dict[str, np.ndarray] = {}
         for name, (positions, values) in changes.items():
             self.params[name].values.reshape(-1)[positions] = values
@@ -390,15 +386,6 @@ class LinearProgram:
         for target, idx in touched.items():
             self.current[target][idx] = self._evaluate(target, idx)
         return touched
-
-    def _set_whole(self, changes: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
-        """A small LP: every target the changed parameters act on is recomputed whole, cheaper
-        than finding the entries reached."""
-        targets: set[str] = set()
-        for name, (positions, values) in changes.items():
-            self.params[name].values.reshape(-1)[positions] = values
-            targets.update(t for p, t in self.maps if p == name)
-        return self.refresh(targets)
 
     def refresh(self, targets=None) -> dict[str, np.ndarray]:
         """Recompute ``targets`` (default: every bound and cost, and the coefficients) whole from
@@ -431,10 +418,7 @@ class LinearProgram:
         ``Parameter.values`` a view into it: a caller can then write many parameters with one
         indexed assignment (the simulation's window models).  Returns the vector."""
         if self.stack is None:
-            n = 0
-            for name, p in self.params.items():
-                self.stack_offsets[name] = n
-                n += p.values.size
+            self.stack_offsets, n = self._offsets()
             stack = np.zeros(n)
             for name, p in self.params.items():
                 view = stack[self.stack_offsets[name]:self.stack_offsets[name] + p.values.size].reshape(p.values.shape)
@@ -443,14 +427,20 @@ class LinearProgram:
             self.stack = stack
         return self.stack
 
-    def _stack_maps(self) -> tuple[dict[str, int], dict[str, sp.csr_matrix]]:
-        """Per target, the maps of every parameter side by side over the stacked parameter vector
-        (rows of 'coef': the held entries, in order)."""
+    def _offsets(self) -> tuple[dict[str, int], int]:
+        """Where each parameter starts in the stacked parameter vector (``params`` order), and its
+        length."""
         offsets: dict[str, int] = {}
         n = 0
         for name, p in self.params.items():
             offsets[name] = n
             n += p.values.size
+        return offsets, n
+
+    def _stack_maps(self) -> tuple[dict[str, int], dict[str, sp.csr_matrix]]:
+        """Per target, the maps of every parameter side by side over the stacked parameter vector
+        (rows of 'coef': the held entries, in order)."""
+        offsets, n = self._offsets()
         parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         for (name, target), M in self.maps.items():
             i = M.i if target != "coef" else np.searchsorted(self.held, M.i)
@@ -467,11 +457,10 @@ class LinearProgram:
         self._all = {t: np.arange(self.current[t].size) for t in TARGETS}
         return offsets, stacked
 
-    def set_parameter(self, name: str, flat_positions: np.ndarray, values: np.ndarray,
-                      whole: bool | None = None) -> dict[str, np.ndarray]:
+    def set_parameter(self, name: str, flat_positions: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
         """Change entries of parameter ``name``; recompute the bounds and costs they act on.
         Returns, per target, the positions whose value was recomputed."""
-        return self.set_parameters({name: (np.asarray(flat_positions), np.asarray(values))}, whole)
+        return self.set_parameters({name: (np.asarray(flat_positions), np.asarray(values))})
 
     def uses(self, name: str) -> list[str]:
         """The targets (row bounds, column bounds, costs, 'coef': matrix entries) parameter ``name``

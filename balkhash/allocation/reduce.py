@@ -75,31 +75,35 @@ class ReducedLP:
     def rows_of(self, full_rows) -> np.ndarray:
         return self.solver_row[np.asarray(full_rows, dtype=np.int64)]
 
+    def coef_changes(self, positions) -> tuple[tuple[np.ndarray, ...] | None, np.ndarray]:
+        """Matrix entries ``positions`` of ``A.data`` that changed: (solver rows, columns, values)
+        of those in solver rows (None when there is none), and the columns of those in
+        single-variable rows, whose coefficient is updated here (their bounds follow from it)."""
+        k = np.asarray(positions, dtype=np.int64)
+        r = np.searchsorted(self.lp.A.indptr, k, side="right") - 1
+        c = self.lp.A.indices[k].astype(np.int64)
+        v = self.lp.A.data[k]
+        kept = self.solver_row[r] >= 0
+        single = self._single_pos[r] >= 0
+        self.single_coef[self._single_pos[r[single]]] = v[single]
+        return ((self.solver_row[r[kept]], c[kept], v[kept]) if kept.any() else None), c[single]
+
     def update(self, touched: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, ...]]:
         """After a parameter change (``touched``: full-LP positions per target), the solver
         entries to change: {'rows': (solver rows, lower, upper), 'cols': (cols, lower, upper),
         'cost': (cols, cost), 'coefs': (solver rows, cols, values)}.  A single-variable row whose
         coefficient changed gives its column new bounds."""
-        if touched and all(len(v) == (self.lp.nrows if k.startswith("row") else self.lp.ncols)
-                           for k, v in touched.items() if k != "coef"):
-            return self._update_all(touched)
         out: dict[str, tuple[np.ndarray, ...]] = {}
         rows = np.union1d(touched.get("row_lower", np.zeros(0, np.int64)),
                           touched.get("row_upper", np.zeros(0, np.int64))).astype(np.int64)
         cols = np.union1d(touched.get("col_lower", np.zeros(0, np.int64)),
                           touched.get("col_upper", np.zeros(0, np.int64))).astype(np.int64)
         if "coef" in touched:  # matrix entries: of a kept row to the solver, of a single row a bound
-            k = np.asarray(touched["coef"], dtype=np.int64)
-            r = np.searchsorted(self.lp.A.indptr, k, side="right") - 1
-            c = self.lp.A.indices[k].astype(np.int64)
-            v = self.lp.A.data[k]
-            kept = self.solver_row[r] >= 0
-            if kept.any():
-                out["coefs"] = (self.solver_row[r[kept]], c[kept], v[kept])
-            single = self._single_pos[r] >= 0
-            if single.any():
-                self.single_coef[self._single_pos[r[single]]] = v[single]
-                cols = np.union1d(cols, c[single])
+            coefs, single_cols = self.coef_changes(touched["coef"])
+            if coefs is not None:
+                out["coefs"] = coefs
+            if single_cols.size:
+                cols = np.union1d(cols, single_cols)
         if rows.size:
             srows = self.solver_row[rows]
             kept = srows >= 0
@@ -116,30 +120,6 @@ class ReducedLP:
         if "cost" in touched:
             c = touched["cost"]
             out["cost"] = (c, self.lp.current["cost"][c])
-        return out
-
-    def _update_all(self, touched: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, ...]]:
-        """:meth:`update` when every row or column of the touched targets was recomputed (a small
-        LP's whole update): all solver rows, all columns, all costs."""
-        out: dict[str, tuple[np.ndarray, ...]] = {}
-        cur = self.lp.current
-        if "coef" in touched:
-            k = np.asarray(touched["coef"], dtype=np.int64)
-            r = np.searchsorted(self.lp.A.indptr, k, side="right") - 1
-            c, v = self.lp.A.indices[k].astype(np.int64), self.lp.A.data[k]
-            kept = self.solver_row[r] >= 0
-            if kept.any():
-                out["coefs"] = (self.solver_row[r[kept]], c[kept], v[kept])
-            single = self._single_pos[r] >= 0
-            self.single_coef[self._single_pos[r[single]]] = v[single]
-        if "row_lower" in touched or "row_upper" in touched:
-            out["rows"] = (np.arange(self.kept.size), cur["row_lower"][self.kept], cur["row_upper"][self.kept])
-        if any(t in touched for t in ("row_lower", "row_upper", "col_lower", "col_upper", "coef")):
-            cols = np.arange(self.lp.ncols)
-            self.col_lower, self.col_upper = self._column_bounds(cols)
-            out["cols"] = (cols, self.col_lower, self.col_upper)
-        if "cost" in touched:
-            out["cost"] = (np.arange(self.lp.ncols), cur["cost"])
         return out
 
     # -- duals -------------------------------------------------------------------------------------

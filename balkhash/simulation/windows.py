@@ -242,13 +242,10 @@ class WindowModel:
         #: per number of applied periods k: (run columns, window columns), (run rows, window rows)
         #: of the first k periods (set by the simulator)
         self.applied: dict[int, tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]] = {}
-        self._coef_params = {name for name, target in self.lp.maps if target == "coef"}
-        self._coef_last: np.ndarray | None = None
         self._coef_pushed: np.ndarray | None = None
         #: what the live solver holds: row bounds, column bounds, costs (after the last load)
         self._solver_last: tuple[np.ndarray, ...] | None = None
         self._columns = np.arange(self.lp.ncols)
-        self._held_at: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         #: (run stack positions, window stack positions, 1 where the run positions move with t0):
         #: the window's parameters gathered from the run's in one indexed copy (set by the simulator)
         self.gather: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -280,19 +277,14 @@ class WindowModel:
 
     def _load_whole(self, values: dict[str, np.ndarray]) -> None:
         """A small window: the parameters in ``values`` assigned (the others may have been written
-        into :attr:`LinearProgram.stack` directly), every bound and cost recomputed and pushed, the
-        matrix's coefficients only when a parameter acting on them differs from the last load."""
+        into :attr:`LinearProgram.stack` directly), every bound, cost and held coefficient recomputed,
+        and pushed to the live solver where it differs from what the solver holds."""
         lp = self.lp
         for name, new in values.items():
             p = lp.params.get(name)
             if p is not None:
                 p.values[...] = new
-        coef = False
-        if self._coef_params:
-            now = np.concatenate([lp.params[name].values.reshape(-1) for name in sorted(self._coef_params)])
-            coef = self._coef_last is None or not np.array_equal(now, self._coef_last)
-            self._coef_last = now
-        touched = lp.refresh([*TARGETS, "coef"] if coef else TARGETS)
+        touched = lp.refresh([*TARGETS, "coef"])
         red = self.alloc.reduced
         changes: dict[str, tuple[np.ndarray, ...]] = {}
         if "coef" in touched:  # only the matrix entries that moved (a single row's gives its column bounds)
@@ -300,16 +292,9 @@ class WindowModel:
             moved = np.arange(now.size) if self._coef_pushed is None else np.flatnonzero(self._coef_pushed != now)
             self._coef_pushed = now.copy()
             if moved.size:
-                if self._held_at is None:  # each held entry's solver row (-1: none), column, single-row slot
-                    r = np.searchsorted(lp.A.indptr, lp.held, side="right") - 1
-                    self._held_at = (red.solver_row[r].astype(np.int64), lp.A.indices[lp.held].astype(np.int64),
-                                     red._single_pos[r].astype(np.int64))
-                srow, col, single = (a[moved] for a in self._held_at)
-                v = now[moved]
-                kept = srow >= 0
-                if kept.any():
-                    changes["coefs"] = (srow[kept], col[kept], v[kept])
-                red.single_coef[single[single >= 0]] = v[single >= 0]
+                coefs, _ = red.coef_changes(lp.held[moved])  # the column bounds are recomputed whole below
+                if coefs is not None:
+                    changes["coefs"] = coefs
         # the solver's rows, bounds and costs whole (a small LP), pushed where they moved
         solver = (lp.current["row_lower"][red.kept], lp.current["row_upper"][red.kept],
                   *red._column_bounds(self._columns), lp.current["cost"])
