@@ -71,6 +71,10 @@ def _new_highs(quiet: bool) -> highspy.Highs:
         return highspy.Highs()
 
 
+#: the thread count HiGHS's process-wide thread pool was last started with by a backend (None: never)
+_POOL_THREADS: int | None = None
+
+
 class HighsOptionError(BalkhashError, ValueError):
     """A HiGHS option that HiGHS does not know or refuses."""
 
@@ -144,8 +148,11 @@ class HighsBackend:
         from scratch."""
         self.warnings = []
         t0 = perf_counter()
-        if self.threads is not None:  # HiGHS keeps one thread pool per process: start it anew at this size
+        global _POOL_THREADS
+        if self.threads is not None and self.threads != _POOL_THREADS:
+            # HiGHS keeps one thread pool per process, sized by its first run: start it anew at this size
             highspy.Highs.resetGlobalScheduler(True)
+            _POOL_THREADS = self.threads
         warm = self.col_value is not None
         self.highs.run()
         key = str(self.highs.getModelStatus()).split(".")[-1]
