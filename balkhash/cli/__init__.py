@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from . import basin, ensemble, history, plan, report, studies
+from . import basin, ensemble, history, peers, plan, report, studies
 from .console import err_console, print_text
 from .errors import guarded
 
@@ -40,6 +40,7 @@ for _name, _command in (
     ("calibrate", history.calibrate),
 ):
     app.command(_name)(guarded(_command))
+app.add_typer(peers.import_app, name="import")
 
 
 def _print_version(value: bool) -> None:

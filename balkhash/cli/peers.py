@@ -1,0 +1,27 @@
+"""``balkhash import ...``: models of other tools converted into basin directories (docs/peers.md)."""
+
+from __future__ import annotations
+
+import typer
+
+from .errors import guarded
+
+import_app = typer.Typer(no_args_is_help=True, help="Convert a model of another tool into a basin directory.",
+                         rich_markup_mode="markdown")
+
+
+def calvin(
+    links: str = typer.Argument(..., help="CALVIN links file (CSV, optionally .gz): i,j,k,cost,amplitude,"
+                                "lower_bound,upper_bound"),
+    outdir: str = typer.Argument(..., help="basin directory to write (basin.yaml and its CSV tables)"),
+    name: str | None = typer.Option(None, "--name", help="basin name (default: the file's name)"),
+) -> None:
+    """CALVIN links (time-expanded nodes NODE.YYYY-MM-DD) folded back into nodes x monthly periods."""
+    from ..peers.calvin import import_calvin
+    from .console import print_text
+
+    report = import_calvin(links, outdir, name=name)
+    print_text(report.summary())
+
+
+import_app.command("calvin")(guarded(calvin))
