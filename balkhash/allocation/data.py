@@ -121,6 +121,8 @@ class ModelData:
     policy: str | None = None
     classes: list[ClassData] = field(default_factory=list)
     shares: list[ShareData] = field(default_factory=list)
+    #: flow splits and aggregated constraints (:func:`compile_groups`)
+    groups: GroupsData | None = None
 
     @cached_property
     def target_by_id(self) -> dict[str, TargetData]:
@@ -361,6 +363,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
     for j, d in enumerate(demands):
         if d.return_to is not None and d.consumptive < 1.0:
             data.returns_in.setdefault(d.return_to, []).append(j)
+    data.groups = compile_groups(basin, tl)
     if fold_inlets:
         data.folded = folded_inlets(data)
     return data
@@ -378,6 +381,7 @@ def folded_inlets(data: ModelData) -> dict[int, int]:
     this itself and solves the unfolded LP faster (docs/performance.md); solvers without a
     presolve gain from it."""
     constrained = {t.ref for t in data.targets if t.type == "eco_flow"} | {p.link for p in data.plants}
+    constrained |= data.groups.links if data.groups is not None else set()
     out = {}
     for j, d in enumerate(data.demands):
         inlets = data.links_in.get(d.id, [])
@@ -390,3 +394,81 @@ def folded_inlets(data: ModelData) -> dict[int, int]:
             continue
         out[i] = j
     return out
+
+@dataclass
+class SplitData:
+    id: str
+    node: str
+    links: list[int]  # link positions
+    fractions: np.ndarray
+
+
+@dataclass
+class GroupTerms:
+    """A weighted sum of flows: (position, weight) of its links, demands and inflow nodes."""
+
+    links: list[tuple[int, float]]
+    demands: list[tuple[int, float]]
+    inflows: list[tuple[str, float]]
+
+
+@dataclass
+class AggregateData:
+    id: str
+    terms: GroupTerms
+    per: str  # "period" | "water_year"
+    lower: np.ndarray | float | None  # Mm3 per period (T) or per water year; None: no bound
+    upper: np.ndarray | float | None
+    of: GroupTerms | None = None  # a ratio's other group
+    ratio_min: float | None = None
+    ratio_max: float | None = None
+
+
+@dataclass
+class GroupsData:
+    """The basin's flow splits and aggregated constraints, over the periods ``labels``."""
+
+    labels: list[str]
+    splits: list[SplitData]
+    aggregates: list[AggregateData]
+    #: ids of the links that a split or an aggregate names (never folded into a demand)
+    links: set[str] = field(default_factory=set)
+
+
+def _group_terms(group, link_pos: dict[str, int], demand_pos: dict[str, int]) -> GroupTerms:
+    w = group.weights
+    return GroupTerms([(link_pos[i], float(w.get(i, 1.0))) for i in group.links],
+                      [(demand_pos[i], float(w.get(i, 1.0))) for i in group.demands],
+                      [(i, float(w.get(i, 1.0))) for i in group.inflows])
+
+
+def compile_groups(basin: Basin, tl: Timeline) -> GroupsData | None:
+    """The splits and aggregates of a validated basin in Mm3 (None when it has neither)."""
+    if not basin.splits and not basin.aggregates:
+        return None
+    link_pos = {lk.id: i for i, lk in enumerate(basin.links)}
+    demand_pos = {n.id: j for j, n in enumerate(basin.nodes_of("demand"))}
+    splits = [SplitData(s.id, s.node, [link_pos[i] for i in s.links], np.asarray(s.fractions, dtype=float))
+              for s in basin.splits]
+    aggs = []
+    named: list[str] = [i for s in basin.splits for i in s.links]
+    named += [lk.id for s in basin.splits for lk in basin.links if lk.from_ == s.node]
+
+    def bound(fs):
+        if fs is None:
+            return None
+        if fs.annual is not None:
+            return float(fs.annual * fs.factor)  # Mm3 per water year
+        return flow_mm3(fs, basin, tl)
+
+    for a in basin.aggregates:
+        lo = bound(a.equal if a.equal is not None else a.min)
+        hi = bound(a.equal if a.equal is not None else a.max)
+        r = a.ratio
+        aggs.append(AggregateData(
+            a.id, _group_terms(a, link_pos, demand_pos), a.per, lo, hi,
+            None if r is None else _group_terms(r.of, link_pos, demand_pos),
+            None if r is None else (r.equal if r.equal is not None else r.min),
+            None if r is None else (r.equal if r.equal is not None else r.max)))
+        named += list(a.links) + (list(r.of.links) if r is not None else [])
+    return GroupsData(list(tl.labels), splits, aggs, set(named))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .constraints.aggregates import define_aggregates
 from .constraints.balance import define_mass_balance
 from .constraints.carryover import define_carryover
 from .constraints.context import Build
@@ -20,6 +21,7 @@ from .constraints.demands import define_demands
 from .constraints.hydropower import define_hydropower
 from .constraints.links import define_links
 from .constraints.policy import define_policy
+from .constraints.splits import define_splits
 from .constraints.storage import define_storage
 from .constraints.storage_reference import define_storage_reference
 from .constraints.targets import define_targets
@@ -36,6 +38,8 @@ FAMILIES = (
     define_targets,
     define_policy,
     define_hydropower,
+    define_splits,
+    define_aggregates,
 )
 
 

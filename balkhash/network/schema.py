@@ -371,6 +371,8 @@ class Basin(Strict):
     hydropower: list[HydropowerPlant] = Field(default_factory=list)
     options: Options = Field(default_factory=Options)
     sources: dict[str, str] = Field(default_factory=dict, description="citations referenced by key")
+    splits: list[FlowSplit] = Field(default_factory=list, description="fixed fractions of a node's outflow")
+    aggregates: list[Aggregate] = Field(default_factory=list, description="limits on sums of flows over groups")
 
     _base_dir: str | None = PrivateAttr(None)
     _tables: dict = PrivateAttr(default_factory=dict)
@@ -416,3 +418,56 @@ def iter_flow_series(basin: Basin):
         fs = getattr(t, "min_flow", None)
         if fs is not None:
             yield f"target '{t.id}'", "min_flow", fs
+    for a in basin.aggregates:
+        for field in ("min", "max", "equal"):
+            fs = getattr(a, field)
+            if fs is not None:
+                yield f"aggregate '{a.id}'", field, fs
+
+class FlowSplit(Strict):
+    """Fixed fractions of a node's outflow over some of its out-links (Pywr's RiverSplit ``factors``):
+    in every period the flow of ``links[i]`` is ``fractions[i]`` times the sum of the flows of every
+    link leaving ``node``."""
+
+    id: Id
+    node: str = Field(description="the node whose outflow is split (an inflow, junction or reservoir)")
+    links: list[str] = Field(min_length=1, description="links leaving `node`")
+    fractions: list[float] = Field(min_length=1, description="share of the node's outflow on each link, in "
+                                   "[0, 1]; sum <= 1, and 1 when `links` are all the node's out-links")
+    source: str | None = Field(None, description="where the numbers come from")
+
+
+class FlowGroup(Strict):
+    """A weighted sum of flows per period: link flows, demands' deliveries and nodes' local inflows."""
+
+    links: list[str] = Field(default_factory=list, description="link ids: their flows")
+    demands: list[str] = Field(default_factory=list, description="demand ids: their deliveries")
+    inflows: list[str] = Field(default_factory=list, description="node ids: their local inflows (fixed)")
+    weights: dict[str, float] = Field(default_factory=dict, description="weight of a member in the sum, by id "
+                                      "(default 1)")
+
+
+class GroupRatio(Strict):
+    """The group's sum against ``ratio`` times the sum of another group ``of``."""
+
+    of: FlowGroup = Field(description="the other group")
+    min: float | None = Field(None, ge=0.0, description="the group's sum >= min x the other's")
+    max: float | None = Field(None, ge=0.0, description="the group's sum <= max x the other's")
+    equal: float | None = Field(None, ge=0.0, description="the group's sum = equal x the other's")
+
+
+class Aggregate(FlowGroup):
+    """A constraint on the sum of a group's flows, per period or per water year: bounds ``min``,
+    ``max`` or ``equal`` (flow units per period; annual units with ``per: water_year``), or a
+    ``ratio`` to another group's sum (hard: the LP is infeasible when it cannot hold)."""
+
+    id: Id
+    min: FlowSeries | None = Field(None, description="lower bound of the sum (flow units)")
+    max: FlowSeries | None = Field(None, description="upper bound of the sum (flow units)")
+    equal: FlowSeries | None = Field(None, description="the sum's value (flow units)")
+    ratio: GroupRatio | None = Field(None, description="bounds relative to another group's sum")
+    per: Literal["period", "water_year"] = Field("period", description="the sums are per period or per water year")
+    source: str | None = Field(None, description="where the numbers come from")
+
+
+Basin.model_rebuild()

@@ -37,6 +37,7 @@ from .schema import TERMINAL_TYPES, iter_flow_series
 from .series import depth_mm, flow_mm3
 from .timeline import Timeline
 from .units import VOLUME_UNITS
+from .validate_groups import check_groups
 
 #: tolerance on the sum of a 12-month profile
 PROFILE_TOLERANCE = 0.01
@@ -78,6 +79,7 @@ def check_basin(basin, file: str) -> list[Problem]:
     problems += check_links(basin, file, tl, flows)
     problems += check_options(basin, file)
     problems += check_magnitudes(basin, file)
+    problems += check_groups(basin, file, nodes, links)
     return problems
 
 

@@ -1,0 +1,134 @@
+"""Aggregated constraints: bounds on sums of flows over groups and ratios between groups
+(docs/data-format.md, Aggregates).  Every number is worked out by hand in the test's docstring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from analytical_basins import delivered, demand, flow, inflow, junction, link, sink
+
+import balkhash
+from balkhash.errors import BalkhashError
+from balkhash.network.io import parse_basin
+from balkhash.network.validate import check_basin
+from balkhash.simulation.simulator import simulate
+
+OPTIONS = {"fair_sharing": False, "storage_deviation_cost": 0.0}
+
+
+def basin(nodes, links, aggregates, periods: int = 1, start: str = "2025-10"):
+    raw = {"name": "aggregates", "calendar": {"start": start, "periods": periods}, "options": OPTIONS,
+           "nodes": nodes, "links": links, "aggregates": aggregates}
+    b = parse_basin(raw, "test.yaml")
+    problems = check_basin(b, "test.yaml")
+    assert not problems, "\n".join(map(str, problems))
+    return b
+
+
+def two_sources(aggregate: dict, periods: int = 1):
+    """A (50) and B (50) both feed Z (target 100, cost 100); what Z does not take spills."""
+    nodes = [inflow("A", 50.0), inflow("B", 50.0), demand("Z", 100.0, shortfall_cost=100.0), sink("OUT")]
+    links = [link("A", "Z"), link("B", "Z"), link("A", "OUT"), link("B", "OUT")]
+    return basin(nodes, links, [{"id": "agg", **aggregate}], periods)
+
+
+def test_maximum_of_a_sum_of_link_flows():
+    """A-Z + B-Z <= 30 Mm3 per period: Z gets 30 (short 70, cost 7000) in each of 2 periods."""
+    sol = balkhash.solve(two_sources({"links": ["A-Z", "B-Z"], "max": "30 Mm3/month"}, periods=2))
+    assert delivered(sol, "Z") == pytest.approx([30.0, 30.0], abs=1e-9)
+    assert (flow(sol, "A-Z") + flow(sol, "B-Z")) == pytest.approx([30.0, 30.0], abs=1e-9)
+    assert sol.objective == pytest.approx(2 * 70 * 100.0, rel=1e-12)
+
+
+def test_minimum_and_weights():
+    """2 (A-Z) + 1 (B-OUT) >= 120 with Z taking all it can: the cheapest plan keeps A-Z at 50
+    (100 of the 120) and sends 20 of B to OUT, so Z gets 80."""
+    agg = {"links": ["A-Z", "B-OUT"], "weights": {"A-Z": 2.0}, "min": "120 Mm3/month"}
+    sol = balkhash.solve(two_sources(agg))
+    assert flow(sol, "A-Z") == pytest.approx([50.0], abs=1e-9)
+    assert flow(sol, "B-OUT") == pytest.approx([20.0], abs=1e-9)
+    assert delivered(sol, "Z") == pytest.approx([80.0], abs=1e-9)
+
+
+def test_deliveries_of_a_group_of_demands():
+    """D1 (cost 100) and D2 (cost 50), targets 50 each, 100 Mm3 available; deliveries summed
+    <= 60: D1 gets its 50, D2 10; objective 40 x 50."""
+    nodes = [inflow("IN", 100.0), junction("J"), demand("D1", 50.0, shortfall_cost=100.0),
+             demand("D2", 50.0, shortfall_cost=50.0), sink("OUT")]
+    links = [link("IN", "J"), link("J", "D1"), link("J", "D2"), link("J", "OUT")]
+    sol = balkhash.solve(basin(nodes, links, [{"id": "cap", "demands": ["D1", "D2"], "max": "60 Mm3/month"}]))
+    assert delivered(sol, "D1") == pytest.approx([50.0], abs=1e-9)
+    assert delivered(sol, "D2") == pytest.approx([10.0], abs=1e-9)
+    assert sol.objective == pytest.approx(40 * 50.0, rel=1e-12)
+
+
+def border_basin(aggregate: dict, periods: int = 1, upstream=(30.0, 70.0)):
+    """IN1 and IN2 meet at J, which serves D (target 100, cost 100) and crosses the BORDER."""
+    nodes = [inflow("IN1", upstream[0]), inflow("IN2", upstream[1]), junction("J"),
+             demand("D", 100.0, shortfall_cost=100.0), sink("BORDER")]
+    links = [link("IN1", "J"), link("IN2", "J"), link("J", "D"), link("J", "BORDER")]
+    return basin(nodes, links, [{"id": "treaty", "links": ["J-BORDER"], **aggregate}], periods)
+
+
+def test_ratio_of_the_border_flow_to_the_runoff_formed_upstream():
+    """The border flow >= 40 % of the runoff of IN1 and IN2 (100): 40 cross, D gets 60."""
+    sol = balkhash.solve(border_basin({"ratio": {"of": {"inflows": ["IN1", "IN2"]}, "min": 0.4}}))
+    assert flow(sol, "J-BORDER") == pytest.approx([40.0], abs=1e-9)
+    assert delivered(sol, "D") == pytest.approx([60.0], abs=1e-9)
+
+
+def test_equal_ratio_between_two_link_groups():
+    """J-BORDER = 0.25 x J-D (Pywr's AggregatedNode factors): 100 = 1.25 J-D, so D gets 80."""
+    sol = balkhash.solve(border_basin({"ratio": {"of": {"links": ["J-D"]}, "equal": 0.25}}))
+    assert delivered(sol, "D") == pytest.approx([80.0], abs=1e-9)
+    assert flow(sol, "J-BORDER") == pytest.approx([20.0], abs=1e-9)
+
+
+def test_ratio_per_water_year():
+    """Per water year (12 periods from 2025-10, inflows 30 + 70 a month): the border gets at least
+    40 % of the year's 1200, so 480 in the year (any months), D the other 720."""
+    sol = balkhash.solve(border_basin({"ratio": {"of": {"inflows": ["IN1", "IN2"]}, "min": 0.4},
+                                      "per": "water_year"}, periods=12))
+    assert flow(sol, "J-BORDER").sum() == pytest.approx(480.0, abs=1e-8)
+    assert delivered(sol, "D").sum() == pytest.approx(720.0, abs=1e-8)
+
+
+def test_maximum_per_water_year_pro_rata():
+    """A-Z + B-Z <= 365 Mm3 per water year over 6 periods (2025-10 .. 2026-03, 182 days): the limit
+    is 365 x 182 / 365 = 182 Mm3 over the six months."""
+    sol = balkhash.solve(two_sources({"links": ["A-Z", "B-Z"], "max": "365 Mm3/yr", "per": "water_year"},
+                                     periods=6))
+    assert delivered(sol, "Z").sum() == pytest.approx(182.0, abs=1e-8)
+
+
+def test_step_mode_per_period_and_refusal_per_water_year():
+    """Step mode holds a per-period aggregate in every period (30 a period); a per-water-year one
+    is refused: its sums are not carried from one period's LP to the next."""
+    sol = simulate(two_sources({"links": ["A-Z", "B-Z"], "max": "30 Mm3/month"}, periods=3), mode="step")
+    assert delivered(sol, "Z") == pytest.approx(np.full(3, 30.0), abs=1e-9)
+    yearly = two_sources({"links": ["A-Z", "B-Z"], "max": "365 Mm3/yr", "per": "water_year"}, periods=3)
+    with pytest.raises(BalkhashError, match="per water year"):
+        simulate(yearly, mode="step")
+
+
+@pytest.mark.parametrize(("aggregate", "field", "message"), [
+    ({"links": ["NOPE"], "max": "1 Mm3/month"}, "links", "unknown link 'NOPE'"),
+    ({"demands": ["A"], "max": "1 Mm3/month"}, "demands", "is a inflow, not a demand"),
+    ({"inflows": ["Z"], "max": "1 Mm3/month"}, "inflows", "has no local inflow"),
+    ({"links": ["A-Z"]}, "ratio", "give bounds (min, max or equal) or a ratio"),
+    ({"links": ["A-Z"], "max": "1 Mm3/month", "ratio": {"of": {"links": ["B-Z"]}, "min": 1.0}}, "ratio",
+     "one of the two"),
+    ({"links": ["A-Z"], "max": "1 Mm3/month", "per": "water_year"}, "max", "needs an annual volume"),
+    ({"links": ["A-Z"], "ratio": {"of": {"links": ["B-Z"]}, "min": 2.0, "max": 1.0}}, "ratio.min", "above max"),
+    ({"links": ["A-Z"], "weights": {"B-Z": 2.0}, "max": "1 Mm3/month"}, "weights", "not a member"),
+    ({"links": [], "max": "1 Mm3/month"}, "links", "at least one link, demand or inflow"),
+])
+def test_bad_aggregates_are_named(aggregate, field, message):
+    raw = {"name": "x", "calendar": {"start": "2025-10", "periods": 1},
+           "nodes": [inflow("A", 50.0), inflow("B", 50.0), demand("Z", 100.0), sink("OUT")],
+           "links": [link("A", "Z"), link("B", "Z"), link("A", "OUT"), link("B", "OUT")],
+           "aggregates": [{"id": "agg", **aggregate}]}
+    problems = [p for p in check_basin(parse_basin(raw, "test.yaml"), "test.yaml") if p.where == "aggregate 'agg'"]
+    assert problems, "the bad aggregate was not reported"
+    assert problems[0].field == field
+    assert message in problems[0].message
