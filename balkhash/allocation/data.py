@@ -88,6 +88,10 @@ class PlantData:
     qmax: np.ndarray  # Mm3 per period that can pass the turbines (capacity and discharge limit)
     target: np.ndarray | None  # GWh per period
     cost: float  # per GWh short
+    k1: float = 0.0  # GWh per Mm3 and m of head: energy = k1 * head * turbine flow
+    head: np.ndarray | None = None  # m per period: the fixed head, or the first iterate with head_from
+    head_from: str | None = None  # reservoir whose level sets the head
+    tailwater: float = 0.0  # m, with head_from
 
 
 @dataclass
@@ -336,7 +340,14 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         if p.max_turbine_flow_m3s is not None:
             qmax = np.minimum(qmax, m3s_to_mm3(p.max_turbine_flow_m3s, tl.days))
         tgt = np.asarray(p.energy_target_gwh, dtype=float)[tl.month_index] if p.energy_target_gwh else None
-        plants.append(PlantData(p.id, p.link, k, np.asarray(qmax, dtype=float), tgt, p.energy_shortfall_cost))
+        head = np.full(tl.n, float(p.head_m))
+        if p.head_from is not None:  # first iterate: the head at the reservoir's initial storage
+            s0 = next(s for s in storages if s.id == p.head_from)
+            assert s0.curve is not None
+            assert p.tailwater_m is not None
+            head[:] = float(s0.curve.level_at(s0.s0)) - p.tailwater_m
+        plants.append(PlantData(p.id, p.link, k, np.asarray(qmax, dtype=float), tgt, p.energy_shortfall_cost,
+                                gwh_per_mm3(1.0, p.efficiency), head, p.head_from, p.tailwater_m or 0.0))
 
     fs = opts.fair_sharing if fair_sharing is None else fair_sharing
     multipliers = list(opts.sharing_multipliers) if fs else [1.0]

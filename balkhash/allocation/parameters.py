@@ -28,10 +28,12 @@ kind                     key                    values                          
 ``energy_target``        plant id               GWh per period                       T
 ``evaporation``          reservoir / lake id    evaporation depth, mm per period     T
 ``loss_fraction``        link id (with a loss)  share of the flow lost, in [0, 1)    1
+``head``                 plant id (head_from)   net head, m per period               T
 =======================  =====================  ===================================  ============
 
-``evaporation`` and ``loss_fraction`` are coefficients of the matrix (the continuity of a storage,
-the arrivals of a link's end node); the others act on bounds and costs.
+``evaporation``, ``loss_fraction`` and ``head`` are coefficients of the matrix (the continuity of
+a storage, the arrivals of a link's end node, a plant's energy row); the others act on bounds and
+costs.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ KINDS: dict[str, tuple[str, bool]] = {
     "storage_min": ("storage_min", False), "storage_max": ("storage_max", True), "eco_flow": ("eco_flow", False),
     "lake_inflow_target": ("lake_inflow_target", False), "lake_level_target": ("lake_level_target", False),
     "end_storage": ("end_storage", False), "penalty": ("penalty", False), "energy_target": ("energy_target", False),
-    "evaporation": ("evaporation", False), "loss_fraction": ("loss_fraction", False),
+    "evaporation": ("evaporation", False), "loss_fraction": ("loss_fraction", False), "head": ("head", False),
 }
 #: kinds whose values may be negative (a link cost may pay for a flow)
 SIGNED = {"link_cost", "inflow"}

@@ -15,6 +15,7 @@ import pandas as pd
 from ..network.timeline import water_year_label
 from ..network.units import mm3_to_m3s
 from .data import ModelData
+from .heads import plant_heads
 from .lp import LinearProgram
 
 NAN = float("nan")
@@ -139,7 +140,9 @@ def extract_tables(data: ModelData, lp: LinearProgram, values: np.ndarray, duals
         columns=["node", "period", "marginal_value"])
 
     out["targets"] = _target_table(data, r, x, storage, arriving, inflow)
-    out["hydropower"] = _hydropower_table(data, x)
+    s0 = r.param("initial_storage")
+    out["hydropower"] = _hydropower_table(data, x, plant_heads(
+        data, storage, {st.id: float(s0[i]) for i, st in enumerate(data.storages)}))
     out["bound_duals"] = _bound_dual_table(data, lp, values, bound_duals, labels)
     periods = pd.Index(tl.labels)
     wy = tl.water_years.astype("int64")
@@ -329,7 +332,7 @@ def _target_table(data: ModelData, r: _Reader, x, storage, arriving, inflow) -> 
     })
 
 
-def _hydropower_table(data: ModelData, x) -> pd.DataFrame:
+def _hydropower_table(data: ModelData, x, heads: dict[str, np.ndarray]) -> pd.DataFrame:
     labels = data.timeline.labels
     rows = []
     for p in data.plants:
@@ -339,8 +342,8 @@ def _hydropower_table(data: ModelData, x) -> pd.DataFrame:
         q = np.minimum(flow, p.qmax)
         target = p.target if p.target is not None else np.full(data.T, NAN)
         rows.append(pd.DataFrame({
-            "plant": p.id, "link": p.link, "period": labels, "turbine_mm3": q,
-            "spill_mm3": flow - q, "energy_gwh": p.k * q, "target_gwh": target,
+            "plant": p.id, "link": p.link, "period": labels, "head_m": heads[p.id], "turbine_mm3": q,
+            "spill_mm3": flow - q, "energy_gwh": p.k1 * heads[p.id] * q, "target_gwh": target,
         }))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["plant", "link", "period", "turbine_mm3", "spill_mm3", "energy_gwh", "target_gwh"])
+        columns=["plant", "link", "period", "head_m", "turbine_mm3", "spill_mm3", "energy_gwh", "target_gwh"])

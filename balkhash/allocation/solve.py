@@ -21,6 +21,7 @@ from ..network.errors import BasinError, Problem
 from ..network.schema import Basin
 from .backend import HighsBackend, SolveOutcome
 from .data import ModelData, compile_basin
+from .heads import HEAD_TOLERANCE_M, MAX_HEAD_ITERATIONS, head_change, iterated_plants
 from .model import build_lp
 from .parameters import NamedParameters, Parameters
 from .reduce import ReducedLP
@@ -182,15 +183,18 @@ class Allocation(NamedParameters):
     def solve(self, solver: str | None = None) -> Solution:
         """Solve with HiGHS (highspy, the live instance) or, with ``solver``, through Pyomo with
         that solver (e.g. 'glpk', 'cbc', 'appsi_highs')."""
-        if solver is None:
-            outcome = self.backend.solve()
-            values, duals, bounds = self.backend.col_value, self.backend.row_dual, self.backend.bound_dual
-        else:
-            from .pyomo_model import solve_with
-
-            outcome, values, duals = solve_with(self.lp, solver, self.data.name, self.options.get("time_limit"))
-            bounds = None
-        timings = dict(self.timings, solve=outcome.seconds)
+        outcome, values, duals, bounds = self._solve_once(solver)
+        seconds, iterations = outcome.seconds, 0
+        while outcome.has_solution and values is not None and iterations < MAX_HEAD_ITERATIONS:
+            moved, heads = head_change(self.data, self.lp, values)  # successive LP on level-dependent heads
+            if moved <= HEAD_TOLERANCE_M:
+                break
+            for plant, h in heads.items():
+                self.set("head", plant, h)
+            outcome, values, duals, bounds = self._solve_once(solver)
+            seconds += outcome.seconds
+            iterations += 1
+        timings = dict(self.timings, solve=seconds)
         if not outcome.has_solution or values is None:
             raise SolveError(self._explain(outcome), outcome.status)
         t0 = perf_counter()
@@ -198,11 +202,25 @@ class Allocation(NamedParameters):
         cost = self.lp.params["shortfall_cost"]
         summary = build_summary(self.data, tables, outcome, dict(zip(cost.keys, cost.values.tolist(), strict=True)))
         summary["solver"] = solver or "highs"
+        if iterated_plants(self.data):
+            summary["head_iterations"] = iterations
+            if iterations == MAX_HEAD_ITERATIONS:
+                summary["notes"] = [*summary.get("notes", []), f"hydropower heads still moving after {iterations} "
+                                    "successive LP iterations: the energy targets use the heads of the last one"]
         summary["notes"] = [*summary.get("notes", []), *(f"HiGHS: {w}" for w in outcome.warnings)]
         timings["extract"] = perf_counter() - t0
         timings["total"] = sum(timings[k] for k in ("compile", "build", "load", "solve", "extract"))
         summary["timings"] = dict(timings)
         return Solution(outcome.status, outcome.objective, tables, summary, timings)
+
+    def _solve_once(self, solver: str | None):
+        if solver is None:
+            outcome = self.backend.solve()
+            return outcome, self.backend.col_value, self.backend.row_dual, self.backend.bound_dual
+        from .pyomo_model import solve_with
+
+        outcome, values, duals = solve_with(self.lp, solver, self.data.name, self.options.get("time_limit"))
+        return outcome, values, duals, None
 
     def _explain(self, outcome: SolveOutcome) -> str:
         hard = self.strict or any(t.hard for t in self.data.targets)

@@ -231,7 +231,12 @@ class HydropowerPlant(Strict):
 
     id: Id
     link: str = Field(description="link whose flow passes the turbines")
-    head_m: float = Field(gt=0.0, description="fixed net head, m")
+    head_m: float = Field(gt=0.0, description="net head, m: the head of every period, or with `head_from` the "
+                          "design head that the discharge at installed capacity is derived from")
+    head_from: str | None = Field(
+        None, description="reservoir whose level sets the head: head = level of the period's mean storage - "
+        "`tailwater_m` (needs the reservoir's level-area-volume table)")
+    tailwater_m: float | None = Field(None, description="tailwater level, m, with `head_from`")
     efficiency: float = Field(0.9, gt=0.0, le=1.0, description="turbine-generator efficiency")
     capacity_mw: float = Field(gt=0.0, description="installed capacity, MW")
     max_turbine_flow_m3s: float | None = Field(None, gt=0.0, description="turbine discharge limit, m3/s")
@@ -248,6 +253,11 @@ class HydropowerPlant(Strict):
         if v is not None and len(v) != 12:
             raise ValueError(f"energy_target_gwh needs 12 values (Jan..Dec), got {len(v)}")
         return v
+
+    def model_post_init(self, _context) -> None:
+        if (self.head_from is None) != (self.tailwater_m is None):
+            raise ValueError("head_from and tailwater_m go together: the head is the reservoir's level minus the "
+                             "tailwater level")
 
 
 class CalendarSpec(Strict):

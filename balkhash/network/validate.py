@@ -37,6 +37,7 @@ from .schema import TERMINAL_TYPES, iter_flow_series
 from .series import depth_mm, flow_mm3
 from .timeline import Timeline
 from .units import VOLUME_UNITS
+from .validate_plants import check_plant_heads
 from .validate_groups import check_groups
 
 #: tolerance on the sum of a 12-month profile
@@ -76,6 +77,7 @@ def check_basin(basin, file: str) -> list[Problem]:
     problems += check_reservoirs(basin, file)
     problems += check_lakes(basin, file, nodes)
     problems += check_carryover(basin, file)
+    problems += check_plant_heads(basin, file, nodes)
     problems += check_links(basin, file, tl, flows)
     problems += check_options(basin, file)
     problems += check_magnitudes(basin, file)

@@ -370,6 +370,8 @@ class Simulator(NamedParameters):
         out: dict[str, np.ndarray] = {}
         out["inflow"] = inflow
         out["initial_storage"] = state
+        if "head" in model.lp.params:  # a level-dependent head: the level of the storage carried in
+            out["head"] = self._window_heads(model, n, state)
         if "end_storage" in model.lp.params:
             end = p["end_storage"].values
             out["end_storage"] = end if t0 + n == T else np.zeros_like(end)
@@ -392,6 +394,22 @@ class Simulator(NamedParameters):
                 left[:, j] = np.maximum(0.0, cap * pro_rata - cap_used[:, start:t0].sum(axis=1))
             out[CARRIED_CAPACITY] = left
         return out
+
+    def _window_heads(self, model: WindowModel, n: int, state: np.ndarray) -> np.ndarray:
+        """Heads (m) of the window's energy-target plants: the fixed head, or the level of the
+        storage carried into the window minus the tailwater, held over the window."""
+        full = self.full
+        storage = {s.id: float(state[i]) for i, s in enumerate(full.storages)}
+        rows = []
+        for pid in model.lp.params["head"].keys:
+            p = next(q for q in full.plants if q.id == pid)
+            if p.head_from is None:
+                rows.append(model.lp.params["head"].values[model.lp.params["head"].position[pid]])
+            else:
+                curve = full.storage(p.head_from).curve
+                assert curve is not None
+                rows.append(np.full(n, float(curve.level_at(storage[p.head_from])) - p.tailwater))
+        return np.array(rows)
 
     def _account(self, x: np.ndarray, periods: range, lake_in: np.ndarray, cap_used: np.ndarray) -> None:
         """The lake inflow and the flow of capped links in the periods just applied."""

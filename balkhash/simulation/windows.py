@@ -106,8 +106,8 @@ def window_data(full: ModelData, t0: int, n: int) -> ModelData:
         storages=storages, demands=[replace(d, target=cut(d.target)) for d in full.demands],
         links=[replace(lk, lower=cut(lk.lower), upper=cut(lk.upper), annual_cap=None) for lk in full.links],
         targets=targets,
-        plants=[replace(p, qmax=cut(p.qmax), target=None if p.target is None else cut(p.target))
-                for p in full.plants],
+        plants=[replace(p, qmax=cut(p.qmax), target=None if p.target is None else cut(p.target),
+                        head=None if p.head is None else cut(p.head)) for p in full.plants],
         groundwater={k: cut(v) for k, v in full.groundwater.items()},
         balance_nodes=list(full.balance_nodes), sinks=list(full.sinks),
     )
