@@ -37,8 +37,8 @@ from .schema import TERMINAL_TYPES, iter_flow_series
 from .series import depth_mm, flow_mm3
 from .timeline import Timeline
 from .units import VOLUME_UNITS
-from .validate_plants import check_plant_heads
 from .validate_groups import check_groups
+from .validate_plants import check_plant_heads
 
 #: tolerance on the sum of a 12-month profile
 PROFILE_TOLERANCE = 0.01
