@@ -266,9 +266,9 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
             if n.rule_curve is not None:
                 f = 1000.0 if n.rule_curve.unit == "km3" else 1.0
                 if n.rule_curve.min is not None:
-                    lower = np.maximum(lower, np.asarray(n.rule_curve.min)[tl.month_index] * f)
+                    lower = np.maximum(lower, tl.end_of_month_state(n.rule_curve.min) * f)
                 if n.rule_curve.max is not None:
-                    upper = np.minimum(upper, np.asarray(n.rule_curve.max)[tl.month_index] * f)
+                    upper = np.minimum(upper, tl.end_of_month_state(n.rule_curve.max) * f)
             a0, a1 = _area_fit(curve, n.area_km2, smin, smax)
             ev = depth_mm(n.evaporation_mm, basin, tl)
             if n.end_storage == "free":
@@ -339,7 +339,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         qmax = p.capacity_mw * hours / 1000.0 / k  # Mm3 that produce full capacity
         if p.max_turbine_flow_m3s is not None:
             qmax = np.minimum(qmax, m3s_to_mm3(p.max_turbine_flow_m3s, tl.days))
-        tgt = np.asarray(p.energy_target_gwh, dtype=float)[tl.month_index] if p.energy_target_gwh else None
+        tgt = tl.per_month(p.energy_target_gwh) if p.energy_target_gwh else None
         head = np.full(tl.n, float(p.head_m))
         if p.head_from is not None:  # first iterate: the head at the reservoir's initial storage
             s0 = next(s for s in storages if s.id == p.head_from)

@@ -79,9 +79,10 @@ def print_summary(out: Console, summary: dict, basin=None) -> None:
     """The summary of one run: sectors, lakes, reservoirs, energy, violated targets, timings."""
     status = summary["status"]
     colour = "green" if status == "optimal" else "yellow"
+    p = summary["periods"]
     out.print(Text.assemble(
         (summary["basin"], "bold"),
-        f" {summary['periods']['first']}..{summary['periods']['last']} ({summary['periods']['count']} months): ",
+        f" {p['first']}..{p['last']} ({p['count']} {p.get('step', 'month')}s): ",
         (status, colour), f", objective {summary['objective']:,.1f} (cost units: shortfall costs and penalties)",
     ))
     sim = summary.get("simulation")

@@ -95,7 +95,7 @@ class MemberModel:
         self.year_index = np.searchsorted(self.water_years, tl.water_years.astype(int))
         self.nodes = (spec.china_node, *spec.kazakh_nodes)
         self.base = {n: np.asarray(self.model.get("inflow", n), dtype=float) for n in self.nodes}
-        self.shares = monthly_shares(self.base[spec.china_node], tl.month_index)[tl.month_index]
+        self.shares = monthly_shares(self.base[spec.china_node], tl.season_index, tl.per_year)[tl.season_index]
         self.lakes = [s for s in d.storages if s.kind == "lake"]
         self.basis = None
         if spec.mode == "optimise":  # the basis every batch starts from: that of the basin as given

@@ -161,6 +161,9 @@ def hindcast_basin(basin: Basin, setup: HindcastSetup) -> Basin:
     from ..scenarios.initial import apply_initial
     from ..scenarios.transboundary import monthly_shares, transboundary_node
 
+    if basin.calendar.step != "month":
+        raise HindcastError(f"the hindcast runs month by month against monthly observations: it needs a basin of "
+                            f"calendar step month, '{basin.name}' has step {basin.calendar.step}")
     b = copy_basin(basin)
     if (setup.first_year is None) != (setup.last_year is None):
         raise HindcastError("give both the first and the last year of the hindcast (--from and --to)")

@@ -31,6 +31,7 @@ from ..errors import BalkhashError
 from ..network.quantities import FlowSeries
 from ..network.schema import Basin
 from ..network.series import flow_mm3
+from ..network.units import STEP_VOLUME_UNIT
 
 KINDS = ("inflow", "groundwater", "demand", "evaporation", "loss_fraction")
 
@@ -64,7 +65,7 @@ def _scaled_flow(fs: FlowSeries, m: float, basin: Basin) -> FlowSeries:
     if fs.series is not None:
         return fs.model_copy(update={"series": [v * m for v in fs.series]})
     values = flow_mm3(fs, basin, basin.timeline()) * m
-    return FlowSeries(unit="Mm3/month", series=[float(v) for v in values])
+    return FlowSeries(unit=STEP_VOLUME_UNIT[basin.calendar.step], series=[float(v) for v in values])
 
 
 def scaled_basin(basin: Basin, specs: Iterable, values: Iterable[float]) -> Basin:

@@ -125,7 +125,8 @@ def _cell_problems(csv: Path, df: pd.DataFrame, column: str, periods: set[str]) 
 
 def _load_tables(basin: Basin, base: Path, file: str) -> list[Problem]:
     problems = []
-    periods = set(basin.timeline().labels)
+    tl = basin.timeline()
+    periods = set(tl.labels) | set(tl.month_labels)  # a dekad calendar reads month rows too
     for where, field, fs in iter_flow_series(basin):
         if fs.file is None or fs.file in basin._tables:
             continue
@@ -142,7 +143,8 @@ def _load_tables(basin: Basin, base: Path, file: str) -> list[Problem]:
             basin._tables[fs.file] = None
             continue
         if "period" not in df.columns:
-            problems.append(Problem(str(csv), where, field, "CSV needs a 'period' column (YYYY-MM)"))
+            problems.append(Problem(str(csv), where, field,
+                                    "CSV needs a 'period' column (YYYY-MM, or YYYY-MM-D for dekads)"))
             basin._tables[fs.file] = None
             continue
         df["period"] = df["period"].str.strip()

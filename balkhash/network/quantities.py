@@ -8,6 +8,11 @@ Every quantity in a basin file carries its unit.  A flow series is written in on
     inflow: {unit: km3/yr, annual: 12.5, profile: ili_border}   # named 12-month profile
     inflow: {unit: m3/s, file: inflows.csv, column: IN_ILI}     # one value per period, from CSV
     inflow: {unit: Mm3/month, series: [410.2, 395.0, ...]}      # one value per period, inline
+    inflow: {unit: Mm3/dekad, file: dekads.csv, column: IN_ILI} # at a dekad calendar step
+
+A volume per month (``Mm3/month``, ``km3/month``) is a calendar month's volume: at a dekad calendar
+step it is split over the month's dekads by their days; ``Mm3/dekad`` is a dekad's volume (dekad
+step only); a rate in m3/s is converted with the days of each period.
 
 and a volume as ``"18.5 km3"`` or ``{value: 18500, unit: Mm3}``.
 """
@@ -22,7 +27,15 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from .units import ANNUAL_UNITS, FLOW_UNITS, PERIOD_FLOW_UNITS, RATE_UNIT, VOLUME_UNITS
+from .units import (
+    ANNUAL_UNITS,
+    DEKAD_FLOW_UNITS,
+    FLOW_UNITS,
+    MONTH_FLOW_UNITS,
+    PERIOD_FLOW_UNITS,
+    RATE_UNIT,
+    VOLUME_UNITS,
+)
 
 _QTY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z0-9/]+)\s*$")
 
@@ -91,7 +104,8 @@ class FlowSeries(Strict):
     """A flow given per model period.  Exactly one of ``value``, ``monthly``, ``annual``, ``series`` or
     ``file``."""
 
-    unit: str = Field(description=f"one of {', '.join(FLOW_UNITS)}; per-month units are per period")
+    unit: str = Field(description=f"one of {', '.join(FLOW_UNITS)}; a volume per month is split over a month's "
+                      "dekads by days at dekad step, a volume per dekad needs dekad step")
     value: float | None = Field(None, description="constant value in `unit`")
     monthly: list[float] | None = Field(
         None, description="12 values for January..December in `unit`, repeated every year"
@@ -156,6 +170,16 @@ class FlowSeries(Strict):
         """Multiplier from `unit` to Mm3 (per period or per year); 1 for m3/s (converted by days)."""
         return {**PERIOD_FLOW_UNITS, **ANNUAL_UNITS}.get(self.unit, 1.0)
 
+    @property
+    def per_month(self) -> bool:
+        """True for a volume per calendar month (Mm3/month, km3/month)."""
+        return self.unit in MONTH_FLOW_UNITS
+
+    @property
+    def per_dekad(self) -> bool:
+        """True for a volume per dekad (Mm3/dekad, km3/dekad)."""
+        return self.unit in DEKAD_FLOW_UNITS
+
 
 class Volume(Strict):
     """A storage volume: ``"18.5 km3"`` or ``{value: 18500, unit: Mm3}``."""
@@ -185,7 +209,8 @@ class Volume(Strict):
 
 
 class MonthlyDepth(Strict):
-    """A depth in mm per calendar month (evaporation, precipitation).
+    """A depth in mm per calendar month (evaporation, precipitation); at a dekad calendar step a
+    month's depth is split over its dekads by days.
 
     ``[..12 values..]`` (mm in each month Jan..Dec) or ``{annual: 1000, profile: lake_evap}`` (mm/yr).
     """
@@ -240,7 +265,9 @@ class LevelAreaVolume(Strict):
 
 
 class RuleCurve(Strict):
-    """Monthly storage bounds (end of month), by calendar month Jan..Dec."""
+    """Monthly storage bounds (end of month), by calendar month Jan..Dec.  At a dekad calendar step
+    the bound at the end of a dekad is interpolated in days between the ends of the previous month
+    and of its month (the third dekad's is the month's own)."""
 
     min: list[float] | None = Field(None, description="minimum storage per calendar month, in `unit`")
     max: list[float] | None = Field(None, description="maximum storage per calendar month, in `unit`")

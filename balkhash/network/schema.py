@@ -10,10 +10,10 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from .quantities import FlowSeries, LevelAreaVolume, MonthlyDepth, RuleCurve, Strict, Volume
-from .timeline import Timeline, parse_month
+from .timeline import STEPS, Timeline, parse_period
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-\.]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="unique identifier (letters, digits, _ - .)")]
@@ -261,18 +261,20 @@ class HydropowerPlant(Strict):
 
 
 class CalendarSpec(Strict):
-    start: str = Field("2025-10", description="first period, YYYY-MM")
-    periods: int = Field(12, ge=1, le=1200, description="number of monthly periods")
+    start: str = Field("2025-10", description="first period: a month YYYY-MM (at dekad step its first dekad), or "
+                       "YYYY-MM-D (dekad D = 1, 2, 3) at dekad step")
+    periods: int = Field(12, ge=1, le=3600, description="number of periods of the step (12 months or 36 dekads "
+                         "a water year)")
     water_year_start_month: int = Field(10, ge=1, le=12, description="first month of the water year")
 
     @field_validator("start")
     @classmethod
     def _month(cls, v: str) -> str:
-        parse_month(v)
+        parse_period(v)
         return v
 
     def timeline(self) -> Timeline:
-        return Timeline.from_start(self.start, self.periods, self.water_year_start_month)
+        return Timeline.from_start(self.start, self.periods, self.water_year_start_month, self.step)
 
 
 POLICY_PRESETS = ("lake_first", "users_first", "proportional", "water_code")
@@ -307,6 +309,8 @@ class LakeShare(Strict):
         "the others take the class's cost")
 
     @field_validator("share", mode="before")
+    step: Literal["month", "dekad"] = Field("month", description="the period: a calendar month, or a dekad "
+                                            "(days 1-10, 11-20, 21-end of each month)")
     @classmethod
     def _share(cls, v):
         if v == "proportional":
@@ -314,6 +318,14 @@ class LakeShare(Strict):
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
             raise ValueError(f"must be a share in [0, 1] or 'proportional', got {v!r}")
         return float(v)
+    @model_validator(mode="after")
+    def _start_of_step(self) -> CalendarSpec:
+        if parse_period(self.start)[2] and self.step != "dekad":
+            raise ValueError(f"start '{self.start}' names a dekad: give step: dekad, or start at a month YYYY-MM")
+        if self.periods > 100 * STEPS[self.step]:
+            raise ValueError(f"periods: at most {100 * STEPS[self.step]} {self.step}s (100 years), got {self.periods}")
+        return self
+
 
 
 class Policy(Strict):

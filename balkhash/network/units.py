@@ -1,14 +1,15 @@
 """Units and conversions.
 
 All volumes inside balkhash are **Mm3** (million cubic metres); 1 km3 = 1000 Mm3.
-Flows are volumes per period (Mm3 per month); a flow in m3/s converts with the real number of
-days of the month:
+Flows are volumes per period (Mm3 per month, or per dekad at a dekad calendar step); a flow in
+m3/s converts with the real number of days of the period:
 
     V [Mm3] = Q [m3/s] x 86 400 [s/day] x days / 1e6
 
 so 1 m3/s is 2.6784 Mm3 in a 31-day month, 2.592 Mm3 in a 30-day month and 2.4192 Mm3 in a
-28-day February.  Depths (evaporation, precipitation) are in mm; over an area in km2 a depth of
-e mm is e x A / 1000 Mm3.  Levels are metres in the Baltic system (m BS).
+28-day February (a February's third dekad has 8 days, 9 in a leap year).  Depths (evaporation,
+precipitation) are in mm; over an area in km2 a depth of e mm is e x A / 1000 Mm3.  Levels are
+metres in the Baltic system (m BS).
 """
 
 from __future__ import annotations
@@ -23,8 +24,14 @@ M3_PER_MM3 = 1e6
 
 #: units accepted for a volume (storage)
 VOLUME_UNITS = {"Mm3": 1.0, "km3": MM3_PER_KM3}
-#: units accepted for a flow given per period (month)
-PERIOD_FLOW_UNITS = {"Mm3/month": 1.0, "km3/month": MM3_PER_KM3}
+#: units accepted for a volume per calendar month (at dekad step split over the month's dekads by days)
+MONTH_FLOW_UNITS = {"Mm3/month": 1.0, "km3/month": MM3_PER_KM3}
+#: units accepted for a volume per dekad (a calendar of dekad step only)
+DEKAD_FLOW_UNITS = {"Mm3/dekad": 1.0, "km3/dekad": MM3_PER_KM3}
+#: units accepted for a flow given per period
+PERIOD_FLOW_UNITS = {**MONTH_FLOW_UNITS, **DEKAD_FLOW_UNITS}
+#: the unit of a volume per period of each calendar step (the unit of series written per period)
+STEP_VOLUME_UNIT = {"month": "Mm3/month", "dekad": "Mm3/dekad"}
 #: units accepted for an annual volume (spread over months by a profile)
 ANNUAL_UNITS = {"Mm3/yr": 1.0, "km3/yr": MM3_PER_KM3}
 #: the rate unit, converted with the days of each month

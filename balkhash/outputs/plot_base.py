@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..network.timeline import period_end, period_start
 from .common import REFERENCE_COLOUR, TARGET_COLOUR, lake_marks
 
 DPI = 110
@@ -29,11 +30,13 @@ def _save(fig, path: Path) -> Path:
 
 
 def _month_starts(periods) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex([pd.Timestamp(f"{p}-01") for p in periods])
+    """The first day of each period (a month YYYY-MM or a dekad YYYY-MM-D)."""
+    return pd.DatetimeIndex([pd.Timestamp(period_start(p)) for p in periods])
 
 
 def _month_ends(periods) -> pd.DatetimeIndex:
-    return _month_starts(periods) + pd.offsets.MonthBegin(1)
+    """The day after each period (the start of the next)."""
+    return pd.DatetimeIndex([pd.Timestamp(period_end(p)) for p in periods])
 
 
 def _date_axis(ax) -> None:

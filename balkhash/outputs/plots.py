@@ -196,8 +196,9 @@ def _month_ticks(periods) -> list[str]:
 
     out = []
     for i, p in enumerate(periods):
-        y, m = p.split("-")
-        out.append(MONTHS[int(m) - 1] + (f"\n{y}" if i == 0 or m == "01" else ""))
+        y, m, *d = p.split("-")
+        first = i == 0 or (m == "01" and d in ([], ["1"]))
+        out.append(MONTHS[int(m) - 1] + (f" {d[0]}" if d else "") + (f"\n{y}" if first else ""))
     return out
 
 
@@ -242,8 +243,8 @@ def plot_targets(solution, basin, path) -> Path | None:
     panels = [("eco", x) for x in eco] + [("inflow", x) for x in inflow]
     if not panels:
         return None
-    from ..network.timeline import parse_month
-    from ..network.units import days_in_month, mm3_to_m3s
+    from ..network.timeline import period_days
+    from ..network.units import mm3_to_m3s
 
     ncols = 1 if len(panels) == 1 else 2
     nrows = math.ceil(len(panels) / ncols)
@@ -252,7 +253,7 @@ def plot_targets(solution, basin, path) -> Path | None:
         ax = axes[k // ncols, k % ncols]
         g = t[t["target"] == tid]
         if kind == "eco":
-            days = [days_in_month(*parse_month(p)) for p in g["period_or_year"]]
+            days = [period_days(p) for p in g["period_or_year"]]
             starts = _month_starts(g["period_or_year"])
             ends = _month_ends(g["period_or_year"])
             ach = mm3_to_m3s(g["achieved"].to_numpy(float), days)

@@ -74,7 +74,7 @@ def _summary_html(solution, basin, run_info: dict) -> str:
     info = [
         ("Basin", html.escape(basin.name)),
         ("Scenario", html.escape(str(run_info.get("scenario") or s.get("scenario") or "base"))),
-        ("Horizon", f"{p['first']} .. {p['last']} ({p['count']} months)"),
+        ("Horizon", f"{p['first']} .. {p['last']} ({p['count']} {p.get('step', 'month')}s)"),
         ("Solver status", f"<span class='{status_cls}'>{html.escape(s['status'])}</span>"),
         ("Objective (cost)", _fmt(s.get("objective"), 1)),
         ("Run date", html.escape(str(run_info.get("run_date")))),

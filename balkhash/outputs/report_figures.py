@@ -5,11 +5,12 @@ the curves against the swept inflow and the slider view."""
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
+from ..network.timeline import period_end, period_start
 from .common import (
     NODE_COLOURS,
     REFERENCE_COLOUR,
@@ -47,11 +48,13 @@ def _l(values) -> list:
 
 # -- figures --------------------------------------------------------------------------------------
 def _month_ends(periods) -> list[str]:
-    return [(pd.Timestamp(f"{p}-01") + pd.offsets.MonthBegin(1)).strftime("%Y-%m-%d") for p in periods]
+    """The day after each period (a month YYYY-MM or a dekad YYYY-MM-D), YYYY-MM-DD."""
+    return [period_end(p).isoformat() for p in periods]
 
 
 def _month_mids(periods) -> list[str]:
-    return [(pd.Timestamp(f"{p}-01") + pd.Timedelta(days=14)).strftime("%Y-%m-%d") for p in periods]
+    """The middle of each period (day 15 of a month, day 5 of a dekad), YYYY-MM-DD."""
+    return [(period_start(p) + timedelta(days=14 if p.count("-") == 1 else 4)).isoformat() for p in periods]
 
 
 def _level_shapes(fig, basin, lake_id: str, row=None, col=None) -> None:
@@ -407,8 +410,8 @@ def fig_network(solution, basin):
 
 
 def fig_eco(solution, basin):
-    from ..network.timeline import parse_month
-    from ..network.units import days_in_month, mm3_to_m3s
+    from ..network.timeline import period_days
+    from ..network.units import mm3_to_m3s
 
     t = solution.tables["targets"]
     eco = t[t["type"] == "eco_flow"]
@@ -417,7 +420,7 @@ def fig_eco(solution, basin):
     data = []
     palette = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
     for k, (tid, g) in enumerate(eco.groupby("target", sort=False)):
-        days = [days_in_month(*parse_month(p)) for p in g["period_or_year"]]
+        days = [period_days(p) for p in g["period_or_year"]]
         x = _month_mids(g["period_or_year"])
         colour = palette[k % len(palette)]
         data.append(dict(type="scatter", x=x, y=_l(mm3_to_m3s(g["achieved"].to_numpy(float), days)),

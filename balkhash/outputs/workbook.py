@@ -138,13 +138,13 @@ def write_table(ws, df: pd.DataFrame, spec: list[tuple], st, freeze: str = "A2")
 
 # -- the sheets' tables ---------------------------------------------------------------------------
 def deliveries_table(solution, basin) -> pd.DataFrame:
-    from ..network.timeline import parse_month
-    from ..network.units import days_in_month, mm3_to_m3s
+    from ..network.timeline import period_days
+    from ..network.units import mm3_to_m3s
 
     d = solution.tables["deliveries"].copy()
     names = {n.id: (n.name or n.id) for n in basin.nodes}
     d["name"] = d["demand"].map(names)
-    days = [days_in_month(*parse_month(p)) for p in d["period"]]
+    days = [period_days(p) for p in d["period"]]
     d["delivered_m3s"] = mm3_to_m3s(d["delivered_mm3"].to_numpy(float), days) if len(d) else []
     t = d["target_mm3"].to_numpy(float)
     d["shortfall_pct"] = [100.0 * s / x if x > 1e-12 else float("nan") for s, x in zip(d["shortfall_mm3"], t,
@@ -179,13 +179,13 @@ def _with_arrivals(solution, st: pd.DataFrame) -> pd.DataFrame:
 def reservoirs_table(solution) -> pd.DataFrame:
     """The storage table's reservoir rows with their bounds (``lower_mm3``/``upper_mm3``: the LP's
     bounds on the storage at the end of the period), inflow and release (Mm3 and m3/s)."""
-    from ..network.timeline import parse_month
-    from ..network.units import days_in_month, mm3_to_m3s
+    from ..network.timeline import period_days
+    from ..network.units import mm3_to_m3s
 
     st = solution.tables["storage"]
     st = st[st["kind"] == "reservoir"].reset_index(drop=True)
     g = _with_arrivals(solution, st.rename(columns={"min_storage_mm3": "lower_mm3", "max_storage_mm3": "upper_mm3"}))
-    days = [days_in_month(*parse_month(p)) for p in g["period"]]
+    days = [period_days(p) for p in g["period"]]
     g["release_m3s"] = mm3_to_m3s(g["release_mm3"].to_numpy(float), days) if len(g) else []
     return g
 
@@ -223,6 +223,7 @@ def inputs_rows(solution, basin, run_info: dict) -> list[tuple[str, object]]:
     from .. import __version__
 
     s = solution.summary
+    p = s["periods"]
     info = dict(run_info or {})
     rows = [
         ("Basin", basin.name),
@@ -232,7 +233,7 @@ def inputs_rows(solution, basin, run_info: dict) -> list[tuple[str, object]]:
         ("Run date", info.get("run_date") or datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
         ("Solver status", solution.status),
         ("Objective (cost)", _shown(solution.objective)),
-        ("Periods", f"{s['periods']['first']} .. {s['periods']['last']} ({s['periods']['count']} months)"),
+        ("Periods", f"{p['first']} .. {p['last']} ({p['count']} {p.get('step', 'month')}s)"),
         ("Water year starts in month", basin.calendar.water_year_start_month),
         ("Nodes / links / targets", f"{len(basin.nodes)} / {len(basin.links)} / {len(basin.targets)}"),
         ("Shortfall cost", _shown(s.get("shortfall_cost"))),

@@ -30,6 +30,7 @@ from ..network.policy import check_policy
 from ..network.quantities import FlowSeries
 from ..network.schema import Basin, DemandNode, LakeInflowTarget, LakeLevelTarget, SinkNode
 from ..network.series import file_values, flow_mm3
+from ..network.units import STEP_VOLUME_UNIT
 from ..network.validate import check_basin
 from .demands import demand_factors
 from .initial import apply_initial
@@ -37,8 +38,8 @@ from .references import scenario_problems
 from .schema import Scenario
 from .transboundary import transboundary_mm3, transboundary_node
 
-#: the unit of the per-period series a scenario writes into the basin
-SERIES_UNIT = "Mm3/month"
+#: the unit of the per-period series a scenario writes into the basin (Mm3/dekad at dekad step)
+SERIES_UNIT = STEP_VOLUME_UNIT["month"]
 
 
 class _Changes:
@@ -96,7 +97,8 @@ def _apply_structure(b: Basin, sc: Scenario, changes: _Changes) -> None:
             tl = b.timeline()
             start_year = tl.water_year_of(tl.year, tl.month)
         b.calendar.start = f"{start_year}-{wy0:02d}"
-        b.calendar.periods = 12 * (sc.years or max(1, b.calendar.periods // 12))
+        per_year = b.timeline().per_year
+        b.calendar.periods = per_year * (sc.years or max(1, b.calendar.periods // per_year))
         b._cyclic = True  # CSV series shorter than the horizon repeat by calendar month
         changes.horizon = [f for f in ("years", "start_water_year") if getattr(sc, f) is not None]
         _materialise_csv_series(b)
@@ -150,10 +152,14 @@ def _materialise_csv_series(b: Basin) -> None:
         for field, fs in item:
             if isinstance(fs, FlowSeries) and fs.file is not None:
                 try:
-                    values = file_values(fs, b, tl)
+                    values, unit = file_values(fs, b, tl), fs.unit
+                    if tl.is_dekad and not fs.is_rate:  # the Mm3 of each dekad (a month's split by days)
+                        values, unit = flow_mm3(fs, b, tl), STEP_VOLUME_UNIT["dekad"]
+                    elif fs.per_dekad:  # the Mm3 of each month, its dekads summed
+                        values, unit = flow_mm3(fs, b, tl), SERIES_UNIT
                 except ValueError:
                     continue
-                setattr(item, field, FlowSeries(unit=fs.unit, series=[float(v) for v in values]))
+                setattr(item, field, FlowSeries(unit=unit, series=[float(v) for v in values]))
 
 
 def _apply_lake_targets(b: Basin, sc: Scenario, changes: _Changes) -> None:
@@ -184,11 +190,11 @@ def _apply_lake_targets(b: Basin, sc: Scenario, changes: _Changes) -> None:
 
 
 # -- numbers ---------------------------------------------------------------------------------------
-def _series(values: np.ndarray) -> FlowSeries:
-    """A per-period series of the scenario's numbers.  Built without the schema's checks so that a
-    value the scenario made unusable (a factor that overflows) reaches the basin check, which names
-    the scenario field, instead of failing here."""
-    return FlowSeries.model_construct(unit=SERIES_UNIT, series=[float(v) for v in values])
+def _series(values: np.ndarray, step: str = "month") -> FlowSeries:
+    """A per-period series of the scenario's numbers (Mm3 per period of the calendar ``step``).  Built
+    without the schema's checks so that a value the scenario made unusable (a factor that overflows)
+    reaches the basin check, which names the scenario field, instead of failing here."""
+    return FlowSeries.model_construct(unit=STEP_VOLUME_UNIT[step], series=[float(v) for v in values])
 
 
 def _resolved(b: Basin, field: str, nodes: list, tl) -> dict[str, np.ndarray]:
@@ -253,6 +259,6 @@ def _apply_numbers(b: Basin, sc: Scenario, changes: _Changes) -> None:
     targets = scenario_targets(b, sc, changes)
     for n in b.nodes:  # inflows: nodes with an inflow series; targets: demands
         if n.id in inflows and not isinstance(n, SinkNode | DemandNode):
-            n.inflow = _series(inflows[n.id])
+            n.inflow = _series(inflows[n.id], b.calendar.step)
         if n.id in targets and isinstance(n, DemandNode):
-            n.target = _series(targets[n.id])
+            n.target = _series(targets[n.id], b.calendar.step)

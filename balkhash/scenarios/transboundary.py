@@ -76,26 +76,28 @@ def transboundary_node(basin: Basin, sc: Scenario | None = None) -> str | None:
     return next((n.id for n in basin.nodes if getattr(n, "transboundary", False)), None)
 
 
-def monthly_shares(values: np.ndarray, month_index: np.ndarray) -> np.ndarray:
-    """12 shares (Jan..Dec) of a per-period series, from its first occurrence of each month."""
-    shares = np.zeros(12)
+def monthly_shares(values: np.ndarray, month_index: np.ndarray, n: int = 12) -> np.ndarray:
+    """``n`` shares of a per-period series by period of the year (12 months Jan..Dec, or 36 dekads
+    with a timeline's ``season_index``), from its first occurrence of each."""
+    shares = np.zeros(n)
     seen = set()
     for v, m in zip(values, month_index, strict=False):
         if m not in seen:
             shares[m] = v
             seen.add(m)
-    if len(seen) < 12:  # short horizon: months not seen get the mean of those seen
+    if len(seen) < n:  # short horizon: months not seen get the mean of those seen
         fill = np.mean([shares[m] for m in seen]) if seen else 1.0
-        for m in range(12):
+        for m in range(n):
             if m not in seen:
                 shares[m] = fill
     total = shares.sum()
-    return shares / total if total > 0 else np.full(12, 1 / 12)
+    return shares / total if total > 0 else np.full(n, 1 / n)
 
 
 def annual_to_periods(annual_km3_by_wy: dict[int, float], shares: np.ndarray, timeline: Timeline) -> np.ndarray:
-    """Mm3 per period from km3 per water year and 12 monthly shares."""
-    mi = timeline.month_index
+    """Mm3 per period from km3 per water year and the shares of the periods of the year
+    (:func:`monthly_shares` over the timeline's ``season_index``)."""
+    mi = timeline.season_index
     return np.array([annual_km3_by_wy[int(w)] * 1000.0 * shares[m]
                      for w, m in zip(timeline.water_years, mi, strict=True)])
 
@@ -111,7 +113,7 @@ def transboundary_mm3(basin: Basin, sc: Scenario, node: str, base: np.ndarray, i
     tl = timeline
     if tb.multiplier is not None:
         return {node: base * tb.multiplier}
-    shares = monthly_shares(base, tl.month_index)
+    shares = monthly_shares(base, tl.season_index, tl.per_year)
     years = sorted(set(int(w) for w in tl.water_years))
     if tb.annual_km3 is not None:
         return {node: annual_to_periods({w: tb.annual_km3 for w in years}, shares, tl)}

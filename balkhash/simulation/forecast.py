@@ -5,15 +5,16 @@ the **actual** inflows (they are observed as they are operated), the later n - k
 forecast:
 
 * ``perfect`` — the actual inflows (perfect foresight over the window);
-* ``climatology`` — for each node, the mean inflow of the calendar month (Mm3 per period), from
+* ``climatology`` — for each node, the mean inflow of the calendar month, or of the dekad of the
+  year at dekad step (Mm3 per period), from
   a reference: the run's own inflows over its horizon, or those of another basin (the command
   line uses the basin without the scenario: its mean year);
 * ``persistence`` — the anomaly of the last observed period persists: climatology times the
   ratio of the last observed inflow to its climatology (1 where the climatology is 0);
 * a **forecast file** (CSV, :func:`read_forecast_file`): ``issued,period,node,inflow_mm3`` — the
   inflow (Mm3 in that period) forecast for ``node`` in ``period`` by the re-plan of month
-  ``issued`` (both ``YYYY-MM``).  A node or period the file does not give falls back to
-  climatology.
+  ``issued`` (both ``YYYY-MM``, or dekads ``YYYY-MM-D`` at dekad step).  A node or period the file
+  does not give falls back to climatology.
 
 Only the local inflows are forecast; demands, groundwater, capacities and targets are known.
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BalkhashError
-from ..network.timeline import Timeline, month_label, parse_month
+from ..network.timeline import Timeline, parse_period, period_label
 
 NAMES = ("climatology", "persistence", "perfect")
 
@@ -37,11 +38,12 @@ class ForecastError(BalkhashError, ValueError):
     """A forecast that cannot be used: unknown name, unreadable or invalid forecast file."""
 
 
-def climatology(inflow: np.ndarray, month_index: np.ndarray) -> np.ndarray:
-    """nodes x 12: the mean inflow of each calendar month (Jan = 0) over the periods given
-    (0 for a month the periods do not hold)."""
-    out = np.zeros((inflow.shape[0], 12))
-    for m in range(12):
+def climatology(inflow: np.ndarray, month_index: np.ndarray, n: int = 12) -> np.ndarray:
+    """nodes x n: the mean inflow of each period of the year (``n`` = 12 calendar months, Jan = 0,
+    or 36 dekads with a timeline's ``season_index``) over the periods given (0 for one the periods
+    do not hold)."""
+    out = np.zeros((inflow.shape[0], n))
+    for m in range(n):
         sel = month_index == m
         if sel.any():
             out[:, m] = inflow[:, sel].mean(axis=1)
@@ -76,10 +78,10 @@ def read_forecast_file(path, nodes: list[str] | None = None) -> ForecastFile:
             for line, row in enumerate(reader, start=2):
                 issued, period, node = (str(row.get(k) or "").strip() for k in ("issued", "period", "node"))
                 bad = []
-                when: list[tuple[int, int] | None] = []
+                when: list[tuple[int, int, int] | None] = []
                 for col, text in (("issued", issued), ("period", period)):
                     try:
-                        when.append(parse_month(text))
+                        when.append(parse_period(text))
                     except ValueError as exc:
                         bad.append(f"{col}: {exc}")
                         when.append(None)
@@ -102,7 +104,7 @@ def read_forecast_file(path, nodes: list[str] | None = None) -> ForecastFile:
                     continue
                 assert i_at is not None, "a row with a bad month was skipped"
                 assert p_at is not None, "a row with a bad month was skipped"
-                key = (month_label(*i_at), month_label(*p_at))
+                key = (period_label(*i_at), period_label(*p_at))
                 cell = out.entries.setdefault(key, {})
                 if node in cell:
                     problems.append(f"{where}, line {line}: {node} in {key[1]} issued {key[0]} is given twice")
@@ -124,7 +126,8 @@ class Forecaster:
         self.actual = actual  # nodes x T, Mm3 per period
         self.timeline = timeline
         self.nodes = nodes
-        self.clim = reference if reference is not None else climatology(actual, timeline.month_index)
+        self.clim = (reference if reference is not None
+                     else climatology(actual, timeline.season_index, timeline.per_year))
         self.file = file
         self._pos = {n: i for i, n in enumerate(nodes)}
 
@@ -138,11 +141,11 @@ class Forecaster:
         act = self.actual[:, t0:t0 + n]
         if self.kind == "perfect" or known >= n:
             return act
-        months = self.timeline.month_index[t0:t0 + n]
+        months = self.timeline.season_index[t0:t0 + n]
         out = self.clim[:, months].copy()
         if self.kind == "persistence" and known > 0:
             last = t0 + known - 1
-            base = self.clim[:, self.timeline.month_index[last]]
+            base = self.clim[:, self.timeline.season_index[last]]
             ratio = np.divide(self.actual[:, last], base, out=np.ones_like(base), where=base > 0)
             out *= ratio[:, None]
         if self.file is not None:

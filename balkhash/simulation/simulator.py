@@ -137,11 +137,16 @@ class Simulator(NamedParameters):
         return "file", read_forecast_file(forecast, nodes)
 
     def _reference(self, basin) -> np.ndarray:
-        """nodes x 12: the calendar-month mean inflows of ``basin`` (nodes it lacks: the run's own)."""
+        """nodes x 12 (36 at dekad step): the mean inflows of ``basin`` by period of the year (nodes it
+        lacks: the run's own)."""
         ref = compile_basin(_as_basin(basin))
-        own = climatology(self.lp.params["inflow"].values, self.full.timeline.month_index)
+        tl = self.full.timeline
+        if ref.timeline.step != tl.step:
+            raise SimulationError(f"the climatology basin's calendar step is {ref.timeline.step}, the run's is "
+                                  f"{tl.step}: give a climatology basin of the same step")
+        own = climatology(self.lp.params["inflow"].values, tl.season_index, tl.per_year)
         clim = climatology(np.array([ref.inflow.get(n, np.zeros(ref.T)) for n in ref.nodes]).reshape(-1, ref.T),
-                           ref.timeline.month_index)
+                           ref.timeline.season_index, tl.per_year)
         pos = {n: i for i, n in enumerate(ref.nodes)}
         for i, n in enumerate(self.full.nodes):
             if n in pos and n in ref.inflow:

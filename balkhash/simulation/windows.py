@@ -49,7 +49,6 @@ from ..allocation.model import build_lp
 from ..allocation.parameters import Parameters
 from ..allocation.reduce import ReducedLP
 from ..allocation.solve import Allocation
-from ..network.timeline import Timeline
 
 #: window models of up to this many columns recompute a changed parameter's targets whole
 WHOLE_LP = 2_000
@@ -84,15 +83,14 @@ def window_key(full: ModelData, t0: int, n: int) -> tuple:
     tl = full.timeline
     parts = [np.asarray(tl.days[sl]).tobytes()]
     parts += [p.qmax[sl].tobytes() for p in full.plants]
-    return (n, int(tl.month_index[t0]), b"".join(parts))
+    return (n, int(tl.season_index[t0]), b"".join(parts))
 
 
 def window_data(full: ModelData, t0: int, n: int) -> ModelData:
     """``full`` cut to periods t0 .. t0+n-1, without the lake inflow targets and annual
     capacities (carried by :func:`define_carried` instead)."""
     sl = slice(t0, t0 + n)
-    y, m = full.timeline.months[t0]
-    tl = Timeline(y, m, n, full.timeline.water_year_start_month)
+    tl = full.timeline.sub(t0, n)
 
     def cut(a):
         return np.asarray(a)[sl].copy()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..network.timeline import STEPS
+
 
 def sector_totals(sol, column: str) -> dict[str, float]:
     """Sector -> sum over the horizon of a deliveries column (``target_mm3``, ``delivered_mm3``,
@@ -29,7 +31,7 @@ def lake_annual_inflow_km3(sol, lake: str) -> dict[int, float]:
     a = sol.tables["arrivals"]
     a = a[a["node"] == lake]
     g = a.groupby("water_year")["arriving_mm3"]
-    full = g.size() == 12
+    full = g.size() == STEPS[sol.summary.get("periods", {}).get("step", "month")]
     return {int(w): float(v) / 1000.0 for w, v in g.sum()[full].items()}
 
 

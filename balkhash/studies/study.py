@@ -66,7 +66,7 @@ class Study:
             self.tb_node = None
         if self.tb_node is not None:
             base = self.base_inflow[self.tb_node]
-            self.tb_shares = monthly_shares(base, tl.month_index)
+            self.tb_shares = monthly_shares(base, tl.season_index, tl.per_year)
             years = tl.full_water_years()
             self.tb_base_km3 = float(np.mean([base[ts].sum() for ts in years.values()]) / 1000.0) if years else \
                 float(base.sum() / 1000.0)
