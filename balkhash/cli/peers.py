@@ -25,3 +25,19 @@ def calvin(
 
 
 import_app.command("calvin")(guarded(calvin))
+
+
+def pywr(
+    model: str = typer.Argument(..., help="Pywr model (JSON)"),
+    outdir: str = typer.Argument(..., help="basin directory to write (basin.yaml and pywr.json)"),
+    name: str | None = typer.Option(None, "--name", help="basin name (default: the model's title)"),
+) -> None:
+    """A Pywr model: each timestep one period, to run in step mode (`plan --mode step`); what cannot be
+    converted is listed and the model refused."""
+    from ..peers.pywr_import import import_pywr
+    from .console import print_text
+
+    print_text(import_pywr(model, outdir, name=name).summary(outdir))
+
+
+import_app.command("pywr")(guarded(pywr))
