@@ -17,7 +17,9 @@ from functools import cached_property
 
 import numpy as np
 
+from ..network.periods import EndStorage, period_values
 from ..network.policy import ClassData, ShareData, compile_policy
+from ..network.quantities import Volume
 from ..network.schema import Basin
 from ..network.series import depth_mm, flow_mm3
 from ..network.timeline import Timeline
@@ -26,15 +28,25 @@ from .lav import LavCurve
 
 
 @dataclass
+class SegmentData:
+    """One segment of a link's flow or of a storage: bounds and cost per period."""
+
+    lower: np.ndarray  # Mm3 per period (flows) or Mm3 at the end of each period (storage)
+    upper: np.ndarray  # inf = unlimited
+    cost: np.ndarray  # per Mm3, per period
+
+
+@dataclass
 class LinkData:
     id: str
     src: str
     dst: str
-    loss: float
-    cost: float
+    loss: float  # 1 - gain: negative for a link that gains water
+    cost: float | np.ndarray  # per Mm3: one number, or one per period
     lower: np.ndarray  # Mm3 per period
     upper: np.ndarray  # Mm3 per period (inf = unlimited)
     annual_cap: float | None  # Mm3 per water year
+    segments: list[SegmentData] = field(default_factory=list)
 
 
 @dataclass
@@ -54,6 +66,12 @@ class StorageData:
     end_min: float | None  # Mm3, end-of-horizon minimum (None = free)
     #: the carry-over value curve: breakpoints (Mm3, ascending) and the value per Mm3 of each segment
     carryover: tuple[np.ndarray, np.ndarray] | None = None
+    #: share of the storage at the end of period t still there at the start of t + 1 (None: all of it)
+    carry: np.ndarray | None = None
+    #: the storage at the end of each period as segments with their own bounds and costs
+    segments: list[SegmentData] = field(default_factory=list)
+    #: Mm3: the storage at the end of the last period, exactly (None: no such condition)
+    end_equal: float | None = None
 
 
 @dataclass
@@ -65,6 +83,8 @@ class DemandData:
     consumptive: float
     return_to: str | None
     group: str | None = None  # the district, canal or intake it belongs to (information)
+    #: its own shortfall blocks (upper bounds, fractions of the target) and multipliers (None: the basin's)
+    curve: tuple[list[float], list[float]] | None = None
 
 
 @dataclass
@@ -221,6 +241,31 @@ def _carryover(node, curve: LavCurve | None) -> tuple[np.ndarray, np.ndarray] | 
     return points, np.asarray(cv.value, dtype=float)
 
 
+def _storage_extras(node, basin: Basin, tl: Timeline) -> tuple:
+    """(carry, segments, end_equal) of a reservoir or lake."""
+    carry = None if node.carry_factor is None else period_values(node.carry_factor, basin, tl)
+    segments = [SegmentData(period_values(g.min, basin, tl), period_values(g.capacity, basin, tl, np.inf),
+                            period_values(g.cost, basin, tl)) for g in node.storage_segments or []]
+    end = node.end_storage
+    return carry, segments, end.equal.mm3 if isinstance(end, EndStorage) else None
+
+
+def cycle_links(basin: Basin, links: list[LinkData]) -> list[int]:
+    """Positions of the links that lie on a cycle of the network (both ends in one strongly
+    connected component; demand return flows count as edges)."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_edges_from((lk.src, lk.dst) for lk in links)
+    g.add_edges_from((n.id, n.return_to) for n in basin.nodes
+                     if n.type == "demand" and n.return_to is not None and n.consumptive_fraction < 1.0)
+    comp: dict[str, int] = {}
+    for k, c in enumerate(nx.strongly_connected_components(g)):
+        if len(c) > 1:
+            comp.update(dict.fromkeys(c, k))
+    return [i for i, lk in enumerate(links) if lk.src in comp and comp[lk.src] == comp.get(lk.dst)]
+
+
 def _area_fit(curve: LavCurve | None, const_area: float | None, lo: float, hi: float):
     if curve is None:
         return float(const_area or 0.0), 0.0
@@ -254,6 +299,8 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
                 DemandData(
                     n.id, n.sector, flow_mm3(n.target, basin, tl), _shortfall_cost(n, opts),
                     n.consumptive_fraction, n.return_to, n.group,
+                    None if n.shortfall_curve is None else (list(n.shortfall_curve.blocks),
+                                                            list(n.shortfall_curve.multipliers)),
                 )
             )
         elif n.type == "reservoir" and not n.enabled:
@@ -276,11 +323,14 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
             elif n.end_storage == "initial":
                 end_min = n.initial_storage.mm3
                 end_initial.add(n.id)
+            elif isinstance(n.end_storage, EndStorage):
+                end_min = None  # exact: the bounds of the last period
             else:
                 end_min = n.end_storage.mm3
             storages.append(
                 StorageData(n.id, "reservoir", n.initial_storage.mm3, lower, upper, ev, ev, np.zeros(T),
-                            curve, a0, a1, (smin, smax), end_min, _carryover(n, curve))
+                            curve, a0, a1, (smin, smax), end_min, _carryover(n, curve),
+                            *_storage_extras(n, basin, tl))
             )
         elif n.type == "lake":
             curve = LavCurve.from_table(n.table)
@@ -292,11 +342,18 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
             pr = depth_mm(n.precipitation_mm, basin, tl)
             if n.groundwater_inflow is not None:
                 groundwater[n.id] = flow_mm3(n.groundwater_inflow, basin, tl)
+            end_min = n.end_storage.mm3 if isinstance(n.end_storage, Volume) else None
             storages.append(
                 StorageData(n.id, "lake", s0, np.full(T, curve.volumes[0]), np.full(T, curve.volumes[-1]),
                             ev - pr, ev, pr, curve, a0, a1,
-                            (curve.volume_at(lo_h), curve.volume_at(hi_h)), None, _carryover(n, curve))
+                            (curve.volume_at(lo_h), curve.volume_at(hi_h)), end_min, _carryover(n, curve),
+                            *_storage_extras(n, basin, tl))
             )
+
+    for s in storages:
+        if s.end_equal is not None:  # an exact end storage: the bounds of the last period
+            s.lower, s.upper = s.lower.copy(), s.upper.copy()
+            s.lower[-1] = s.upper[-1] = s.end_equal
 
     links = []
     for lk in basin.links:
@@ -304,7 +361,16 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         lower = flow_mm3(lk.min_flow, basin, tl) if lk.min_flow is not None else np.zeros(T)
         cap = lk.annual_capacity  # the schema makes an annual_capacity an annual volume
         annual = cap.annual * cap.factor if cap is not None and cap.annual is not None else None
-        links.append(LinkData(lk.id, lk.from_, lk.to, lk.loss_fraction, lk.cost, lower, upper, annual))
+        cost = float(lk.cost) if isinstance(lk.cost, (int, float)) else period_values(lk.cost, basin, tl)
+        segments = [SegmentData(flow_mm3(g.min_flow, basin, tl) if g.min_flow is not None else np.zeros(T),
+                                flow_mm3(g.capacity, basin, tl) if g.capacity is not None else np.full(T, np.inf),
+                                period_values(g.cost, basin, tl)) for g in lk.segments or []]
+        links.append(LinkData(lk.id, lk.from_, lk.to, 1.0 - lk.arrival_share, cost, lower, upper, annual,
+                              segments))
+    if opts.cycle_cost > 0:
+        for i in cycle_links(basin, links):
+            if not np.any(links[i].cost):
+                links[i].cost = float(opts.cycle_cost)
 
     targets = []
     for t in basin.targets:
@@ -324,7 +390,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
             )
 
     for s in storages:
-        if s.kind == "reservoir" and s.end_min is not None:
+        if s.end_min is not None:
             targets.append(
                 TargetData(f"end_storage:{s.id}", "end_storage", s.id, strict, opts.end_storage_penalty,
                            s.end_min, follows_initial=s.id in end_initial)
@@ -400,11 +466,13 @@ def folded_inlets(data: ModelData) -> dict[int, int]:
             continue
         i = inlets[0]
         lk = data.links[i]
-        if (lk.loss >= 1.0 or lk.cost or lk.annual_cap is not None or lk.id in constrained
+        if (lk.loss >= 1.0 or lk.loss < 0.0 or np.any(lk.cost) or lk.annual_cap is not None or lk.segments
+                or lk.id in constrained
                 or np.any(lk.lower != 0.0) or np.any(np.isfinite(lk.upper))):
             continue
         out[i] = j
     return out
+
 
 @dataclass
 class SplitData:

@@ -2,9 +2,9 @@
 
 The families run in a fixed order, each adding its variables, rows, coefficients, costs and the
 parameter maps of its inputs (:mod:`balkhash.allocation.lp`): links -> demands -> storage ->
-carry-over value -> mass balance -> storage reference (a tie-breaker, when on) -> targets ->
-policy (equal shares within a class, the lake's share) -> hydropower.  The local inflow parameter is
-declared first since several families read it.  See docs/formulation.md.
+carry-over value -> segments of flows and storage -> mass balance -> storage reference (a
+tie-breaker, when on) -> targets -> policy (equal shares within a class, the lake's share) ->
+hydropower.  The local inflow parameter is declared first since several families read it.  See docs/formulation.md.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .constraints.demands import define_demands
 from .constraints.hydropower import define_hydropower
 from .constraints.links import define_links
 from .constraints.policy import define_policy
+from .constraints.segments import define_segments
 from .constraints.splits import define_splits
 from .constraints.storage import define_storage
 from .constraints.storage_reference import define_storage_reference
@@ -33,6 +34,7 @@ FAMILIES = (
     define_demands,
     define_storage,
     define_carryover,
+    define_segments,
     define_mass_balance,
     define_storage_reference,
     define_targets,

@@ -14,7 +14,7 @@ kind                     key                    values                          
 ``shortfall_cost``       demand id              cost per Mm3 short (before blocks)   1
 ``capacity``             link id                maximum flow, Mm3 per period         T
 ``min_flow``             link id                minimum flow, Mm3 per period         T
-``link_cost``            link id                cost per Mm3                         1
+``link_cost``            link id                cost per Mm3, per period             T
 ``annual_capacity``      link id (capped)       Mm3 per water year                   1
 ``initial_storage``      reservoir / lake id    Mm3 at the start                     1
 ``initial_level``        lake id                m BS at the start (-> Mm3)           1

@@ -189,6 +189,10 @@ def _bound_dual_table(data: ModelData, lp: LinearProgram, x: np.ndarray, d: np.n
         flow = lp.var_blocks["flow"]
         add("link", [lk.id for lk in data.links], flow.cols, ("min_flow", "capacity"), labels,
             lower_ok=lo[flow.cols] > 0.0)  # a zero lower bound is no minimum flow
+    for kind, block in (("link_segment", "segment"), ("storage_segment", "storage_segment")):
+        if block in lp.var_blocks:
+            seg = lp.var_blocks[block]
+            add(kind, list(seg.axes[0]), seg.cols, ("min", "capacity"), labels, lower_ok=lo[seg.cols] > 0.0)
     if data.storages:
         ids = [s.id for s in data.storages]
         add("storage", ids, lp.var_blocks["storage"].cols, ("storage_min", "storage_max"), labels)
@@ -215,7 +219,7 @@ def _storage_table(data: ModelData, r: _Reader, labels) -> tuple[pd.DataFrame, d
     for i, s in enumerate(data.storages):
         st = S[i]
         storage[s.id] = st
-        prev = np.concatenate([[s0[i]], st[:-1]])
+        prev = np.concatenate([[s0[i]], st[:-1] * (s.carry[:-1] if s.carry is not None else 1.0)])
         area = s.area0 + s.area1 * (prev + st) / 2.0
         rows.append(pd.DataFrame({
             "node": s.id, "kind": s.kind, "period": labels, "storage_start_mm3": prev, "storage_mm3": st,

@@ -25,12 +25,14 @@ def _spill(st) -> float:
 def shortfall_cost(data: ModelData, deliveries, costs: dict[str, float] | None = None) -> dict[str, float]:
     """Shortfall cost by sector recomputed from the deliveries table: the shortfall fraction f of
     each user and period fills the sharing blocks in order, block k costing c m_k per Mm3."""
-    edges = np.array([0.0, *data.blocks])
-    mult = np.array(data.multipliers)
+    from .constraints.demands import demand_blocks
+
+    widths, mults = demand_blocks(data)
     out: dict[str, float] = {}
-    by_id = {d.id: d for d in data.demands}
+    by_id = {d.id: (j, d) for j, d in enumerate(data.demands)}
     for dem, g in deliveries.groupby("demand", sort=False):
-        d = by_id[dem]
+        j, d = by_id[dem]
+        edges, mult = np.concatenate([[0.0], np.cumsum(widths[j])]), mults[j]
         target = g["target_mm3"].to_numpy()
         short = g["shortfall_mm3"].to_numpy()
         frac = np.divide(short, target, out=np.zeros_like(short), where=target > 0)

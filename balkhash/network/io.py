@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ def _basin_file(path: str | os.PathLike) -> Path:
     return p / BASIN_FILE if p.is_dir() else p
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """YAML as a basin file means it: ``1e9`` is a number (YAML 1.2; PyYAML's YAML 1.1 needs
     ``1.0e9``), and a key given twice in one mapping is an error, not a silent overwrite."""
 
@@ -71,6 +72,9 @@ def read_yaml(file: Path) -> object:
         raise BasinError([Problem(str(file), "", "", "nested too deeply to read (brackets or indentation "
                                   "hundreds of levels deep)")]) from None
     except yaml.YAMLError as exc:
+        if "maximum nesting depth" in str(exc):  # the C parser's word for it
+            raise BasinError([Problem(str(file), "", "", "nested too deeply to read (brackets or indentation "
+                                      "hundreds of levels deep)")]) from None
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         msg = getattr(exc, "problem", None) or str(exc)
@@ -100,12 +104,14 @@ def validation_problems(file: str, raw: object, exc: ValidationError) -> list[Pr
     return out
 
 
-def _cell_problems(csv: Path, df: pd.DataFrame, column: str, periods: set[str]) -> list[Problem]:
+def _cell_problems(csv: Path, df: pd.DataFrame, column: str, periods: set[str], signed: bool = False) -> list[Problem]:
     """Every cell of ``column`` that is not a usable number: text anywhere, and empty, NaN,
-    infinite or negative values in the model's periods.  Each names the file, the column, the
-    line of the file and its period."""
-    out = []
+    infinite or (unless ``signed``) negative values in the model's periods.  Each names the file,
+    the column, the line of the file and its period."""
+    out: list[Problem] = []
     values = pd.to_numeric(df[column], errors="coerce")
+    if values.notna().all() and np.isfinite(values).all() and (signed or (values >= 0).all()):
+        return out  # the common case, checked whole
     for i, (period, raw, v) in enumerate(zip(df["period"], df[column], values, strict=True)):
         line = f"line {i + 2} (period {period})"
         text = None if pd.isna(raw) else str(raw).strip()
@@ -117,17 +123,29 @@ def _cell_problems(csv: Path, df: pd.DataFrame, column: str, periods: set[str]) 
             out.append(Problem(str(csv), f"column '{column}'", line, "empty cell: give a number"))
         elif not np.isfinite(v):
             out.append(Problem(str(csv), f"column '{column}'", line, f"must be a finite number, got {text}"))
-        elif v < 0:
+        elif v < 0 and not signed:
             out.append(Problem(str(csv), f"column '{column}'", line, f"negative value {text}"))
     return out[:_QUOTE_CELLS] + ([Problem(str(csv), f"column '{column}'", "", f"... and {len(out) - _QUOTE_CELLS} "
                                           "more cell(s)")] if len(out) > _QUOTE_CELLS else [])
+
+
+def _series_refs(basin: Basin) -> list[tuple[str, str, Any, bool]]:
+    """(where, field, series, signed) of every flow series and per-period number of the basin;
+    signed: its values may be negative (a junction's or storage's local inflow, a cost)."""
+    from .periods import iter_period_values
+    from .validate import signed_series
+
+    signed = signed_series(basin)
+    return [*((w, f, fs, (w, f) in signed) for w, f, fs in iter_flow_series(basin)),
+            *((w, f, pv, True) for w, f, pv in iter_period_values(basin))]
 
 
 def _load_tables(basin: Basin, base: Path, file: str) -> list[Problem]:
     problems = []
     tl = basin.timeline()
     periods = set(tl.labels) | set(tl.month_labels)  # a dekad calendar reads month rows too
-    for where, field, fs in iter_flow_series(basin):
+    refs = _series_refs(basin)
+    for where, field, fs, _ in refs:
         if fs.file is None or fs.file in basin._tables:
             continue
         csv = base / fs.file
@@ -158,9 +176,12 @@ def _load_tables(basin: Basin, base: Path, file: str) -> list[Problem]:
         if dup:
             problems.append(Problem(str(csv), where, "period", f"duplicate periods: {', '.join(dup[:5])}"))
             df = df.drop_duplicates("period")
-        for col in sorted({g.column for _, _, g in iter_flow_series(basin)
-                           if g.file == fs.file and g.column in df.columns and g.column != "period"}):
-            problems += _cell_problems(csv, df, col, periods)
+        used: dict[str, bool] = {}
+        for _, _, g, sg in refs:
+            if g.file == fs.file and g.column in df.columns and g.column != "period":
+                used[g.column] = used.get(g.column, True) and sg
+        for col in sorted(used):
+            problems += _cell_problems(csv, df, col, periods, signed=used[col])
         basin._tables[fs.file] = df.set_index("period")
     basin._tables = {k: v for k, v in basin._tables.items() if v is not None}
     return problems
@@ -170,6 +191,8 @@ def parse_basin(raw: object, file: str, base_dir: str | os.PathLike | None = Non
     """Build a Basin from parsed YAML; schema problems become a BasinError (all at once)."""
     if not isinstance(raw, dict):
         raise BasinError([Problem(file, "", "", "expected a mapping at the top level (name:, nodes:, links:)")])
+    if isinstance(raw.get("links"), dict):
+        raw = {**raw, "links": read_link_table(raw["links"], file, base_dir)}
     try:
         basin = Basin.model_validate(raw)
     except ValidationError as exc:
@@ -183,6 +206,68 @@ def parse_basin(raw: object, file: str, base_dir: str | os.PathLike | None = Non
         if problems:
             raise BasinError(problems)
     return basin
+
+
+#: the columns of a links table (docs/data-format.md, "Links as a table")
+LINK_COLUMNS = ("id", "from", "to", "segment", "name", "unit", "capacity", "min_flow", "cost", "gain", "loss_fraction")
+
+
+def read_link_table(spec: dict, file: str, base_dir: str | os.PathLike | None) -> list[dict]:
+    """The ``links: {file: links.csv, series: link_series.csv}`` form: one row per link, or one per
+    segment of a link (rows of one id with a ``segment`` number).  A number in ``capacity``,
+    ``min_flow`` or ``cost`` is a constant; a name is a column of the ``series`` table (one row per
+    period); an empty cell is not given.  Returns the links as the YAML form would give them."""
+    extra = sorted(set(spec) - {"file", "series"})
+    if extra or not isinstance(spec.get("file"), str):
+        raise BasinError([Problem(file, "links", ", ".join(extra) or "file",
+                                  "a links table is {file: links.csv} with an optional series: file.csv")])
+    base = Path(base_dir) if base_dir is not None else Path(".")
+    csv = base / spec["file"]
+    if not csv.is_file():
+        raise BasinError([Problem(file, "links", "file", f"links table '{spec['file']}' not found in {base}")])
+    try:
+        df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    except Exception as exc:  # pandas raises many types for malformed CSV
+        raise BasinError([Problem(str(csv), "", "", f"cannot read CSV: {exc}")]) from None
+    unknown = [c for c in df.columns if c not in LINK_COLUMNS]
+    missing = [c for c in ("id", "from", "to") if c not in df.columns]
+    if unknown or missing:
+        what = "; ".join([*([f"unknown column(s) {', '.join(unknown)}"] if unknown else []),
+                          *([f"missing column(s) {', '.join(missing)}"] if missing else [])])
+        raise BasinError([Problem(str(csv), "", "columns", f"{what}; the columns are {', '.join(LINK_COLUMNS)}")])
+    series = spec.get("series")
+
+    def value(text: str, unit: str, flow: bool, line: int):
+        if text == "":
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            if series is None:
+                raise BasinError([Problem(str(csv), f"line {line}", "", f"'{text}' names a series column, but "
+                                          "the links table has no series: file")]) from None
+            return {"unit": unit, "file": series, "column": text} if flow else {"file": series, "column": text}
+        return {"unit": unit, "value": number} if flow else number
+
+    out: list[dict] = []
+    by_id: dict[str, dict] = {}
+    for line, r in enumerate(df.to_dict("records"), start=2):
+        unit = r.get("unit") or "Mm3/month"
+        bounds = {k: v for k in ("capacity", "min_flow", "cost")
+                  if (v := value(r.get(k, ""), unit, k != "cost", line)) is not None}
+        lk = by_id.get(r["id"])
+        if lk is None:
+            lk = {"id": r["id"], "from": r["from"], "to": r["to"]}
+            for k in ("name", "gain", "loss_fraction"):
+                if r.get(k, "") != "":
+                    lk[k] = r[k] if k == "name" else value(r[k], unit, False, line)
+            by_id[r["id"]] = lk
+            out.append(lk)
+        if r.get("segment", "") != "":
+            lk.setdefault("segments", []).append(bounds)
+        else:
+            lk.update(bounds)
+    return out
 
 
 def load_basin(path: str | os.PathLike, validate: bool = True) -> Basin:

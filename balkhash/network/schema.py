@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from .periods import EndStorage, LinkSegment, PeriodValues, ShortfallCurve, StorageSegment
 from .quantities import FlowSeries, LevelAreaVolume, MonthlyDepth, RuleCurve, Strict, Volume
 from .timeline import STEPS, Timeline, parse_period
 
@@ -88,7 +89,18 @@ class CarryoverValue(Strict):
                              f"got {len(self.value)}")
 
 
-class ReservoirNode(NodeBase):
+class CarriedStorage(Strict):
+    """What a reservoir and a lake carry from one period into the next (docs/data-format.md)."""
+
+    carry_factor: float | PeriodValues | None = Field(
+        None, description="share of the storage at the end of a period that is still there at the start of the "
+        "next (1: no loss; CALVIN's amplitude of storage links), a number or per period")
+    storage_segments: list[StorageSegment] | None = Field(
+        None, description="the storage carried into each next period as segments with their own bounds and costs "
+        "(a piecewise carry-over value per period)")
+
+
+class ReservoirNode(NodeBase, CarriedStorage):
     """A regulated storage."""
 
     type: Literal["reservoir"] = "reservoir"
@@ -102,9 +114,10 @@ class ReservoirNode(NodeBase):
     evaporation_mm: MonthlyDepth | None = Field(None, description="net evaporation depth per month (mm)")
     rule_curve: RuleCurve | None = Field(None, description="monthly storage bounds")
     inflow: FlowSeries | None = Field(None, description="optional local inflow into the reservoir")
-    end_storage: Literal["initial", "free"] | Volume = Field(
+    end_storage: Literal["initial", "free"] | Volume | EndStorage = Field(
         "initial",
-        description="end-of-horizon condition: 'initial' (final >= initial), 'free', or a minimum volume",
+        description="end-of-horizon condition: 'initial' (final >= initial), 'free', a minimum volume, or "
+        "{equal: V} (final = V, hard)",
     )
     carryover_value: CarryoverValue | None = Field(
         None, description="value per Mm3 of the water kept at the end of a model's horizon (concave, piecewise)")
@@ -125,12 +138,15 @@ class DemandNode(NodeBase):
     priority: int | None = Field(
         None, ge=1, le=10, description="1 (first served) .. 10; mapped to cost 1000/priority per Mm3"
     )
+    shortfall_curve: ShortfallCurve | None = Field(
+        None, description="this demand's own piecewise shortfall cost: blocks and multipliers of its shortfall "
+        "cost (default: the basin's sharing blocks)")
     area_kha: float | None = Field(None, ge=0.0, description="irrigated area, thousand ha (information)")
     group: str | None = Field(None, min_length=1, max_length=100, description="group of users the summary and "
                               "the plan workbook sum over: a district, a canal, an intake")
 
 
-class LakeNode(NodeBase):
+class LakeNode(NodeBase, CarriedStorage):
     """A terminal lake with its own water balance."""
 
     type: Literal["lake"] = "lake"
@@ -142,6 +158,9 @@ class LakeNode(NodeBase):
     inflow: FlowSeries | None = Field(None, description="other direct inflow counted as lake inflow")
     carryover_value: CarryoverValue | None = Field(
         None, description="value per Mm3 of the water kept at the end of a model's horizon (concave, piecewise)")
+    end_storage: Volume | EndStorage | None = Field(
+        None, description="end-of-horizon condition: none, a minimum volume (soft, like a reservoir's), or "
+        "{equal: V} (final = V, hard)")
     reference_levels_m: dict[str, float] = Field(
         default_factory=dict, description="named reference levels, m BS, drawn as lines on plots (information)"
     )
@@ -178,8 +197,25 @@ class Link(Strict):
     )
     min_flow: FlowSeries | None = Field(None, description="hard minimum flow (flow units)")
     loss_fraction: float = Field(0.0, ge=0.0, lt=1.0, description="share of the flow lost on the way")
-    cost: float = Field(0.0, description="cost per Mm3 carried (small, to break ties)")
+    gain: float | None = Field(None, gt=0.0, le=100.0, description="share of the flow entering that arrives "
+                               "(amplitude; above 1 for a gain): arrival = gain x flow; instead of loss_fraction")
+    cost: float | PeriodValues = Field(0.0, description="cost per Mm3 carried: a number, 12 monthly numbers "
+                                       "({monthly: [...]}) or one per period ({series: [...]}, {file, column})")
+    segments: list[LinkSegment] | None = Field(
+        None, description="the flow as parallel segments, each between its own bounds at its own cost "
+        "(piecewise-linear cost; CALVIN's k-indexed links)")
     source: str | None = Field(None, description="where the numbers come from")
+
+    def model_post_init(self, _context) -> None:
+        if self.gain is not None and self.loss_fraction != 0.0:
+            raise ValueError("give either gain or loss_fraction (gain = 1 - loss_fraction)")
+        if self.segments is not None and not self.segments:
+            raise ValueError("segments: give at least one segment, or leave the field out")
+
+    @property
+    def arrival_share(self) -> float:
+        """Share of the flow entering that arrives at the downstream node."""
+        return float(self.gain) if self.gain is not None else 1.0 - self.loss_fraction
 
     @field_validator("annual_capacity")
     @classmethod
@@ -266,12 +302,22 @@ class CalendarSpec(Strict):
     periods: int = Field(12, ge=1, le=3600, description="number of periods of the step (12 months or 36 dekads "
                          "a water year)")
     water_year_start_month: int = Field(10, ge=1, le=12, description="first month of the water year")
+    step: Literal["month", "dekad"] = Field("month", description="the period: a calendar month, or a dekad "
+                                            "(days 1-10, 11-20, 21-end of each month)")
 
     @field_validator("start")
     @classmethod
     def _month(cls, v: str) -> str:
         parse_period(v)
         return v
+
+    @model_validator(mode="after")
+    def _start_of_step(self) -> CalendarSpec:
+        if parse_period(self.start)[2] and self.step != "dekad":
+            raise ValueError(f"start '{self.start}' names a dekad: give step: dekad, or start at a month YYYY-MM")
+        if self.periods > 100 * STEPS[self.step]:
+            raise ValueError(f"periods: at most {100 * STEPS[self.step]} {self.step}s (100 years), got {self.periods}")
+        return self
 
     def timeline(self) -> Timeline:
         return Timeline.from_start(self.start, self.periods, self.water_year_start_month, self.step)
@@ -309,8 +355,6 @@ class LakeShare(Strict):
         "the others take the class's cost")
 
     @field_validator("share", mode="before")
-    step: Literal["month", "dekad"] = Field("month", description="the period: a calendar month, or a dekad "
-                                            "(days 1-10, 11-20, 21-end of each month)")
     @classmethod
     def _share(cls, v):
         if v == "proportional":
@@ -318,14 +362,6 @@ class LakeShare(Strict):
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
             raise ValueError(f"must be a share in [0, 1] or 'proportional', got {v!r}")
         return float(v)
-    @model_validator(mode="after")
-    def _start_of_step(self) -> CalendarSpec:
-        if parse_period(self.start)[2] and self.step != "dekad":
-            raise ValueError(f"start '{self.start}' names a dekad: give step: dekad, or start at a month YYYY-MM")
-        if self.periods > 100 * STEPS[self.step]:
-            raise ValueError(f"periods: at most {100 * STEPS[self.step]} {self.step}s (100 years), got {self.periods}")
-        return self
-
 
 
 class Policy(Strict):
@@ -355,6 +391,12 @@ class Options(Strict):
     )
     end_storage_penalty: float = Field(
         5_000.0, ge=0.0, description="penalty per Mm3 below the end-of-horizon storage"
+    )
+    cycle_cost: float = Field(
+        1e-5, ge=0.0, le=1.0,
+        description="tie-breaker, cost per Mm3 on every link without a cost of its own that lies on a cycle of the "
+        "network (return flows to an aquifer pumped back): water does not circulate for nothing, so the same basin "
+        "gives the same tables; 0 = off",
     )
     storage_deviation_cost: float = Field(
         0.001, ge=0.0,
@@ -436,6 +478,11 @@ def iter_flow_series(basin: Basin):
             fs = getattr(lk, field)
             if fs is not None:
                 yield f"link '{lk.id}'", field, fs
+        for k, seg in enumerate(lk.segments or []):
+            for field in ("capacity", "min_flow"):
+                fs = getattr(seg, field)
+                if fs is not None:
+                    yield f"link '{lk.id}'", f"segments[{k}].{field}", fs
     for t in basin.targets:
         fs = getattr(t, "min_flow", None)
         if fs is not None:
@@ -445,6 +492,7 @@ def iter_flow_series(basin: Basin):
             fs = getattr(a, field)
             if fs is not None:
                 yield f"aggregate '{a.id}'", field, fs
+
 
 class FlowSplit(Strict):
     """Fixed fractions of a node's outflow over some of its out-links (Pywr's RiverSplit ``factors``):

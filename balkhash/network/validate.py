@@ -9,13 +9,14 @@ Families (see docs/data-format.md, "Validation"):
 
 * ids         - duplicate ids among nodes, links, targets, hydropower plants
 * references  - links, return flows, targets and plants that point at unknown or wrong things
-* graph       - terminal reachability, connectivity, link directions, return flows, cycles
+* graph       - terminal reachability, connectivity, link directions, return flows (cycles allowed)
 * series      - flow series resolve over the model periods, no negative or missing values
 * profiles    - 12 non-negative fractions summing to 1; monthly depths non-negative
 * tables      - level-area-volume tables monotone and non-negative
 * reservoirs  - storage bounds, initial and end storage, rule curves, table coverage
 * lakes       - initial level and level targets inside the table
-* links       - capacity >= minimum flow
+* links       - capacity >= minimum flow, also per segment
+* period values - per-period costs, carry factors and storage segments resolve and lie in range
 * options     - fair-sharing blocks and multipliers
 * magnitudes  - volumes, flows, depths, areas and costs within the range the LP resolves; no
                 non-zero volume below the resolution :data:`MIN_MM3`
@@ -32,6 +33,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import Problem
+from .periods import EndStorage, iter_period_values, period_values
 from .quantities import FlowSeries, LevelAreaVolume, MonthlyDepth
 from .schema import TERMINAL_TYPES, iter_flow_series
 from .series import depth_mm, flow_mm3
@@ -79,6 +81,8 @@ def check_basin(basin, file: str) -> list[Problem]:
     problems += check_carryover(basin, file)
     problems += check_plant_heads(basin, file, nodes)
     problems += check_links(basin, file, tl, flows)
+    problems += check_period_values(basin, file, tl)
+    problems += check_segment_bounds(basin, file, tl, flows)
     problems += check_options(basin, file)
     problems += check_magnitudes(basin, file)
     problems += check_groups(basin, file, nodes, links)
@@ -289,27 +293,30 @@ def check_graph(basin, file: str, nodes: dict, g: nx.DiGraph) -> list[Problem]:
         out.append(Problem(file, f"node '{members[0]}'", "",
                            f"not connected to the rest of the network ({len(parts)} separate parts); "
                            f"this part holds node(s) {', '.join(members)}"))
-    # cycles: one problem per strongly connected component with a cycle
-    order = {i: k for k, i in enumerate(nodes)}
-    for comp in sorted(nx.strongly_connected_components(g), key=lambda c: min(order[i] for i in c)):
-        if len(comp) < 2:
-            continue
-        sub = g.subgraph(comp)
-        first = min(comp, key=order.__getitem__)  # the cycle through the node listed first
-        back = min(sub.predecessors(first), key=order.__getitem__)
-        path = [*nx.shortest_path(sub, first, back), first]
-        out.append(Problem(file, f"node '{path[0]}'", "links",
-                           f"the network must be acyclic (cycle: {' -> '.join(path)})"))
+    # cycles are allowed (return flows to an aquifer pumped back): docs/data-format.md, "Cycles"
     return out
 
 
 # -- series -------------------------------------------------------------------------------------
+#: node types whose local inflow may be negative: a fixed withdrawal (docs/data-format.md)
+SIGNED_INFLOW_TYPES = ("junction", "reservoir", "lake")
+
+
+def signed_series(basin) -> set[tuple[str, str]]:
+    """(where, field) of the flow series that may be negative: the local inflow of junctions,
+    reservoirs and lakes."""
+    return {(f"node '{n.id}'", "inflow") for n in basin.nodes if n.type in SIGNED_INFLOW_TYPES}
+
+
 def check_series(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
     out = []
+    signed = signed_series(basin)
     for (where, field), v in flows.items():
         if isinstance(v, str):
             out.append(Problem(file, where, field, v))
             continue
+        if (where, field) in signed:
+            v = np.abs(v)  # a negative inflow is a fixed withdrawal
         bad = _bad_periods(v, tl.labels)
         if bad:
             out.append(Problem(file, where, field, bad))
@@ -415,9 +422,10 @@ def check_reservoirs(basin, file: str) -> list[Problem]:
                                    "volume balkhash accepts"))
             elif 0 < v < MIN_MM3:
                 out.append(Problem(file, where, field, f"{_fmt(v)} Mm3: {_below_resolution()}"))
-        if not isinstance(n.end_storage, str) and not (n.end_storage.mm3 >= 0):
+        end = _end_volume(n)
+        if end is not None and not (end >= 0):
             out.append(Problem(file, where, "end_storage", "must be a non-negative volume, 'initial' or 'free', "
-                               f"got {_fmt(n.end_storage.mm3)} Mm3"))
+                               f"got {_fmt(end)} Mm3"))
         if n.area_km2 is not None and not (n.area_km2 >= 0):
             out.append(Problem(file, where, "area_km2", f"must be non-negative, got {_fmt(n.area_km2)}"))
         bounds_ok = lo <= hi
@@ -428,9 +436,12 @@ def check_reservoirs(basin, file: str) -> list[Problem]:
             out.append(Problem(file, where, "initial_storage",
                                f"{_fmt(s0)} Mm3 is outside [min_storage, max_storage] = "
                                f"[{_fmt(lo)}, {_fmt(hi)}] Mm3"))
-        if not isinstance(n.end_storage, str) and not (n.end_storage.mm3 <= hi):
+        if end is not None and not (end <= hi):
             out.append(Problem(file, where, "end_storage",
-                               f"{_fmt(n.end_storage.mm3)} Mm3 is above max_storage ({_fmt(hi)} Mm3)"))
+                               f"{_fmt(end)} Mm3 is above max_storage ({_fmt(hi)} Mm3)"))
+        if isinstance(n.end_storage, EndStorage) and end is not None and not (lo <= end):
+            out.append(Problem(file, where, "end_storage.equal",
+                               f"{_fmt(end)} Mm3 is below min_storage ({_fmt(lo)} Mm3)"))
         rc = n.rule_curve
         if rc is not None:
             f = VOLUME_UNITS[rc.unit]
@@ -535,6 +546,83 @@ def check_links(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
     return out
 
 
+def _end_volume(n) -> float | None:
+    """The end-of-horizon volume a reservoir or lake names (Mm3), None for 'initial', 'free', none."""
+    end = getattr(n, "end_storage", None)
+    if isinstance(end, EndStorage):
+        return end.equal.mm3
+    return end.mm3 if end is not None and not isinstance(end, str) else None
+
+
+#: the largest carry factor (share of the storage carried into the next period)
+MAX_CARRY = 10.0
+
+
+def check_period_values(basin, file: str, tl: Timeline) -> list[Problem]:
+    """Per-period costs, carry factors and storage segments resolve over the model periods and lie
+    in range: costs within +-:data:`MAX_COST`, carry factors in (0, :data:`MAX_CARRY`], segment
+    volumes non-negative with min <= capacity; link segments with min_flow <= capacity."""
+    out = []
+    values: dict[tuple[str, str], np.ndarray] = {}
+    for where, field, pv in iter_period_values(basin):
+        try:
+            v = period_values(pv, basin, tl)
+        except ValueError as exc:
+            out.append(Problem(file, where, field, str(exc)))
+            continue
+        values[(where, field)] = v
+        bad = np.flatnonzero(~np.isfinite(v))
+        if field.endswith("cost"):
+            bad = np.flatnonzero(~(np.abs(v) <= MAX_COST))
+            what = f"must be a finite cost within +-{_fmt(MAX_COST)} per Mm3"
+        elif field == "carry_factor":
+            bad = np.flatnonzero(~((v > 0) & (v <= MAX_CARRY)))
+            what = f"must be a share in (0, {_fmt(MAX_CARRY)}]"
+        else:
+            bad = np.flatnonzero(~((v >= 0) & (v <= MAX_MM3)))
+            what = f"must be a volume in [0, {_fmt(MAX_MM3)}] Mm3"
+        if bad.size:
+            quoted = ", ".join(f"{tl.labels[i]} ({_fmt(v[i])})" for i in bad[:_QUOTE])
+            out.append(Problem(file, where, field, f"{what}; got {quoted}" + (" ..." if bad.size > _QUOTE else "")))
+    for n in basin.nodes:
+        cf = getattr(n, "carry_factor", None)
+        if isinstance(cf, (int, float)) and not (0 < cf <= MAX_CARRY):
+            out.append(Problem(file, _node(n), "carry_factor", f"must be a share in (0, {_fmt(MAX_CARRY)}], "
+                               f"got {_fmt(cf)}"))
+        for k, seg in enumerate(getattr(n, "storage_segments", None) or []):
+            lo = values.get((_node(n), f"storage_segments[{k}].min"))
+            hi = values.get((_node(n), f"storage_segments[{k}].capacity"))
+            if lo is not None and hi is not None and (lo > hi + 1e-9).any():
+                t = int(np.flatnonzero(lo > hi + 1e-9)[0])
+                out.append(Problem(file, _node(n), f"storage_segments[{k}].min",
+                                   f"above the segment's capacity in {tl.labels[t]} "
+                                   f"({_fmt(lo[t])} > {_fmt(hi[t])} Mm3)"))
+            if isinstance(seg.cost, (int, float)) and not abs(seg.cost) <= MAX_COST:
+                out.append(Problem(file, _node(n), f"storage_segments[{k}].cost",
+                                   f"{_fmt(seg.cost)} per Mm3 is beyond +-{_fmt(MAX_COST)}"))
+    for lk in basin.links:
+        for k, seg in enumerate(lk.segments or []):
+            if isinstance(seg.cost, (int, float)) and not abs(seg.cost) <= MAX_COST:
+                out.append(Problem(file, _link(lk), f"segments[{k}].cost",
+                                   f"{_fmt(seg.cost)} per Mm3 is beyond +-{_fmt(MAX_COST)}"))
+    return out
+
+
+def check_segment_bounds(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
+    """A link segment's capacity is not below its minimum flow."""
+    out = []
+    for lk in basin.links:
+        for k, _ in enumerate(lk.segments or []):
+            cap = flows.get((_link(lk), f"segments[{k}].capacity"))
+            low = flows.get((_link(lk), f"segments[{k}].min_flow"))
+            if isinstance(cap, np.ndarray) and isinstance(low, np.ndarray) and (cap < low - 1e-9).any():
+                t = int(np.flatnonzero(cap < low - 1e-9)[0])
+                out.append(Problem(file, _link(lk), f"segments[{k}].capacity",
+                                   f"below the segment's min_flow in {tl.labels[t]} ({_fmt(cap[t])} < "
+                                   f"{_fmt(low[t])} Mm3)"))
+    return out
+
+
 # -- options ------------------------------------------------------------------------------------
 def check_options(basin, file: str) -> list[Problem]:
     out = []
@@ -593,8 +681,8 @@ def check_magnitudes(basin, file: str) -> list[Problem]:
             check(_node(n), "table.area_km2", table.area_km2, MAX_AREA_KM2, "km2")
         if n.type == "reservoir":
             check(_node(n), "area_km2", [n.area_km2], MAX_AREA_KM2, "km2")
-            if not isinstance(n.end_storage, str):
-                check(_node(n), "end_storage", [n.end_storage.mm3], MAX_MM3, "Mm3")
+            if _end_volume(n) is not None:
+                check(_node(n), "end_storage", [_end_volume(n)], MAX_MM3, "Mm3")
             if n.rule_curve is not None:
                 f = VOLUME_UNITS[n.rule_curve.unit]
                 for name in ("min", "max"):
@@ -604,7 +692,8 @@ def check_magnitudes(basin, file: str) -> list[Problem]:
         check(where, field, [*(d.monthly or []), *([d.annual / 12.0] if d.annual is not None else [])],
               MAX_DEPTH_MM, "mm per month")
     for lk in basin.links:
-        check(_link(lk), "cost", [lk.cost], MAX_COST, "per Mm3")
+        if isinstance(lk.cost, (int, float)):
+            check(_link(lk), "cost", [lk.cost], MAX_COST, "per Mm3")
     for t in basin.targets:
         check(f"target '{t.id}'", "penalty", [t.penalty], MAX_COST, "per Mm3")
     for p in basin.hydropower:

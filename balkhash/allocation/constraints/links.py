@@ -3,7 +3,8 @@
 Variables ``flow[l,t]`` = x_{l,t}, the flow entering link l in period t (Mm3), with
 
     xmin_{l,t} <= x_{l,t} <= xmax_{l,t}            (parameters ``min_flow`` and ``capacity``)
-    cost: cost_l x_{l,t}                          (parameter ``link_cost``)
+    cost: cost_{l,t} x_{l,t}                      (parameter ``link_cost``, per link and period: a number,
+                                                   a 12-month profile or a series in the basin)
 
 and for every link l with an annual capacity V_l (parameter ``annual_capacity``, Mm3 per water
 year) and every water year w of the horizon:
@@ -28,12 +29,13 @@ def define_links(b: Build) -> None:
     upper = np.array([lk.upper for lk in data.links]).reshape(len(ids), T)
     b.lp.parameter("min_flow", ids, lower, "Mm3 per period")
     b.lp.parameter("capacity", ids, upper, "Mm3 per period")
-    b.lp.parameter("link_cost", ids, [lk.cost for lk in data.links], "per Mm3")
+    cost = np.array([np.broadcast_to(np.asarray(lk.cost, dtype=float), (T,)) for lk in data.links]).reshape(len(ids), T)
+    b.lp.parameter("link_cost", ids, cost, "per Mm3")
     flow = b.lp.add_vars("flow", (ids, b.periods), lower=0.0, upper=0.0)
     every = b.per_period("capacity", np.arange(len(ids)))
     b.lp.add_effect("min_flow", "col_lower", flow.cols, every)
     b.lp.add_effect("capacity", "col_upper", flow.cols, every)
-    b.lp.add_effect("link_cost", "cost", flow.cols, np.arange(len(ids))[:, None])
+    b.lp.add_effect("link_cost", "cost", flow.cols, every)
     _annual_capacity(b)
 
 

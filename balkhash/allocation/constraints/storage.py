@@ -10,7 +10,11 @@ For every storage node n and period t, with S_{n,-1} = S0_n the initial storage 
 its own, ``storage_initial[n]``, fixed by its bounds to the parameter ``initial_storage``; its
 reduced cost is the marginal value of the initial storage):
 
-    S_{n,t} = S_{n,t-1} + I_{n,t} + G_{n,t} + arrivals(n,t) - departures(n,t) - E_{n,t} - z_{n,t}
+    S_{n,t} = lambda_{n,t-1} S_{n,t-1} + I_{n,t} + G_{n,t} + arrivals(n,t) - departures(n,t) - E_{n,t} - z_{n,t}
+
+with lambda_{n,t} the carry factor: the share of the storage at the end of period t still there at
+the start of t + 1 (1 unless the basin gives ``carry_factor``; lambda_{n,-1} = 1: the initial storage
+is the storage at the start);
 
     E_{n,t} = (e_{n,t} - p_{n,t}) / 1000 * (a0_n + a1_n * (S_{n,t-1} + S_{n,t}) / 2)
 
@@ -21,7 +25,7 @@ A(S) = a0 + a1 S of the level-area-volume table around the operating range
 (parameter ``inflow``), G groundwater inflow (lakes; parameter ``groundwater``).  With
 h_t = (e_t - p_t)/1000, the known terms on the right:
 
-    S_t (1 + h_t a1/2) - S_{t-1} (1 - h_t a1/2) + departures - arrivals + z_t = I_t + G_t - h_t a0
+    S_t (1 + h_t a1/2) - S_{t-1} (lambda_{t-1} - h_t a1/2) + departures - arrivals + z_t = I_t + G_t - h_t a0
 
 The coefficients of S_t and S_{t-1} and the right-hand side are affine in e: the evaporation
 depth is a coefficient parameter (:meth:`balkhash.allocation.lp.LPBuilder.add_coef_effect`).
@@ -66,7 +70,10 @@ def define_storage(b: Build) -> None:
     b.lp.add_effect("evaporation", "rhs", rows.rows, ev, -a0 / 1000.0)
     previous = np.concatenate([initial.cols[:, None], storage.cols[:, :-1]], axis=1)
     b.lp.add_terms(rows.rows, storage.cols, 1.0 - p * a1 / 2.0)
-    b.lp.add_terms(rows.rows, previous, -(1.0 + p * a1 / 2.0))
+    carry = np.ones((len(st), T))
+    carry[:, 1:] = np.array([s.carry[:-1] if s.carry is not None else np.ones(T - 1) for s in st]).reshape(
+        len(st), T - 1)
+    b.lp.add_terms(rows.rows, previous, -(carry + p * a1 / 2.0))
     b.lp.add_coef_effect("evaporation", rows.rows, storage.cols, ev, a1 / 2000.0)
     b.lp.add_coef_effect("evaporation", rows.rows, previous, ev, a1 / 2000.0)
     b.lp.add_effect("groundwater", "rhs", rows.rows, every)
