@@ -15,12 +15,16 @@ def calvin(
                                 "lower_bound,upper_bound"),
     outdir: str = typer.Argument(..., help="basin directory to write (basin.yaml and its CSV tables)"),
     name: str | None = typer.Option(None, "--name", help="basin name (default: the file's name)"),
+    unit: str = typer.Option("taf", "--unit", help="the file's volume unit: taf (thousand acre-feet, CALVIN's; "
+                             "converted to Mm3, costs per Mm3) or mm3 (the numbers as they are)"),
 ) -> None:
-    """CALVIN links (time-expanded nodes NODE.YYYY-MM-DD) folded back into nodes x monthly periods."""
+    """CALVIN links (time-expanded nodes NODE.YYYY-MM-DD) folded back into nodes x monthly periods:
+    segments k, amplitudes, bounds per month, INITIAL/FINAL storage links; what cannot be converted
+    is listed and the model refused."""
     from ..peers.calvin import import_calvin
     from .console import print_text
 
-    report = import_calvin(links, outdir, name=name)
+    report = import_calvin(links, outdir, name=name, unit=unit)
     print_text(report.summary())
 
 

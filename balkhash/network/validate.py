@@ -237,10 +237,12 @@ def check_references(basin, file: str, nodes: dict, links: dict) -> list[Problem
 
 # -- graph --------------------------------------------------------------------------------------
 def _drains_by_itself(n, g: nx.DiGraph, dangling: set[str]) -> bool:
-    """True for a terminal node; also for nodes whose way out is reported by another rule (a demand
-    without a usable return_to, a node with a link to an unknown node), so that one mistake does
-    not also flag every node upstream."""
+    """True for a terminal node and a reservoir (water may end the horizon in storage); also for
+    nodes whose way out is reported by another rule (a demand without a usable return_to, a node
+    with a link to an unknown node), so that one mistake does not also flag every node upstream."""
     if n.type in TERMINAL_TYPES or n.id in dangling:
+        return True
+    if n.type == "reservoir" and n.enabled:  # water may end in storage, carried beyond the horizon
         return True
     if n.type == "demand":
         return n.consumptive_fraction >= 1.0 or not g.has_edge(n.id, n.return_to)

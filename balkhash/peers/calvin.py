@@ -1,8 +1,57 @@
-"""CALVIN links files into basin directories (``balkhash import calvin``); docs/peers.md."""
+"""CALVIN links files into basin directories (``balkhash import calvin``; docs/peers.md).
+
+A CALVIN model (UC Davis, ucd-cws/calvin) is a time-expanded network: one row per link
+``i,j,k,cost,amplitude,lower_bound,upper_bound`` between nodes ``NODE.YYYY-MM-DD`` (the node in the
+month ending that day), ``k`` numbering the piecewise segments of one link.  CALVIN's LP balances
+every node but SOURCE and SINK with the flow X of a link counted as it arrives and X / amplitude
+leaving its start node; bounds and costs apply to X.
+
+The import folds the time expansion back into nodes x monthly periods:
+
+* ``X.d -> Y.d`` (same month): a link X -> Y; its rows k its segments, each with per-period bounds
+  and costs; the amplitude its ``gain``.  Balkhash counts a link's flow as it enters, so the flow is
+  X / amplitude: bounds divided by the amplitude, costs multiplied by it (the objective is the same);
+* ``X.d -> X.d'`` (the next month) and ``X.d -> FINAL`` (the last month): X is a storage node
+  (reservoir); the rows k are its ``storage_segments`` in period d, the amplitude its ``carry_factor``
+  (CALVIN's storage links carry what arrives next month: the segments hold the carried storage);
+* ``INITIAL -> X.d0`` (lower = upper): the initial storage;
+* ``INFLOW.d -> X.d`` (lower = upper, may be negative): X's local inflow in month d;
+* ``X.d -> SINK.d``: a link X -> SINK (one sink node);
+* ``SOURCE -> INITIAL``, ``SOURCE -> INFLOW.d``, ``SINK.d -> SINK``, ``FINAL -> SINK``: CALVIN's own
+  closure of the network, checked (no cost, no lower bound, an upper bound that cannot bind) and
+  left out;
+* debug links (a node DBUGSRC or DBUGSNK) are left out, as CALVIN leaves them out of a run outside
+  its debug mode.
+
+Volumes are thousand acre-feet (TAF) in CALVIN's files; they become Mm3 (1 TAF = 1.2334818 Mm3)
+and costs per TAF become costs per Mm3, so the objective is CALVIN's own number.  Anything else
+(a link across months between different nodes, a storage without INITIAL or FINAL, an initial
+storage or an inflow that is not fixed, an amplitude changing between a link's segments or months)
+is listed and refused.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..network.errors import BasinError, Problem
+
+#: Mm3 per thousand acre-feet (1 acre-foot = 1 233.48183754752 m3)
+MM3_PER_TAF = 1.23348183754752
+#: the undated nodes of CALVIN's closure and debug links
+SOURCE, SINK, INITIAL, FINAL, INFLOW = "SOURCE", "SINK", "INITIAL", "FINAL", "INFLOW"
+DEBUG = ("DBUGSRC", "DBUGSNK")
+#: a converted upper bound above this (Mm3 per period, validate.MAX_MM3) is left unlimited
+UNLIMITED = 1e9
+#: at most this many refused rows are quoted
+_QUOTE = 20
+_DATED = re.compile(r"^(.*)\.(\d{4}-\d{2}-\d{2})$")
+COLUMNS = ["i", "j", "k", "cost", "amplitude", "lower_bound", "upper_bound"]
 
 
 @dataclass
@@ -11,10 +60,311 @@ class ImportReport:
 
     outdir: str
     lines: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         return "\n".join(self.lines)
 
 
-def import_calvin(links: str, outdir: str, name: str | None = None) -> ImportReport:
-    raise NotImplementedError
+def read_links(path: str | Path) -> pd.DataFrame:
+    """A CALVIN links file (CSV, .gz read as gzip) with its seven columns checked."""
+    p = Path(path)
+    if not p.is_file():
+        raise BasinError([Problem(str(p), "", "", "links file not found")])
+    try:
+        df = pd.read_csv(p, dtype={"i": str, "j": str})
+    except Exception as exc:  # pandas raises many types for malformed CSV
+        raise BasinError([Problem(str(p), "", "", f"cannot read CSV: {exc}")]) from None
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise BasinError([Problem(str(p), "", "columns", f"missing column(s) {', '.join(missing)}; a CALVIN links "
+                                  f"file has {', '.join(COLUMNS)}")])
+    for c in COLUMNS[2:]:
+        v = pd.to_numeric(df[c], errors="coerce")
+        bad = np.flatnonzero(v.isna().to_numpy() | ~np.isfinite(v.to_numpy(dtype=float, na_value=np.nan)))
+        if bad.size:
+            raise BasinError([Problem(str(p), f"line {bad[0] + 2}", c, f"'{df[c].iloc[bad[0]]}' is not a finite "
+                                      f"number ({bad.size} such line(s))")])
+        df[c] = v.astype(float)
+    return df
+
+
+def import_calvin(links: str | Path, outdir: str | Path, name: str | None = None,
+                  unit: str = "taf") -> ImportReport:
+    """Convert the CALVIN links file ``links`` into the basin directory ``outdir`` (basin.yaml, links.csv,
+    link_series.csv, node_series.csv); ``unit``: the files' volume unit, ``taf`` (CALVIN's) or ``mm3``.
+    Raises BasinError listing what cannot be converted."""
+    from ..atomic import write_dir
+
+    src = Path(links)
+    df = read_links(src)
+    basin, tables, report = convert(df, str(src), name or _stem(src), unit)
+    report.outdir = str(outdir)
+
+    def write(tmp: Path) -> None:
+        import yaml
+
+        for fname, table in tables.items():
+            table.to_csv(tmp / fname, index=False, float_format="%.17g")
+        with open(tmp / "basin.yaml", "w", encoding="utf-8") as fh:
+            yaml.safe_dump(basin, fh, sort_keys=False, allow_unicode=True, width=120)
+
+    write_dir(Path(outdir), write, last="basin.yaml")
+    return report
+
+
+def _stem(p: Path) -> str:
+    n = p.name
+    for suffix in (".gz", ".csv"):
+        n = n.removesuffix(suffix)
+    return n
+
+
+def _refuse(file: str, df: pd.DataFrame, mask: np.ndarray, why: str, out: list[Problem]) -> None:
+    rows = np.flatnonzero(mask)
+    for r in rows[:_QUOTE]:
+        x = df.iloc[r]
+        out.append(Problem(file, f"line {df.index[r] + 2}", f"{x.i} -> {x.j} (k={int(x.k)})", why))
+    if rows.size > _QUOTE:
+        out.append(Problem(file, "", "", f"... and {rows.size - _QUOTE} more line(s): {why}"))
+
+
+def convert(df: pd.DataFrame, file: str, name: str, unit: str = "taf") -> tuple[dict, dict[str, pd.DataFrame],
+                                                                                 ImportReport]:
+    """The basin (as basin.yaml's data) and its CSV tables from a links table; see the module."""
+    if unit not in ("taf", "mm3"):
+        raise BasinError([Problem(file, "", "unit", f"unknown volume unit '{unit}': taf or mm3")])
+    f = MM3_PER_TAF if unit == "taf" else 1.0
+    problems: list[Problem] = []
+    report = ImportReport("")
+    n0 = len(df)
+    debug = (df.i.isin(DEBUG) | df.j.isin(DEBUG)).to_numpy()
+    df = df[~debug]  # the index keeps the line of each row in the file (line = index + 2)
+
+    ni, di = _split(df.i)
+    nj, dj = _split(df.j)
+    dates = sorted(set(di[di != ""]) | set(dj[dj != ""]))
+    if not dates:
+        raise BasinError([Problem(file, "", "", "no dated node (NODE.YYYY-MM-DD): not a CALVIN links file")])
+    months = pd.PeriodIndex(dates, freq="M")
+    if len(set(months)) != len(dates) or not (np.diff(months.asi8) == 1).all():
+        raise BasinError([Problem(file, "", "", f"the dates {dates[0]}..{dates[-1]} are not consecutive month ends, "
+                                  "one per month")])
+    T = len(dates)
+    t_of = {d: t for t, d in enumerate(dates)}
+    ti = np.array([t_of.get(d, -1) for d in di])
+    tj = np.array([t_of.get(d, -1) for d in dj])
+    k = df.k.to_numpy().astype(np.int64)
+    lo = df.lower_bound.to_numpy() * f
+    up = df.upper_bound.to_numpy() * f
+    cost = df.cost.to_numpy() / f
+    amp = df.amplitude.to_numpy()
+    undated_i, undated_j = ti < 0, tj < 0
+    if (amp <= 0).any():
+        _refuse(file, df, amp <= 0, "amplitude must be positive", problems)
+
+    # CALVIN's closure: SOURCE -> INITIAL / INFLOW.d, SINK.d -> SINK, FINAL -> SINK
+    closure = ((ni == SOURCE) & ((nj == INITIAL) | ((nj == INFLOW) & ~undated_j))) | \
+              ((nj == SINK) & undated_j & (((ni == SINK) & ~undated_i) | (ni == FINAL)))
+    plain = (cost == 0) & (lo == 0) & (amp == 1)
+    _refuse(file, df, closure & ~plain, "a link closing CALVIN's network (SOURCE, SINK, INITIAL, FINAL) must have no "
+            "cost, no lower bound and amplitude 1", problems)
+    inflow = (ni == INFLOW) & ~undated_i & ~undated_j & (ti == tj) & (nj != SINK)
+    initial = (ni == INITIAL) & ~undated_j
+    final = (nj == FINAL) & ~undated_i
+    to_sink = (nj == SINK) & ~undated_i & ~undated_j & (ti == tj) & (ni != INFLOW)
+    within = ~undated_i & ~undated_j & (ti == tj) & ~inflow & ~to_sink & (ni != nj)
+    carry = ~undated_i & ~undated_j & (ni == nj) & (tj == ti + 1)
+    known = closure | inflow | initial | final | to_sink | within | carry
+    _refuse(file, df, ~known, "not a CALVIN link balkhash converts (a link across months between different nodes, "
+            "a node linked to itself, a link of SOURCE or SINK other than CALVIN's closure)", problems)
+    _refuse(file, df, (inflow | initial) & ((lo != up) | (amp != 1) | (cost != 0)),
+            "an INFLOW or INITIAL link must be fixed (lower bound = upper bound), with amplitude 1 and no cost",
+            problems)
+    _refuse(file, df, initial & (tj != 0), "the initial storage (INITIAL -> NODE.d) must enter the first month",
+            problems)
+    _refuse(file, df, final & (ti != T - 1), "the end storage (NODE.d -> FINAL) must leave the last month", problems)
+
+    storage_names = sorted(set(ni[carry]) | set(nj[initial]) | set(ni[final]))
+    has_initial, has_final = set(nj[initial]), set(ni[final])
+    for s in storage_names:
+        if s not in has_initial or s not in has_final:
+            problems.append(Problem(file, f"node '{s}'", "", "a storage node (links from one month to the next) "
+                                    f"needs {'an INITIAL' if s not in has_initial else 'a FINAL'} link"))
+    # the closure's upper bounds must not bind
+    src_need = np.zeros(T)
+    np.add.at(src_need, ti[inflow], lo[inflow])
+    if (src_need < -1e-9).any():
+        t = int(np.flatnonzero(src_need < -1e-9)[0])
+        problems.append(Problem(file, f"INFLOW.{dates[t]}", "", f"the fixed inflows of the month add up to "
+                                f"{src_need[t] / f:g} < 0: CALVIN's SOURCE -> INFLOW cannot carry a negative flow"))
+    for mask, need, what in ((closure & (ni == SOURCE) & (nj == INITIAL), lo[initial].sum(), "the initial storages"),
+                             (closure & (ni == FINAL), up[final].sum(), "the end storages")):
+        if mask.any() and up[mask].min() < need - 1e-6 * max(1.0, need):
+            _refuse(file, df, mask, f"its upper bound is below {what} it must carry ({need / f:g}): balkhash "
+                    "cannot leave it out", problems)
+    if problems:
+        raise BasinError(problems)
+
+    amp_by = pd.DataFrame({"a": ni, "b": nj, "amp": amp})
+    gain = amp_by[within].groupby(["a", "b"]).amp.agg(["min", "max"])
+    varying = gain[gain["min"] != gain["max"]]
+    for (a, b), _ in varying.head(_QUOTE).iterrows():
+        problems.append(Problem(file, f"link {a} -> {b}", "amplitude", "changes between segments or months: "
+                                "balkhash takes one gain per link"))
+    carry_amp = pd.DataFrame({"s": ni, "t": ti, "amp": amp})[carry | final].groupby(["s", "t"]).amp.agg(["min", "max"])
+    for (s, t), _ in carry_amp[carry_amp["min"] != carry_amp["max"]].head(_QUOTE).iterrows():
+        problems.append(Problem(file, f"node '{s}'", f"{dates[t]}", "the amplitude of its storage links changes "
+                                "between segments: balkhash takes one carry factor per month"))
+    if problems:
+        raise BasinError(problems)
+
+    periods = [m.strftime("%Y-%m") for m in months]
+    nodes, node_cols = _nodes(ni, nj, ti, lo, up, cost, amp, k, T, f, inflow, initial, final, carry, within, to_sink,
+                              storage_names, periods)
+    link_rows, link_cols = _links(ni, nj, ti, lo, up, cost, amp, k, T, within | to_sink)
+    tables = {
+        "links.csv": pd.DataFrame(link_rows),
+        "link_series.csv": pd.DataFrame({"period": periods, **link_cols}),
+        "node_series.csv": pd.DataFrame({"period": periods, **node_cols}),
+    }
+    basin = {
+        "name": name,
+        "description": f"imported from the CALVIN links file {Path(file).name} by balkhash import calvin; volumes in "
+                       f"Mm3 ({'from thousand acre-feet, ' if unit == 'taf' else ''}costs per Mm3)",
+        "calendar": {"start": periods[0], "periods": T, "water_year_start_month": int(months[0].month)},
+        "options": {"fair_sharing": False, "storage_deviation_cost": 0.0, "cycle_cost": 0.0},
+        "nodes": nodes,
+        "links": {"file": "links.csv", "series": "link_series.csv"},
+    }
+    n_seg = sum(1 for r in link_rows if r.get("segment", "") != "")
+    report.counts = {"rows": n0, "debug": int(debug.sum()), "closure": int(closure.sum()), "periods": T,
+                     "nodes": len(nodes), "storages": len(storage_names), "links": len({r["id"] for r in link_rows}),
+                     "segments": n_seg}
+    c = report.counts
+    report.lines = [
+        f"{file}: {c['rows']} CALVIN link rows, {T} months {periods[0]}..{periods[-1]}",
+        f"  -> {c['nodes']} nodes ({c['storages']} storages), {c['links']} links ({n_seg} segment rows)",
+        f"  left out: {c['debug']} debug link rows (DBUGSRC/DBUGSNK), {c['closure']} rows of CALVIN's closure "
+        "(SOURCE, SINK, INITIAL, FINAL)",
+    ]
+    return basin, tables, report
+
+
+def _split(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(node name, date or '') of every CALVIN node."""
+    parts = names.str.extract(_DATED)
+    dated = parts[0].notna().to_numpy()
+    node = np.where(dated, parts[0].fillna("").to_numpy(dtype=str), names.to_numpy(dtype=str))
+    date = np.where(dated, parts[1].fillna("").to_numpy(dtype=str), "")
+    return node.astype(object), date.astype(object)
+
+
+def _per_period(t: np.ndarray, values: np.ndarray, T: int, fill: float) -> np.ndarray:
+    out = np.full(T, fill, dtype=float)
+    out[t] = values
+    return out
+
+
+def _value(arr: np.ndarray, column: str, cols: dict, unlimited_above: float | None = None):
+    """A constant as a number, else the name of a new series column."""
+    if unlimited_above is not None:
+        arr = np.where(arr > unlimited_above, np.inf, arr)
+        if np.isinf(arr).all():
+            return None
+        if np.isinf(arr).any():  # unlimited in some months only: the largest accepted volume there
+            arr = np.where(np.isinf(arr), unlimited_above, arr)
+    if (arr == arr[0]).all():
+        return float(arr[0])
+    cols[column] = arr
+    return column
+
+
+def _links(ni, nj, ti, lo, up, cost, amp, k, T, mask) -> tuple[list[dict], dict]:
+    """links.csv rows (one per link, or per segment) and the link_series.csv columns."""
+    rows: list[dict] = []
+    cols: dict[str, np.ndarray] = {}
+    idx = np.flatnonzero(mask)
+    frame = pd.DataFrame({"a": ni[idx], "b": nj[idx], "k": k[idx], "t": ti[idx], "r": idx})
+    for (a, b), g in frame.groupby(["a", "b"], sort=True):
+        lid = f"{a}__{b}"
+        a_ = float(amp[g.r.iloc[0]])  # one gain per link (checked)
+        segs = sorted(g.k.unique())
+        for kk in segs:
+            h = g[g.k == kk]
+            r, t = h.r.to_numpy(), h.t.to_numpy()
+            # balkhash counts the flow entering: CALVIN's X arrives, X / a enters
+            lo_t = _per_period(t, lo[r] / a_, T, 0.0)
+            up_t = _per_period(t, up[r] / a_, T, 0.0)
+            c_t = _per_period(t, cost[r] * a_, T, 0.0)
+            tag = f"{lid}:{kk}"
+            row = {"id": lid, "from": a, "to": "SINK" if b == SINK else b,
+                   "segment": kk if len(segs) > 1 else "",
+                   "capacity": _value(up_t, f"{tag}:capacity", cols, UNLIMITED),
+                   "min_flow": _value(lo_t, f"{tag}:min_flow", cols),
+                   "cost": _value(c_t, f"{tag}:cost", cols),
+                   "gain": a_ if kk == segs[0] and a_ != 1.0 else ""}
+            rows.append({key: ("" if v is None else v) for key, v in row.items()})
+    return rows, cols
+
+
+def _nodes(ni, nj, ti, lo, up, cost, amp, k, T, f, inflow, initial, final, carry, within, to_sink,
+           storage_names, periods) -> tuple[list[dict], dict]:
+    """basin.yaml's nodes and the node_series.csv columns: junctions, reservoirs (storage nodes), SINK."""
+    cols: dict[str, np.ndarray] = {}
+    names = sorted(set(ni[within | to_sink | carry | final]) | set(nj[within | inflow | initial]) - {SINK})
+    local = pd.DataFrame({"n": nj[inflow], "t": ti[inflow], "v": lo[inflow]}).groupby(["n", "t"]).v.sum()
+    store = set(storage_names)
+    s0 = dict(zip(nj[initial], lo[initial], strict=True))
+    seg_idx = np.flatnonzero(carry | final)
+    seg = pd.DataFrame({"n": ni[seg_idx], "t": ti[seg_idx], "k": k[seg_idx], "r": seg_idx})
+    seg_by = dict(iter(seg.groupby("n")))
+    nodes: list[dict] = []
+    for n in names:
+        node: dict = {"id": n, "type": "reservoir" if n in store else "junction"}
+        if n in local.index.get_level_values(0):
+            s = local.loc[n]
+            v = _per_period(s.index.to_numpy(), s.to_numpy(), T, 0.0)
+            col = f"inflow:{n}"
+            cols[col] = v
+            node["inflow"] = {"unit": "Mm3/month", "file": "node_series.csv", "column": col}
+        if n in store:
+            g = seg_by[n]
+            carry_t = np.ones(T)
+            first = g.groupby("t").r.first()
+            carry_t[first.index.to_numpy()] = amp[first.to_numpy()]
+            segments, top = [], np.zeros(T)
+            for kk, h in g.groupby("k"):
+                r, t = h.r.to_numpy(), h.t.to_numpy()
+                lo_t, up_t = _per_period(t, lo[r], T, 0.0), _per_period(t, up[r], T, 0.0)
+                top += np.where(up_t > UNLIMITED, np.inf, up_t)
+                segment = {"capacity": _volume(up_t, f"{n}:{kk}:capacity", cols, UNLIMITED),
+                           "min": _volume(lo_t, f"{n}:{kk}:min", cols),
+                           "cost": _number(_per_period(t, cost[r], T, 0.0), f"{n}:{kk}:cost", cols)}
+                segments.append({key: v for key, v in segment.items() if v is not None})
+            init = float(s0[n])
+            cap = float(np.max(top / carry_t))
+            node.update({
+                "min_storage": "0 Mm3",
+                "max_storage": f"{min(UNLIMITED, max(cap, init)) if np.isfinite(cap) else UNLIMITED!r} Mm3",
+                "initial_storage": f"{init!r} Mm3", "end_storage": "free",
+            })
+            cf = _number(carry_t, f"{n}:carry_factor", cols)
+            if cf != 1.0:
+                node["carry_factor"] = cf
+            node["storage_segments"] = segments
+        nodes.append(node)
+    nodes.append({"id": SINK, "type": "sink"})
+    return nodes, cols
+
+
+def _number(arr: np.ndarray, column: str, cols: dict):
+    v = _value(arr, column, cols)
+    return v if isinstance(v, float) else {"file": "node_series.csv", "column": v}
+
+
+def _volume(arr: np.ndarray, column: str, cols: dict, unlimited_above: float | None = None):
+    v = _value(arr, column, cols, unlimited_above)
+    if v is None:
+        return None
+    return {"value": v} if isinstance(v, float) else {"file": "node_series.csv", "column": v}
