@@ -81,7 +81,7 @@ def test_plan_probabilities_side_by_side(tmp_path, base):
         for node in ("CHARYN", "KARATAL", "LOCAL_RESIDUAL"):
             assert inflows[node] == pytest.approx(mean_year[node] * factor)
     book = pd.read_excel(tmp_path / "plan.xlsx", sheet_name=None)
-    assert list(book) == ["Probabilities", "Plan p50", "Plan p95"]
+    assert list(book) == ["Probabilities", "Issued 2025-26 p50", "Plan p50", "Issued 2025-26 p95", "Plan p95"]
     table = book["Probabilities"].set_index("Figure")
     assert table.loc["inflow from China", "p95 (95 %)"] == pytest.approx(design_year(base, 95).china_km3)
     agri = table.loc["agriculture: shortfall"]

@@ -103,6 +103,8 @@ def print_summary(out: Console, summary: dict, basin=None) -> None:
     t.add_row(_cell("total", "bold"), num(tot[0], ",.1f"), num(tot[1], ",.1f"), num(tot[2], ",.1f"),
               _pct(tot[2], tot[0]))
     out.print(t)
+    if summary.get("groups"):
+        _print_groups(out, summary["groups"], basin)
 
     for lake in summary["lakes"]:
         _print_lake(out, lake)
@@ -130,6 +132,23 @@ def print_summary(out: Console, summary: dict, basin=None) -> None:
             f"timings: check+compile {tm.get('compile', 0):.2f} s, build LP {tm.get('build', 0):.2f} s, load "
             f"{tm.get('load', 0):.2f} s, solve {tm.get('solve', 0):.2f} s, extract {tm.get('extract', 0):.2f} s"
         )
+
+
+def _print_groups(out: Console, groups: dict, basin=None) -> None:
+    """Groups of users (districts, canals, intakes): their limits summed over the members, in Mm3
+    over the horizon and as the mean flow over the horizon's days (m3/s, with the basin)."""
+    days = float(basin.timeline().days.sum()) if basin is not None else None
+    t = Table(title="Groups of users (Mm3 over the horizon" + (", m3/s the mean flow)" if days else ")"),
+              title_justify="left")
+    cols = ["group", "users", "target", "limit", *(["m3/s"] if days else []), "shortfall", "short %"]
+    for col in cols:
+        t.add_column(col, justify="left" if col == "group" else "right")
+    for name, g in groups.items():
+        rate = [num(g["delivered_mm3"] * 1e6 / (86_400.0 * days), ",.2f")] if days else []
+        t.add_row(_cell(name), str(len(g["demands"])), num(g["target_mm3"], ",.1f"),
+                  num(g["delivered_mm3"], ",.1f"), *rate, num(g["shortfall_mm3"], ",.1f"),
+                  _pct(g["shortfall_mm3"], g["target_mm3"]))
+    out.print(t)
 
 
 def _print_lake(out: Console, lake: dict) -> None:

@@ -115,7 +115,8 @@ def plan(
         from ..outputs.ensemble_plans import write_probability_workbook
 
         with writing(str(plan_out)):
-            write_probability_workbook(side, plan_out.with_suffix(plan_out.suffix or ".xlsx"))
+            write_probability_workbook(side, plan_out.with_suffix(plan_out.suffix or ".xlsx"),
+                                       {"run_date": opt.run_date()})
         print_text(f"plans side by side: {plan_out.with_suffix(plan_out.suffix or '.xlsx')}")
     if failed:
         raise typer.Exit(EXIT_NO_SOLUTION)

@@ -3,8 +3,9 @@
 Sheet ``Probabilities``: the design year of each probability (China and Kazakh parts, km3) and,
 per water user, the water-year target, delivery and shortfall (Mm3) of every plan in adjacent
 columns, then the lake inflow (km3), the lake level at the end of the horizon (m BS) and the
-storage of every reservoir at the end (Mm3).  Then the ``Plan`` sheet of each probability
-(:func:`balkhash.outputs.workbook._plan_sheet`, the same layout as the one-plan workbook).
+storage of every reservoir at the end (Mm3).  Then, for each probability, its issued plan of each
+water year (:mod:`balkhash.outputs.issued_plan`, sheets ``Issued 2025-26 p95``) and its ``Plan``
+sheet (:func:`balkhash.outputs.workbook._plan_sheet`, the same layouts as the one-plan workbook).
 """
 
 from __future__ import annotations
@@ -52,9 +53,13 @@ def side_by_side(plans: list[tuple[str, Any, Any, Any]]) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()))
 
 
-def write_probability_workbook(plans: list[tuple[str, Any, Any, Any]], path) -> Path:
-    """The side-by-side workbook of several plans, written atomically."""
+def write_probability_workbook(plans: list[tuple[str, Any, Any, Any]], path, run_info: dict | None = None) -> Path:
+    """The side-by-side workbook of several plans, written atomically (``run_info``: the date of
+    issue ``run_date`` and the ``scenario`` for the issued plans' headers)."""
     from openpyxl import Workbook
+
+    from .issued_plan import issued_water_years, sheet_title, write_issued_sheet
+    from .plan import allocation_plan
 
     st = _styles()
     wb = Workbook()
@@ -64,8 +69,14 @@ def write_probability_workbook(plans: list[tuple[str, Any, Any, Any]], path) -> 
     spec: list[tuple[str, str, str | None]] = [("item", "Figure", None), ("unit", "Unit", None)] + [
         (name, f"{name} ({year.probability:g} %)", MM3) for name, _s, _b, year in plans]
     write_table(ws, table, spec, st, freeze="C2")
-    for name, sol, basin, _year in plans:
-        _plan_sheet(wb.create_sheet(f"Plan {name}"[:31]), sol, basin, st)
+    for name, sol, basin, year in plans:
+        plan = allocation_plan(sol, basin)
+        info = {**(run_info or {}), "scenario": name,
+                "exceedance": {"probability_pct": year.probability, "method": year.method,
+                               "china_km3": year.china_km3, "kazakh_km3": year.kazakh_km3}}
+        for wy in issued_water_years(plan):
+            write_issued_sheet(wb.create_sheet(sheet_title(wy, year.probability)), sol, basin, wy, info, st, plan)
+        _plan_sheet(wb.create_sheet(f"Plan {name}"[:31]), sol, basin, st, plan)
     for sheet in wb.worksheets:
         _print_setup(sheet)
     return atomic_write(Path(path), wb.save)

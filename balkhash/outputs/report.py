@@ -91,6 +91,15 @@ def _summary_html(solution, basin, run_info: dict) -> str:
                  _fmt(100 * tot[2] / tot[0] if tot[0] else None)])
     out.append("<h3>Water users by sector (Mm3 over the horizon)</h3>")
     out.append(_table(["sector", "target", "delivered", "shortfall", "shortfall %"], rows, "num"))
+    if s.get("groups"):
+        days = float(basin.timeline().days.sum())
+        rows = [[html.escape(g), html.escape(", ".join(v["demands"])), _fmt(v["target_mm3"]), _fmt(v["delivered_mm3"]),
+                 _fmt(v["delivered_mm3"] * 1e6 / (86_400.0 * days)), _fmt(v["shortfall_mm3"]),
+                 _fmt(100 * v["shortfall_mm3"] / v["target_mm3"] if v["target_mm3"] else None)]
+                for g, v in s["groups"].items()]
+        out.append("<h3>Groups of users: districts, canals, intakes (Mm3 over the horizon, m3/s the mean flow)</h3>")
+        out.append(_table(["group", "water users", "target", "limit", "limit m3/s", "shortfall", "shortfall %"],
+                          rows, "num"))
     for lake in s.get("lakes", []):
         rows = []
         tgt = lake.get("inflow_target_km3")
@@ -160,6 +169,28 @@ def _plan_html(plan: pd.DataFrame, wy_start: int) -> str:
             f"<td>{c}</td>" for c in cells) + "</tr>")
     head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
     return (f"<div class='scroll wide'><table class='plan'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def _groups_html(plan: pd.DataFrame, wy_start: int) -> str:
+    """The limit of each group of users (district, canal, intake) and of the basin per period of each
+    water year, Mm3 and m3/s (the group totals of the issued plan); empty without groups."""
+    from .issued_plan import issued_table, issued_water_years
+
+    if plan.empty or plan["group"].isna().all():
+        return ""
+    body: list[str] = []
+    cols: list[str] = []
+    for wy in issued_water_years(plan):
+        table, cols = issued_table(plan, wy, wy_start)
+        for rec in table[table["level"] != "user"].to_dict("records"):
+            cells = [html.escape(rec["name"]), html.escape(wy), html.escape(rec["unit"])]
+            cells += [_fmt(rec[c], 2) for c in cols]
+            body.append(f"<tr class='{rec['level'].replace(' ', '-')}'>" + "".join(f"<td>{c}</td>" for c in cells)
+                        + "</tr>")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in ["Group", "Water year", "Unit", *cols])
+    return ("<h3>Limits per group (district, canal, intake)</h3>"
+            f"<div class='scroll wide'><table class='plan'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
@@ -281,7 +312,8 @@ def build_report(solution, basin, run_info: dict | None = None, *, sweep=None,
                  "and the whole water year: the allocated limit (Mm3, and m3/s as the mean flow over the days of the "
                  "period), the requested target, the shortfall and its share of the target. Users are grouped by "
                  "sector and by source (the node their intake comes from: reservoir, river, lake or canal).</p>"
-                 f"{_plan_html(plan, basin.calendar.water_year_start_month)}</section>")
+                 f"{_plan_html(plan, basin.calendar.water_year_start_month)}"
+                 f"{_groups_html(plan, basin.calendar.water_year_start_month)}</section>")
     parts.append("<section id='charts'><h2>Charts</h2>")
     for name, heading, fig in figs:
         if fig is not None:

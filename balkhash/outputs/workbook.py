@@ -1,6 +1,7 @@
-"""The allocation plan as an Excel workbook (openpyxl): sheets Plan, Deliveries, (Groups, when
-demands name a group), Reservoirs, Lake, Targets, Marginal values and Inputs, each with a frozen,
-formatted header row stating the units.
+"""The allocation plan as an Excel workbook (openpyxl): the issued plan of each water year
+(:mod:`balkhash.outputs.issued_plan`, sheets ``Issued plan 2025-26``, ...), then sheets Plan,
+Deliveries, (Groups, when demands name a group), Reservoirs, Lake, Targets, Marginal values and
+Inputs, each with a frozen, formatted header row stating the units.
 
     write_plan_workbook(solution, basin, "plan.xlsx", {"basin_path": ..., "scenario": ...})
 """
@@ -247,10 +248,10 @@ def inputs_rows(solution, basin, run_info: dict) -> list[tuple[str, object]]:
 
 
 # -- the workbook ---------------------------------------------------------------------------------
-def _plan_sheet(ws, solution, basin, st) -> None:
+def _plan_sheet(ws, solution, basin, st, plan=None) -> None:
     from openpyxl.utils import get_column_letter
 
-    plan = allocation_plan(solution, basin)
+    plan = allocation_plan(solution, basin) if plan is None else plan
     wy_start = basin.calendar.water_year_start_month
     matrix, months = plan_matrix(plan, wy_start)
     label_spec = [("sector", "Sector"), ("source", "Source"), ("source_type", "Source type"),
@@ -293,12 +294,20 @@ def write_plan_workbook(solution, basin, path, run_info: dict | None = None) -> 
     summary and the basin (names, targets)."""
     from openpyxl import Workbook
 
+    from .issued_plan import issued_water_years, sheet_title, write_issued_sheet
+
     path = Path(path)
     st = _styles()
     wb = Workbook()
+    plan = allocation_plan(solution, basin)
     ws = wb.active
-    ws.title = "Plan"
-    _plan_sheet(ws, solution, basin, st)
+    for i, wy in enumerate(issued_water_years(plan)):
+        sheet = ws if i == 0 else wb.create_sheet()
+        sheet.title = sheet_title(wy)
+        write_issued_sheet(sheet, solution, basin, wy, run_info or {}, st, plan)
+    if not len(plan):  # no water users: no issued plan
+        ws.title = "Plan"
+    _plan_sheet(wb.create_sheet("Plan") if len(plan) else ws, solution, basin, st, plan)
     write_table(wb.create_sheet("Deliveries"), deliveries_table(solution, basin), DELIVERIES, st)
     groups = groups_table(solution, basin)
     if len(groups):  # a basin whose demands name their district, canal or intake
