@@ -123,7 +123,8 @@ def kapshagay_table():
 # -- Kapshagay rule curve -----------------------------------------------------------------------
 BASIN_DIR = "balkhash/data/ile_balkhash"
 RELEASE_SHARE = 0.98
-UPSTREAM_INFLOWS = ["ILE_CN", "CHARYN", "CHILIK", "LOCAL_RESIDUAL", "TURGEN", "ISSYK", "TALGAR", "KASKELEN"]
+UPSTREAM_INFLOWS = ["ILE_CN", "CHARYN", "CHARYN_LOWER", "CHILIK", "LOCAL_RESIDUAL", "TURGEN", "ISSYK", "TALGAR",
+                    "KASKELEN"]
 
 
 def kapshagay_reference(basin_dir: str = BASIN_DIR, area_km2: float = 1650.0):

@@ -4,8 +4,8 @@ The result is a new, validated Basin; the basin given is not changed.  In order:
 
 1. the references are checked (:func:`balkhash.scenarios.references.scenario_problems`);
 2. the structure changes: horizon (years, start; CSV series are then written out over the new
-   horizon, repeated by calendar month where the file ends), reservoirs and plants switched on/off,
-   link capacities, reservoir ranges, lake targets;
+   horizon, repeated by calendar month where the file ends), named profiles replaced, reservoirs
+   and plants switched on/off, link capacities, reservoir ranges, lake targets;
 3. the numbers change, over the new horizon, in Mm3 per period: inflow multipliers, the
    transboundary inflow (and its Kazakh part), the demand factors (growth, multipliers, industrial
    efficiency, irrigation savings).  Each changed inflow or demand target is written into the new
@@ -102,6 +102,9 @@ def _apply_structure(b: Basin, sc: Scenario, changes: _Changes) -> None:
         b._cyclic = True  # CSV series shorter than the horizon repeat by calendar month
         changes.horizon = [f for f in ("years", "start_water_year") if getattr(sc, f) is not None]
         _materialise_csv_series(b)
+    for name, values in sc.profiles.items():  # checked as the basin's own profiles are (12 fractions, sum 1)
+        b.profiles[name] = [float(v) for v in values]
+        changes.add(f"profile '{name}'", f"profiles.{name}")
     inf = sc.infrastructure
     if inf is not None:
         for flag, field, ids in ((True, "enable", inf.enable), (False, "disable", inf.disable)):

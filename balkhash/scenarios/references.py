@@ -23,6 +23,10 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
     for k in sc.inflow_multipliers:
         if k != "all" and k not in nodes:
             out.append(Problem(file, where, f"inflow_multipliers.{k}", "unknown node"))
+    for k in sc.profiles:
+        if k not in basin.profiles:
+            shown = ", ".join(sorted(basin.profiles)) or "none"
+            out.append(Problem(file, where, f"profiles.{k}", f"the basin has no profile of that name ({shown})"))
     for k in sc.demand_multipliers:
         if k not in demands and k not in sectors:
             out.append(Problem(file, where, f"demand_multipliers.{k}", "neither a demand id nor a sector of the basin"))

@@ -181,6 +181,9 @@ class Scenario(Strict):
         default_factory=dict, description="reservoir or lake -> its state at the start of the horizon: a volume "
         "('16.5 km3', '150 Mm3') or a level ('342.5 m')"
     )
+    profiles: dict[str, list[float]] = Field(
+        default_factory=dict, description="named profile of the basin -> its new 12 fractions Jan..Dec (e.g. an "
+        "evaporation timing); every series using the profile follows")
 
     @field_validator("initial")
     @classmethod
