@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test venv lint typecheck docs clean bench browser glpk
+.PHONY: run test venv lint typecheck docs clean bench browser glpk pywr
 
 $(BIN)/python:
 	@echo ">> creating virtual environment in $(VENV)"
@@ -64,9 +64,14 @@ glpk:
 		echo ">> glpsol missing and apt-get is not usable (not root): the GLPK tests will be skipped"; \
 	fi
 
-test: $(TEST_STAMP) lint typecheck glpk
+test: $(TEST_STAMP) lint typecheck glpk pywr
 	@echo ">> pytest"
 	$(BIN)/python -m pytest
+
+# the Pywr cross-checks (tests/test_pywr_export.py) and the Pywr ratio of the benchmark run Pywr in
+# an environment of its own, .venv-pywr (pywr 1.31 wants pandas < 3): created here when missing
+pywr: $(STAMP)
+	@$(BIN)/python -c "from balkhash.peers.pywr_export import pywr_python; print('>> pywr:', pywr_python('.venv-pywr'))"
 
 # docs/formulation.md: the constraint families, the matrix form, the solver's LP and the parameter table
 # come from the docstrings of balkhash/allocation (tests/test_docs.py fails when it is stale); then the

@@ -41,6 +41,7 @@ for _name, _command in (
 ):
     app.command(_name)(guarded(_command))
 app.add_typer(peers.import_app, name="import")
+app.add_typer(peers.export_app, name="export")
 
 
 def _print_version(value: bool) -> None:

@@ -45,3 +45,27 @@ def pywr(
 
 
 import_app.command("pywr")(guarded(pywr))
+
+
+export_app = typer.Typer(no_args_is_help=True, help="Write a basin as a model of another tool.",
+                         rich_markup_mode="markdown")
+
+
+def export_pywr(
+    basin: str = typer.Argument(..., help="basin dir/file or bundled name (e.g. ile_balkhash)"),
+    model: str = typer.Argument(..., help="Pywr model to write (JSON; its series go to the .csv beside it)"),
+) -> None:
+    """The basin as a Pywr model (monthly timesteps), to run the same basin in Pywr; what Pywr does
+    not express is listed (docs/peers.md)."""
+    from ..peers.pywr_export import export_pywr as run_export
+    from .console import print_text
+
+    out = run_export(basin, model)
+    b = out.model
+    print_text(f"Pywr model -> {model}: {len(b['nodes'])} nodes, {len(b['edges'])} edges, "
+               f"{len(out.series.columns)} series in {model.rsplit('.', 1)[0]}.csv")
+    for a in out.approximations:
+        print_text(f"approximation: {a}")
+
+
+export_app.command("pywr")(guarded(export_pywr))
