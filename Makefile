@@ -81,10 +81,11 @@ docs: $(TEST_STAMP)
 	@echo ">> the documentation site (mkdocs, strict) in site/"
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -q
 
-bench: $(STAMP)
+bench: $(STAMP) pywr
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/simulation.py
 	$(BIN)/python benchmarks/ensemble.py
+	$(BIN)/python benchmarks/pywr_ratio.py --members 20 --years 15
 
 clean:
 	rm -rf $(VENV) out build site *.egg-info
