@@ -85,6 +85,7 @@ bench: $(STAMP) pywr
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/simulation.py
 	$(BIN)/python benchmarks/ensemble.py
+	$(BIN)/python benchmarks/calvin.py
 	$(BIN)/python benchmarks/pywr_ratio.py --members 20 --years 15
 
 clean:

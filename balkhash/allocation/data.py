@@ -17,11 +17,11 @@ from functools import cached_property
 
 import numpy as np
 
-from ..network.periods import EndStorage, period_values
+from ..network.periods import EndStorage, flow_values, period_values
 from ..network.policy import ClassData, ShareData, compile_policy
 from ..network.quantities import Volume
 from ..network.schema import Basin
-from ..network.series import depth_mm, flow_mm3
+from ..network.series import depth_mm
 from ..network.timeline import Timeline
 from ..network.units import gwh_per_mm3, m3s_to_mm3
 from .lav import LavCurve
@@ -288,7 +288,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         node_type[n.id] = n.type
         fs = getattr(n, "inflow", None)
         if fs is not None:
-            inflow[n.id] = flow_mm3(fs, basin, tl)
+            inflow[n.id] = flow_values(fs, basin, tl)
         if n.type in ("inflow", "junction"):
             balance_nodes.append(n.id)
         elif n.type == "sink":
@@ -297,7 +297,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
             balance_nodes.append(n.id)
             demands.append(
                 DemandData(
-                    n.id, n.sector, flow_mm3(n.target, basin, tl), _shortfall_cost(n, opts),
+                    n.id, n.sector, flow_values(n.target, basin, tl), _shortfall_cost(n, opts),
                     n.consumptive_fraction, n.return_to, n.group,
                     None if n.shortfall_curve is None else (list(n.shortfall_curve.blocks),
                                                             list(n.shortfall_curve.multipliers)),
@@ -341,7 +341,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
             ev = depth_mm(n.evaporation_mm, basin, tl)
             pr = depth_mm(n.precipitation_mm, basin, tl)
             if n.groundwater_inflow is not None:
-                groundwater[n.id] = flow_mm3(n.groundwater_inflow, basin, tl)
+                groundwater[n.id] = flow_values(n.groundwater_inflow, basin, tl)
             end_min = n.end_storage.mm3 if isinstance(n.end_storage, Volume) else None
             storages.append(
                 StorageData(n.id, "lake", s0, np.full(T, curve.volumes[0]), np.full(T, curve.volumes[-1]),
@@ -357,13 +357,13 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
 
     links = []
     for lk in basin.links:
-        upper = flow_mm3(lk.capacity, basin, tl) if lk.capacity is not None else np.full(T, np.inf)
-        lower = flow_mm3(lk.min_flow, basin, tl) if lk.min_flow is not None else np.zeros(T)
+        upper = flow_values(lk.capacity, basin, tl) if lk.capacity is not None else np.full(T, np.inf)
+        lower = flow_values(lk.min_flow, basin, tl) if lk.min_flow is not None else np.zeros(T)
         cap = lk.annual_capacity  # the schema makes an annual_capacity an annual volume
         annual = cap.annual * cap.factor if cap is not None and cap.annual is not None else None
         cost = float(lk.cost) if isinstance(lk.cost, (int, float)) else period_values(lk.cost, basin, tl)
-        segments = [SegmentData(flow_mm3(g.min_flow, basin, tl) if g.min_flow is not None else np.zeros(T),
-                                flow_mm3(g.capacity, basin, tl) if g.capacity is not None else np.full(T, np.inf),
+        segments = [SegmentData(flow_values(g.min_flow, basin, tl) if g.min_flow is not None else np.zeros(T),
+                                flow_values(g.capacity, basin, tl) if g.capacity is not None else np.full(T, np.inf),
                                 period_values(g.cost, basin, tl)) for g in lk.segments or []]
         links.append(LinkData(lk.id, lk.from_, lk.to, 1.0 - lk.arrival_share, cost, lower, upper, annual,
                               segments))
@@ -377,7 +377,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         hard = bool(t.hard or strict)
         pen = float(t.penalty if t.penalty is not None else opts.target_penalty)
         if t.type == "eco_flow":
-            targets.append(TargetData(t.id, t.type, t.link, hard, pen, flow_mm3(t.min_flow, basin, tl),
+            targets.append(TargetData(t.id, t.type, t.link, hard, pen, flow_values(t.min_flow, basin, tl),
                                       own_penalty=t.penalty is not None))
         elif t.type == "lake_inflow":
             targets.append(TargetData(t.id, t.type, t.lake, hard, pen, t.min_annual_km3 * 1000.0,
@@ -538,7 +538,7 @@ def compile_groups(basin: Basin, tl: Timeline) -> GroupsData | None:
             return None
         if fs.annual is not None:
             return float(fs.annual * fs.factor)  # Mm3 per water year
-        return flow_mm3(fs, basin, tl)
+        return flow_values(fs, basin, tl)
 
     for a in basin.aggregates:
         lo = bound(a.equal if a.equal is not None else a.min)

@@ -109,7 +109,12 @@ def _cell_problems(csv: Path, df: pd.DataFrame, column: str, periods: set[str], 
     infinite or (unless ``signed``) negative values in the model's periods.  Each names the file,
     the column, the line of the file and its period."""
     out: list[Problem] = []
-    values = pd.to_numeric(df[column], errors="coerce")
+    raw_col = df[column]
+    if raw_col.dtype.kind == "f":  # read as numbers: checked whole
+        v = raw_col.to_numpy()
+        if np.isfinite(v).all() and (signed or (v >= 0).all()):
+            return out
+    values = pd.to_numeric(raw_col, errors="coerce")
     if values.notna().all() and np.isfinite(values).all() and (signed or (values >= 0).all()):
         return out  # the common case, checked whole
     for i, (period, raw, v) in enumerate(zip(df["period"], df[column], values, strict=True)):

@@ -3,6 +3,7 @@ segments, exact end storage, a demand's own shortfall curve (docs/data-format.md
 
 from __future__ import annotations
 
+import weakref
 from itertools import pairwise
 from typing import Literal
 
@@ -92,6 +93,48 @@ class LinkSegment(Strict):
     cost: float | PeriodValues = Field(0.0, description="cost per Mm3 of the segment, a number or per period")
 
 
+#: id(table) -> (a weak reference to it, the period labels, column -> position, values periods x columns)
+_ALIGNED: dict[int, tuple] = {}
+
+
+def aligned_column(basin, file: str | None, column: str | None, timeline) -> np.ndarray | None:
+    """The values of a CSV column at the model's periods, read from one array built once per table
+    and calendar: the fast path for basins of many series.  None when the general path of
+    :func:`balkhash.network.series.file_values` is needed (a dekad calendar or dekad rows, missing
+    periods, text in the table, an unknown column)."""
+    table = basin._tables.get(file) if file is not None else None
+    if table is None or timeline.is_dekad:
+        return None
+    labels = tuple(timeline.labels)
+    entry = _ALIGNED.get(id(table))
+    if entry is None or entry[0]() is not table or entry[1] != labels:
+        index = table.index
+        if any(str(lab).count("-") != 1 for lab in index):
+            return None
+        rows = index.get_indexer(labels) if index.is_unique else np.array([-1])
+        if (rows < 0).any():
+            return None
+        try:
+            values = table.iloc[rows].to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            return None
+        entry = (weakref.ref(table), labels, {c: i for i, c in enumerate(table.columns)}, values)
+        _ALIGNED[id(table)] = entry
+    pos = entry[2].get(column)
+    return None if pos is None else entry[3][:, pos]
+
+
+def flow_values(fs: FlowSeries, basin, timeline) -> np.ndarray:
+    """:func:`balkhash.network.series.flow_mm3`, with a CSV column read through :func:`aligned_column`."""
+    from .series import flow_mm3
+
+    if fs.file is not None:
+        raw = aligned_column(basin, fs.file, fs.column, timeline)
+        if raw is not None:
+            fs = fs.model_copy(update={"file": None, "column": None, "series": raw.tolist()})
+    return flow_mm3(fs, basin, timeline)
+
+
 def period_values(pv: float | PeriodValues | None, basin, timeline, default: float = 0.0) -> np.ndarray:
     """The numbers of ``pv`` over the model periods (``default`` everywhere when None); a
     :class:`VolumeSeries` in Mm3."""
@@ -112,7 +155,8 @@ def period_values(pv: float | PeriodValues | None, basin, timeline, default: flo
                              f"({timeline.labels[0]}..{timeline.labels[-1]}): give one value per period")
         raw = np.asarray(pv.series, dtype=float)
     else:
-        raw = np.asarray(file_values(pv, basin, timeline), dtype=float)
+        fast = aligned_column(basin, pv.file, pv.column, timeline)
+        raw = np.asarray(file_values(pv, basin, timeline) if fast is None else fast, dtype=float)
     if isinstance(pv, VolumeSeries) and pv.unit == "km3":
         raw = raw * 1000.0
     return raw

@@ -33,10 +33,10 @@ import networkx as nx
 import numpy as np
 
 from .errors import Problem
-from .periods import EndStorage, iter_period_values, period_values
+from .periods import EndStorage, flow_values, iter_period_values, period_values
 from .quantities import FlowSeries, LevelAreaVolume, MonthlyDepth
 from .schema import TERMINAL_TYPES, iter_flow_series
-from .series import depth_mm, flow_mm3
+from .series import depth_mm
 from .timeline import Timeline
 from .units import VOLUME_UNITS
 from .validate_groups import check_groups
@@ -162,7 +162,7 @@ def _resolve_flows(basin, tl: Timeline) -> dict[tuple[str, str], np.ndarray | st
             continue
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                out[(where, field)] = np.asarray(flow_mm3(fs, basin, tl), dtype=float)
+                out[(where, field)] = np.asarray(flow_values(fs, basin, tl), dtype=float)
         except ValueError as exc:
             msg = str(exc)
             if fs.file is not None and fs.file not in msg:  # e.g. text in a numeric column

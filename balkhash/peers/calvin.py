@@ -32,7 +32,6 @@ is listed and refused.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +49,7 @@ DEBUG = ("DBUGSRC", "DBUGSNK")
 UNLIMITED = 1e9
 #: at most this many refused rows are quoted
 _QUOTE = 20
-_DATED = re.compile(r"^(.*)\.(\d{4}-\d{2}-\d{2})$")
+_SUFFIX = r"\.\d{4}-\d{2}-\d{2}"
 COLUMNS = ["i", "j", "k", "cost", "amplitude", "lower_bound", "upper_bound"]
 
 
@@ -105,9 +104,10 @@ def import_calvin(links: str | Path, outdir: str | Path, name: str | None = None
         import yaml
 
         for fname, table in tables.items():
-            table.to_csv(tmp / fname, index=False, float_format="%.17g")
+            table.to_csv(tmp / fname, index=False)  # floats as repr: the shortest text that reads back exactly
         with open(tmp / "basin.yaml", "w", encoding="utf-8") as fh:
-            yaml.safe_dump(basin, fh, sort_keys=False, allow_unicode=True, width=120)
+            yaml.dump(basin, fh, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
+                      allow_unicode=True, width=120)
 
     write_dir(Path(outdir), write, last="basin.yaml")
     return report
@@ -220,13 +220,14 @@ def convert(df: pd.DataFrame, file: str, name: str, unit: str = "taf") -> tuple[
         raise BasinError(problems)
 
     periods = [m.strftime("%Y-%m") for m in months]
-    nodes, node_cols = _nodes(ni, nj, ti, lo, up, cost, amp, k, T, f, inflow, initial, final, carry, within, to_sink,
-                              storage_names, periods)
-    link_rows, link_cols = _links(ni, nj, ti, lo, up, cost, amp, k, T, within | to_sink)
+    node_series, link_series = _Series(), _Series()
+    nodes = _nodes(ni, nj, ti, lo, up, cost, amp, k, T, inflow, initial, final, carry, within, to_sink,
+                   storage_names, node_series)
+    link_rows = _links(ni, nj, ti, lo, up, cost, amp, k, T, within | to_sink, link_series)
     tables = {
         "links.csv": pd.DataFrame(link_rows),
-        "link_series.csv": pd.DataFrame({"period": periods, **link_cols}),
-        "node_series.csv": pd.DataFrame({"period": periods, **node_cols}),
+        "link_series.csv": link_series.table(periods),
+        "node_series.csv": node_series.table(periods),
     }
     basin = {
         "name": name,
@@ -252,119 +253,147 @@ def convert(df: pd.DataFrame, file: str, name: str, unit: str = "taf") -> tuple[
 
 
 def _split(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(node name, date or '') of every CALVIN node."""
-    parts = names.str.extract(_DATED)
-    dated = parts[0].notna().to_numpy()
-    node = np.where(dated, parts[0].fillna("").to_numpy(dtype=str), names.to_numpy(dtype=str))
-    date = np.where(dated, parts[1].fillna("").to_numpy(dtype=str), "")
-    return node.astype(object), date.astype(object)
+    """(node name, date or '') of every CALVIN node (the pattern matched once per distinct name)."""
+    codes, uniq = pd.factorize(names)
+    u = pd.Series(uniq, dtype=object)
+    tail = u.str[-11:]  # ".YYYY-MM-DD": the pattern checked once per distinct ending
+    tcodes, tails = pd.factorize(tail)
+    ok = pd.Series(tails, dtype=object).str.fullmatch(_SUFFIX).fillna(False).to_numpy(dtype=bool)
+    dated = ok[tcodes] & (u.str.len().to_numpy() > 11)
+    node = np.where(dated, u.str[:-11].to_numpy(dtype=object), u.to_numpy(dtype=object))
+    date = np.where(dated, tail.str[1:].to_numpy(dtype=object), "")
+    return node[codes], date[codes]
 
 
-def _per_period(t: np.ndarray, values: np.ndarray, T: int, fill: float) -> np.ndarray:
-    out = np.full(T, fill, dtype=float)
-    out[t] = values
+class _Series:
+    """Per-period values of many segments at once: a constant becomes a number, the others columns
+    of a series table."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.arrays: list[np.ndarray] = []
+
+    def values(self, arr: np.ndarray, names: list[str], unlimited_above: float | None = None) -> list:
+        """One entry per row of ``arr`` (segments x periods): a float, a column name, or None (unlimited)."""
+        if unlimited_above is not None:
+            over = arr > unlimited_above
+            arr = np.where(over, unlimited_above, arr)  # unlimited in some months: the largest accepted there
+        const = (arr == arr[:, :1]).all(axis=1)
+        out: list = arr[:, 0].tolist()
+        if unlimited_above is not None:
+            for r in np.flatnonzero(over.all(axis=1)):
+                out[r] = None
+        for r in np.flatnonzero(~const):
+            out[r] = names[r]
+            self.names.append(names[r])
+            self.arrays.append(arr[r])
+        return out
+
+    def table(self, periods: list[str]) -> pd.DataFrame:
+        data = np.column_stack(self.arrays) if self.arrays else np.zeros((len(periods), 0))
+        df = pd.DataFrame(data, columns=self.names)
+        df.insert(0, "period", periods)
+        return df
+
+
+def _dense(seg: np.ndarray, t: np.ndarray, values: np.ndarray, S: int, T: int) -> np.ndarray:
+    out = np.zeros((S, T))
+    out[seg, t] = values
     return out
 
 
-def _value(arr: np.ndarray, column: str, cols: dict, unlimited_above: float | None = None):
-    """A constant as a number, else the name of a new series column."""
-    if unlimited_above is not None:
-        arr = np.where(arr > unlimited_above, np.inf, arr)
-        if np.isinf(arr).all():
-            return None
-        if np.isinf(arr).any():  # unlimited in some months only: the largest accepted volume there
-            arr = np.where(np.isinf(arr), unlimited_above, arr)
-    if (arr == arr[0]).all():
-        return float(arr[0])
-    cols[column] = arr
-    return column
-
-
-def _links(ni, nj, ti, lo, up, cost, amp, k, T, mask) -> tuple[list[dict], dict]:
-    """links.csv rows (one per link, or per segment) and the link_series.csv columns."""
-    rows: list[dict] = []
-    cols: dict[str, np.ndarray] = {}
+def _links(ni, nj, ti, lo, up, cost, amp, k, T, mask, series: _Series) -> list[dict]:
+    """links.csv rows (one per link, or per segment of a link with several)."""
     idx = np.flatnonzero(mask)
-    frame = pd.DataFrame({"a": ni[idx], "b": nj[idx], "k": k[idx], "t": ti[idx], "r": idx})
-    for (a, b), g in frame.groupby(["a", "b"], sort=True):
-        lid = f"{a}__{b}"
-        a_ = float(amp[g.r.iloc[0]])  # one gain per link (checked)
-        segs = sorted(g.k.unique())
-        for kk in segs:
-            h = g[g.k == kk]
-            r, t = h.r.to_numpy(), h.t.to_numpy()
-            # balkhash counts the flow entering: CALVIN's X arrives, X / a enters
-            lo_t = _per_period(t, lo[r] / a_, T, 0.0)
-            up_t = _per_period(t, up[r] / a_, T, 0.0)
-            c_t = _per_period(t, cost[r] * a_, T, 0.0)
-            tag = f"{lid}:{kk}"
-            row = {"id": lid, "from": a, "to": "SINK" if b == SINK else b,
-                   "segment": kk if len(segs) > 1 else "",
-                   "capacity": _value(up_t, f"{tag}:capacity", cols, UNLIMITED),
-                   "min_flow": _value(lo_t, f"{tag}:min_flow", cols),
-                   "cost": _value(c_t, f"{tag}:cost", cols),
-                   "gain": a_ if kk == segs[0] and a_ != 1.0 else ""}
-            rows.append({key: ("" if v is None else v) for key, v in row.items()})
-    return rows, cols
+    a, b = ni[idx], nj[idx]
+    lid = pd.Series(a, dtype=object) + "__" + pd.Series(b, dtype=object)
+    key = pd.MultiIndex.from_arrays([lid.to_numpy(), k[idx]])
+    seg, segs = pd.factorize(key, sort=True)
+    S = len(segs)
+    seg_lid = np.asarray(segs.get_level_values(0), dtype=object)
+    seg_k = np.asarray(segs.get_level_values(1), dtype=np.int64)
+    first = np.full(S, -1, dtype=np.int64)
+    first[seg[::-1]] = idx[::-1]  # a row of each segment (its link's gain, ends)
+    g = amp[first]  # one gain per link (checked); CALVIN's X arrives, X / a enters
+    t = ti[idx]
+    lo_t = _dense(seg, t, lo[idx] / amp[idx], S, T)
+    up_t = _dense(seg, t, up[idx] / amp[idx], S, T)
+    c_t = _dense(seg, t, cost[idx] * amp[idx], S, T)
+    tag = [f"{x}:{kk}" for x, kk in zip(seg_lid, seg_k, strict=True)]
+    cap = series.values(up_t, [f"{x}:capacity" for x in tag], UNLIMITED)
+    low = series.values(lo_t, [f"{x}:min_flow" for x in tag])
+    cst = series.values(c_t, [f"{x}:cost" for x in tag])
+    n_seg = pd.Series(seg_lid).map(pd.Series(seg_lid).value_counts()).to_numpy()
+    is_first = np.r_[True, seg_lid[1:] != seg_lid[:-1]]
+    return [{"id": seg_lid[s], "from": ni[first[s]], "to": nj[first[s]],
+             "segment": int(seg_k[s]) if n_seg[s] > 1 else "",
+             "capacity": "" if cap[s] is None else cap[s], "min_flow": low[s], "cost": cst[s],
+             "gain": float(g[s]) if is_first[s] and g[s] != 1.0 else ""} for s in range(S)]
 
 
-def _nodes(ni, nj, ti, lo, up, cost, amp, k, T, f, inflow, initial, final, carry, within, to_sink,
-           storage_names, periods) -> tuple[list[dict], dict]:
-    """basin.yaml's nodes and the node_series.csv columns: junctions, reservoirs (storage nodes), SINK."""
-    cols: dict[str, np.ndarray] = {}
-    names = sorted(set(ni[within | to_sink | carry | final]) | set(nj[within | inflow | initial]) - {SINK})
-    local = pd.DataFrame({"n": nj[inflow], "t": ti[inflow], "v": lo[inflow]}).groupby(["n", "t"]).v.sum()
-    store = set(storage_names)
+def _nodes(ni, nj, ti, lo, up, cost, amp, k, T, inflow, initial, final, carry, within, to_sink,
+           storage_names, series: _Series) -> list[dict]:
+    """basin.yaml's nodes: junctions, reservoirs (storage nodes), SINK."""
+    names = sorted((set(ni[within | to_sink | carry | final]) | set(nj[within | inflow | initial])) - {SINK})
+    at = {n: p for p, n in enumerate(names)}
+    # local inflows: nodes x periods
+    pos = np.array([at[n] for n in nj[inflow]], dtype=np.int64)
+    local = np.zeros((len(names), T))
+    np.add.at(local, (pos, ti[inflow]), lo[inflow])
+    has_inflow = np.zeros(len(names), bool)
+    has_inflow[pos] = True
+    inflow_col = series.values(local, [f"inflow:{n}" for n in names])
     s0 = dict(zip(nj[initial], lo[initial], strict=True))
-    seg_idx = np.flatnonzero(carry | final)
-    seg = pd.DataFrame({"n": ni[seg_idx], "t": ti[seg_idx], "k": k[seg_idx], "r": seg_idx})
-    seg_by = dict(iter(seg.groupby("n")))
+    # storage segments: (node, k) x periods
+    idx = np.flatnonzero(carry | final)
+    seg, segs = pd.factorize(pd.MultiIndex.from_arrays([ni[idx], k[idx]]), sort=True)
+    S = len(segs)
+    seg_node = np.asarray(segs.get_level_values(0), dtype=object)
+    seg_k = np.asarray(segs.get_level_values(1), dtype=np.int64)
+    t = ti[idx]
+    lo_t, up_t, c_t = (_dense(seg, t, v[idx], S, T) for v in (lo, up, cost))
+    tag = [f"{n}:{kk}" for n, kk in zip(seg_node, seg_k, strict=True)]
+    cap = series.values(up_t, [f"{x}:capacity" for x in tag], UNLIMITED)
+    low = series.values(lo_t, [f"{x}:min" for x in tag])
+    cst = series.values(c_t, [f"{x}:cost" for x in tag])
+    store = sorted(storage_names)
+    carry_t = np.ones((len(store), T))
+    sp = {n: p for p, n in enumerate(store)}
+    carry_t[[sp[n] for n in ni[idx]], t] = amp[idx]  # one per node and month (checked)
+    cf = series.values(carry_t, [f"{n}:carry_factor" for n in store])
+    top = np.zeros((len(store), T))
+    np.add.at(top, [sp[n] for n in seg_node], np.where(up_t > UNLIMITED, np.inf, up_t))
+    by_node: dict[str, list[int]] = {}
+    for s in range(S):
+        by_node.setdefault(seg_node[s], []).append(s)
+
+    def ref(v):
+        return {"file": "node_series.csv", "column": v} if isinstance(v, str) else v
+
     nodes: list[dict] = []
-    for n in names:
-        node: dict = {"id": n, "type": "reservoir" if n in store else "junction"}
-        if n in local.index.get_level_values(0):
-            s = local.loc[n]
-            v = _per_period(s.index.to_numpy(), s.to_numpy(), T, 0.0)
-            col = f"inflow:{n}"
-            cols[col] = v
-            node["inflow"] = {"unit": "Mm3/month", "file": "node_series.csv", "column": col}
-        if n in store:
-            g = seg_by[n]
-            carry_t = np.ones(T)
-            first = g.groupby("t").r.first()
-            carry_t[first.index.to_numpy()] = amp[first.to_numpy()]
-            segments, top = [], np.zeros(T)
-            for kk, h in g.groupby("k"):
-                r, t = h.r.to_numpy(), h.t.to_numpy()
-                lo_t, up_t = _per_period(t, lo[r], T, 0.0), _per_period(t, up[r], T, 0.0)
-                top += np.where(up_t > UNLIMITED, np.inf, up_t)
-                segment = {"capacity": _volume(up_t, f"{n}:{kk}:capacity", cols, UNLIMITED),
-                           "min": _volume(lo_t, f"{n}:{kk}:min", cols),
-                           "cost": _number(_per_period(t, cost[r], T, 0.0), f"{n}:{kk}:cost", cols)}
-                segments.append({key: v for key, v in segment.items() if v is not None})
+    for p, n in enumerate(names):
+        node: dict = {"id": n, "type": "reservoir" if n in sp else "junction"}
+        if has_inflow[p]:
+            v = inflow_col[p]
+            node["inflow"] = ({"unit": "Mm3/month", "file": "node_series.csv", "column": v} if isinstance(v, str)
+                              else f"{v!r} Mm3/month")
+        if n in sp:
+            q = sp[n]
             init = float(s0[n])
-            cap = float(np.max(top / carry_t))
+            capacity = float(np.max(top[q] / carry_t[q]))
             node.update({
                 "min_storage": "0 Mm3",
-                "max_storage": f"{min(UNLIMITED, max(cap, init)) if np.isfinite(cap) else UNLIMITED!r} Mm3",
+                "max_storage": f"{min(UNLIMITED, max(capacity, init)) if np.isfinite(capacity) else UNLIMITED!r} Mm3",
                 "initial_storage": f"{init!r} Mm3", "end_storage": "free",
             })
-            cf = _number(carry_t, f"{n}:carry_factor", cols)
-            if cf != 1.0:
-                node["carry_factor"] = cf
-            node["storage_segments"] = segments
+            if cf[q] != 1.0:
+                node["carry_factor"] = ref(cf[q])
+            node["storage_segments"] = [
+                {key: v for key, v in (("capacity", None if cap[s] is None else {"value": cap[s]} if
+                                        isinstance(cap[s], float) else ref(cap[s])),
+                                       ("min", {"value": low[s]} if isinstance(low[s], float) else ref(low[s])),
+                                       ("cost", ref(cst[s]))) if v is not None}
+                for s in by_node[n]]
         nodes.append(node)
     nodes.append({"id": SINK, "type": "sink"})
-    return nodes, cols
-
-
-def _number(arr: np.ndarray, column: str, cols: dict):
-    v = _value(arr, column, cols)
-    return v if isinstance(v, float) else {"file": "node_series.csv", "column": v}
-
-
-def _volume(arr: np.ndarray, column: str, cols: dict, unlimited_above: float | None = None):
-    v = _value(arr, column, cols, unlimited_above)
-    if v is None:
-        return None
-    return {"value": v} if isinstance(v, float) else {"file": "node_series.csv", "column": v}
+    return nodes
