@@ -80,7 +80,7 @@ class PywrImport:
     #: Pywr node -> {"flow": [[link id, factor], ...]} (its flow per day = sum factor x flow / days)
     #: or {"volume": reservoir id}
     nodes: dict[str, dict]
-    days: int
+    days: list[float]  # of each timestep
     steps: int
     dates: list[str]
     notes: list[str] = field(default_factory=list)
@@ -88,7 +88,7 @@ class PywrImport:
     def summary(self, outdir: str | None = None) -> str:
         b = self.basin
         head = (f"Pywr model -> {len(b['nodes'])} nodes, {len(b['links'])} links, {len(b.get('splits', []))} splits, "
-                f"{len(b.get('aggregates', []))} aggregates; {self.steps} timesteps of {self.days} day(s) as periods")
+                f"{len(b.get('aggregates', []))} aggregates; {self.steps} timesteps as periods")
         return "\n".join([head, *self.notes, *([f"written to {outdir}"] if outdir else [])])
 
 
@@ -116,31 +116,39 @@ class _Converter:
     def _timesteps(self) -> None:
         ts = self.doc.get("timestepper") or {}
         step = ts.get("timestep", 1)
+        monthly = isinstance(step, str) and step.strip() in ("M", "ME", "MS", "1M")
         if isinstance(step, str) and re.fullmatch(r"\d+D", step.strip()):
             step = int(step.strip()[:-1])
-        if not isinstance(step, int) or isinstance(step, bool) or step < 1:
-            self.problems.append(f"timestepper.timestep {step!r}: only a whole number of days is converted")
+        if not monthly and (not isinstance(step, int) or isinstance(step, bool) or step < 1):
+            self.problems.append(f"timestepper.timestep {step!r}: a whole number of days or 'M' (months) is converted")
             step = 1
-        self.days = step
         try:
             start, end = pd.Timestamp(ts["start"]), pd.Timestamp(ts["end"])
         except (KeyError, ValueError, TypeError):
             self.problems.append("timestepper: needs start and end dates")
             start = end = pd.Timestamp("2000-01-01")
-        self.dates = pd.date_range(start, end, freq=f"{step}D")
+        if monthly:  # Pywr's monthly periods: from the start's month to the end's, each its days
+            months = pd.period_range(start, end, freq="M")
+            self.dates = months.to_timestamp()
+            self.days = np.asarray(months.days_in_month, dtype=float)
+            self.step_text = "one month"
+        else:
+            self.dates = pd.date_range(start, end, freq=f"{step}D")
+            self.days = np.full(len(self.dates), float(step))
+            self.step_text = f"{step} day(s)"
         if len(self.dates) > 1200:
             self.problems.append(f"timestepper: {len(self.dates)} timesteps, more than the 1200 periods of a basin")
 
     def param(self, value, where: str, per_day: bool = True) -> np.ndarray | None:
         """A Pywr value (number, parameter, reference) over the timesteps; per_day: times the days."""
-        scale = float(self.days) if per_day else 1.0
+        scale = self.days if per_day else np.ones(len(self.dates))
         if value is None:
             return None
         if isinstance(value, bool):
             self.problems.append(f"{where}: {value!r} is not a number")
             return None
         if isinstance(value, int | float):
-            return np.full(len(self.dates), float(value) * scale)
+            return float(value) * scale
         if isinstance(value, str):
             params = self.doc.get("parameters") or {}
             if value not in params:
@@ -164,7 +172,7 @@ class _Converter:
                              "monthlyprofile and dataframe parameters are)")
         return None
 
-    def _dataframe(self, value: dict, where: str, scale: float) -> np.ndarray | None:
+    def _dataframe(self, value: dict, where: str, scale: np.ndarray) -> np.ndarray | None:
         extra = set(value) - {"type", "url", "column", "index_col", "parse_dates", "comment", "name"}
         if extra or "url" not in value or not str(value["url"]).lower().endswith(".csv"):
             self.problems.append(f"{where}: only a dataframe parameter from a CSV url with column, index_col and "
@@ -261,7 +269,7 @@ class _Converter:
         basin = {
             "name": str(meta.get("title") or Path(self.file).stem),
             "description": f"Imported from the Pywr model {Path(self.file).name}: {len(self.dates)} timesteps of "
-                           f"{self.days} day(s) from {self.dates[0].date()}, one period each (docs/peers.md)",
+                           f"{self.step_text} from {self.dates[0].date()}, one period each (docs/peers.md)",
             "calendar": {"start": f"{self.dates[0].year:04d}-{self.dates[0].month:02d}", "periods": len(self.dates)},
             "options": {"fair_sharing": False, "storage_deviation_cost": 0.0},
             "nodes": self.nodes, "links": self.links,
@@ -270,8 +278,8 @@ class _Converter:
             basin["splits"] = self.splits
         if self.aggregates:
             basin["aggregates"] = self.aggregates
-        return PywrImport(basin, self.map, self.days, len(self.dates), [str(d.date()) for d in self.dates],
-                          self.notes)
+        return PywrImport(basin, self.map, [float(d) for d in self.days], len(self.dates),
+                          [str(d.date()) for d in self.dates], self.notes)
 
     def _through(self, name: str, where: str, lower=None, upper=None, cost: float = 0.0, **kw) -> None:
         """Junction X, link X (the node's flow, its bounds and cost), junction X.out."""
@@ -543,7 +551,7 @@ def pywr_results(solution, mapping: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     an imported basin and its ``pywr.json`` mapping."""
     flows = solution.tables["flows"].pivot(index="link_id", columns="period", values="flow_mm3")
     storage = solution.tables["storage"].pivot(index="node", columns="period", values="storage_mm3")
-    days = float(mapping["days"])
+    days = np.asarray(mapping["days"], dtype=float)
     f_rows, v_rows = {}, {}
     for node, where in mapping["nodes"].items():
         if "flow" in where:
