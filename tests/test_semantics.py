@@ -289,3 +289,22 @@ def test_a_shortfall_curve_must_be_convex():
     nodes = [inflow("RIV", 10), demand("A", 10, shortfall_curve={"blocks": [0.5, 1.0], "multipliers": [3.0, 1.0]})]
     with pytest.raises(BasinError, match="non-decreasing"):
         make_basin(nodes, [link("RIV", "A")])
+
+
+# -- the same semantics one period at a time -------------------------------------------------------
+def test_step_mode_carries_the_carry_factor_and_the_segments_of_each_month():
+    """Step mode (one month per LP): the carry factor applies between the steps as within one LP, and
+    each step has its own month's storage segments.  100 stored, a user wanting 50 a month, 10 %
+    lost from one month to the next, the first 20 Mm3 carried out of October worth 1000 per Mm3:
+    October delivers 50 and keeps 50 (45 carried, 20 of them valued); November starts with 45 (not
+    50: the step starting in November applies October's carry factor to what October left) and,
+    its own segment worth nothing, delivers the 45."""
+    from balkhash.simulation import Simulator
+
+    seg = [{"capacity": {"series": [20.0, 0.0]}, "cost": {"series": [-1000.0, 0.0]}}, {"cost": 0.0}]
+    nodes = [reservoir("R", 100, carry_factor=0.9, storage_segments=seg), demand("D", 50, shortfall_cost=100)]
+    basin = make_basin(nodes, [link("R", "D")], periods=2, options=PLAIN, validate=True)
+    whole, step = balkhash.solve(basin), Simulator(basin, mode="step").solve()
+    for sol in (whole, step):
+        assert delivered(sol, "D") == pytest.approx([50.0, 45.0])
+        assert column(sol.storage, "storage_start_mm3", node="R") == pytest.approx([100.0, 45.0])

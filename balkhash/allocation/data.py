@@ -72,6 +72,9 @@ class StorageData:
     segments: list[SegmentData] = field(default_factory=list)
     #: Mm3: the storage at the end of the last period, exactly (None: no such condition)
     end_equal: float | None = None
+    #: share of the initial storage that reaches the first period (a window's: the carry factor of the
+    #: period before it)
+    carry_in: float = 1.0
 
 
 @dataclass

@@ -219,7 +219,7 @@ def _storage_table(data: ModelData, r: _Reader, labels) -> tuple[pd.DataFrame, d
     for i, s in enumerate(data.storages):
         st = S[i]
         storage[s.id] = st
-        prev = np.concatenate([[s0[i]], st[:-1] * (s.carry[:-1] if s.carry is not None else 1.0)])
+        prev = np.concatenate([[s0[i] * s.carry_in], st[:-1] * (s.carry[:-1] if s.carry is not None else 1.0)])
         area = s.area0 + s.area1 * (prev + st) / 2.0
         rows.append(pd.DataFrame({
             "node": s.id, "kind": s.kind, "period": labels, "storage_start_mm3": prev, "storage_mm3": st,

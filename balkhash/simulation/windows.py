@@ -83,7 +83,23 @@ def window_key(full: ModelData, t0: int, n: int) -> tuple:
     tl = full.timeline
     parts = [np.asarray(tl.days[sl]).tobytes()]
     parts += [p.qmax[sl].tobytes() for p in full.plants]
+    parts += [a[sl].tobytes() for a in _fixed_arrays(full)]  # segments and carry factors: fixed in the LP
+    parts += [np.float64(carry_in(s, t0)).tobytes() for s in full.storages if s.carry is not None]
     return (n, int(tl.season_index[t0]), b"".join(parts))
+
+
+def _fixed_arrays(full: ModelData) -> list[np.ndarray]:
+    """The per-period inputs a window's LP holds as fixed bounds, costs and coefficients: the bounds
+    and costs of link and storage segments, the carry factors of storages."""
+    out = [a for s in full.storages if s.carry is not None for a in (s.carry,)]
+    for g in [*(g for lk in full.links for g in lk.segments), *(g for s in full.storages for g in s.segments)]:
+        out += [g.lower, g.upper, g.cost]
+    return out
+
+
+def carry_in(s, t0: int) -> float:
+    """The share of the storage at the end of period t0 - 1 carried into a window starting at t0."""
+    return float(s.carry_in) if t0 == 0 or s.carry is None else float(s.carry[t0 - 1])
 
 
 def window_data(full: ModelData, t0: int, n: int) -> ModelData:
@@ -95,14 +111,21 @@ def window_data(full: ModelData, t0: int, n: int) -> ModelData:
     def cut(a):
         return np.asarray(a)[sl].copy()
 
+    def segments(segs):
+        return [replace(g, lower=cut(g.lower), upper=cut(g.upper), cost=cut(g.cost)) for g in segs]
+
     storages = [replace(s, lower=cut(s.lower), upper=cut(s.upper), net_evap_mm=cut(s.net_evap_mm),
-                        evap_mm=cut(s.evap_mm), precip_mm=cut(s.precip_mm)) for s in full.storages]
+                        evap_mm=cut(s.evap_mm), precip_mm=cut(s.precip_mm),
+                        carry=None if s.carry is None else cut(s.carry), carry_in=carry_in(s, t0),
+                        segments=segments(s.segments)) for s in full.storages]
     targets = [replace(t, values=cut(t.values) if t.type == "eco_flow" else t.values)
                for t in full.targets if t.type != "lake_inflow"]
     return replace(
         full, timeline=tl, inflow={k: cut(v) for k, v in full.inflow.items()},
         storages=storages, demands=[replace(d, target=cut(d.target)) for d in full.demands],
-        links=[replace(lk, lower=cut(lk.lower), upper=cut(lk.upper), annual_cap=None) for lk in full.links],
+        links=[replace(lk, lower=cut(lk.lower), upper=cut(lk.upper), annual_cap=None,
+                       cost=cut(lk.cost) if np.ndim(lk.cost) else lk.cost, segments=segments(lk.segments))
+               for lk in full.links],
         targets=targets,
         plants=[replace(p, qmax=cut(p.qmax), target=None if p.target is None else cut(p.target),
                         head=None if p.head is None else cut(p.head)) for p in full.plants],

@@ -14,7 +14,8 @@ reduced cost is the marginal value of the initial storage):
 
 with lambda_{n,t} the carry factor: the share of the storage at the end of period t still there at
 the start of t + 1 (1 unless the basin gives ``carry_factor``; lambda_{n,-1} = 1: the initial storage
-is the storage at the start);
+is the storage at the start; a simulation window's first period takes the factor of the period
+before it);
 
     E_{n,t} = (e_{n,t} - p_{n,t}) / 1000 * (a0_n + a1_n * (S_{n,t-1} + S_{n,t}) / 2)
 
@@ -71,6 +72,7 @@ def define_storage(b: Build) -> None:
     previous = np.concatenate([initial.cols[:, None], storage.cols[:, :-1]], axis=1)
     b.lp.add_terms(rows.rows, storage.cols, 1.0 - p * a1 / 2.0)
     carry = np.ones((len(st), T))
+    carry[:, 0] = [s.carry_in for s in st]
     carry[:, 1:] = np.array([s.carry[:-1] if s.carry is not None else np.ones(T - 1) for s in st]).reshape(
         len(st), T - 1)
     b.lp.add_terms(rows.rows, previous, -(carry + p * a1 / 2.0))
