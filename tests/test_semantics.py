@@ -308,3 +308,57 @@ def test_step_mode_carries_the_carry_factor_and_the_segments_of_each_month():
     for sol in (whole, step):
         assert delivered(sol, "D") == pytest.approx([50.0, 45.0])
         assert column(sol.storage, "storage_start_mm3", node="R") == pytest.approx([100.0, 45.0])
+
+
+# -- links as a table -----------------------------------------------------------------------------
+LINKS_CSV = """id,from,to,segment,unit,capacity,min_flow,cost,gain
+RIV-J,RIV,J,,,,,,
+J-D,J,D,0,Mm3/month,4,,1,1.25
+J-D,J,D,1,Mm3/month,seg1_cap,,seg1_cost,
+J-OUT,J,OUT,,m3/s,,,0.5,
+"""
+LINK_SERIES = "period,seg1_cap,seg1_cost\n2025-10,6,3\n2025-11,2,4\n"
+
+
+def _table_basin(tmp_path, links_csv: str = LINKS_CSV, series: str | None = "link_series.csv"):
+    import yaml
+
+    nodes = [inflow("RIV", 20), junction("J"), demand("D", 10, shortfall_cost=100), sink()]
+    raw = {"name": "t", "calendar": {"start": "2025-10", "periods": 2}, "options": PLAIN, "nodes": nodes,
+           "links": {"file": "links.csv", **({"series": series} if series else {})}}
+    (tmp_path / "basin.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    (tmp_path / "links.csv").write_text(links_csv, encoding="utf-8")
+    (tmp_path / "link_series.csv").write_text(LINK_SERIES, encoding="utf-8")
+    return tmp_path
+
+
+def test_links_as_a_table_are_the_links_of_the_yaml_form(tmp_path):
+    """links.csv rows (a link per row, or a segment per row) and names of link_series.csv columns give
+    the same links as the YAML list: J-D has a gain of 1.25 and two segments, the second's capacity
+    and cost from the series table; 20 Mm3 come in, the user wants 10: October takes 4 through the
+    cheap segment (cost 1) and 4 through the second (cost 3), 8 x 1.25 = 10 arrive; November's second
+    segment holds 2 (cost 4): 6 enter, 7.5 arrive, 2.5 short.  J-OUT costs 0.5 for the rest."""
+    from balkhash.network.io import load_basin
+
+    basin = load_basin(_table_basin(tmp_path))
+    jd = basin.link("J-D")
+    assert jd.gain == 1.25
+    assert [s.capacity.column if s.capacity.file else s.capacity.value for s in jd.segments] == [4.0, "seg1_cap"]
+    sol = balkhash.solve(basin)
+    assert flow(sol, "J-D") == pytest.approx([8.0, 6.0])
+    assert delivered(sol, "D") == pytest.approx([10.0, 7.5])
+    assert sol.objective == pytest.approx((4 * 1 + 4 * 3 + 12 * 0.5) + (4 * 1 + 2 * 4 + 14 * 0.5 + 2.5 * 100))
+    balanced(basin, sol)
+
+
+@pytest.mark.parametrize(("links_csv", "series", "message"), [
+    ("id,from,to,width\nRIV-J,RIV,J,3\n", None, "unknown column"),
+    ("id,from\nRIV-J,RIV\n", None, "missing column"),
+    ("id,from,to,capacity\nRIV-J,RIV,J,cap\n", None, "names a series column, but the links table has no series"),
+    ("id,from,to,capacity\nRIV-J,RIV,J,nocol\n", "link_series.csv", "has no column 'nocol'"),
+])
+def test_a_bad_links_table_is_refused_with_its_file(tmp_path, links_csv, series, message):
+    from balkhash.network.io import load_basin
+
+    with pytest.raises(BasinError, match=message):
+        load_basin(_table_basin(tmp_path, links_csv, series))
