@@ -3,6 +3,7 @@ series, analytical dekad basins solved by hand, and the default basin at dekad s
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -318,6 +319,16 @@ def test_the_cli_runs_every_command_on_a_dekad_basin(dekad_dir, tmp_path):
     assert flows["period"].iloc[0] == "2025-10-1"
     assert flows["period"].nunique() == 36
     assert pd.read_csv(tmp_path / "rolling" / "deliveries.csv")["period"].nunique() == 36
+    # dry 2014 by dekad under the default policy: irrigation served in part, every irrigation user at
+    # the same share of its target in every dekad
+    dry = pd.read_csv(tmp_path / "dry" / "deliveries.csv")
+    classes = json.loads((tmp_path / "dry" / "summary.json").read_text())["policy"]["classes"]
+    irrigation = next(c for c in classes if c["name"] == "irrigation")["demands"]
+    irr = dry[dry["demand"].isin(irrigation) & (dry["target_mm3"] > 1e-9)]
+    assert irr["delivered_mm3"].sum() > 0.5 * irr["target_mm3"].sum()
+    assert irr["shortfall_mm3"].sum() > 1.0
+    share = (irr["delivered_mm3"] / irr["target_mm3"]).groupby(irr["period"])
+    assert (share.max() - share.min()).max() < 1e-9
     assert "2025-10-1" in (tmp_path / "report.html").read_text(encoding="utf-8")
     res = runner.invoke(app, ["hindcast", "--basin", b])
     assert res.exit_code == 1

@@ -220,3 +220,22 @@ def test_groups_in_the_console_summary_and_the_report(solved):
     assert "K1: total" in html
     assert "Basin total" in html
     assert f"{g['delivered_mm3']:,.2f}" in html
+
+
+def test_the_plan_table_sums_each_group_per_period(solved):
+    """``plan_totals(plan, "group")``: the limit of each intake per month, season and year in Mm3 and
+    m3/s, equal to its members' sums from the deliveries table."""
+    from balkhash.outputs.plan import plan_totals
+
+    b, sol = solved
+    plan = allocation_plan(sol, b)
+    assert plan.loc[plan["demand"] == "A", "group"].unique().tolist() == ["K1"]
+    assert plan.loc[plan["demand"] == "U", "group"].isna().all()
+    tot = plan_totals(plan.dropna(subset=["group"]), "group")
+    d = sol.tables["deliveries"]
+    for (group, period), r in tot[tot["kind"] == "month"].set_index(["group", "period"]).iterrows():
+        members = {"K1": ["A", "B"], "K2": ["C"]}[group]
+        m = d[d["demand"].isin(members) & (d["period"] == period)]
+        assert r["limit_mm3"] == pytest.approx(m["delivered_mm3"].sum(), abs=ABS)
+        assert r["limit_m3s"] == pytest.approx(m["delivered_mm3"].sum() * 1e6 / (86400 * DAYS[r["month"]]),
+                                               rel=1e-12)

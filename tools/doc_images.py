@@ -6,7 +6,8 @@ Solves the default basin (base scenario, as `balkhash plan` does), sweeps the tr
 inflow from China over 6..16 km3/yr with the code of `balkhash sweep` and writes its sweep.csv
 and sweep_levels.csv, writes the PNG plots, builds the HTML report and photographs parts of it in
 headless Chromium, and renders the workbook's Plan sheet as a picture.  PNGs are
-palette-quantised to stay small.
+palette-quantised to stay small.  ``--issued`` renders only the issued plan
+(docs/img/workbook_issued.png, :func:`issued_picture`: LibreOffice and pdftoppm).
 """
 
 from __future__ import annotations
@@ -103,7 +104,63 @@ def sheet_html(xlsx: Path, sheet: str, max_rows: int = 24) -> str:
             f"</style></head><body><table id='sheet'><tr>{letters}</tr>{''.join(rows)}</table></body></html>")
 
 
+#: the Ile-Balkhash water users grouped by the river, canal or reservoir they take from, for the
+#: picture of the issued plan (the shipped basin names no groups)
+ISSUED_GROUPS = {"BAK_IRR": "Big Almaty Canal", "UTIL_ALMATY": "Big Almaty Canal", "IND_ALMATY": "Big Almaty Canal",
+                 "IRR_ZAILIY": "Zailiysky rivers", "UTIL_KAPSHAGAY": "Kapshagay reservoir",
+                 "SHENGELDY": "Kapshagay reservoir", "FISHERIES": "Ile delta", "AKDALA": "Ile delta",
+                 "IRR_KURTY": "Kurty reservoir", "BALKHASH_INTAKE": "Lake Balkhash",
+                 "IRR_KARATAL": "Eastern rivers", "IRR_AKSU_LEPSY": "Eastern rivers"}
+
+
+def issued_picture(path: Path = IMG / "workbook_issued.png") -> None:
+    """The issued plan of the dry_2014 scenario with the default basin at dekad step (its users in
+    :data:`ISSUED_GROUPS`), rendered by LibreOffice to PDF (A3 landscape) and by pdftoppm to PNG:
+    the printed part of the page."""
+    import shutil
+    import subprocess
+
+    import openpyxl
+    import yaml
+
+    from balkhash.scenarios.apply import apply_scenario
+    from balkhash.scenarios.io import load_scenarios
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        shutil.copytree(default_basin_path(), tmp / "basin")
+        raw = yaml.safe_load((tmp / "basin" / "basin.yaml").read_text(encoding="utf-8"))
+        raw["calendar"].update(step="dekad", periods=36)
+        for n in raw["nodes"]:
+            if n["id"] in ISSUED_GROUPS:
+                n["group"] = ISSUED_GROUPS[n["id"]]
+        (tmp / "basin" / "basin.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False),
+                                                  encoding="utf-8")
+        basin = load_basin(tmp / "basin")
+        sc = next(s for s in load_scenarios(tmp / "basin" / "scenarios.yaml") if s.name == "dry_2014")
+        b = apply_scenario(basin, sc)
+        sol = Allocation(b).solve()
+        xlsx = write_plan_workbook(sol, b, tmp / "plan.xlsx", {**RUN_INFO, "scenario": "dry_2014"})
+        wb = openpyxl.load_workbook(xlsx)
+        for name in wb.sheetnames[1:]:
+            del wb[name]
+        wb.save(tmp / "issued.xlsx")
+        subprocess.run(["libreoffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp),
+                        str(tmp / "issued.xlsx")], check=True, capture_output=True)
+        subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(tmp / "issued.pdf"), str(tmp / "page")],
+                       check=True)
+        img = Image.open(tmp / "page.png").convert("RGB")
+        px = img.load()
+        xs = [x for x in range(img.width) if any(px[x, y] != (255, 255, 255) for y in range(0, img.height, 7))]
+        ys = [y for y in range(img.height) if any(px[x, y] != (255, 255, 255) for x in range(0, img.width, 7))]
+        box = (max(0, xs[0] - 10), max(0, ys[0] - 10), min(img.width, xs[-1] + 10), min(img.height, ys[-1] + 10))
+        save_small(img.crop(box), path, max_width=1600)
+
+
 def main() -> None:
+    if "--issued" in sys.argv[1:]:
+        issued_picture()
+        return
     IMG.mkdir(parents=True, exist_ok=True)
     b = load_basin(default_basin_path())
     alloc = Allocation(b)
@@ -131,6 +188,7 @@ def main() -> None:
             img = Image.open(io.BytesIO(sheet.screenshot()))
             save_small(img.crop((0, 0, min(img.width, round(w) + 2), min(img.height, round(h) + 2))),
                        IMG / "workbook_plan.png")
+    issued_picture()
 
 
 if __name__ == "__main__":

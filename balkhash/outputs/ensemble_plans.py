@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 
 from ..atomic import atomic_write
-from .workbook import MM3, _plan_sheet, _print_setup, _styles, write_table
+from .sheet_style import MM3, _styles
+from .workbook import _plan_sheet, _print_setup, write_table
 
 
 def side_by_side(plans: list[tuple[str, Any, Any, Any]]) -> pd.DataFrame:

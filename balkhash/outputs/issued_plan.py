@@ -136,7 +136,7 @@ def write_issued_sheet(ws, solution, basin, water_year: str, run_info: dict, st,
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    from .workbook import M3S, MM3, PCT, _cell_value
+    from .sheet_style import M3S, MM3, PCT, _cell_value
 
     plan = allocation_plan(solution, basin) if plan is None else plan
     wy_start = basin.calendar.water_year_start_month
@@ -215,6 +215,7 @@ def write_issued_sheet(ws, solution, basin, water_year: str, run_info: dict, st,
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.freeze_panes = f"{get_column_letter(len(LABELS) + 1)}{top + 2}"
     ws.print_title_rows = f"{top}:{top + 1}"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3  # landscape on one page width (set by the workbook)
     ws.oddHeader.center.text = f"Water use plan {water_year}: {basin.name}"
     ws.oddFooter.center.text = "Page &P of &N"
 
