@@ -29,6 +29,11 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def step_word(basin) -> str:
+    """'month' or 'dekad': the period of the basin's calendar, for axis labels."""
+    return "dekad" if basin.calendar.step == "dekad" else "month"
+
+
 def _month_starts(periods) -> pd.DatetimeIndex:
     """The first day of each period (a month YYYY-MM or a dekad YYYY-MM-D)."""
     return pd.DatetimeIndex([pd.Timestamp(period_start(p)) for p in periods])

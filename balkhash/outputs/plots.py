@@ -39,6 +39,7 @@ from .plot_base import (
     _save,
     _ylim_with,
     run_jobs,
+    step_word,
 )
 from .sweep_plots import sweep_plot_jobs
 
@@ -56,7 +57,7 @@ def plot_lake(solution, basin, lake_id: str, path) -> Path:
     fig, axes = _figure(9, 6.2, 2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
     ax, ax2 = axes[0, 0], axes[1, 0]
     _level_marks(ax, basin, lake_id)
-    ax.plot(x, y, color="#08519c", lw=2.2, marker="o", ms=3.5, label="level at month end")
+    ax.plot(x, y, color="#08519c", lw=2.2, marker="o", ms=3.5, label=f"level at {step_word(basin)} end")
     marks, band = lake_marks(basin, lake_id)
     _ylim_with(ax, [*y, *(m.level for m in marks), *(band or ())])
     i_min = int(np.argmin(y))
@@ -75,7 +76,7 @@ def plot_lake(solution, basin, lake_id: str, path) -> Path:
     inf = node_arrivals(solution, lake_id).set_index("period")["arriving_mm3"].reindex(periods, fill_value=0.0)
     width = np.array([(e - s).days for s, e in zip(starts, _month_ends(periods), strict=True)]) * 0.8
     ax2.bar(starts, inf.to_numpy(float), width=width, align="edge", color="#6baed6", label="surface inflow")
-    ax2.set_ylabel("inflow, Mm3/month")
+    ax2.set_ylabel(f"inflow, Mm3/{step_word(basin)}")
     txt = []
     targets = lake_inflow_targets(basin, lake_id)
     for wy, v in (lake or {}).get("annual_inflow_km3", {}).items():
@@ -114,7 +115,7 @@ def plot_reservoirs(solution, basin, path) -> Path | None:
         ax.fill_between(x[1:], lower, upper * f, color="#9ecae1", alpha=0.3, lw=0, label="allowed range")
         ax.plot(x[1:], lower, color="#6b6b6b", lw=1, ls="--", label="lower bound")
         ax.plot(x[1:], upper * f, color="#3b3b3b", lw=1, ls="--", label="upper bound")
-        ax.plot(x, y, color="#08519c", lw=2, marker="o", ms=3, label="storage at month end")
+        ax.plot(x, y, color="#08519c", lw=2, marker="o", ms=3, label=f"storage at {step_word(basin)} end")
         end_min = float(g["end_min_mm3"].iloc[0])
         if not math.isnan(end_min):
             ax.axhline(end_min * f, color=TARGET_COLOUR, lw=1, ls=":", label="end-of-horizon minimum")
@@ -159,7 +160,7 @@ def plot_deliveries(solution, basin, path) -> Path | None:
         pct = f"{100 * tot_s / tot_t:.1f} %" if tot_t > 0 else "-"
         ax.set_title(f"{sector}: target {tot_t:,.1f} Mm3, shortfall {tot_s:,.1f} Mm3 ({pct})", loc="left",
                      fontsize=10)
-        ax.set_ylabel("Mm3 per month")
+        ax.set_ylabel(f"Mm3 per {step_word(basin)}")
         _date_axis(ax)
         if k == 0:
             fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8)
@@ -219,7 +220,7 @@ def plot_shortfall_heatmap(solution, basin, path) -> Path | None:
     if nt <= 36:
         ax.set_xticks(range(nt), _month_ticks(pct.columns), fontsize=8)
     else:  # long horizons: a tick per year
-        jan = [j for j, p in enumerate(pct.columns) if p.endswith("-01")]
+        jan = [j for j, p in enumerate(pct.columns) if p[5:] in ("01", "01-1")]
         ax.set_xticks(jan, [pct.columns[j][:4] for j in jan], fontsize=8)
     ax.set_yticks(range(nu), [f"{u} ({sectors[u]})" for u in pct.index], fontsize=8)
     if nt * nu <= 600:

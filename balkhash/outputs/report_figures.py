@@ -20,6 +20,7 @@ from .common import (
     node_arrivals,
     sector_colour,
 )
+from .plot_base import step_word
 
 BAND_COLOUR = "rgba(44,160,44,0.13)"
 TEMPLATE = "plotly_white"
@@ -90,19 +91,20 @@ def fig_lake(solution, basin, lake_id: str):
     st = st[st["node"] == lake_id]
     lake: dict = next((lk for lk in solution.summary.get("lakes", []) if lk["node"] == lake_id), {})
     periods = st["period"].tolist()
-    x = [f"{periods[0]}-01", *_month_ends(periods)]
+    x = [period_start(periods[0]).isoformat(), *_month_ends(periods)]
     y = [lake.get("level_start_m", float(st["level_m"].iloc[0])), *st["level_m"].to_numpy(float)]
     inf = node_arrivals(solution, lake_id).set_index("period")["arriving_mm3"].reindex(periods, fill_value=0.0)
     title = f"{basin.node(lake_id).name or lake_id}: level and surface inflow"
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.07)
-    fig.add_trace(dict(type="scatter", x=x, y=_l(y), mode="lines+markers", name="level at month end (m BS)",
-                       line=dict(color="#08519c", width=3)), row=1, col=1)
+    fig.add_trace(dict(type="scatter", x=x, y=_l(y), mode="lines+markers",
+                       name=f"level at {step_word(basin)} end (m BS)", line=dict(color="#08519c", width=3)),
+                  row=1, col=1)
     fig.add_trace(dict(type="bar", x=_month_mids(periods), y=_l(inf), name="surface inflow (Mm3)",
                        marker_color="#6baed6"), row=2, col=1)
     _level_shapes(fig, basin, lake_id, row=1, col=1)
     rng = _level_range(basin, lake_id, y)
     fig.update_yaxes(title_text="level, m BS", range=rng, row=1, col=1)
-    fig.update_yaxes(title_text="Mm3/month", row=2, col=1)
+    fig.update_yaxes(title_text=f"Mm3/{step_word(basin)}", row=2, col=1)
     sub = []
     targets = lake_inflow_targets(basin, lake_id)
     for wy, v in lake.get("annual_inflow_km3", {}).items():
@@ -129,7 +131,7 @@ def fig_reservoirs(solution, basin):
         r, c = k // cols + 1, k % cols + 1
         g = st[st["node"] == node]
         periods = g["period"].tolist()
-        x = [f"{periods[0]}-01", *_month_ends(periods)]
+        x = [period_start(periods[0]).isoformat(), *_month_ends(periods)]
         lower, upper = g["min_storage_mm3"], g["max_storage_mm3"]  # on the storage at the end of each period
         storage = [g["storage_start_mm3"].iloc[0], *g["storage_mm3"]]
         first = k == 0
@@ -178,7 +180,7 @@ def fig_deliveries(solution, basin):
         fig.add_trace(dict(type="scatter", x=x, y=_l(g["target_mm3"]), mode="lines+markers", name="requested target",
                            line=dict(color="black", width=1.5, shape="hvh"), legendgroup="t", showlegend=first),
                       row=r, col=c)
-        fig.update_yaxes(title_text="Mm3/month", row=r, col=c)
+        fig.update_yaxes(title_text=f"Mm3/{step_word(basin)}", row=r, col=c)
     fig.update_layout(title="Deliveries against targets by sector", barmode="stack", height=max(340, 300 * rows),
                       template=TEMPLATE)
     return fig
@@ -211,7 +213,7 @@ def fig_heatmap(solution, basin):
                 x=x, y=ylab, zmin=0, zmax=1, colorscale=[[0, NOT_REQUESTED_COLOUR], [1, NOT_REQUESTED_COLOUR]],
                 showscale=False, xgap=1, ygap=1, hoverongaps=False,
                 hovertemplate="%{y}<br>%{x}: nothing requested<extra></extra>")
-    title = f"Shortfall in % of target, water user x month<br><sup>{HEATMAP_KEY}{none}</sup>"
+    title = f"Shortfall in % of target, water user x {step_word(basin)}<br><sup>{HEATMAP_KEY}{none}</sup>"
     layout = dict(title=dict(text=title), height=max(280, 30 * len(ylab) + 170), template=TEMPLATE,
                   margin=dict(l=20, r=20, t=80, b=50),
                   yaxis=dict(autorange="reversed", automargin=True, type="category"),

@@ -17,6 +17,7 @@ from .plot_base import (
     _save,
     _ylim_with,
     run_jobs,
+    step_word,
 )
 
 
@@ -108,7 +109,7 @@ def plot_sweep_levels(sweep, basin, path) -> Path | None:
         g = lv[lv["value"] == v]
         ax.plot(_month_ends(g["period"]), g["level_m"], color=cmap(norm(v)), lw=1.6)
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=sweep.label)
-    ax.set_ylabel("lake level at month end, m BS")
+    ax.set_ylabel(f"lake level at {step_word(basin)} end, m BS")
     ax.set_title("Lake level trajectory at each swept value", loc="left", fontsize=11)
     if lake is not None and ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8, loc="best")
