@@ -66,6 +66,8 @@ def _admits_bool(annotation: Any) -> bool:
 def _misplaced_bool(annotation: Any, value: Any) -> bool:
     """True when ``value`` holds true/false where ``annotation`` wants a number or text: YAML reads
     ``yes``/``no``/``true``/``false`` as booleans, and pydantic would take them as 1 and 0."""
+    if not isinstance(value, (bool, list, dict)):  # a number or text holds no true/false
+        return False
     if isinstance(value, bool):
         return not _admits_bool(annotation)
     origin = get_origin(annotation)

@@ -157,12 +157,18 @@ def _bad_named_profile(profile, basin) -> bool:
 def _resolve_flows(basin, tl: Timeline) -> dict[tuple[str, str], np.ndarray | str]:
     """(where, field) -> the series in Mm3 per period, or why it cannot be resolved."""
     out: dict[tuple[str, str], np.ndarray | str] = {}
+    constant: dict[tuple[str, float], np.ndarray] = {}  # the same constant in the same unit: resolved once
     for where, field, fs in iter_flow_series(basin):
         if _bad_named_profile(fs.profile, basin):
+            continue
+        if fs.value is not None and (fs.unit, fs.value) in constant:
+            out[(where, field)] = constant[(fs.unit, fs.value)]
             continue
         try:
             with np.errstate(over="ignore", invalid="ignore"):
                 out[(where, field)] = np.asarray(flow_values(fs, basin, tl), dtype=float)
+            if fs.value is not None:
+                constant[(fs.unit, fs.value)] = out[(where, field)]
         except ValueError as exc:
             msg = str(exc)
             if fs.file is not None and fs.file not in msg:  # e.g. text in a numeric column
@@ -313,9 +319,19 @@ def signed_series(basin) -> set[tuple[str, str]]:
 def check_series(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
     out = []
     signed = signed_series(basin)
+    arrays = [(k, v) for k, v in flows.items() if not isinstance(v, str)]
+    flagged: set[tuple[str, str]] = set()
+    if arrays:  # the rows with anything to say, found at once
+        values = np.array([v for _, v in arrays]).reshape(len(arrays), tl.n)
+        m, neg = np.abs(values), values < 0
+        with np.errstate(invalid="ignore"):
+            odd = (np.isnan(m) | (m > MAX_MM3) | ((m > 0) & (m < MIN_MM3))).any(axis=1) | neg.any(axis=1)
+        flagged = {arrays[i][0] for i in np.flatnonzero(odd)}
     for (where, field), v in flows.items():
         if isinstance(v, str):
             out.append(Problem(file, where, field, v))
+            continue
+        if (where, field) not in flagged:
             continue
         if (where, field) in signed:
             v = np.abs(v)  # a negative inflow is a fixed withdrawal
