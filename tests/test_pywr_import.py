@@ -50,9 +50,11 @@ def test_simple1(tmp_path):
     assert f.loc["demand1"].to_numpy() == pytest.approx(np.full(5, 10.0), abs=1e-7)
 
 
-def test_reservoir1(tmp_path):
-    """test_run_reservoir1: a reservoir with no refill empties: (demand, stored) per timestep."""
-    f, v = run("reservoir1", tmp_path, steps=5)
+@pytest.mark.parametrize("name", ["reservoir1", "reservoir1_pc"])
+def test_reservoir1(tmp_path, name):
+    """test_run_reservoir1: a reservoir with no refill empties: (demand, stored) per timestep (its
+    initial volume given as a volume, or as a share of the maximum)."""
+    f, v = run(name, tmp_path, steps=5)
     expected = [(10.0, 25.0), (10.0, 15.0), (10.0, 5.0), (5.0, 0.0), (0.0, 0.0)]
     assert f.loc["demand1"].to_numpy() == pytest.approx([d for d, _ in expected], abs=1e-7)
     assert v.loc["supply1"].to_numpy() == pytest.approx([s for _, s in expected], abs=1e-7)
@@ -136,6 +138,21 @@ def test_loss_link_all_lost_is_refused(tmp_path):
     (tmp_path / "m.json").write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(PywrImportError, match=r"node 'link1' \(LossLink\): loss_factor 1 \(gross\)"):
         convert_pywr(tmp_path / "m.json")
+
+
+@pytest.mark.parametrize(("benefit", "flow"), [(-3.0, 5.0), (-10.0, 15.0)])
+def test_piecewise_link(tmp_path, benefit, flow):
+    """A PiecewiseLink of two routes: up to 5 at a benefit of 20, the rest at a cost of 5, to an
+    Output worth 3 or 10 per unit (max 15): at 3 only the first route pays (5), at 10 both (15)."""
+    doc = {"metadata": {"title": "piecewise"},
+           "timestepper": {"start": "2015-01-01", "end": "2015-01-03", "timestep": 1},
+           "nodes": [{"name": "in", "type": "Input", "max_flow": 20},
+                     {"name": "pw", "type": "PiecewiseLink", "nsteps": 2, "max_flows": [5, None], "costs": [-20, 5]},
+                     {"name": "out", "type": "Output", "max_flow": 15, "cost": benefit}],
+           "edges": [["in", "pw"], ["pw", "out"]]}
+    f, _ = run(doc, tmp_path)
+    assert f.loc["pw"].to_numpy() == pytest.approx([flow] * 3, abs=1e-7)
+    assert f.loc["out"].to_numpy() == pytest.approx([flow] * 3, abs=1e-7)
 
 
 def test_deficit(tmp_path):
