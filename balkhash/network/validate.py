@@ -166,9 +166,10 @@ def _resolve_flows(basin, tl: Timeline) -> dict[tuple[str, str], np.ndarray | st
             continue
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                out[(where, field)] = np.asarray(flow_values(fs, basin, tl), dtype=float)
+                resolved = np.asarray(flow_values(fs, basin, tl), dtype=float)
+            out[(where, field)] = resolved
             if fs.value is not None:
-                constant[(fs.unit, fs.value)] = out[(where, field)]
+                constant[(fs.unit, fs.value)] = resolved
         except ValueError as exc:
             msg = str(exc)
             if fs.file is not None and fs.file not in msg:  # e.g. text in a numeric column
