@@ -88,3 +88,16 @@ def test_split_schema_refuses_unknown_fields():
     with pytest.raises(BasinError, match="factors"):
         parse_basin({"name": "x", "splits": [{"id": "S", "node": "J", "links": ["a"], "fractions": [1.0],
                                               "factors": [1]}]}, "test.yaml")
+
+
+def test_split_links_are_never_folded_into_their_demand():
+    """With inlets folded (``fold_inlets``), J-A and J-B would carry exactly A's and B's delivery;
+    named by a split (and J-OUT leaving the split node) they stay columns: the same plan."""
+    from balkhash.allocation.solve import Allocation
+
+    b = split_basin([0.2, 0.3], periods=2)
+    alloc = Allocation(b, fold_inlets=True)
+    assert not alloc.data.folded
+    sol = alloc.solve()
+    assert delivered(sol, "A") == pytest.approx([20.0, 20.0], abs=1e-9)
+    assert delivered(sol, "B") == pytest.approx([30.0, 30.0], abs=1e-9)
