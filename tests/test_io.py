@@ -286,14 +286,15 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "data-format.md"
 
 
 def _models():
-    from balkhash.network import quantities, schema
+    from balkhash.network import periods, quantities, schema
 
     return [
         schema.Basin, schema.CalendarSpec, schema.Options, schema.InflowNode, schema.JunctionNode,
         schema.SinkNode, schema.ReservoirNode, schema.DemandNode, schema.LakeNode, schema.Link,
         schema.EcoFlowTarget, schema.LakeInflowTarget, schema.LakeLevelTarget, schema.HydropowerPlant,
         quantities.FlowSeries, quantities.Volume, quantities.MonthlyDepth, quantities.LevelAreaVolume,
-        quantities.RuleCurve,
+        quantities.RuleCurve, periods.PeriodValues, periods.VolumeSeries, periods.StorageSegment,
+        periods.EndStorage, periods.ShortfallCurve, periods.LinkSegment,
     ]
 
 
