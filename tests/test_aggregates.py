@@ -132,3 +132,21 @@ def test_bad_aggregates_are_named(aggregate, field, message):
     assert problems, "the bad aggregate was not reported"
     assert problems[0].field == field
     assert message in problems[0].message
+
+
+def test_warm_resolve_moves_the_ratio_with_the_inflows():
+    """The runoff in the ratio is the inflow parameter: set IN1 to 50 (runoff 120) and re-solve:
+    the border gets 48 and D 72, as in a fresh build of the changed basin."""
+    from balkhash.allocation.solve import Allocation
+
+    b = border_basin({"ratio": {"of": {"inflows": ["IN1", "IN2"]}, "min": 0.4}})
+    alloc = Allocation(b)
+    alloc.solve()
+    alloc.set("inflow", "IN1", [50.0])
+    warm = alloc.solve()
+    assert flow(warm, "J-BORDER") == pytest.approx([48.0], abs=1e-9)
+    assert delivered(warm, "D") == pytest.approx([72.0], abs=1e-9)
+    fresh = balkhash.solve(border_basin({"ratio": {"of": {"inflows": ["IN1", "IN2"]}, "min": 0.4}},
+                                        upstream=(50.0, 70.0)))
+    assert warm.objective == pytest.approx(fresh.objective, rel=1e-12)
+    assert delivered(warm, "D") == pytest.approx(delivered(fresh, "D"), abs=1e-9)
