@@ -47,6 +47,9 @@ SOURCE, SINK, INITIAL, FINAL, INFLOW = "SOURCE", "SINK", "INITIAL", "FINAL", "IN
 DEBUG = ("DBUGSRC", "DBUGSNK")
 #: a converted upper bound above this (Mm3 per period, validate.MAX_MM3) is left unlimited
 UNLIMITED = 1e9
+#: CALVIN's "no limit": an upper bound of at least this in the file (it writes 1e6, 1e7 or 1e9; its
+#: largest real bound in the California network is 341,142 TAF) is left unlimited
+NO_LIMIT = 1e6
 #: at most this many refused rows are quoted
 _QUOTE = 20
 _SUFFIX = r"\.\d{4}-\d{2}-\d{2}"
@@ -156,7 +159,7 @@ def convert(df: pd.DataFrame, file: str, name: str, unit: str = "taf") -> tuple[
     tj = np.array([t_of.get(d, -1) for d in dj])
     k = df.k.to_numpy().astype(np.int64)
     lo = df.lower_bound.to_numpy() * f
-    up = df.upper_bound.to_numpy() * f
+    up = np.where(df.upper_bound.to_numpy() >= NO_LIMIT, np.inf, df.upper_bound.to_numpy() * f)
     cost = df.cost.to_numpy() / f
     amp = df.amplitude.to_numpy()
     undated_i, undated_j = ti < 0, tj < 0
@@ -200,7 +203,8 @@ def convert(df: pd.DataFrame, file: str, name: str, unit: str = "taf") -> tuple[
                                 f"{src_need[t] / f:g} < 0: CALVIN's SOURCE -> INFLOW cannot carry a negative flow"))
     for mask, need, what in ((closure & (ni == SOURCE) & (nj == INITIAL), lo[initial].sum(), "the initial storages"),
                              (closure & (ni == FINAL), up[final].sum(), "the end storages")):
-        if mask.any() and up[mask].min() < need - 1e-6 * max(1.0, need):
+        if mask.any() and (up[mask].min() < need - 1e-6 * max(1.0, need) if np.isfinite(need)
+                           else np.isfinite(up[mask].min())):
             _refuse(file, df, mask, f"its upper bound is below {what} it must carry ({need / f:g}): balkhash "
                     "cannot leave it out", problems)
     if problems:
