@@ -135,6 +135,8 @@ def _links_file(tmp_path: Path, extra: str) -> Path:
     ("SR_XX.1983-10-31,SR_XX.1983-11-30,0,0,1,0,10\nSR_XX.1983-11-30,SINK.1983-11-30,0,0,1,0,10\n"
      "SR_XX.1983-10-31,SINK.1983-10-31,0,0,1,0,10\n", "needs an INITIAL link"),
     ("SR_SHA.1983-10-31,SR_SHA.1983-11-30,3,-1,0.9,0,10\n", "amplitude of its storage links changes"),
+    ("SR_SHA.1983-10-31,9LIVES.1983-10-31,0,0,1,0,10\n9LIVES.1983-10-31,SINK.1983-10-31,0,0,1,0,10\n",
+     "node '9LIVES': not a balkhash identifier"),
 ])
 def test_what_cannot_be_converted_is_listed_and_refused(tmp_path, extra, message):
     with pytest.raises(BasinError, match=message):

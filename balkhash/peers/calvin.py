@@ -32,6 +32,7 @@ is listed and refused.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..network.errors import BasinError, Problem
+from ..network.schema import ID_PATTERN
 
 #: Mm3 per thousand acre-feet (1 acre-foot = 1 233.48183754752 m3)
 MM3_PER_TAF = 1.23348183754752
@@ -53,6 +55,7 @@ NO_LIMIT = 1e6
 #: at most this many refused rows are quoted
 _QUOTE = 20
 _SUFFIX = r"\.\d{4}-\d{2}-\d{2}"
+_ID = re.compile(ID_PATTERN)
 COLUMNS = ["i", "j", "k", "cost", "amplitude", "lower_bound", "upper_bound"]
 
 
@@ -188,6 +191,15 @@ def convert(df: pd.DataFrame, file: str, name: str, unit: str = "taf") -> tuple[
             problems)
     _refuse(file, df, final & (ti != T - 1), "the end storage (NODE.d -> FINAL) must leave the last month", problems)
 
+    names = set(ni[known & ~undated_i]) | set(nj[known & ~undated_j])
+    bad_names = sorted(n for n in names - {SINK, INFLOW} if not _ID.match(n))
+    for n in bad_names[:_QUOTE]:
+        problems.append(Problem(file, f"node '{n}'", "", "not a balkhash identifier (a letter, then letters, digits, "
+                                "_ - .)"))
+    pairs = pd.DataFrame({"a": ni[within | to_sink], "b": nj[within | to_sink]}).drop_duplicates()
+    if pairs.assign(id=pairs.a + "__" + pairs.b).id.duplicated().any():
+        problems.append(Problem(file, "", "", "two links would get one id NODE__NODE (node names holding '__'): "
+                                "rename the nodes"))
     storage_names = sorted(set(ni[carry]) | set(nj[initial]) | set(ni[final]))
     has_initial, has_final = set(nj[initial]), set(ni[final])
     for s in storage_names:
