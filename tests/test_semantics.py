@@ -362,3 +362,31 @@ def test_a_bad_links_table_is_refused_with_its_file(tmp_path, links_csv, series,
 
     with pytest.raises(BasinError, match=message):
         load_basin(_table_basin(tmp_path, links_csv, series))
+
+
+# -- bad input: a message naming the node or link and the field ---------------------------------------
+@pytest.mark.parametrize(("node_kw", "link_kw", "where", "message"), [
+    ({"storage_segments": [{"capacity": {"series": [1.0]}}]}, {}, "node 'R': storage_segments[0].capacity",
+     "'series' has 1 value(s), the model has 2 period(s)"),
+    ({"carry_factor": -1.0}, {}, "node 'R': carry_factor", "must be a share in (0, 10], got -1"),
+    ({"carry_factor": {"series": [0.5, 0.0]}}, {}, "node 'R': carry_factor", "got 2025-11 (0)"),
+    ({"storage_segments": [{"capacity": {"value": 1.0}, "min": {"value": 2.0}}]}, {},
+     "node 'R': storage_segments[0].min", "above the segment's capacity in 2025-10 (2 > 1 Mm3)"),
+    ({}, {"cost": {"monthly": [1, 2]}}, "link 'R-OUT': cost", "'monthly' needs 12 values (Jan..Dec), got 2"),
+    ({}, {"segments": []}, "link 'R-OUT': segments", "give at least one segment"),
+    ({}, {"segments": [{"capacity": "1 Mm3/month", "min_flow": "2 Mm3/month"}]}, "link 'R-OUT': segments[0].capacity",
+     "below the segment's min_flow in 2025-10 (1 < 2 Mm3)"),
+    ({}, {"cost": {"series": [1e12, 1]}}, "link 'R-OUT': cost", "must be a finite cost within +-1e+09 per Mm3"),
+])
+def test_bad_semantics_input_is_named(tmp_path, node_kw, link_kw, where, message):
+    from balkhash.network.io import parse_basin
+    from balkhash.network.validate import check_basin
+
+    raw = {"name": "t", "calendar": {"start": "2025-10", "periods": 2},
+           "nodes": [reservoir("R", 10, **node_kw), sink()], "links": [link("R", "OUT", **link_kw)]}
+    try:
+        problems = check_basin(parse_basin(raw, "basin.yaml", tmp_path), "basin.yaml")
+    except BasinError as exc:
+        problems = exc.problems
+    text = [str(p) for p in problems]
+    assert any(f"basin.yaml: {where}: " in t and message in t for t in text), text
