@@ -390,3 +390,30 @@ def test_bad_semantics_input_is_named(tmp_path, node_kw, link_kw, where, message
         problems = exc.problems
     text = [str(p) for p in problems]
     assert any(f"basin.yaml: {where}: " in t and message in t for t in text), text
+
+
+def test_a_plain_links_table_gives_the_links_the_yaml_list_gives(tmp_path):
+    """A table without segments is built column by column (no per-link validation): the links are
+    those of the same links written as a YAML list, field for field."""
+    import yaml
+
+    from balkhash.network.io import basin_to_dict, load_basin
+
+    table = ("id,from,to,name,unit,capacity,min_flow,cost,gain,loss_fraction\n"
+             "RIV-J,RIV,J,,,,,,,\n"
+             "J-D,J,D,canal,m3/s,4,0.5,seg1_cost,1.25,\n"
+             "J-OUT,J,OUT,,,30,,0.5,,0.1\n")
+    listed = [{"id": "RIV-J", "from": "RIV", "to": "J"},
+              {"id": "J-D", "from": "J", "to": "D", "name": "canal", "capacity": "4 m3/s", "min_flow": "0.5 m3/s",
+               "cost": {"file": "link_series.csv", "column": "seg1_cost"}, "gain": 1.25},
+              {"id": "J-OUT", "from": "J", "to": "OUT", "capacity": "30 Mm3/month", "cost": 0.5, "loss_fraction": 0.1}]
+    (tmp_path / "table").mkdir()
+    (tmp_path / "list").mkdir()
+    from_table = load_basin(_table_basin(tmp_path / "table", table))
+    other = _table_basin(tmp_path / "list")
+    raw = yaml.safe_load((other / "basin.yaml").read_text(encoding="utf-8"))
+    raw["links"] = listed
+    (other / "basin.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    from_list = load_basin(other)
+    assert basin_to_dict(from_table)["links"] == basin_to_dict(from_list)["links"]
+    assert balkhash.solve(from_table).objective == pytest.approx(balkhash.solve(from_list).objective)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 from pathlib import Path
@@ -241,6 +242,9 @@ def read_link_table(spec: dict, file: str, base_dir: str | os.PathLike | None) -
                           *([f"missing column(s) {', '.join(missing)}"] if missing else [])])
         raise BasinError([Problem(str(csv), "", "columns", f"{what}; the columns are {', '.join(LINK_COLUMNS)}")])
     series = spec.get("series")
+    fast = _constructed_links(df, series)
+    if fast is not None:
+        return fast
 
     def value(text: str, unit: str, flow: bool, line: int):
         if text == "":
@@ -260,7 +264,8 @@ def read_link_table(spec: dict, file: str, base_dir: str | os.PathLike | None) -
         unit = r.get("unit") or "Mm3/month"
         bounds = {k: v for k in ("capacity", "min_flow", "cost")
                   if (v := value(r.get(k, ""), unit, k != "cost", line)) is not None}
-        lk = by_id.get(r["id"])
+        segment = r.get("segment", "") != ""
+        lk = by_id.get(r["id"]) if segment else None  # rows of one id are one link's segments
         if lk is None:
             lk = {"id": r["id"], "from": r["from"], "to": r["to"]}
             for k in ("name", "gain", "loss_fraction"):
@@ -268,10 +273,83 @@ def read_link_table(spec: dict, file: str, base_dir: str | os.PathLike | None) -
                     lk[k] = r[k] if k == "name" else value(r[k], unit, False, line)
             by_id[r["id"]] = lk
             out.append(lk)
-        if r.get("segment", "") != "":
+        if segment:
             lk.setdefault("segments", []).append(bounds)
         else:
             lk.update(bounds)
+    return out
+
+
+def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
+    """The links of a table without segments whose every cell is of the form the schema wants
+    (identifiers, known flow units, finite numbers or series names, gains in (0, 100], losses in
+    [0, 1), not both), checked column by column and built without validating each link again (a
+    constant flow of one unit is one shared object).  None when a row needs the schema's own
+    messages: the table then goes through the YAML form's validation."""
+    from .periods import PeriodValues
+    from .quantities import FlowSeries
+    from .schema import ID_PATTERN, Link
+    from .units import ANNUAL_UNITS, FLOW_UNITS
+
+    n = len(df)
+    col = {c: (df[c] if c in df.columns else pd.Series([""] * n, index=df.index)) for c in LINK_COLUMNS}
+    if (col["segment"] != "").any() or not col["id"].str.fullmatch(ID_PATTERN).all():
+        return None
+    if ((col["from"] == "") | (col["to"] == "")).any():
+        return None
+    unit = col["unit"].where(col["unit"] != "", "Mm3/month")
+    if not unit.isin([u for u in FLOW_UNITS if u not in ANNUAL_UNITS]).all():
+        return None
+    numbers = {}
+    for c in ("capacity", "min_flow", "cost", "gain", "loss_fraction"):
+        v = pd.to_numeric(col[c].where(col[c] != ""), errors="coerce")
+        named = (col[c] != "") & v.isna()
+        if (named.any() and (series is None or c in ("gain", "loss_fraction"))) or not np.isfinite(v.fillna(0)).all():
+            return None
+        numbers[c] = (v.to_numpy(), named.to_numpy())
+    g, lf = numbers["gain"][0], numbers["loss_fraction"][0]
+    if (~np.isnan(g) & ~((g > 0) & (g <= 100))).any() or (~np.isnan(lf) & ~((lf >= 0) & (lf < 1))).any() or \
+            (~np.isnan(g) & ~np.isnan(lf) & (lf != 0)).any():
+        return None
+    shared: dict[tuple, FlowSeries] = {}
+    units = unit.tolist()
+    texts = {c: col[c].tolist() for c in ("capacity", "min_flow", "cost")}
+    values = {c: numbers[c][0].tolist() for c in numbers}  # NaN where not given (or a name)
+    named = {c: numbers[c][1].tolist() for c in ("capacity", "min_flow", "cost")}
+
+    def flow(c: str, i: int, u: str):
+        if named[c][i]:
+            return FlowSeries.model_construct(unit=u, file=series, column=texts[c][i])
+        v = values[c][i]
+        if v != v:  # NaN: not given
+            return None
+        fs = shared.get((u, v))
+        if fs is None:
+            fs = shared[(u, v)] = FlowSeries.model_construct(unit=u, value=v)
+        return fs
+
+    ids, src, dst, names = (col[k].tolist() for k in ("id", "from", "to", "name"))
+    gains, losses, costs = values["gain"], values["loss_fraction"], values["cost"]
+    out = []
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of new objects, none of them garbage: no collection meanwhile
+    try:
+        for i in range(n):
+            u, cv = units[i], costs[i]
+            link_cost = (PeriodValues.model_construct(file=series, column=texts["cost"][i]) if named["cost"][i]
+                         else 0.0 if cv != cv else cv)
+            fields = {"id": ids[i], "from_": src[i], "to": dst[i], "capacity": flow("capacity", i, u),
+                      "min_flow": flow("min_flow", i, u), "cost": link_cost}
+            if names[i]:
+                fields["name"] = names[i]
+            if gains[i] == gains[i]:  # not NaN: given
+                fields["gain"] = gains[i]
+            if losses[i] == losses[i]:
+                fields["loss_fraction"] = losses[i]
+            out.append(Link.model_construct(**fields))
+    finally:
+        if collecting:
+            gc.enable()
     return out
 
 
