@@ -120,6 +120,12 @@ def test_california_wy1922_imported_equals_the_links_file_solved_directly(tmp_pa
     direct = solve_links_directly(WY1922)
     assert sol.objective == pytest.approx(direct, rel=1e-9)
     assert solve_links_directly(WY1922, drop_debug=False) == pytest.approx(direct, rel=1e-9)
+    # rolling re-plans over the rest of the year from the state reached: the same optimum (windows
+    # carry the carry factors, the storage segments and the link segments of their own months)
+    from balkhash.simulation import Simulator
+
+    rolling = Simulator(tmp_path / "wy", mode="rolling", window=12).solve()
+    assert rolling.objective == pytest.approx(direct, rel=1e-9)
 
 
 # -- what cannot be converted ---------------------------------------------------------------------------
