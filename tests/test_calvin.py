@@ -28,8 +28,7 @@ from balkhash.peers.calvin import MM3_PER_TAF, import_calvin
 
 HERE = Path(__file__).resolve().parent / "peers" / "calvin"
 EXAMPLE1 = HERE / "links_example1.csv"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "peers" / "calvin"
-WY1922 = SHARED / "linksWY1922.csv.gz"
+WY1922 = HERE / "linksWY1922.csv.gz"
 OBJECTIVE1 = -9587.6894813
 DUALS1 = [-7.00344, -2.97378, -1.46632]
 
@@ -109,7 +108,6 @@ def test_example1_written_by_hand_as_a_native_reservoir():
 
 
 # -- California WY1922 -------------------------------------------------------------------------------
-@pytest.mark.skipif(not WY1922.exists(), reason=f"{WY1922} not present")
 def test_california_wy1922_imported_equals_the_links_file_solved_directly(tmp_path):
     """61,709 links (25,850 of them CALVIN's debug links, which a run outside its debug mode leaves out,
     as the import does: with them the optimum is the same, their flows are 0)."""
