@@ -401,19 +401,18 @@ class Simulator(NamedParameters):
         return out
 
     def _window_heads(self, model: WindowModel, n: int, state: np.ndarray) -> np.ndarray:
-        """Heads (m) of the window's energy-target plants: the fixed head, or the level of the
-        storage carried into the window minus the tailwater, held over the window."""
+        """Heads (m) of the window's plants whose head follows a level (the only keys of ``head``):
+        the level of the storage carried into the window minus the tailwater, held over the window."""
         full = self.full
+        plants = {p.id: p for p in full.plants}
         storage = {s.id: float(state[i]) for i, s in enumerate(full.storages)}
         rows = []
         for pid in model.lp.params["head"].keys:
-            p = next(q for q in full.plants if q.id == pid)
-            if p.head_from is None:
-                rows.append(model.lp.params["head"].values[model.lp.params["head"].position[pid]])
-            else:
-                curve = full.storage(p.head_from).curve
-                assert curve is not None
-                rows.append(np.full(n, float(curve.level_at(storage[p.head_from])) - p.tailwater))
+            p = plants[pid]
+            assert p.head_from is not None
+            curve = full.storage(p.head_from).curve
+            assert curve is not None
+            rows.append(np.full(n, float(curve.level_at(storage[p.head_from])) - p.tailwater))
         return np.array(rows)
 
     def _account(self, x: np.ndarray, periods: range, lake_in: np.ndarray, cap_used: np.ndarray) -> None:
