@@ -8,7 +8,6 @@ import pytest
 from analytical_basins import delivered, demand, flow, inflow, junction, link, sink
 
 import balkhash
-from balkhash.errors import BalkhashError
 from balkhash.network.io import parse_basin
 from balkhash.network.validate import check_basin
 from balkhash.simulation.simulator import simulate
@@ -101,14 +100,71 @@ def test_maximum_per_water_year_pro_rata():
     assert delivered(sol, "Z").sum() == pytest.approx(182.0, abs=1e-8)
 
 
-def test_step_mode_per_period_and_refusal_per_water_year():
-    """Step mode holds a per-period aggregate in every period (30 a period); a per-water-year one
-    is refused: its sums are not carried from one period's LP to the next."""
+def test_step_mode_per_period():
+    """Step mode holds a per-period aggregate in every period (30 a period)."""
     sol = simulate(two_sources({"links": ["A-Z", "B-Z"], "max": "30 Mm3/month"}, periods=3), mode="step")
     assert delivered(sol, "Z") == pytest.approx(np.full(3, 30.0), abs=1e-9)
+
+
+def test_step_mode_carries_a_maximum_per_water_year():
+    """A-Z + B-Z <= 365 Mm3 per water year over 2025-10 .. 2025-12 (92 days: 92 Mm3 pro rata).
+    One period at a time, Z (target 100) takes what is left of the year: 92 in October, then 0.
+    The optimum over the three months costs the same (208 short at 100)."""
     yearly = two_sources({"links": ["A-Z", "B-Z"], "max": "365 Mm3/yr", "per": "water_year"}, periods=3)
-    with pytest.raises(BalkhashError, match="per water year"):
-        simulate(yearly, mode="step")
+    sol = simulate(yearly, mode="step")
+    assert delivered(sol, "Z") == pytest.approx([92.0, 0.0, 0.0], abs=1e-9)
+    assert sol.objective == pytest.approx(balkhash.solve(yearly).objective, rel=1e-12)
+    assert sol.objective == pytest.approx(208 * 100.0, rel=1e-12)
+
+
+def test_step_and_rolling_carry_a_minimum_per_water_year():
+    """A-OUT + B-OUT >= 365 Mm3 per water year over 92 days (92 Mm3).  Step mode spreads what the year
+    still needs by days: 92 x 31/92 = 31 in October, (92 - 31) x 30/61 = 30 in November, the last 31
+    in December.  A rolling window of 2 may place it anywhere; the year's total is 92 in both."""
+    yearly = two_sources({"links": ["A-OUT", "B-OUT"], "min": "365 Mm3/yr", "per": "water_year"}, periods=3)
+    step = simulate(yearly, mode="step")
+    assert (flow(step, "A-OUT") + flow(step, "B-OUT")) == pytest.approx([31.0, 30.0, 31.0], abs=1e-9)
+    assert delivered(step, "Z") == pytest.approx([69.0, 70.0, 69.0], abs=1e-9)
+    rolling = simulate(yearly, mode="rolling", window=2, every=1)
+    spill = flow(rolling, "A-OUT") + flow(rolling, "B-OUT")
+    assert spill.sum() == pytest.approx(92.0, abs=1e-8)
+    assert (spill >= -1e-9).all()
+    assert rolling.objective == pytest.approx(balkhash.solve(yearly).objective, rel=1e-12)
+
+
+def test_step_mode_carries_a_demand_group_per_water_year_myopically():
+    """D1 (cost 100) and D2 (cost 50), 50 Mm3 a month each, 100 available; their deliveries <= 365
+    Mm3 per water year over 92 days (92).  Step mode serves October in full order of cost (D1 50,
+    D2 42) and has nothing left for November and December; the optimum over the three months gives
+    all 92 to D1."""
+    nodes = [inflow("IN", 100.0), junction("J"), demand("D1", 50.0, shortfall_cost=100.0),
+             demand("D2", 50.0, shortfall_cost=50.0), sink("OUT")]
+    links = [link("IN", "J"), link("J", "D1"), link("J", "D2"), link("J", "OUT")]
+    b = basin(nodes, links, [{"id": "cap", "demands": ["D1", "D2"], "max": "365 Mm3/yr", "per": "water_year"}],
+              periods=3)
+    step = simulate(b, mode="step")
+    assert delivered(step, "D1") == pytest.approx([50.0, 0.0, 0.0], abs=1e-9)
+    assert delivered(step, "D2") == pytest.approx([42.0, 0.0, 0.0], abs=1e-9)
+    best = balkhash.solve(b)
+    assert delivered(best, "D1").sum() == pytest.approx(92.0, abs=1e-8)
+    assert delivered(best, "D2").sum() == pytest.approx(0.0, abs=1e-8)
+    # step: D1 short 100, D2 short 108; optimum: D1 short 58, D2 short 150
+    assert step.objective == pytest.approx(100 * 100.0 + 108 * 50.0, rel=1e-12)
+    assert best.objective == pytest.approx(58 * 100.0 + 150 * 50.0, rel=1e-12)
+
+
+@pytest.mark.parametrize(("mode", "window", "every"), [("step", None, None), ("rolling", 3, 1), ("rolling", 3, 2)])
+def test_simulations_carry_a_ratio_per_water_year(mode, window, every):
+    """The border gets at least 40 % of the year's runoff (12 months of 100): 480 in the year and D
+    the other 720, whatever the re-plans (the surplus of applied months is credited, a deficit made
+    up); one period at a time, 40 every month."""
+    b = border_basin({"ratio": {"of": {"inflows": ["IN1", "IN2"]}, "min": 0.4}, "per": "water_year"}, periods=12)
+    sol = simulate(b, mode=mode, window=window, every=every)
+    assert flow(sol, "J-BORDER").sum() == pytest.approx(480.0, abs=1e-8)
+    assert delivered(sol, "D").sum() == pytest.approx(720.0, abs=1e-8)
+    if mode == "step":
+        assert flow(sol, "J-BORDER") == pytest.approx(np.full(12, 40.0), abs=1e-9)
+    assert sol.objective == pytest.approx(balkhash.solve(b).objective, rel=1e-12)
 
 
 @pytest.mark.parametrize(("aggregate", "field", "message"), [

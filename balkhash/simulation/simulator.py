@@ -36,6 +36,8 @@ from ..allocation.results import extract_tables, link_gains
 from ..allocation.solve import Allocation, Solution, SolveError, _as_basin
 from ..allocation.summary import build_summary
 from ..errors import BalkhashError
+from .carried_aggregates import OWN as AGGREGATES_OWN
+from .carried_aggregates import AggregateHistory
 from .forecast import NAMES, Forecaster, ForecastFile, climatology, read_forecast_file
 from .windows import (
     CARRIED_CAPACITY,
@@ -52,7 +54,7 @@ from .windows import (
 MODES = ("optimise", "step", "rolling")
 #: window parameters the simulation sets itself (not copied from the run's)
 OWN = (CARRIED_LAKE, CARRIED_CAPACITY, CARRIED_PENALTY, CARRIED_SHARE_V, CARRIED_SHARE_S, CARRIED_SHARE_RHS,
-       "initial_storage", "end_storage", "inflow")
+       *AGGREGATES_OWN, "initial_storage", "end_storage", "inflow")
 
 
 class SimulationError(BalkhashError, ValueError):
@@ -203,6 +205,7 @@ class Simulator(NamedParameters):
         state = p["initial_storage"].values.copy()
         lake_in = np.zeros((len(self.carried.lake_targets), T))
         cap_used = np.zeros((len(self.carried.capped), T))
+        self._aggregates = AggregateHistory(full, lp)
         first_in_year: set[int] = set()
         solve_s, statuses, replans, built = [], [], 0, len(self.models)
         window, every = self.window or 1, self.every or 1
@@ -398,6 +401,8 @@ class Simulator(NamedParameters):
             for j, (start, _, _, pro_rata) in enumerate(years):
                 left[:, j] = np.maximum(0.0, cap * pro_rata - cap_used[:, start:t0].sum(axis=1))
             out[CARRIED_CAPACITY] = left
+        if self._aggregates:
+            out.update(self._aggregates.values(model.lp.params, t0, n, years))
         return out
 
     def _window_heads(self, model: WindowModel, n: int, state: np.ndarray) -> np.ndarray:
@@ -428,6 +433,8 @@ class Simulator(NamedParameters):
                 self._class_short[c, ts] = x[cols[:, ts]].sum(axis=0)
         if self.carried.capped:
             cap_used[:, ts] = flow[list(self.carried.capped)]
+        if self._aggregates:
+            self._aggregates.account(x, ts)
         if not self.carried.lake_targets:
             return
         net = full.net
@@ -456,7 +463,9 @@ class Simulator(NamedParameters):
         if w0 in done:
             return
         done.add(w0)
-        for full_name, win_name in (("lake_inflow", CARRIED_LAKE), ("annual_capacity", CARRIED_CAPACITY)):
+        for full_name, win_name in (("lake_inflow", CARRIED_LAKE), ("annual_capacity", CARRIED_CAPACITY),
+                                    ("aggregate_annual", "carried_aggregate"),
+                                    ("aggregate_ratio_annual", "carried_aggregate_ratio")):
             fb, wb = self.lp.row_blocks.get(full_name), model.lp.row_blocks.get(win_name)
             if fb is None or wb is None or w0 not in list(fb.axes[1]):
                 continue

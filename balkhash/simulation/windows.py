@@ -30,7 +30,8 @@ families (:func:`define_carried`), one per water year the window touches (a *slo
   used in the months the window sees).
 
 The engine's own lake inflow and annual capacity rows are left out of a window (its data holds
-no lake inflow target and no annual capacity); every other row is the engine's.
+no lake inflow target and no annual capacity); every other row is the engine's.  Aggregates per
+water year are carried the same way (:mod:`balkhash.simulation.carried_aggregates`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from ..allocation.model import build_lp
 from ..allocation.parameters import Parameters
 from ..allocation.reduce import ReducedLP
 from ..allocation.solve import Allocation
+from .carried_aggregates import define_carried_aggregates
 
 #: window models of up to this many columns recompute a changed parameter's targets whole
 WHOLE_LP = 2_000
@@ -135,7 +137,9 @@ def window_data(full: ModelData, t0: int, n: int) -> ModelData:
 
 
 def define_carried(b: Build, carried: Carried, links) -> None:
-    """The carried lake inflow and annual capacity rows of a window (module docstring)."""
+    """The carried lake inflow and annual capacity rows of a window (module docstring), and those
+    of its per-water-year aggregates (:mod:`balkhash.simulation.carried_aggregates`)."""
+    define_carried_aggregates(b)
     tl = b.data.timeline
     years = sorted({int(w) for w in tl.water_years})
     slot = np.searchsorted(years, tl.water_years.astype(int))

@@ -25,15 +25,15 @@ each water year's periods in the horizon:
 e.g. "the flow across the border is at least 40 % of the runoff formed upstream": G the border
 link, H the local inflows of the upstream nodes, r = 0.4.  Every aggregate is hard.
 
-A window of a step or rolling simulation sees only part of a water year: per-water-year aggregates
-are not carried between re-plans, and a simulation of a basin that has them is refused.
+A window of a step or rolling simulation sees only part of a water year: its per-water-year sums
+and ratios are left out here and carried by the simulation instead (what the applied periods of
+the year already hold against what the year allows; :mod:`balkhash.simulation.carried_aggregates`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...errors import BalkhashError
 from ..data import GroupTerms
 from .context import Build
 from .links import water_year_days
@@ -45,7 +45,13 @@ def _offset(b: Build, labels: list[str]) -> int:
     return 0 if labels[0] == first else labels.index(first)
 
 
-def _add_group(b: Build, R: np.ndarray, terms: GroupTerms, scale: float) -> None:
+def in_window(b: Build) -> bool:
+    """The model covers part of the compiled periods only (a window of a simulation)."""
+    groups = b.data.groups
+    return groups is not None and (_offset(b, groups.labels) > 0 or len(groups.labels) != b.T)
+
+
+def add_group(b: Build, R: np.ndarray, terms: GroupTerms, scale: float) -> None:
     """Add scale * G_t to the rows R (one per period; repeated rows sum a water year)."""
     if terms.links:
         flow = b.var("flow")
@@ -67,16 +73,16 @@ def define_aggregates(b: Build) -> None:
     tl = b.data.timeline
     period = [a for a in groups.aggregates if a.per == "period"]
     yearly = [a for a in groups.aggregates if a.per == "water_year"]
-    if yearly and (t0 > 0 or len(groups.labels) != T):
-        raise BalkhashError(f"aggregate '{yearly[0].id}' is per water year: step and rolling simulations do not "
-                            "carry a water year's sums between re-plans (use per: period, or optimise)")
+    window = in_window(b)
+    if window:  # a window's water years are carried by the simulation
+        yearly = []
     sums = [a for a in period if a.lower is not None or a.upper is not None]
     if sums:
         rows = b.lp.add_rows("aggregate", ([a.id for a in sums], b.periods),
                              lower=np.array([-np.inf if a.lower is None else 0.0 for a in sums])[:, None],
                              upper=np.array([np.inf if a.upper is None else 0.0 for a in sums])[:, None])
         for k, a in enumerate(sums):
-            _add_group(b, rows.rows[k], a.terms, 1.0)
+            add_group(b, rows.rows[k], a.terms, 1.0)
         for name, side, attr in (("aggregate_min", "row_lower", "lower"), ("aggregate_max", "row_upper", "upper")):
             on = [k for k, a in enumerate(sums) if getattr(a, attr) is not None]
             if on:
@@ -91,7 +97,7 @@ def define_aggregates(b: Build) -> None:
                              lower=np.array([-np.inf if a.lower is None else 0.0 for a in annual])[:, None],
                              upper=np.array([np.inf if a.upper is None else 0.0 for a in annual])[:, None])
         for k, a in enumerate(annual):
-            _add_group(b, rows.rows[k][slot], a.terms, 1.0)
+            add_group(b, rows.rows[k][slot], a.terms, 1.0)
         share = np.array([tl.days[slot == j].sum() / water_year_days(tl.water_year_start_month, w)
                           for j, w in enumerate(years)])
         for name, side, attr in (("aggregate_annual_min", "row_lower", "lower"),
@@ -101,23 +107,29 @@ def define_aggregates(b: Build) -> None:
                 b.lp.parameter(name, [annual[k].id for k in on], [getattr(annual[k], attr) for k in on],
                                "Mm3 per water year")
                 b.lp.add_effect(name, side, rows.rows[on], np.arange(len(on))[:, None], share[None, :])
-    _ratios(b, [a for a in groups.aggregates if a.of is not None], slot, years)
+    _ratios(b, [a for a in groups.aggregates if a.of is not None and not (window and a.per == "water_year")],
+            slot, years)
+
+
+def ratio_parts(ratios: list) -> list[tuple]:
+    """(aggregate, kind, r, row lower, row upper) of each ratio row: G - r H >= 0 (min),
+    G - r' H <= 0 (max), one row = 0 when both are equal."""
+    parts = []
+    for a in ratios:
+        if a.ratio_min is not None and a.ratio_min == a.ratio_max:
+            parts.append((a, "equal", a.ratio_min, 0.0, 0.0))
+            continue
+        if a.ratio_min is not None:
+            parts.append((a, "min", a.ratio_min, 0.0, np.inf))
+        if a.ratio_max is not None:
+            parts.append((a, "max", a.ratio_max, -np.inf, 0.0))
+    return parts
 
 
 def _ratios(b: Build, ratios: list, slot: np.ndarray, years: list[int]) -> None:
     """G - r H >= 0 (min) and G - r' H <= 0 (max); one row for both when they are equal."""
     for per, name, axis in (("period", "aggregate_ratio", b.periods), ("water_year", "aggregate_ratio_annual", years)):
-        parts = []
-        for a in ratios:
-            if a.per != per:
-                continue
-            if a.ratio_min is not None and a.ratio_min == a.ratio_max:
-                parts.append((a, "equal", a.ratio_min, 0.0, 0.0))
-                continue
-            if a.ratio_min is not None:
-                parts.append((a, "min", a.ratio_min, 0.0, np.inf))
-            if a.ratio_max is not None:
-                parts.append((a, "max", a.ratio_max, -np.inf, 0.0))
+        parts = ratio_parts([a for a in ratios if a.per == per])
         if not parts:
             continue
         rows = b.lp.add_rows(name, ([f"{a.id}:{kind}" for a, kind, *_ in parts], axis),
@@ -125,5 +137,5 @@ def _ratios(b: Build, ratios: list, slot: np.ndarray, years: list[int]) -> None:
                              upper=np.array([hi for *_, hi in parts])[:, None])
         for k, (a, _kind, r, _lo, _hi) in enumerate(parts):
             R = rows.rows[k] if per == "period" else rows.rows[k][slot]
-            _add_group(b, R, a.terms, 1.0)
-            _add_group(b, R, a.of, -float(r))
+            add_group(b, R, a.terms, 1.0)
+            add_group(b, R, a.of, -float(r))
