@@ -17,6 +17,7 @@ from analytical_basins import delivered, demand, inflow, junction, lake, link, m
 import balkhash
 from balkhash.allocation.solve import Allocation
 from balkhash.network.errors import BasinError
+from balkhash.network.policy import check_policy
 
 EXACT = 1e-9
 ABS = 1e-6
@@ -276,3 +277,38 @@ def test_the_summary_names_the_policy_its_classes_and_the_lake_share():
     assert pol["classes"] == [{"name": "irrigation", "cost_per_mm3": 100.0, "proportional": True, "demands": ["IRR"]}]
     assert pol["lake_shares"] == [{"target": "L-IN", "class": "irrigation", "share": "proportional"}]
     assert "policy" not in balkhash.solve(two_irrigators()).summary
+
+
+# -- the end-storage class -----------------------------------------------------------------------
+def _end_storage_basin(end_node: dict) -> object:
+    """S (100 Mm3/month) serves IRR (50/month) and fills the lake L; a custom policy
+    puts the end storage before the irrigator."""
+    policy = {"classes": [{"name": "keep", "end_storage": True}, {"name": "farms", "sectors": ["agriculture"]}]}
+    return make_basin([inflow("S", 100), demand("IRR", 50), end_node], [link("S", "IRR"), link("S", end_node["id"])],
+                      options={"policy": "custom", "policies": {"custom": policy}}, periods=2, validate=True)
+
+
+def test_the_end_storage_class_holds_a_lakes_end_storage():
+    """A lake's end storage (a volume) is an end-storage target like a reservoir's: the class that
+    holds it is valid, and ranked above the irrigator it is kept.  L starts at 101 m (10 000 Mm3 on
+    BIG_LAKE) and must end with 10 000 + 150 Mm3 (no evaporation), so of the 200 Mm3 in two months
+    the lake takes 150 and IRR gets 50 (short 50)."""
+    start = 10_000.0
+    basin = _end_storage_basin(lake("L", BIG_LAKE, 101.0, end_storage=f"{start + 150.0!r} Mm3"))
+    assert check_policy(basin, "test.yaml") == []
+    sol = Allocation(basin).solve()
+    assert delivered(sol, "IRR").sum() == pytest.approx(50.0, abs=ABS)
+    row = sol.targets[sol.targets["target"] == "end_storage:L"].iloc[0]
+    assert float(row["violation"]) == pytest.approx(0.0, abs=ABS)
+
+
+def test_an_exact_end_storage_is_no_target_of_the_end_storage_class():
+    """A reservoir whose end storage is exact (``{equal: ...}``) is held by its bounds, not by a
+    target: a class of end storage that has only it names nothing, in validation as in the build."""
+    res = {"id": "R", "type": "reservoir", "min_storage": "0 Mm3", "max_storage": "1000 Mm3",
+           "initial_storage": "100 Mm3", "end_storage": {"equal": "150 Mm3"}}
+    basin = _end_storage_basin(res)
+    problems = check_policy(basin, "test.yaml")
+    assert [p.message for p in problems] == [
+        "class 'keep' names no reservoir or lake with an end-storage target of the basin"]
+    assert "names no reservoir or lake with an end-storage target" in _problems(basin)

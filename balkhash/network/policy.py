@@ -40,6 +40,7 @@ from types import SimpleNamespace
 
 from ..errors import BalkhashError
 from .errors import BasinError, Problem
+from .quantities import Volume
 from .schema import POLICY_PRESETS, Basin, LakeShare, Policy, PolicyClass
 
 #: 'none': no policy (the users' own shortfall costs, the targets' own penalties)
@@ -136,14 +137,26 @@ def _ecological(targets) -> list[int]:
             and not t.own_penalty]
 
 
+def end_storage_targets(basin: Basin) -> list[str]:
+    """The storages whose end-of-horizon storage is a target (as compiled): enabled reservoirs with
+    ``end_storage`` 'initial' or a volume, lakes with a volume (an exact end storage is a bound,
+    'free' nothing)."""
+    def held(n) -> bool:
+        if n.type == "reservoir":
+            return bool(n.enabled) and (n.end_storage == "initial" or isinstance(n.end_storage, Volume))
+        return n.type == "lake" and isinstance(n.end_storage, Volume)
+
+    return [n.id for n in basin.nodes if held(n)]
+
+
 def check_policy(basin: Basin, file: str | None = None) -> list[Problem]:
     """Every problem of the basin's policy (unknown name, a class naming no user, ...), without
     compiling the basin."""
     demands = [SimpleNamespace(id=n.id, sector=n.sector) for n in basin.nodes if n.type == "demand"]
     targets = [SimpleNamespace(id=t.id, type=t.type, hard=t.hard, own_penalty=t.penalty is not None)
                for t in basin.targets]
-    targets += [SimpleNamespace(id=f"end_storage:{n.id}", type="end_storage", hard=False, own_penalty=False)
-                for n in basin.nodes if n.type == "reservoir" and n.enabled and n.end_storage != "free"]
+    targets += [SimpleNamespace(id=f"end_storage:{nid}", type="end_storage", hard=False, own_penalty=False)
+                for nid in end_storage_targets(basin)]
     mult = list(basin.options.sharing_multipliers) if basin.options.fair_sharing else [1.0]
     try:
         compile_policy(basin, demands, targets, mult, file)
@@ -208,8 +221,8 @@ def compile_policy(basin: Basin, demands, targets, multipliers: list[float],
                 or (c.end_storage and not ends):
             if is_preset or unknown or (c.targets not in (None, "ecological") and len(tg) < len(c.targets)):
                 continue  # a preset's class this basin has nothing of
-            what = "user" if c.sectors or c.demands else ("target" if c.targets is not None else "reservoir with an "
-                                                          "end-storage condition")
+            what = "user" if c.sectors or c.demands else ("target" if c.targets is not None else "reservoir or lake "
+                                                          "with an end-storage target")
             bad(where, f"class '{c.name}' names no {what} of the basin")
             continue
         entries.append((c, users, tg, ends))
