@@ -96,12 +96,20 @@ def _item_name(raw: object, loc: tuple) -> tuple[str, tuple]:
     return "", loc
 
 
-def validation_problems(file: str, raw: object, exc: ValidationError) -> list[Problem]:
-    """Translate pydantic errors into Problems naming file, item and field, in the file's words."""
+def validation_problems(file: str, raw: object, exc: ValidationError,
+                        origins: dict[str, tuple[str, list[int]]] | None = None) -> list[Problem]:
+    """Translate pydantic errors into Problems naming file, item and field, in the file's words;
+    ``origins``: key ("nodes", "links") -> the CSV table its first items come from and the line of
+    each of them there (items after those are the YAML file's)."""
     out = []
     for loc, msg in plain_errors(exc):
         where, rest = _item_name(raw, loc)
-        out.append(Problem(file, where, ".".join(str(p) for p in rest), msg))
+        at = file
+        if origins and len(loc) >= 2 and loc[0] in origins and isinstance(loc[1], int):
+            csv, lines = origins[loc[0]]
+            if loc[1] < len(lines):
+                at, where = csv, f"{where} (line {lines[loc[1]]})"
+        out.append(Problem(at, where, ".".join(str(p) for p in rest), msg))
     return out
 
 
@@ -136,14 +144,31 @@ def _cell_problems(csv: Path, df: pd.DataFrame, column: str, periods: set[str], 
 
 
 def _series_refs(basin: Basin) -> list[tuple[str, str, Any, bool]]:
-    """(where, field, series, signed) of every flow series and per-period number of the basin;
-    signed: its values may be negative (a junction's or storage's local inflow, a cost)."""
-    from .periods import iter_period_values
-    from .validate import signed_series
+    """(where, field, series, signed) of every flow series and per-period number of the basin read
+    from a CSV file; signed: its values may be negative (a junction's or storage's local inflow, a
+    cost)."""
+    from types import SimpleNamespace
 
-    signed = signed_series(basin)
-    return [*((w, f, fs, (w, f) in signed) for w, f, fs in iter_flow_series(basin)),
-            *((w, f, pv, True) for w, f, pv in iter_period_values(basin))]
+    from .periods import iter_period_values
+    from .schema import NODE_FLOW_FIELDS
+    from .validate import SIGNED_INFLOW_TYPES
+
+    out: list[tuple[str, str, Any, bool]] = []
+    for n in basin.nodes:
+        for field in NODE_FLOW_FIELDS[n.type]:
+            fs = getattr(n, field)
+            if fs is not None and fs.file is not None:
+                out.append((f"node '{n.id}'", field, fs, field == "inflow" and n.type in SIGNED_INFLOW_TYPES))
+    for lk in basin.links:
+        if (lk.capacity is not None and lk.capacity.file is not None) or \
+                (lk.min_flow is not None and lk.min_flow.file is not None) or lk.annual_capacity or lk.segments:
+            one = SimpleNamespace(nodes=(), links=(lk,), targets=(), aggregates=())
+            out += [(w, f, fs, False) for w, f, fs in iter_flow_series(one) if fs.file is not None]  # type: ignore[arg-type]
+    rest = SimpleNamespace(nodes=(), links=(), targets=basin.targets, aggregates=basin.aggregates)
+    out += [(w, f, fs, False) for w, f, fs in iter_flow_series(rest) if fs.file is not None]  # type: ignore[arg-type]
+    storages = SimpleNamespace(links=basin.links, nodes=[n for n in basin.nodes if n.type in ("reservoir", "lake")])
+    out += [(w, f, pv, True) for w, f, pv in iter_period_values(storages) if pv.file is not None]
+    return out
 
 
 def _load_tables(basin: Basin, base: Path, file: str) -> list[Problem]:
@@ -197,12 +222,22 @@ def parse_basin(raw: object, file: str, base_dir: str | os.PathLike | None = Non
     """Build a Basin from parsed YAML; schema problems become a BasinError (all at once)."""
     if not isinstance(raw, dict):
         raise BasinError([Problem(file, "", "", "expected a mapping at the top level (name:, nodes:, links:)")])
+    origins: dict[str, tuple[str, list[int]]] = {}  # "nodes"/"links" -> the CSV table, lines of its items
+    if isinstance(raw.get("nodes"), dict):
+        from .tables import read_node_table
+
+        nodes, csv, rows = read_node_table(raw["nodes"], file, base_dir)
+        raw = {**raw, "nodes": nodes}
+        origins["nodes"] = (str(csv), list(range(2, rows + 2)))
     if isinstance(raw.get("links"), dict):
-        raw = {**raw, "links": read_link_table(raw["links"], file, base_dir)}
+        links = read_link_table(raw["links"], file, base_dir)
+        csv = Path(base_dir if base_dir is not None else ".") / str(raw["links"].get("file"))
+        origins["links"] = (str(csv), [lk.pop("_line") if isinstance(lk, dict) else 0 for lk in links])
+        raw = {**raw, "links": links}
     try:
         basin = Basin.model_validate(raw)
     except ValidationError as exc:
-        problems = validation_problems(file, raw, exc)
+        problems = validation_problems(file, raw, exc, origins)
         seen = {(p.where, p.field) for p in problems}
         problems += [p for p in raw_reference_problems(raw, file) if (p.where, p.field) not in seen]
         raise BasinError(problems) from None
@@ -267,7 +302,7 @@ def read_link_table(spec: dict, file: str, base_dir: str | os.PathLike | None) -
         segment = r.get("segment", "") != ""
         lk = by_id.get(r["id"]) if segment else None  # rows of one id are one link's segments
         if lk is None:
-            lk = {"id": r["id"], "from": r["from"], "to": r["to"]}
+            lk = {"id": r["id"], "from": r["from"], "to": r["to"], "_line": line}
             for k in ("name", "gain", "loss_fraction"):
                 if r.get(k, "") != "":
                     lk[k] = r[k] if k == "name" else value(r[k], unit, False, line)
@@ -289,6 +324,7 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
     from .periods import PeriodValues
     from .quantities import FlowSeries
     from .schema import ID_PATTERN, Link
+    from .tables import construct
     from .units import ANNUAL_UNITS, FLOW_UNITS
 
     n = len(df)
@@ -319,13 +355,13 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
 
     def flow(c: str, i: int, u: str):
         if named[c][i]:
-            return FlowSeries.model_construct(unit=u, file=series, column=texts[c][i])
+            return construct(FlowSeries, {"unit": u, "file": series, "column": texts[c][i]})
         v = values[c][i]
         if v != v:  # NaN: not given
             return None
         fs = shared.get((u, v))
         if fs is None:
-            fs = shared[(u, v)] = FlowSeries.model_construct(unit=u, value=v)
+            fs = shared[(u, v)] = construct(FlowSeries, {"unit": u, "value": v})
         return fs
 
     ids, src, dst, names = (col[k].tolist() for k in ("id", "from", "to", "name"))
@@ -336,17 +372,20 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
     try:
         for i in range(n):
             u, cv = units[i], costs[i]
-            link_cost = (PeriodValues.model_construct(file=series, column=texts["cost"][i]) if named["cost"][i]
+            link_cost = (construct(PeriodValues, {"file": series, "column": texts["cost"][i]}) if named["cost"][i]
                          else 0.0 if cv != cv else cv)
-            fields = {"id": ids[i], "from_": src[i], "to": dst[i], "capacity": flow("capacity", i, u),
-                      "min_flow": flow("min_flow", i, u), "cost": link_cost}
+            fields = {"id": ids[i], "from_": src[i], "to": dst[i], "cost": link_cost}
+            for c in ("capacity", "min_flow"):
+                fs = flow(c, i, u)
+                if fs is not None:
+                    fields[c] = fs
             if names[i]:
                 fields["name"] = names[i]
             if gains[i] == gains[i]:  # not NaN: given
                 fields["gain"] = gains[i]
             if losses[i] == losses[i]:
                 fields["loss_fraction"] = losses[i]
-            out.append(Link.model_construct(**fields))
+            out.append(construct(Link, fields))
     finally:
         if collecting:
             gc.enable()

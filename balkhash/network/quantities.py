@@ -92,7 +92,7 @@ class Strict(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_bool_as_number(cls, data: Any) -> Any:
-        if isinstance(data, dict):
+        if isinstance(data, dict) and any(isinstance(v, (bool, list, dict)) for v in data.values()):
             for name, field in cls.model_fields.items():
                 for key in (name, field.alias):
                     if key is not None and key in data and _misplaced_bool(field.annotation, data[key]):

@@ -182,6 +182,9 @@ Node = Annotated[
 ]
 NODE_TYPES = ("inflow", "junction", "sink", "reservoir", "demand", "lake")
 TERMINAL_TYPES = ("lake", "sink")
+#: the flow series fields of each node type, in the order :func:`iter_flow_series` yields them
+NODE_FLOW_FIELDS = {"inflow": ("inflow",), "junction": ("inflow",), "sink": (), "reservoir": ("inflow",),
+                    "demand": ("target",), "lake": ("inflow", "groundwater_inflow")}
 
 
 class Link(Strict):
@@ -468,17 +471,20 @@ class Basin(Strict):
 
 def iter_flow_series(basin: Basin):
     """Yield (label, field, FlowSeries) for every flow series in the basin."""
+    every = ("inflow", "target", "groundwater_inflow")
     for n in basin.nodes:
-        for field in ("inflow", "target", "groundwater_inflow"):
+        for field in NODE_FLOW_FIELDS.get(getattr(n, "type", ""), every):
             fs = getattr(n, field, None)
             if isinstance(fs, FlowSeries):
                 yield f"node '{n.id}'", field, fs
     for lk in basin.links:
-        for field in ("capacity", "min_flow", "annual_capacity"):
-            fs = getattr(lk, field)
-            if fs is not None:
-                yield f"link '{lk.id}'", field, fs
-        for k, seg in enumerate(lk.segments or []):
+        if lk.capacity is not None:
+            yield f"link '{lk.id}'", "capacity", lk.capacity
+        if lk.min_flow is not None:
+            yield f"link '{lk.id}'", "min_flow", lk.min_flow
+        if lk.annual_capacity is not None:
+            yield f"link '{lk.id}'", "annual_capacity", lk.annual_capacity
+        for k, seg in enumerate(lk.segments or ()):
             for field in ("capacity", "min_flow"):
                 fs = getattr(seg, field)
                 if fs is not None:

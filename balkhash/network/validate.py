@@ -66,12 +66,12 @@ def check_basin(basin, file: str) -> list[Problem]:
     tl = basin.timeline()
     nodes = _first_by_id(basin.nodes)
     links = _first_by_id(basin.links)
-    graph = build_graph(basin, nodes)
+    graph = IndexGraph(basin, nodes)
     flows = _resolve_flows(basin, tl)  # (where, field) -> Mm3 per period, or the error message
 
     problems: list[Problem] = []
     problems += check_ids(basin, file)
-    problems += check_references(basin, file, nodes, links)
+    problems += check_references(basin, file, nodes, links, graph)
     problems += check_graph(basin, file, nodes, graph)
     problems += check_series(basin, file, tl, flows)
     problems += check_profiles(basin, file, tl)
@@ -91,11 +91,15 @@ def check_basin(basin, file: str) -> list[Problem]:
 
 # -- helpers ------------------------------------------------------------------------------------
 def _first_by_id(items: Iterable) -> dict:
-    """id -> first item with that id (duplicates are reported by :func:`check_ids`)."""
-    out: dict = {}
-    for it in items:
-        out.setdefault(it.id, it)
-    return out
+    """id -> first item with that id (duplicates are reported by :func:`check_ids`), in the order
+    of the items."""
+    items = list(items)
+    ids = [it.id for it in items]
+    out = dict(zip(ids, items, strict=True))
+    if len(out) == len(ids):
+        return out
+    first = dict(zip(reversed(ids), reversed(items), strict=True))  # the first of each id wins
+    return {i: first[i] for i in out}
 
 
 def _node(n) -> str:
@@ -158,7 +162,12 @@ def _resolve_flows(basin, tl: Timeline) -> dict[tuple[str, str], np.ndarray | st
     """(where, field) -> the series in Mm3 per period, or why it cannot be resolved."""
     out: dict[tuple[str, str], np.ndarray | str] = {}
     constant: dict[tuple[str, float], np.ndarray] = {}  # the same constant in the same unit: resolved once
+    same: dict[int, np.ndarray] = {}  # one object shared by many links (a links table): resolved once
     for where, field, fs in iter_flow_series(basin):
+        got = same.get(id(fs))
+        if got is not None:
+            out[(where, field)] = got
+            continue
         if _bad_named_profile(fs.profile, basin):
             continue
         if fs.value is not None and (fs.unit, fs.value) in constant:
@@ -168,6 +177,7 @@ def _resolve_flows(basin, tl: Timeline) -> dict[tuple[str, str], np.ndarray | st
             with np.errstate(over="ignore", invalid="ignore"):
                 resolved = np.asarray(flow_values(fs, basin, tl), dtype=float)
             out[(where, field)] = resolved
+            same[id(fs)] = resolved
             if fs.value is not None:
                 constant[(fs.unit, fs.value)] = resolved
         except ValueError as exc:
@@ -195,6 +205,58 @@ def build_graph(basin, nodes: dict | None = None) -> nx.DiGraph:
     return g
 
 
+class IndexGraph:
+    """The basin's graph as arrays, for basins of any size: node ids -> indices in file order (the
+    first node of each id), each link's upstream and downstream node index (-1: unknown) and
+    whether it is a self-loop; the edges of :func:`build_graph` as a sparse matrix."""
+
+    def __init__(self, basin, nodes: dict):
+        import pandas as pd
+        from scipy import sparse
+
+        self.ids = list(nodes)
+        self.types = np.array([n.type for n in nodes.values()], dtype=object)
+        index = pd.Index(self.ids)
+        src = [lk.from_ for lk in basin.links]
+        dst = [lk.to for lk in basin.links]
+        self.link_from = index.get_indexer(src) if src else np.zeros(0, dtype=np.intp)
+        self.link_to = index.get_indexer(dst) if dst else np.zeros(0, dtype=np.intp)
+        self.self_loop = np.array([a == b for a, b in zip(src, dst, strict=True)], dtype=bool)
+        keep = (self.link_from >= 0) & (self.link_to >= 0) & ~self.self_loop
+        rows, cols = [self.link_from[keep]], [self.link_to[keep]]
+        ret = [(i, n.return_to) for i, n in enumerate(nodes.values())
+               if n.type == "demand" and n.return_to in nodes and n.return_to != n.id]
+        if ret:
+            rows.append(np.array([i for i, _ in ret], dtype=np.intp))
+            cols.append(index.get_indexer([r for _, r in ret]))
+        self.src, self.dst = np.concatenate(rows), np.concatenate(cols)
+        n = len(self.ids)
+        self.matrix = sparse.csr_matrix((np.ones(len(self.src)), (self.src, self.dst)), shape=(n, n))
+
+    def upstream_of(self, ends: np.ndarray) -> np.ndarray:
+        """Boolean per node: the node is one of ``ends`` or has a path to one of them."""
+        from scipy import sparse
+        from scipy.sparse.csgraph import breadth_first_order
+
+        n = len(self.ids)
+        out = np.zeros(n, dtype=bool)
+        starts = np.flatnonzero(ends)
+        if not len(starts):
+            return out
+        # the reversed graph, and one more vertex with an edge to every end: one walk from it
+        rows = np.concatenate([self.dst, np.full(len(starts), n)])
+        cols = np.concatenate([self.src, starts])
+        rev = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n + 1, n + 1))
+        reached = breadth_first_order(rev, n, directed=True, return_predecessors=False)
+        out[reached[reached < n]] = True
+        return out
+
+    def weak_components(self) -> tuple[int, np.ndarray]:
+        from scipy.sparse.csgraph import connected_components
+
+        return connected_components(self.matrix, directed=True, connection="weak")
+
+
 # -- ids ----------------------------------------------------------------------------------------
 def check_ids(basin, file: str) -> list[Problem]:
     out = []
@@ -208,9 +270,12 @@ def check_ids(basin, file: str) -> list[Problem]:
 
 
 # -- references ---------------------------------------------------------------------------------
-def check_references(basin, file: str, nodes: dict, links: dict) -> list[Problem]:
+def check_references(basin, file: str, nodes: dict, links: dict, g: IndexGraph | None = None) -> list[Problem]:
     out = []
-    for lk in basin.links:
+    g = IndexGraph(basin, nodes) if g is None else g
+    odd = (g.link_from < 0) | (g.link_to < 0) | g.self_loop  # the links with anything to say
+    for i in np.flatnonzero(odd):
+        lk = basin.links[i]
         for field, ref in (("from", lk.from_), ("to", lk.to)):
             if ref not in nodes:
                 out.append(Problem(file, _link(lk), field, f"unknown node '{ref}'"))
@@ -243,7 +308,7 @@ def check_references(basin, file: str, nodes: dict, links: dict) -> list[Problem
 
 
 # -- graph --------------------------------------------------------------------------------------
-def _drains_by_itself(n, g: nx.DiGraph, dangling: set[str]) -> bool:
+def _drains_by_itself(n, nodes: dict, dangling: set[str]) -> bool:
     """True for a terminal node and a reservoir (water may end the horizon in storage); also for
     nodes whose way out is reported by another rule (a demand without a usable return_to, a node
     with a link to an unknown node), so that one mistake does not also flag every node upstream."""
@@ -252,16 +317,21 @@ def _drains_by_itself(n, g: nx.DiGraph, dangling: set[str]) -> bool:
     if n.type == "reservoir" and n.enabled:  # water may end in storage, carried beyond the horizon
         return True
     if n.type == "demand":
-        return n.consumptive_fraction >= 1.0 or not g.has_edge(n.id, n.return_to)
+        return n.consumptive_fraction >= 1.0 or not (n.return_to in nodes and n.return_to != n.id)
     return False
 
 
-def check_graph(basin, file: str, nodes: dict, g: nx.DiGraph) -> list[Problem]:
-    out = []
+def check_graph(basin, file: str, nodes: dict, g: IndexGraph | None = None) -> list[Problem]:
+    out: list[Problem] = []
     if not nodes:
         return [Problem(file, "", "nodes", "the basin has no nodes")]
+    g = IndexGraph(basin, nodes) if g is None else g
     # link directions by node type
-    for lk in basin.links:
+    types = np.append(g.types, np.array([None], dtype=object))  # index -1: an unknown node
+    src_t, dst_t = types[g.link_from], types[g.link_to]
+    odd = np.isin(src_t, ["demand", *TERMINAL_TYPES]) | ((dst_t == "inflow") & ~g.self_loop)
+    for i in np.flatnonzero(odd):
+        lk = basin.links[i]
         src, dst = nodes.get(lk.from_), nodes.get(lk.to)
         if src is not None and src.type == "demand":
             out.append(Problem(file, _link(lk), "from",
@@ -282,26 +352,28 @@ def check_graph(basin, file: str, nodes: dict, g: nx.DiGraph) -> list[Problem]:
                                f"required when consumptive_fraction < 1 ({_fmt(n.consumptive_fraction)}): "
                                "the non-consumed water must return somewhere"))
     # every node drains to a terminal
-    dangling = {lk.from_ for lk in basin.links if lk.to not in nodes}
-    drains = {i for i, n in nodes.items() if _drains_by_itself(n, g, dangling)}
-    stack = list(drains)
-    while stack:  # walk upstream from every end at once
-        for u in g.predecessors(stack.pop()):
-            if u not in drains:
-                drains.add(u)
-                stack.append(u)
-    for i, n in nodes.items():
-        if i not in drains:
-            out.append(Problem(file, _node(n), "",
-                               "water from this node cannot reach a lake or sink (no downstream path to a "
-                               "terminal node)"))
+    dangling = {basin.links[i].from_ for i in np.flatnonzero(g.link_to < 0)}
+    ends = np.isin(g.types, TERMINAL_TYPES)
+    if dangling:
+        ends |= np.isin(np.array(g.ids, dtype=object), list(dangling))
+    for i in np.flatnonzero(np.isin(g.types, ["reservoir", "demand"]) & ~ends):
+        ends[i] = _drains_by_itself(nodes[g.ids[i]], nodes, dangling)
+    drains = g.upstream_of(ends)
+    for i in np.flatnonzero(~drains):
+        out.append(Problem(file, _node(nodes[g.ids[i]]), "",
+                           "water from this node cannot reach a lake or sink (no downstream path to a "
+                           "terminal node)"))
     # connectivity
-    parts = sorted(nx.weakly_connected_components(g), key=lambda c: (-len(c), min(c)))
-    for part in parts[1:]:
-        members = [i for i in nodes if i in part]  # file order
-        out.append(Problem(file, f"node '{members[0]}'", "",
-                           f"not connected to the rest of the network ({len(parts)} separate parts); "
-                           f"this part holds node(s) {', '.join(members)}"))
+    count, labels = g.weak_components()
+    if count > 1:
+        members: dict[int, list[str]] = {}
+        for i, lab in zip(g.ids, labels.tolist(), strict=True):  # file order
+            members.setdefault(lab, []).append(i)
+        parts = sorted(members.values(), key=lambda c: (-len(c), min(c)))
+        for part in parts[1:]:
+            out.append(Problem(file, f"node '{part[0]}'", "",
+                               f"not connected to the rest of the network ({len(parts)} separate parts); "
+                               f"this part holds node(s) {', '.join(part)}"))
     # cycles are allowed (return flows to an aquifer pumped back): docs/data-format.md, "Cycles"
     return out
 

@@ -32,7 +32,9 @@ def check_groups(basin, file: str, nodes: dict, links: dict) -> list[Problem]:
 
 
 def _splits(basin, file: str, nodes: dict, links: dict) -> list[Problem]:
-    out = []
+    out: list[Problem] = []
+    if not basin.splits:
+        return out
     leaving: dict[str, list[str]] = {}
     for lk in basin.links:
         leaving.setdefault(lk.from_, []).append(lk.id)
