@@ -149,7 +149,7 @@ def _series_refs(basin: Basin) -> list[tuple[str, str, Any, bool]]:
     cost)."""
     from types import SimpleNamespace
 
-    from .periods import iter_period_values
+    from .periods import PeriodValues, iter_period_values
     from .schema import NODE_FLOW_FIELDS
     from .validate import SIGNED_INFLOW_TYPES
 
@@ -159,14 +159,14 @@ def _series_refs(basin: Basin) -> list[tuple[str, str, Any, bool]]:
             fs = getattr(n, field)
             if fs is not None and fs.file is not None:
                 out.append((f"node '{n.id}'", field, fs, field == "inflow" and n.type in SIGNED_INFLOW_TYPES))
-    for lk in basin.links:
-        if (lk.capacity is not None and lk.capacity.file is not None) or \
-                (lk.min_flow is not None and lk.min_flow.file is not None) or lk.annual_capacity or lk.segments:
-            one = SimpleNamespace(nodes=(), links=(lk,), targets=(), aggregates=())
-            out += [(w, f, fs, False) for w, f, fs in iter_flow_series(one) if fs.file is not None]  # type: ignore[arg-type]
-    rest = SimpleNamespace(nodes=(), links=(), targets=basin.targets, aggregates=basin.aggregates)
+    # the links with a series file, segments, an annual capacity or a cost per period (one pass)
+    odd = [lk for lk in basin.links if lk.segments is not None or lk.annual_capacity is not None
+           or (lk.capacity is not None and lk.capacity.file is not None)
+           or (lk.min_flow is not None and lk.min_flow.file is not None)
+           or (type(lk.cost) is not float and isinstance(lk.cost, PeriodValues))]
+    rest = SimpleNamespace(nodes=(), links=odd, targets=basin.targets, aggregates=basin.aggregates)
     out += [(w, f, fs, False) for w, f, fs in iter_flow_series(rest) if fs.file is not None]  # type: ignore[arg-type]
-    storages = SimpleNamespace(links=basin.links, nodes=[n for n in basin.nodes if n.type in ("reservoir", "lake")])
+    storages = SimpleNamespace(links=odd, nodes=[n for n in basin.nodes if n.type in ("reservoir", "lake")])
     out += [(w, f, pv, True) for w, f, pv in iter_period_values(storages) if pv.file is not None]
     return out
 
@@ -338,6 +338,9 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
         return None
     numbers = {}
     for c in ("capacity", "min_flow", "cost", "gain", "loss_fraction"):
+        if c not in df.columns or not (col[c] != "").any():  # nothing given
+            numbers[c] = (np.full(n, np.nan), np.zeros(n, dtype=bool))
+            continue
         v = pd.to_numeric(col[c].where(col[c] != ""), errors="coerce")
         named = (col[c] != "") & v.isna()
         if (named.any() and (series is None or c in ("gain", "loss_fraction"))) or not np.isfinite(v.fillna(0)).all():

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from types import SimpleNamespace
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
@@ -100,6 +101,16 @@ def _first_by_id(items: Iterable) -> dict:
         return out
     first = dict(zip(reversed(ids), reversed(items), strict=True))  # the first of each id wins
     return {i: first[i] for i in out}
+
+
+#: the node types with a storage (tables, depths, carry factors, storage segments)
+STORAGE_TYPES = ("reservoir", "lake")
+
+
+def _storages(basin) -> list:
+    """The reservoirs and lakes of ``basin``, in file order (the only nodes with tables, depths and
+    carried storage: the other nodes need not be asked for those fields)."""
+    return [n for n in basin.nodes if n.type in STORAGE_TYPES]
 
 
 def _node(n) -> str:
@@ -392,19 +403,19 @@ def signed_series(basin) -> set[tuple[str, str]]:
 def check_series(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
     out = []
     signed = signed_series(basin)
-    arrays = [(k, v) for k, v in flows.items() if not isinstance(v, str)]
-    flagged: set[tuple[str, str]] = set()
-    if arrays:  # the rows with anything to say, found at once
-        values = np.array([v for _, v in arrays]).reshape(len(arrays), tl.n)
+    distinct = list({id(v): v for v in flows.values() if not isinstance(v, str)}.values())  # shared: once
+    flagged: set[int] = set()
+    if distinct:  # the series with anything to say, found at once
+        values = np.array(distinct).reshape(len(distinct), tl.n)
         m, neg = np.abs(values), values < 0
         with np.errstate(invalid="ignore"):
             odd = (np.isnan(m) | (m > MAX_MM3) | ((m > 0) & (m < MIN_MM3))).any(axis=1) | neg.any(axis=1)
-        flagged = {arrays[i][0] for i in np.flatnonzero(odd)}
+        flagged = {id(distinct[i]) for i in np.flatnonzero(odd)}
     for (where, field), v in flows.items():
         if isinstance(v, str):
             out.append(Problem(file, where, field, v))
             continue
-        if (where, field) not in flagged:
+        if id(v) not in flagged:
             continue
         if (where, field) in signed:
             v = np.abs(v)  # a negative inflow is a fixed withdrawal
@@ -427,7 +438,7 @@ def _profile_problem(values: list[float]) -> str | None:
 
 
 def _depth_fields(basin) -> Iterator[tuple[str, str, MonthlyDepth]]:
-    for n in basin.nodes:
+    for n in _storages(basin):
         for field in ("evaporation_mm", "precipitation_mm"):
             d = getattr(n, field, None)
             if isinstance(d, MonthlyDepth):
@@ -486,7 +497,7 @@ def _table_problems(table: LevelAreaVolume) -> list[tuple[str, str]]:
 
 def check_tables(basin, file: str) -> list[Problem]:
     out = []
-    for n in basin.nodes:
+    for n in _storages(basin):
         table = getattr(n, "table", None)
         if table is None:
             continue
@@ -624,7 +635,7 @@ def check_lakes(basin, file: str, nodes: dict) -> list[Problem]:
 # -- links --------------------------------------------------------------------------------------
 def check_links(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
     out = []
-    for lk in basin.links:
+    for lk in [lk for lk in basin.links if lk.capacity is not None and lk.min_flow is not None]:
         cap = flows.get((_link(lk), "capacity"))
         low = flows.get((_link(lk), "min_flow"))
         if isinstance(cap, np.ndarray) and isinstance(low, np.ndarray):
@@ -655,7 +666,10 @@ def check_period_values(basin, file: str, tl: Timeline) -> list[Problem]:
     volumes non-negative with min <= capacity; link segments with min_flow <= capacity."""
     out = []
     values: dict[tuple[str, str], np.ndarray] = {}
-    for where, field, pv in iter_period_values(basin):
+    odd_links = [lk for lk in basin.links if lk.segments is not None or
+                 (type(lk.cost) is not float and not isinstance(lk.cost, int | float))]
+    storages = _storages(basin)
+    for where, field, pv in iter_period_values(SimpleNamespace(links=odd_links, nodes=storages)):
         try:
             v = period_values(pv, basin, tl)
         except ValueError as exc:
@@ -675,7 +689,7 @@ def check_period_values(basin, file: str, tl: Timeline) -> list[Problem]:
         if bad.size:
             quoted = ", ".join(f"{tl.labels[i]} ({_fmt(v[i])})" for i in bad[:_QUOTE])
             out.append(Problem(file, where, field, f"{what}; got {quoted}" + (" ..." if bad.size > _QUOTE else "")))
-    for n in basin.nodes:
+    for n in storages:
         cf = getattr(n, "carry_factor", None)
         if isinstance(cf, (int, float)) and not (0 < cf <= MAX_CARRY):
             out.append(Problem(file, _node(n), "carry_factor", f"must be a share in (0, {_fmt(MAX_CARRY)}], "
@@ -691,7 +705,7 @@ def check_period_values(basin, file: str, tl: Timeline) -> list[Problem]:
             if isinstance(seg.cost, (int, float)) and not abs(seg.cost) <= MAX_COST:
                 out.append(Problem(file, _node(n), f"storage_segments[{k}].cost",
                                    f"{_fmt(seg.cost)} per Mm3 is beyond +-{_fmt(MAX_COST)}"))
-    for lk in basin.links:
+    for lk in odd_links:
         for k, seg in enumerate(lk.segments or []):
             if isinstance(seg.cost, (int, float)) and not abs(seg.cost) <= MAX_COST:
                 out.append(Problem(file, _link(lk), f"segments[{k}].cost",
@@ -702,8 +716,8 @@ def check_period_values(basin, file: str, tl: Timeline) -> list[Problem]:
 def check_segment_bounds(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
     """A link segment's capacity is not below its minimum flow."""
     out = []
-    for lk in basin.links:
-        for k, _ in enumerate(lk.segments or []):
+    for lk in [lk for lk in basin.links if lk.segments]:
+        for k, _ in enumerate(lk.segments):
             cap = flows.get((_link(lk), f"segments[{k}].capacity"))
             low = flows.get((_link(lk), f"segments[{k}].min_flow"))
             if isinstance(cap, np.ndarray) and isinstance(low, np.ndarray) and (cap < low - 1e-9).any():
@@ -764,8 +778,10 @@ def check_magnitudes(basin, file: str) -> list[Problem]:
     for field in ("default_shortfall_cost", "target_penalty", "end_storage_penalty", "storage_deviation_cost"):
         check("options", field, [getattr(o, field)], MAX_COST, "per Mm3")
     for n in basin.nodes:
-        if n.type == "demand":
+        if n.type == "demand" and n.shortfall_cost is not None:
             check(_node(n), "shortfall_cost", [n.shortfall_cost], MAX_COST, "per Mm3")
+        if n.type not in STORAGE_TYPES:
+            continue
         table = getattr(n, "table", None)
         if table is not None:
             check(_node(n), "table.volume", table.volume_mm3, MAX_MM3, "Mm3")
@@ -782,7 +798,7 @@ def check_magnitudes(basin, file: str) -> list[Problem]:
     for where, field, d in _depth_fields(basin):
         check(where, field, [*(d.monthly or []), *([d.annual / 12.0] if d.annual is not None else [])],
               MAX_DEPTH_MM, "mm per month")
-    for lk in basin.links:
+    for lk in [lk for lk in basin.links if not (type(lk.cost) is float and abs(lk.cost) <= MAX_COST)]:
         if isinstance(lk.cost, (int, float)):
             check(_link(lk), "cost", [lk.cost], MAX_COST, "per Mm3")
     for t in basin.targets:
