@@ -324,18 +324,25 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
     from .periods import PeriodValues
     from .quantities import FlowSeries
     from .schema import ID_PATTERN, Link
-    from .tables import construct
+    from .tables import construct, construct_rows
     from .units import ANNUAL_UNITS, FLOW_UNITS
 
     n = len(df)
-    col = {c: (df[c] if c in df.columns else pd.Series([""] * n, index=df.index)) for c in LINK_COLUMNS}
-    if (col["segment"] != "").any() or not col["id"].str.fullmatch(ID_PATTERN).all():
+    empty = pd.Series([""] * n, index=df.index, dtype=object)
+    col = {c: (df[c] if c in df.columns else empty) for c in LINK_COLUMNS}
+    if "segment" in df.columns and (col["segment"] != "").any():
+        return None
+    if not all(map(re.compile(ID_PATTERN).fullmatch, col["id"].tolist())):
         return None
     if ((col["from"] == "") | (col["to"] == "")).any():
         return None
-    unit = col["unit"].where(col["unit"] != "", "Mm3/month")
-    if not unit.isin([u for u in FLOW_UNITS if u not in ANNUAL_UNITS]).all():
-        return None
+    if "unit" in df.columns:
+        unit = col["unit"].where(col["unit"] != "", "Mm3/month")
+        if not unit.isin([u for u in FLOW_UNITS if u not in ANNUAL_UNITS]).all():
+            return None
+        units = unit.tolist()
+    else:
+        units = ["Mm3/month"] * n
     numbers = {}
     for c in ("capacity", "min_flow", "cost", "gain", "loss_fraction"):
         if c not in df.columns or not (col[c] != "").any():  # nothing given
@@ -351,43 +358,56 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
             (~np.isnan(g) & ~np.isnan(lf) & (lf != 0)).any():
         return None
     shared: dict[tuple, FlowSeries] = {}
-    units = unit.tolist()
     texts = {c: col[c].tolist() for c in ("capacity", "min_flow", "cost")}
     values = {c: numbers[c][0].tolist() for c in numbers}  # NaN where not given (or a name)
     named = {c: numbers[c][1].tolist() for c in ("capacity", "min_flow", "cost")}
 
-    def flow(c: str, i: int, u: str):
-        if named[c][i]:
-            return construct(FlowSeries, {"unit": u, "file": series, "column": texts[c][i]})
-        v = values[c][i]
-        if v != v:  # NaN: not given
+    def flows(c: str) -> list | None:
+        """The column's flow objects, None where not given; None for a column with none given."""
+        vals, nm, tx = values[c], named[c], texts[c]
+        if not any(nm) and all(v != v for v in vals):
             return None
-        fs = shared.get((u, v))
-        if fs is None:
-            fs = shared[(u, v)] = construct(FlowSeries, {"unit": u, "value": v})
-        return fs
+        got = []
+        for u, v, is_name, text in zip(units, vals, nm, tx, strict=True):
+            if is_name:
+                got.append(construct(FlowSeries, {"unit": u, "file": series, "column": text}))
+            elif v != v:  # NaN: not given
+                got.append(None)
+            else:
+                fs = shared.get((u, v))
+                if fs is None:
+                    fs = shared[(u, v)] = construct(FlowSeries, {"unit": u, "value": v})
+                got.append(fs)
+        return got
 
     ids, src, dst, names = (col[k].tolist() for k in ("id", "from", "to", "name"))
-    gains, losses, costs = values["gain"], values["loss_fraction"], values["cost"]
+    optional = {"name": names if any(names) else None}
+    for c in ("gain", "loss_fraction"):
+        optional[c] = values[c] if not np.isnan(numbers[c][0]).all() else None
+    cost_texts, cost_named = texts["cost"], named["cost"]
+    costs = [construct(PeriodValues, {"file": series, "column": t}) if is_name else 0.0 if v != v else v
+             for v, is_name, t in zip(values["cost"], cost_named, cost_texts, strict=True)]
     out = []
     collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of new objects, none of them garbage: no collection meanwhile
     try:
+        columns = {"capacity": flows("capacity"), "min_flow": flows("min_flow"), **optional}
+        full = {c: v for c, v in columns.items() if v is not None}
+        if all(not any(x is None for x in v) if c in ("capacity", "min_flow") else all(x == x and x != "" for x in v)
+               for c, v in full.items()):  # every row gives the same fields: built column-wise
+            keys = ("id", "from_", "to", "cost", *full)
+            return construct_rows(Link, keys, zip(ids, src, dst, costs, *full.values(), strict=True))
+        flow_cols = [(c, v) for c, v in columns.items() if v is not None and c in ("capacity", "min_flow")]
+        other = [(c, v) for c, v in columns.items() if v is not None and c not in ("capacity", "min_flow")]
         for i in range(n):
-            u, cv = units[i], costs[i]
-            link_cost = (construct(PeriodValues, {"file": series, "column": texts["cost"][i]}) if named["cost"][i]
-                         else 0.0 if cv != cv else cv)
-            fields = {"id": ids[i], "from_": src[i], "to": dst[i], "cost": link_cost}
-            for c in ("capacity", "min_flow"):
-                fs = flow(c, i, u)
-                if fs is not None:
-                    fields[c] = fs
-            if names[i]:
-                fields["name"] = names[i]
-            if gains[i] == gains[i]:  # not NaN: given
-                fields["gain"] = gains[i]
-            if losses[i] == losses[i]:
-                fields["loss_fraction"] = losses[i]
+            fields = {"id": ids[i], "from_": src[i], "to": dst[i], "cost": costs[i]}
+            for c, v in flow_cols:
+                if v[i] is not None:
+                    fields[c] = v[i]
+            for c, v in other:
+                x = v[i]
+                if x == x and x != "":  # given (not NaN, not empty)
+                    fields[c] = x
             out.append(construct(Link, fields))
     finally:
         if collecting:
@@ -401,9 +421,12 @@ def load_basin(path: str | os.PathLike, validate: bool = True) -> Basin:
     Raises BasinError listing every problem found: schema, files and, with ``validate``, the graph
     and value checks of :func:`balkhash.network.validate.check_basin`.
     """
+    from .tables import no_collection
+
     file = _basin_file(path)
     raw = read_yaml(file)
-    basin = parse_basin(raw, str(file), file.parent)
+    with no_collection():  # a big basin: hundreds of thousands of objects, none of them garbage
+        basin = parse_basin(raw, str(file), file.parent)
     if validate:
         problems = check_basin(basin, str(file))
         if problems:

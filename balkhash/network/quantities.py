@@ -77,7 +77,7 @@ def _misplaced_bool(annotation: Any, value: Any) -> bool:
         fitting = [a for a in kinds if get_origin(a) in (list, dict) and isinstance(value, get_origin(a))]
         return bool(fitting) and all(_misplaced_bool(a, value) for a in fitting)
     if origin is list and isinstance(value, list) and args:
-        return any(_misplaced_bool(args[0], v) for v in value)
+        return any(_misplaced_bool(args[0], v) for v in value if isinstance(v, (bool, list, dict)))
     if origin is dict and isinstance(value, dict) and len(args) == 2:
         return any(_misplaced_bool(args[1], v) for v in value.values())
     return False

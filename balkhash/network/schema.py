@@ -478,12 +478,13 @@ def iter_flow_series(basin: Basin):
             if isinstance(fs, FlowSeries):
                 yield f"node '{n.id}'", field, fs
     for lk in basin.links:
+        where = f"link '{lk.id}'"
         if lk.capacity is not None:
-            yield f"link '{lk.id}'", "capacity", lk.capacity
+            yield where, "capacity", lk.capacity
         if lk.min_flow is not None:
-            yield f"link '{lk.id}'", "min_flow", lk.min_flow
+            yield where, "min_flow", lk.min_flow
         if lk.annual_capacity is not None:
-            yield f"link '{lk.id}'", "annual_capacity", lk.annual_capacity
+            yield where, "annual_capacity", lk.annual_capacity
         for k, seg in enumerate(lk.segments or ()):
             for field in ("capacity", "min_flow"):
                 fs = getattr(seg, field)

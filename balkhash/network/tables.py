@@ -8,8 +8,11 @@ mappings, and the schema's own messages name the row's node (and the table's fil
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,19 @@ _TEXT = ("name", "description", "source", "return_to", "group", "country", "sect
 _DEFAULTS: dict[Any, tuple[dict, tuple]] = {}
 
 
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """No garbage collection meanwhile: reading or checking a big basin makes millions of objects
+    that all live on (a collection would walk them again and again), and no garbage cycles."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def construct(cls: Any, fields: dict[str, Any]) -> Any:
     """An instance of the pydantic model ``cls`` holding ``fields`` (already checked: nothing is
     validated), the other fields at their defaults; what ``cls.model_construct`` gives, in a
@@ -60,6 +76,29 @@ def construct(cls: Any, fields: dict[str, Any]) -> Any:
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
+
+
+def construct_rows(cls: Any, keys: tuple[str, ...], rows: Iterator[tuple]) -> list:
+    """:func:`construct` of one object per row of values of the fields ``keys`` (the same fields
+    given on every row).  The objects share one set of the fields given (pydantic's
+    ``model_fields_set``, which balkhash never reads): 200 bytes less per object."""
+    construct(cls, {})  # the defaults, once
+    defaults, factories = _DEFAULTS[cls]
+    if factories:
+        return [construct(cls, dict(zip(keys, row, strict=True))) for row in rows]
+    given = set(keys)
+    new, put = object.__new__, object.__setattr__
+    out = []
+    for row in rows:
+        d = defaults.copy()
+        d.update(zip(keys, row, strict=True))
+        obj = new(cls)
+        put(obj, "__dict__", d)
+        put(obj, "__pydantic_fields_set__", given)
+        put(obj, "__pydantic_extra__", None)
+        put(obj, "__pydantic_private__", None)
+        out.append(obj)
+    return out
 
 
 def read_csv_table(spec: Any, key: str, columns: tuple[str, ...], required: tuple[str, ...], file: str,
@@ -88,7 +127,10 @@ def read_csv_table(spec: Any, key: str, columns: tuple[str, ...], required: tupl
                           *([f"missing column(s) {', '.join(missing)}"] if missing else [])])
         raise BasinError([Problem(str(csv), "", "columns", f"{what}; the columns are {', '.join(columns)}")])
     for c in df.columns:
-        df[c] = df[c].str.strip()
+        cells = df[c].tolist()
+        stripped = [x.strip() for x in cells]
+        if stripped != cells:
+            df[c] = stripped
     return csv, df
 
 
@@ -106,16 +148,16 @@ def read_node_table(spec: dict, file: str, base_dir: str | os.PathLike | None) -
     series = spec.get("series")
     n = len(df)
     col = {c: (df[c] if c in df.columns else pd.Series([""] * n, index=df.index, dtype=object)) for c in NODE_COLUMNS}
-    problems = _type_problems(csv, col)
+    problems = _type_problems(csv, col, set(df.columns))
     if problems:
         raise BasinError(problems)
-    nodes = _constructed_nodes(col, series)
+    nodes = _constructed_nodes(col, series, set(df.columns))
     if nodes is None:
         nodes = _node_dicts(csv, col, series)
     return [*nodes, *more], csv, n
 
 
-def _type_problems(csv: Path, col: dict[str, pd.Series]) -> list[Problem]:
+def _type_problems(csv: Path, col: dict[str, pd.Series], present: set[str]) -> list[Problem]:
     """Rows of an unknown type, and cells filled in a column their type does not have."""
     out = []
     types = col["type"]
@@ -129,6 +171,8 @@ def _type_problems(csv: Path, col: dict[str, pd.Series]) -> list[Problem]:
     if len(bad) > 5:
         out.append(Problem(str(csv), "column 'type'", "", f"... and {len(bad) - 5} more row(s)"))
     for c in NODE_COLUMNS:
+        if c not in present:
+            continue
         filled = (col[c] != "").to_numpy()
         if not filled.any():
             continue
@@ -187,7 +231,7 @@ def _node_dicts(csv: Path, col: dict[str, pd.Series], series: str | None) -> lis
     return out
 
 
-def _constructed_nodes(col: dict[str, pd.Series], series: str | None) -> list | None:
+def _constructed_nodes(col: dict[str, pd.Series], series: str | None, present: set[str]) -> list | None:
     """The nodes of a table whose every cell has the schema's form, checked column by column and
     built without validating each node again (a constant flow of one unit is one shared object);
     None when a row needs the schema's own messages."""
@@ -196,7 +240,7 @@ def _constructed_nodes(col: dict[str, pd.Series], series: str | None) -> list | 
     from .units import ANNUAL_UNITS, FLOW_UNITS
 
     types = col["type"]
-    if not col["id"].str.fullmatch(ID_PATTERN).all():
+    if not all(map(re.compile(ID_PATTERN).fullmatch, col["id"].tolist())):
         return None
     inflow, demand = (types == "inflow").to_numpy(), (types == "demand").to_numpy()
     if ((col["inflow"] == "").to_numpy() & inflow).any() or ((col["target"] == "").to_numpy() & demand).any():
@@ -208,6 +252,9 @@ def _constructed_nodes(col: dict[str, pd.Series], series: str | None) -> list | 
         return None
     num: dict[str, np.ndarray] = {}
     for c in (*_NUMBERS, "priority", "inflow", "target"):
+        if c not in present:
+            num[c] = np.full(len(types), np.nan)
+            continue
         v = pd.to_numeric(col[c].where(col[c] != ""), errors="coerce").to_numpy(dtype=float)
         named = (col[c] != "").to_numpy() & np.isnan(v)
         if named.any() and (series is None or c not in ("inflow", "target")):
@@ -245,11 +292,22 @@ def _constructed_nodes(col: dict[str, pd.Series], series: str | None) -> list | 
             fs = shared[(u, v)] = construct(FlowSeries, {"unit": u, "value": v})
         return fs
 
-    out = []
+    # the rows of a junction or sink with nothing but an id: built column-wise
+    bare = types.isin(["junction", "sink"]).to_numpy() & np.isnan(num["x"]) & np.isnan(num["y"])
+    for c in ("name", "description", "source", "inflow"):
+        if c in present:
+            bare &= (col[c] == "").to_numpy()
+    out: list = [None] * len(rows["id"])
+    for t in ("junction", "sink"):
+        at = np.flatnonzero(bare & (types == t).to_numpy())
+        ids = [rows["id"][i] for i in at]
+        for i, node in zip(at.tolist(), construct_rows(classes[t], ("id", "type"), ((i, t) for i in ids)),
+                           strict=True):
+            out[i] = node
     collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of new objects, none of them garbage: no collection meanwhile
     try:
-        for i in range(len(rows["id"])):
+        for i in np.flatnonzero(~bare).tolist():
             t = rows["type"][i]
             fields: dict[str, Any] = {"id": rows["id"][i], "type": t}
             for c in ("name", "description", "source"):
@@ -276,7 +334,7 @@ def _constructed_nodes(col: dict[str, pd.Series], series: str | None) -> list | 
                 for c in ("return_to", "group"):
                     if rows[c][i]:
                         fields[c] = rows[c][i]
-            out.append(construct(classes[t], fields))
+            out[i] = construct(classes[t], fields)
     finally:
         if collecting:
             gc.enable()

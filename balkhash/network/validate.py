@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from types import SimpleNamespace
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
+from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
@@ -64,18 +64,26 @@ MAX_AREA_KM2 = 1e7
 
 def check_basin(basin, file: str) -> list[Problem]:
     """Return every problem found in ``basin`` (read from ``file``); empty when valid."""
+    from .tables import no_collection
+
+    with no_collection():  # a big basin: millions of objects made, none of them garbage cycles
+        return _check_basin(basin, file)
+
+
+def _check_basin(basin, file: str) -> list[Problem]:
     tl = basin.timeline()
     nodes = _first_by_id(basin.nodes)
     links = _first_by_id(basin.links)
     graph = IndexGraph(basin, nodes)
-    flows = _resolve_flows(basin, tl)  # (where, field) -> Mm3 per period, or the error message
+    series = list(iter_flow_series(basin))
+    flows = _resolve_flows(basin, tl, series)  # (where, field) -> Mm3 per period, or the error message
 
     problems: list[Problem] = []
     problems += check_ids(basin, file)
     problems += check_references(basin, file, nodes, links, graph)
     problems += check_graph(basin, file, nodes, graph)
     problems += check_series(basin, file, tl, flows)
-    problems += check_profiles(basin, file, tl)
+    problems += check_profiles(basin, file, tl, series)
     problems += check_tables(basin, file)
     problems += check_reservoirs(basin, file)
     problems += check_lakes(basin, file, nodes)
@@ -169,12 +177,12 @@ def _bad_named_profile(profile, basin) -> bool:
     return isinstance(profile, str) and profile in basin.profiles and len(basin.profiles[profile]) != 12
 
 
-def _resolve_flows(basin, tl: Timeline) -> dict[tuple[str, str], np.ndarray | str]:
+def _resolve_flows(basin, tl: Timeline, series: list | None = None) -> dict[tuple[str, str], np.ndarray | str]:
     """(where, field) -> the series in Mm3 per period, or why it cannot be resolved."""
     out: dict[tuple[str, str], np.ndarray | str] = {}
     constant: dict[tuple[str, float], np.ndarray] = {}  # the same constant in the same unit: resolved once
     same: dict[int, np.ndarray] = {}  # one object shared by many links (a links table): resolved once
-    for where, field, fs in iter_flow_series(basin):
+    for where, field, fs in iter_flow_series(basin) if series is None else series:
         got = same.get(id(fs))
         if got is not None:
             out[(where, field)] = got
@@ -273,7 +281,10 @@ def check_ids(basin, file: str) -> list[Problem]:
     out = []
     for kind, items in (("node", basin.nodes), ("link", basin.links), ("target", basin.targets),
                         ("plant", basin.hydropower)):
-        counts = Counter(it.id for it in items)
+        ids = [it.id for it in items]
+        if len(set(ids)) == len(ids):  # none twice (the common case, found at once)
+            continue
+        counts = Counter(ids)
         for ident, k in counts.items():
             if k > 1:
                 out.append(Problem(file, f"{kind} '{ident}'", "id", f"duplicate id: {k} {kind}s use it"))
@@ -445,15 +456,15 @@ def _depth_fields(basin) -> Iterator[tuple[str, str, MonthlyDepth]]:
                 yield _node(n), field, d
 
 
-def check_profiles(basin, file: str, tl: Timeline) -> list[Problem]:
+def check_profiles(basin, file: str, tl: Timeline, series: list | None = None) -> list[Problem]:
     out = []
     for name, values in basin.profiles.items():
         msg = _profile_problem(values)
         if msg:
             out.append(Problem(file, f"profile '{name}'", f"profiles.{name}", msg))
     inline: list[tuple[str, str, list[float]]] = []
-    for where, field, fs in iter_flow_series(basin):
-        if isinstance(fs, FlowSeries) and isinstance(fs.profile, list):
+    for where, field, fs in iter_flow_series(basin) if series is None else series:
+        if fs.profile is not None and isinstance(fs, FlowSeries) and isinstance(fs.profile, list):
             inline.append((where, f"{field}.profile", fs.profile))
     for where, field, d in _depth_fields(basin):
         if isinstance(d.profile, list):
