@@ -365,8 +365,15 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
     def flows(c: str) -> list | None:
         """The column's flow objects, None where not given; None for a column with none given."""
         vals, nm, tx = values[c], named[c], texts[c]
-        if not any(nm) and all(v != v for v in vals):
+        given = ~np.isnan(numbers[c][0])
+        if not any(nm) and not given.any():
             return None
+        if not any(nm) and len(set(units)) == 1:  # numbers in one unit: one object per number
+            u = units[0]
+            for v in np.unique(numbers[c][0][given]).tolist():
+                if (u, v) not in shared:
+                    shared[(u, v)] = construct(FlowSeries, {"unit": u, "value": v})
+            return [shared.get((u, v)) for v in vals]  # NaN (not given): None
         got = []
         for u, v, is_name, text in zip(units, vals, nm, tx, strict=True):
             if is_name:
@@ -393,7 +400,9 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
     try:
         columns = {"capacity": flows("capacity"), "min_flow": flows("min_flow"), **optional}
         full = {c: v for c, v in columns.items() if v is not None}
-        if all(not any(x is None for x in v) if c in ("capacity", "min_flow") else all(x == x and x != "" for x in v)
+        complete = {"name": lambda v: all(v), "gain": lambda v: not np.isnan(numbers["gain"][0]).any(),
+                    "loss_fraction": lambda v: not np.isnan(numbers["loss_fraction"][0]).any()}
+        if all(complete[c](v) if c in complete else not any(x is None for x in v)
                for c, v in full.items()):  # every row gives the same fields: built column-wise
             keys = ("id", "from_", "to", "cost", *full)
             return construct_rows(Link, keys, zip(ids, src, dst, costs, *full.values(), strict=True))

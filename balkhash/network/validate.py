@@ -230,16 +230,15 @@ class IndexGraph:
     whether it is a self-loop; the edges of :func:`build_graph` as a sparse matrix."""
 
     def __init__(self, basin, nodes: dict):
-        import pandas as pd
         from scipy import sparse
 
         self.ids = list(nodes)
         self.types = np.array([n.type for n in nodes.values()], dtype=object)
-        index = pd.Index(self.ids)
+        get = {i: k for k, i in enumerate(self.ids)}.get
         src = [lk.from_ for lk in basin.links]
         dst = [lk.to for lk in basin.links]
-        self.link_from = index.get_indexer(src) if src else np.zeros(0, dtype=np.intp)
-        self.link_to = index.get_indexer(dst) if dst else np.zeros(0, dtype=np.intp)
+        self.link_from = np.fromiter((get(i, -1) for i in src), dtype=np.intp, count=len(src))
+        self.link_to = np.fromiter((get(i, -1) for i in dst), dtype=np.intp, count=len(dst))
         self.self_loop = np.array([a == b for a, b in zip(src, dst, strict=True)], dtype=bool)
         keep = (self.link_from >= 0) & (self.link_to >= 0) & ~self.self_loop
         rows, cols = [self.link_from[keep]], [self.link_to[keep]]
@@ -247,7 +246,7 @@ class IndexGraph:
                if n.type == "demand" and n.return_to in nodes and n.return_to != n.id]
         if ret:
             rows.append(np.array([i for i, _ in ret], dtype=np.intp))
-            cols.append(index.get_indexer([r for _, r in ret]))
+            cols.append(np.array([get(r) for _, r in ret], dtype=np.intp))
         self.src, self.dst = np.concatenate(rows), np.concatenate(cols)
         n = len(self.ids)
         self.matrix = sparse.csr_matrix((np.ones(len(self.src)), (self.src, self.dst)), shape=(n, n))
