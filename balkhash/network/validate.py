@@ -36,7 +36,7 @@ import numpy as np
 from .errors import Problem
 from .periods import EndStorage, flow_values, iter_period_values, period_values
 from .quantities import FlowSeries, LevelAreaVolume, MonthlyDepth
-from .schema import TERMINAL_TYPES, iter_flow_series
+from .schema import NODE_TYPES, TERMINAL_TYPES, iter_flow_series
 from .series import depth_mm
 from .timeline import Timeline
 from .units import VOLUME_UNITS
@@ -79,7 +79,7 @@ def _check_basin(basin, file: str) -> list[Problem]:
     flows = _resolve_flows(basin, tl, series)  # (where, field) -> Mm3 per period, or the error message
 
     problems: list[Problem] = []
-    problems += check_ids(basin, file)
+    problems += check_ids(basin, file, {"node": nodes, "link": links})
     problems += check_references(basin, file, nodes, links, graph)
     problems += check_graph(basin, file, nodes, graph)
     problems += check_series(basin, file, tl, flows)
@@ -233,7 +233,9 @@ class IndexGraph:
         from scipy import sparse
 
         self.ids = list(nodes)
-        self.types = np.array([n.type for n in nodes.values()], dtype=object)
+        code = {t: k for k, t in enumerate(NODE_TYPES)}
+        #: each node's type as its index in NODE_TYPES; -1 at the end: an unknown node
+        self.type_codes = np.array([*(code.get(n.type, -1) for n in nodes.values()), -1], dtype=np.int8)
         get = {i: k for k, i in enumerate(self.ids)}.get
         src = [lk.from_ for lk in basin.links]
         dst = [lk.to for lk in basin.links]
@@ -276,10 +278,14 @@ class IndexGraph:
 
 
 # -- ids ----------------------------------------------------------------------------------------
-def check_ids(basin, file: str) -> list[Problem]:
+def check_ids(basin, file: str, firsts: dict[str, dict] | None = None) -> list[Problem]:
+    """Duplicate ids; ``firsts``: kind -> :func:`_first_by_id` of its items, when known (as many
+    as the items: no id twice)."""
     out = []
     for kind, items in (("node", basin.nodes), ("link", basin.links), ("target", basin.targets),
                         ("plant", basin.hydropower)):
+        if firsts is not None and kind in firsts and len(firsts[kind]) == len(items):
+            continue
         ids = [it.id for it in items]
         if len(set(ids)) == len(ids):  # none twice (the common case, found at once)
             continue
@@ -348,9 +354,9 @@ def check_graph(basin, file: str, nodes: dict, g: IndexGraph | None = None) -> l
         return [Problem(file, "", "nodes", "the basin has no nodes")]
     g = IndexGraph(basin, nodes) if g is None else g
     # link directions by node type
-    types = np.append(g.types, np.array([None], dtype=object))  # index -1: an unknown node
-    src_t, dst_t = types[g.link_from], types[g.link_to]
-    odd = np.isin(src_t, ["demand", *TERMINAL_TYPES]) | ((dst_t == "inflow") & ~g.self_loop)
+    src_t, dst_t = g.type_codes[g.link_from], g.type_codes[g.link_to]  # index -1: an unknown node
+    odd = np.isin(src_t, [NODE_TYPES.index(t) for t in ("demand", *TERMINAL_TYPES)]) | \
+        ((dst_t == NODE_TYPES.index("inflow")) & ~g.self_loop)
     for i in np.flatnonzero(odd):
         lk = basin.links[i]
         src, dst = nodes.get(lk.from_), nodes.get(lk.to)
@@ -374,10 +380,11 @@ def check_graph(basin, file: str, nodes: dict, g: IndexGraph | None = None) -> l
                                "the non-consumed water must return somewhere"))
     # every node drains to a terminal
     dangling = {basin.links[i].from_ for i in np.flatnonzero(g.link_to < 0)}
-    ends = np.isin(g.types, TERMINAL_TYPES)
+    codes = g.type_codes[:-1]
+    ends = np.isin(codes, [NODE_TYPES.index(t) for t in TERMINAL_TYPES])
     if dangling:
         ends |= np.isin(np.array(g.ids, dtype=object), list(dangling))
-    for i in np.flatnonzero(np.isin(g.types, ["reservoir", "demand"]) & ~ends):
+    for i in np.flatnonzero(np.isin(codes, [NODE_TYPES.index("reservoir"), NODE_TYPES.index("demand")]) & ~ends):
         ends[i] = _drains_by_itself(nodes[g.ids[i]], nodes, dangling)
     drains = g.upstream_of(ends)
     for i in np.flatnonzero(~drains):
@@ -413,7 +420,14 @@ def signed_series(basin) -> set[tuple[str, str]]:
 def check_series(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
     out = []
     signed = signed_series(basin)
-    distinct = list({id(v): v for v in flows.values() if not isinstance(v, str)}.values())  # shared: once
+    unique: dict[int, np.ndarray] = {}  # a series shared by many links: checked once
+    messages = False
+    for v in flows.values():
+        if type(v) is str:
+            messages = True
+        else:
+            unique[id(v)] = v
+    distinct = list(unique.values())
     flagged: set[int] = set()
     if distinct:  # the series with anything to say, found at once
         values = np.array(distinct).reshape(len(distinct), tl.n)
@@ -421,6 +435,8 @@ def check_series(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
         with np.errstate(invalid="ignore"):
             odd = (np.isnan(m) | (m > MAX_MM3) | ((m > 0) & (m < MIN_MM3))).any(axis=1) | neg.any(axis=1)
         flagged = {id(distinct[i]) for i in np.flatnonzero(odd)}
+    if not flagged and not messages:
+        return out
     for (where, field), v in flows.items():
         if isinstance(v, str):
             out.append(Problem(file, where, field, v))
