@@ -352,7 +352,7 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
         named = (col[c] != "") & v.isna()
         if (named.any() and (series is None or c in ("gain", "loss_fraction"))) or not np.isfinite(v.fillna(0)).all():
             return None
-        numbers[c] = (v.to_numpy(), named.to_numpy())
+        numbers[c] = (v.to_numpy(dtype=float), named.to_numpy())
     g, lf = numbers["gain"][0], numbers["loss_fraction"][0]
     if (~np.isnan(g) & ~((g > 0) & (g <= 100))).any() or (~np.isnan(lf) & ~((lf >= 0) & (lf < 1))).any() or \
             (~np.isnan(g) & ~np.isnan(lf) & (lf != 0)).any():

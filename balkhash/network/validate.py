@@ -418,7 +418,7 @@ def signed_series(basin) -> set[tuple[str, str]]:
 
 
 def check_series(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
-    out = []
+    out: list[Problem] = []
     signed = signed_series(basin)
     unique: dict[int, np.ndarray] = {}  # a series shared by many links: checked once
     messages = False
