@@ -419,7 +419,6 @@ def signed_series(basin) -> set[tuple[str, str]]:
 
 def check_series(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
     out: list[Problem] = []
-    signed = signed_series(basin)
     unique: dict[int, np.ndarray] = {}  # a series shared by many links: checked once
     messages = False
     for v in flows.values():
@@ -437,6 +436,7 @@ def check_series(basin, file: str, tl: Timeline, flows: dict) -> list[Problem]:
         flagged = {id(distinct[i]) for i in np.flatnonzero(odd)}
     if not flagged and not messages:
         return out
+    signed = signed_series(basin)
     for (where, field), v in flows.items():
         if isinstance(v, str):
             out.append(Problem(file, where, field, v))
