@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Derive the level-area-volume tables of the Ile-Balkhash default basin and print them as YAML.
 
-Two tables in ``balkhash/data/ile_balkhash/basin.yaml`` are not published anywhere as tables;
+The tables in ``balkhash/data/ile_balkhash/basin.yaml`` are not published anywhere as tables;
 this script builds them from the few published numbers, so they can be checked and rebuilt:
 
 * **Lake Balkhash** - the fitted storage curve of the data brief (shared/basin/sources.md,
@@ -20,6 +20,11 @@ this script builds them from the few published numbers, so they can be checked a
   assumption (475.5 .. 479.5 m).  The area at each row is chosen by a small quadratic programme
   (smoothest increasing curve, zero at the bottom, SLSQP) meeting those volumes exactly; volumes are
   the trapezoid integral of the area.
+
+* **Ile delta wetland** (DELTA_WETLAND) - the area grows with the flooding: 952 km2 of
+  permanent lakes at 0 m (the five of the 16 lake systems that remain, roadmap: 5/16 of the 1970
+  area), the delta's area today 1 876 km2 at 1 m and its 1970 area 3 046 km2 at 2 m (roadmap;
+  the depths are an assumption), linear in between; volumes by the trapezoid rule.
 
 * **Kapshagay release schedule** - the LP is indifferent to the release pattern in a mean year
   (nothing binds), so without a rule it releases in bursts.  The basin therefore carries a soft
@@ -120,6 +125,22 @@ def kapshagay_table():
     return lv, areas, vols
 
 
+# -- Ile delta wetland ------------------------------------------------------------------------
+DELTA_AREA_1970_KM2 = 3046.0  # roadmap: the delta's area in 1970
+DELTA_AREA_NOW_KM2 = 1876.0   # roadmap: its area now
+DELTA_LAKE_SYSTEMS_LEFT = 5 / 16  # roadmap: of 16 lake systems only five remain
+
+
+def delta_wetland_table():
+    """Level (m of flooding, a local datum), area (km2) and volume (km3) of the delta wetland."""
+    lv = np.array([0.0, 0.5, 1.0, 1.5, 2.0])
+    a0 = DELTA_AREA_1970_KM2 * DELTA_LAKE_SYSTEMS_LEFT
+    areas = np.interp(lv, [0.0, 1.0, 2.0], [a0, DELTA_AREA_NOW_KM2, DELTA_AREA_1970_KM2])
+    areas = np.round(areas, 0)
+    vols = np.round(_volumes(lv, areas), 4)
+    return lv, areas, vols
+
+
 # -- Kapshagay rule curve -----------------------------------------------------------------------
 BASIN_DIR = "balkhash/data/ile_balkhash"
 RELEASE_SHARE = 0.98
@@ -198,7 +219,8 @@ def verify(basin_dir: str = BASIN_DIR) -> list[str]:
         if got.shape != want.shape or np.max(np.abs(got - want)) > tol:
             out.append(f"{label}: basin has {got.tolist()}, generated {want.tolist()}")
 
-    for node, (lv, ar, vo) in (("BALKHASH", balkhash_table()), ("KAPSHAGAY", kapshagay_table())):
+    for node, (lv, ar, vo) in (("BALKHASH", balkhash_table()), ("KAPSHAGAY", kapshagay_table()),
+                               ("DELTA_WETLAND", delta_wetland_table())):
         t = b.node(node).table
         same(f"{node} level_m", t.level_m, lv, 1e-9)
         same(f"{node} area_km2", t.area_km2, ar, 0.051)
@@ -226,6 +248,11 @@ def main(argv: list[str]) -> int:
     print(f"level_m: {_fmt(lv, 1)}")
     print(f"area_km2: {_fmt(ar, 1)}")
     print(f"volume: {_fmt(vo, 3)}")
+    lv, ar, vo = delta_wetland_table()
+    print("\n# Ile delta wetland (volume_unit km3)")
+    print(f"level_m: {_fmt(lv, 1)}")
+    print(f"area_km2: {_fmt(ar, 0)}")
+    print(f"volume: {_fmt(vo, 4)}")
     try:
         rule = kapshagay_release_rule()
         print("\n# Kapshagay soft minimum release (target KAPSHAGAY_RELEASE, m3/s, Jan..Dec)")
