@@ -86,6 +86,7 @@ bench: $(STAMP) pywr
 	$(BIN)/python benchmarks/simulation.py
 	$(BIN)/python benchmarks/ensemble.py
 	$(BIN)/python benchmarks/calvin.py
+	$(BIN)/python benchmarks/flat_basin.py
 	$(BIN)/python benchmarks/pywr_ratio.py --members 20 --years 15
 
 clean:
