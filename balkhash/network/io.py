@@ -234,8 +234,14 @@ def parse_basin(raw: object, file: str, base_dir: str | os.PathLike | None = Non
         csv = Path(base_dir if base_dir is not None else ".") / str(raw["links"].get("file"))
         origins["links"] = (str(csv), [lk.pop("_line") if isinstance(lk, dict) else 0 for lk in links])
         raw = {**raw, "links": links}
+    # tables built into nodes and links (all checked already) join the basin after its schema
+    from pydantic import BaseModel
+
+    built = {k: raw[k] for k in origins if raw[k] and all(isinstance(x, BaseModel) for x in raw[k])}
     try:
-        basin = Basin.model_validate(raw)
+        basin = Basin.model_validate({**raw, **{k: [] for k in built}} if built else raw)
+        for k, items in built.items():
+            basin.__dict__[k] = items
     except ValidationError as exc:
         problems = validation_problems(file, raw, exc, origins)
         seen = {(p.where, p.field) for p in problems}
