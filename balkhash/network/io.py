@@ -330,7 +330,7 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
     from .periods import PeriodValues
     from .quantities import FlowSeries
     from .schema import ID_PATTERN, Link
-    from .tables import construct, construct_rows
+    from .tables import construct, construct_rows, numeric
     from .units import ANNUAL_UNITS, FLOW_UNITS
 
     n = len(df)
@@ -354,11 +354,13 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
         if c not in df.columns or not (col[c] != "").any():  # nothing given
             numbers[c] = (np.full(n, np.nan), np.zeros(n, dtype=bool))
             continue
-        v = pd.to_numeric(col[c].where(col[c] != ""), errors="coerce")
-        named = (col[c] != "") & v.isna()
-        if (named.any() and (series is None or c in ("gain", "loss_fraction"))) or not np.isfinite(v.fillna(0)).all():
+        got = numeric(col[c])
+        named = (col[c] != "").to_numpy() & np.isnan(got)
+        if named.any() and (series is None or c in ("gain", "loss_fraction")):
             return None
-        numbers[c] = (v.to_numpy(dtype=float), named.to_numpy())
+        if not np.isfinite(got[~np.isnan(got)]).all():
+            return None
+        numbers[c] = (got, named)
     g, lf = numbers["gain"][0], numbers["loss_fraction"][0]
     if (~np.isnan(g) & ~((g > 0) & (g <= 100))).any() or (~np.isnan(lf) & ~((lf >= 0) & (lf < 1))).any() or \
             (~np.isnan(g) & ~np.isnan(lf) & (lf != 0)).any():

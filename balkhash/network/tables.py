@@ -78,6 +78,14 @@ def construct(cls: Any, fields: dict[str, Any]) -> Any:
     return obj
 
 
+def numeric(cells: pd.Series) -> np.ndarray:
+    """The cells of a text column as numbers: NaN where empty or not a number."""
+    try:
+        return np.array(cells.tolist(), dtype=float)  # every cell a number: at once
+    except ValueError:
+        return pd.to_numeric(cells.where(cells != ""), errors="coerce").to_numpy(dtype=float)
+
+
 def _dict_builder(cls: Any, keys: tuple[str, ...], defaults: dict) -> Any:
     """A function of the values of ``keys`` returning the object's ``__dict__``: every field in
     ``cls``'s order, the others at their defaults (one dict display, the fastest way to make a
@@ -270,7 +278,7 @@ def _constructed_nodes(col: dict[str, pd.Series], series: str | None, present: s
         if c not in present:
             num[c] = np.full(len(types), np.nan)
             continue
-        v = pd.to_numeric(col[c].where(col[c] != ""), errors="coerce").to_numpy(dtype=float)
+        v = numeric(col[c])
         named = (col[c] != "").to_numpy() & np.isnan(v)
         if named.any() and (series is None or c not in ("inflow", "target")):
             return None
