@@ -232,12 +232,14 @@ def parse_basin(raw: object, file: str, base_dir: str | os.PathLike | None = Non
     if isinstance(raw.get("links"), dict):
         links = read_link_table(raw["links"], file, base_dir)
         csv = Path(base_dir if base_dir is not None else ".") / str(raw["links"].get("file"))
-        origins["links"] = (str(csv), [lk.pop("_line") if isinstance(lk, dict) else 0 for lk in links])
+        origins["links"] = (str(csv), [lk.pop("_line") for lk in links] if links and isinstance(links[0], dict) else [])
         raw = {**raw, "links": links}
     # tables built into nodes and links (all checked already) join the basin after its schema
     from pydantic import BaseModel
 
-    built = {k: raw[k] for k in origins if raw[k] and all(isinstance(x, BaseModel) for x in raw[k])}
+    # (a table's items are all built or all mappings; the YAML nodes of its list: come last)
+    built = {k: raw[k] for k in origins if raw[k] and isinstance(raw[k][0], BaseModel) and
+             isinstance(raw[k][-1], BaseModel)}
     try:
         basin = Basin.model_validate({**raw, **{k: [] for k in built}} if built else raw)
         for k, items in built.items():

@@ -40,6 +40,8 @@ _NUMBERS = ("x", "y", "consumptive_fraction", "shortfall_cost", "area_kha")
 _TEXT = ("name", "description", "source", "return_to", "group", "country", "sector")
 
 _DEFAULTS: dict[Any, tuple[dict, tuple]] = {}
+#: blanks at the start or end of a cell, in a column's cells joined by newlines
+_PADDED = re.compile(r"(?:^|\n)[ \t\r\f\v]|[ \t\r\f\v](?:\n|$)")
 
 
 @contextlib.contextmanager
@@ -151,9 +153,8 @@ def read_csv_table(spec: Any, key: str, columns: tuple[str, ...], required: tupl
         raise BasinError([Problem(str(csv), "", "columns", f"{what}; the columns are {', '.join(columns)}")])
     for c in df.columns:
         cells = df[c].tolist()
-        stripped = [x.strip() for x in cells]
-        if stripped != cells:
-            df[c] = stripped
+        if _PADDED.search("\n".join(cells)):  # a cell starts or ends with blanks
+            df[c] = [x.strip() for x in cells]
     return csv, df
 
 
