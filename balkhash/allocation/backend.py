@@ -104,7 +104,8 @@ class HighsBackend:
             np.ascontiguousarray(full.current["cost"]), np.ascontiguousarray(reduced.col_lower),
             np.ascontiguousarray(reduced.col_upper), np.ascontiguousarray(full.current["row_lower"][reduced.kept]),
             np.ascontiguousarray(full.current["row_upper"][reduced.kept]),
-            A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), np.ascontiguousarray(A.data),
+            A.indptr[:-1].astype(np.int32, copy=False), A.indices.astype(np.int32, copy=False),
+            np.ascontiguousarray(A.data),
             np.zeros(full.ncols, dtype=np.int32),  # every column continuous
         )
         self.highs = _new_highs(quiet=not log)
