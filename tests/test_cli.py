@@ -451,3 +451,25 @@ def test_the_console_gives_the_objective_its_unit(tmp_path):
     r = run("plan", "-b", "tiny_river", "--out", tmp_path / "o")
     assert r.exit_code == 0, r.output
     assert "(cost units: shortfall costs and penalties)" in " ".join(r.output.split())
+
+
+def test_sweep_and_min_inflow_take_a_policy(tmp_path):
+    """At 6 km3/yr from China, the users' own costs (--policy none) keep the lake as close to 12 km3
+    as they can by cutting irrigation deeper than the default water_code policy, which cuts the
+    lake and irrigation together; an unknown policy is named before anything is solved."""
+    short, lake = {}, {}
+    for policy in ("none", None):
+        out = tmp_path / f"sweep-{policy}"
+        r = run("sweep", "--from", "6", "--to", "6", "-o", out, *(["--policy", policy] if policy else []))
+        assert r.exit_code == 0, r.output
+        row = pd.read_csv(out / "sweep.csv").iloc[0]
+        short[policy], lake[policy] = row["shortfall_agriculture_mm3"], row["lake_inflow_km3"]
+    assert short["none"] > short[None] + 1000.0
+    assert lake["none"] > lake[None] + 1.0
+    r = run("min-inflow", "--policy", "kazakh")
+    assert r.exit_code == 1
+    assert "--policy: unknown policy 'kazakh'" in r.output
+    r = run("sweep", "--policy", "kazakh", "-o", tmp_path / "x")
+    assert r.exit_code == 1
+    assert "--policy: unknown policy 'kazakh'" in r.output
+    assert not (tmp_path / "x").exists()

@@ -46,12 +46,18 @@ def _write_sweep(res, out: Path, basin, bands=None) -> None:
 
 
 def _study(basin: str | None, scenario, name, years, start_water_year, need_transboundary: bool,
-           sim: opt.Simulation | None = None):
+           sim: opt.Simulation | None = None, policy: str | None = None):
+    """The study of the command line: the basin, its scenario, and ``--policy`` over both the
+    basin's policy and the scenario's."""
     from ..studies.study import Study
 
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
     sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)
+    if policy is not None:
+        b = opt.with_policy([(None, b)], policy)[0][1]
+        if sc.policy is not None:
+            sc = sc.model_copy(update={"policy": policy})
     study = Study(b, None if sc.is_plain() else sc,
                   simulation=None if sim is None or sim.optimise else sim.options(None if sc.is_plain() else b))
     if need_transboundary and study.tb_node is None:
@@ -94,6 +100,7 @@ def sweep(
     every: int = opt.EVERY_OPT,
     forecast: str = opt.FORECAST_OPT,
     band: list[str] = BAND_OPT,
+    policy: str = opt.POLICY_OPT,
 ) -> None:
     """Re-solve one persistent model over a range of a scalar (default: the inflow from China).
 
@@ -105,7 +112,7 @@ def sweep(
         raise CommandError(f"--parameter must be one of {', '.join(PARAMETERS)}")
     values = opt.values(start, stop, step)
     sim = opt.Simulation(mode, window, every, forecast)
-    study = _study(basin, scenario, name, years, start_water_year, parameter == "transboundary", sim)
+    study = _study(basin, scenario, name, years, start_water_year, parameter == "transboundary", sim, policy)
     parsed = _bands(band, study)
     with progress_bar(len(values), f"sweep {parameter}") as prog:
         task = prog.add_task("", total=len(values))
@@ -145,6 +152,7 @@ def min_inflow(
                                   help="what must hold: 'targets' (the lake inflow and level targets) or "
                                        "'level' (the level target alone; the inflow target is switched off)"),
     band: list[str] = BAND_OPT,
+    policy: str = opt.POLICY_OPT,
 ) -> None:
     """Smallest transboundary inflow (km3/yr) for which the lake targets hold.
 
@@ -157,7 +165,7 @@ def min_inflow(
         raise CommandError(f"--condition must be one of {', '.join(CONDITIONS)}")
     if not (0.0 <= lo < hi) or not tol > 0.0:
         raise CommandError(f"need 0 <= --lo < --hi and --tol > 0 (got --lo {lo}, --hi {hi}, --tol {tol})")
-    study = _study(basin, scenario, name, years, start_water_year, True)
+    study = _study(basin, scenario, name, years, start_water_year, True, policy=policy)
     parsed = _bands(band, study)
     results = []
     for mode in MODES:
