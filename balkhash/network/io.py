@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import re
 from pathlib import Path
@@ -332,7 +331,7 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
     from .periods import PeriodValues
     from .quantities import FlowSeries
     from .schema import ID_PATTERN, Link
-    from .tables import construct, construct_rows, numeric
+    from .tables import construct, construct_rows, no_collection, numeric
     from .units import ANNUAL_UNITS, FLOW_UNITS
 
     n = len(df)
@@ -405,9 +404,7 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
     costs = [construct(PeriodValues, {"file": series, "column": t}) if is_name else 0.0 if v != v else v
              for v, is_name, t in zip(values["cost"], cost_named, cost_texts, strict=True)]
     out = []
-    collecting = gc.isenabled()
-    gc.disable()  # hundreds of thousands of new objects, none of them garbage: no collection meanwhile
-    try:
+    with no_collection():  # hundreds of thousands of new objects, none of them garbage
         columns = {"capacity": flows("capacity"), "min_flow": flows("min_flow"), **optional}
         full = {c: v for c, v in columns.items() if v is not None}
         complete = {"name": lambda v: all(v), "gain": lambda v: not np.isnan(numbers["gain"][0]).any(),
@@ -428,9 +425,6 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
                 if x == x and x != "":  # given (not NaN, not empty)
                     fields[c] = x
             out.append(construct(Link, fields))
-    finally:
-        if collecting:
-            gc.enable()
     return out
 
 

@@ -328,9 +328,7 @@ def _constructed_nodes(col: dict[str, pd.Series], series: str | None, present: s
         for i, node in zip(at.tolist(), construct_rows(classes[t], ("id", "type"), ((i, t) for i in ids)),
                            strict=True):
             out[i] = node
-    collecting = gc.isenabled()
-    gc.disable()  # hundreds of thousands of new objects, none of them garbage: no collection meanwhile
-    try:
+    with no_collection():  # hundreds of thousands of new objects, none of them garbage
         for i in np.flatnonzero(~bare).tolist():
             t = rows["type"][i]
             fields: dict[str, Any] = {"id": rows["id"][i], "type": t}
@@ -359,7 +357,4 @@ def _constructed_nodes(col: dict[str, pd.Series], series: str | None, present: s
                     if rows[c][i]:
                         fields[c] = rows[c][i]
             out[i] = construct(classes[t], fields)
-    finally:
-        if collecting:
-            gc.enable()
     return out
