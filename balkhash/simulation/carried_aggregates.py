@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..allocation.constraints.aggregates import add_group, in_window, ratio_parts
+from ..allocation.constraints.aggregates import add_group, add_ratio_rows, in_window, ratio_parts
 from ..allocation.constraints.context import Build
 
 CARRIED_AGG_MIN = "carried_aggregate_min"
@@ -71,13 +71,8 @@ def define_carried_aggregates(b: Build) -> None:
         b.lp.add_effect(CARRIED_AGG_MAX, "row_upper", rows.rows, index)
     parts = yearly_ratios(groups)
     if parts:
+        rows = add_ratio_rows(b, "carried_aggregate_ratio", parts, years, slot)
         ids = [f"{a.id}:{kind}" for a, kind, *_ in parts]
-        rows = b.lp.add_rows("carried_aggregate_ratio", (ids, years),
-                             lower=np.array([lo for *_, lo, _ in parts])[:, None],
-                             upper=np.array([hi for *_, hi in parts])[:, None])
-        for k, (a, _kind, r, _lo, _hi) in enumerate(parts):
-            add_group(b, rows.rows[k][slot], a.terms, 1.0)
-            add_group(b, rows.rows[k][slot], a.of, -float(r))
         b.lp.parameter(CARRIED_RATIO, ids, np.zeros((len(ids), nslot)), "Mm3 the applied periods are off the ratio")
         b.lp.add_effect(CARRIED_RATIO, "rhs", rows.rows, np.arange(len(ids) * nslot).reshape(-1, nslot))
 

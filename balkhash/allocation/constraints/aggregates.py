@@ -126,16 +126,22 @@ def ratio_parts(ratios: list) -> list[tuple]:
     return parts
 
 
+def add_ratio_rows(b: Build, name: str, parts: list[tuple], axis, slot: np.ndarray | None = None):
+    """The rows G - r H of :func:`ratio_parts` ``parts``, one per part and entry of ``axis``: per
+    period, or (``slot``: each period's position on the axis) summed over each water year."""
+    rows = b.lp.add_rows(name, ([f"{a.id}:{kind}" for a, kind, *_ in parts], axis),
+                         lower=np.array([lo for *_, lo, _ in parts])[:, None],
+                         upper=np.array([hi for *_, hi in parts])[:, None])
+    for k, (a, _kind, r, _lo, _hi) in enumerate(parts):
+        R = rows.rows[k] if slot is None else rows.rows[k][slot]
+        add_group(b, R, a.terms, 1.0)
+        add_group(b, R, a.of, -float(r))
+    return rows
+
+
 def _ratios(b: Build, ratios: list, slot: np.ndarray, years: list[int]) -> None:
     """G - r H >= 0 (min) and G - r' H <= 0 (max); one row for both when they are equal."""
     for per, name, axis in (("period", "aggregate_ratio", b.periods), ("water_year", "aggregate_ratio_annual", years)):
         parts = ratio_parts([a for a in ratios if a.per == per])
-        if not parts:
-            continue
-        rows = b.lp.add_rows(name, ([f"{a.id}:{kind}" for a, kind, *_ in parts], axis),
-                             lower=np.array([lo for *_, lo, _ in parts])[:, None],
-                             upper=np.array([hi for *_, hi in parts])[:, None])
-        for k, (a, _kind, r, _lo, _hi) in enumerate(parts):
-            R = rows.rows[k] if per == "period" else rows.rows[k][slot]
-            add_group(b, R, a.terms, 1.0)
-            add_group(b, R, a.of, -float(r))
+        if parts:
+            add_ratio_rows(b, name, parts, axis, None if per == "period" else slot)
