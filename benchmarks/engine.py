@@ -2,17 +2,20 @@
 
 For each synthetic basin of N nodes x T monthly periods (``benchmarks/synthetic.py``):
 
-* compile, build (families + reduced LP), load into HiGHS, HiGHS run, extract tables, total;
-* HiGHS alone on the same LP (written to MPS, read by a fresh highspy instance, run): ratio
-  total / HiGHS alone, with the HiGHS runs (in the pipeline and alone, alternately) repeated
-  ``--repeats`` times and their medians compared (sizes above 1.2 M node-periods: once);
+* compile, build (families + reduced LP), aggregate (``balkhash.allocation.aggregate``), load into
+  HiGHS, HiGHS run, extract tables, total;
+* HiGHS alone (written to MPS, read by a fresh highspy instance, run; wall and CPU seconds) on the
+  solver LP before aggregation (HiGHS's presolve then does the substitutions) and on the
+  aggregated LP the pipeline hands HiGHS: ratio total / HiGHS alone on each, with the HiGHS runs
+  (in the pipeline and alone, alternately) repeated ``--repeats`` times and their medians
+  compared (sizes above 1.2 M node-periods: once);
 * build time per nonzero of the full LP (median of three builds), and the Python-side peak
   memory of compile + build + load per nonzero (tracemalloc, a separate build; HiGHS's own copy
   is not Python's);
 * warm re-solve after a change of each of several named parameters, against build + solve;
 * with ``--baseline REV``: the LP of the engine at git revision REV (the per-row callback engine
   of 0.1: ``e79681c``) for the same basin, written to MPS by that revision's own code in a
-  subprocess, and HiGHS alone on it: HiGHS time on the new LP against the old one.
+  subprocess, and HiGHS alone on it: HiGHS time on the new LPs against the old one.
 
     python benchmarks/engine.py [--sizes 1000x365,3000x365,3000x1200] [--baseline e79681c] [--skip-cli]
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tarfile
@@ -37,15 +41,21 @@ sys.path.insert(0, str(HERE))
 KINDS = ("inflow", "demand", "capacity", "penalty")
 
 
-def highs_alone(mps: str) -> tuple[float, float]:
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def highs_alone(mps: str) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, objective) of a fresh highspy instance on an MPS file."""
     import highspy
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.readModel(mps)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     h.run()
-    return time.perf_counter() - t0, h.getInfo().objective_function_value
+    return time.perf_counter() - t0, _cpu() - c0, h.getInfo().objective_function_value
 
 
 def change(alloc, kind: str, rng) -> None:
@@ -79,17 +89,27 @@ def engine_figures(n_nodes: int, periods: int, tmp: str, repeats: int = 1) -> di
     total = time.perf_counter() - t0
     tm = sol.timings
     nnz = alloc.lp.A.nnz
+    # the LP HiGHS got (aggregated), and the solver LP before aggregation (HiGHS's presolve then
+    # does the substitutions itself): HiGHS alone on each
     mps = os.path.join(tmp, f"new_{n_nodes}_{periods}.mps")
     alloc.backend.highs.writeModel(mps)
-    alone, alone_obj = highs_alone(mps)
-    ours_runs, alone_runs = [tm["solve"]], [alone]
-    for _ in range(repeats - 1):  # a shared machine: HiGHS in the pipeline and alone, alternately
-        backend = HighsBackend(alloc.reduced)
-        ours_runs.append(backend.solve().seconds)
-        del backend
-        alone_runs.append(highs_alone(mps)[0])
+    plain_mps = os.path.join(tmp, f"plain_{n_nodes}_{periods}.mps")
+    HighsBackend(alloc.reduced, aggregate=False).highs.writeModel(plain_mps)
+    ours_runs, alone_runs, plain_runs = [tm["solve"]], [], []
+    for i in range(repeats):  # a shared machine: HiGHS in the pipeline and alone, alternately
+        if i:
+            backend = HighsBackend(alloc.reduced)
+            ours_runs.append(backend.solve().seconds)
+            del backend
+        alone_runs.append(highs_alone(mps))
+        plain_runs.append(highs_alone(plain_mps))
     os.remove(mps)
-    highs_median, alone = float(np.median(ours_runs)), float(np.median(alone_runs))
+    os.remove(plain_mps)
+    highs_median = float(np.median(ours_runs))
+    alone = float(np.median([r[0] for r in alone_runs]))
+    alone_cpu = float(np.median([r[1] for r in alone_runs]))
+    plain = float(np.median([r[0] for r in plain_runs]))
+    plain_cpu = float(np.median([r[1] for r in plain_runs]))
     total = total - tm["solve"] + highs_median  # the pipeline's own stages + the median HiGHS run
     rng = np.random.default_rng(1)
     resolve = {}
@@ -98,7 +118,8 @@ def engine_figures(n_nodes: int, periods: int, tmp: str, repeats: int = 1) -> di
         change(alloc, kind, rng)
         alloc.solve()
         resolve[kind] = time.perf_counter() - t1
-    rows, cols, full_rows = alloc.backend.num_rows, alloc.lp.ncols, alloc.lp.nrows
+    rows, cols, full_rows = alloc.backend.num_rows, alloc.backend.num_cols, alloc.lp.nrows
+    solver_rows, full_cols = int(alloc.reduced.kept.size), alloc.lp.ncols
     objective = sol.objective
     del alloc, sol
     builds = []
@@ -114,12 +135,16 @@ def engine_figures(n_nodes: int, periods: int, tmp: str, repeats: int = 1) -> di
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return {
-        "rows": rows, "full_rows": full_rows, "cols": cols, "nnz": nnz, "compile": tm["compile"],
-        "build": tm["build"], "load": tm["load"], "highs": highs_median, "repeats": repeats,
-        "extract": tm["extract"], "total": total,
-        "alone": alone, "ratio": total / alone, "objective": objective, "alone_objective": alone_obj,
+        "rows": rows, "hcols": cols, "solver_rows": solver_rows, "full_rows": full_rows,
+        "cols": full_cols, "nnz": nnz, "compile": tm["compile"],
+        "build": tm["build"], "aggregate": tm["aggregate"], "load": tm["load"], "highs": highs_median,
+        "repeats": repeats, "extract": tm["extract"], "total": total,
+        "alone": alone, "alone_cpu": alone_cpu, "plain": plain, "plain_cpu": plain_cpu,
+        "ratio": total / plain, "ratio_alone": total / alone, "objective": objective,
+        "alone_objective": alone_runs[0][2], "plain_objective": plain_runs[0][2],
         "resolve": resolve, "bytes_per_nnz": peak / nnz, "build_us_per_nnz": build_median / nnz * 1e6,
-        "build_solve": tm["compile"] + tm["build"] + tm["load"] + tm["solve"],
+        "aggregate_us_per_nnz": tm["aggregate"] / nnz * 1e6,
+        "build_solve": tm["compile"] + tm["build"] + tm["aggregate"] + tm["load"] + tm["solve"],
     }
 
 
@@ -184,26 +209,35 @@ def main() -> None:
         for n, t in sizes:
             f = engine_figures(n, t, tmp, args.repeats if n * t <= 1_200_000 else 1)
             print(f"synthetic basin {n} nodes x {t} monthly periods: full LP {f['full_rows']:,} rows x "
-                  f"{f['cols']:,} columns, {f['nnz']:,} nonzeros; solver LP {f['rows']:,} rows")
+                  f"{f['cols']:,} columns, {f['nnz']:,} nonzeros; solver LP {f['solver_rows']:,} rows; "
+                  f"aggregated for HiGHS {f['rows']:,} rows x {f['hcols']:,} columns")
             for key, label in [("compile", "compile basin to arrays"), ("build", "build LP + reduced LP"),
-                               ("load", "load into HiGHS"), ("highs", "HiGHS run"), ("extract", "extract tables"),
-                               ("total", "total")]:
+                               ("aggregate", "aggregate"), ("load", "load into HiGHS"), ("highs", "HiGHS run"),
+                               ("extract", "extract tables"), ("total", "total")]:
                 print(f"  {label:40s} {f[key]:8.2f} s")
-            print(f"  {'HiGHS alone on the same LP (MPS)':40s} {f['alone']:8.2f} s")
+            print(f"  {'HiGHS alone on the solver LP (MPS)':40s} {f['plain']:8.2f} s  ({f['plain_cpu']:.2f} s CPU)")
+            print(f"  {'HiGHS alone on the aggregated LP (MPS)':40s} {f['alone']:8.2f} s  ({f['alone_cpu']:.2f} s CPU)")
             if f["repeats"] > 1:
-                print(f"  (HiGHS runs: median of {f['repeats']} in the pipeline and {f['repeats']} alone, alternately)")
-            print(f"  ratio total / HiGHS alone               {f['ratio']:8.2f}")
-            print(f"  objective balkhash / alone              {f['objective']:.9g} / {f['alone_objective']:.9g}")
+                print(f"  (HiGHS runs: median of {f['repeats']} in the pipeline and {f['repeats']} alone on each LP, "
+                      "alternately)")
+            print(f"  ratio total / HiGHS alone on the solver LP  {f['ratio']:8.2f}")
+            print(f"  ratio total / HiGHS alone on the aggregated LP {f['ratio_alone']:8.2f}")
+            print(f"  objective balkhash / alone (aggregated) / alone (solver LP)  {f['objective']:.9g} / "
+                  f"{f['alone_objective']:.9g} / {f['plain_objective']:.9g}")
             print(f"  build per nonzero (median of 3 builds)  {f['build_us_per_nnz']:8.3f} us")
-            print(f"  Python peak memory (compile+build+load)    {f['bytes_per_nnz']:8.1f} bytes per nonzero")
+            print(f"  aggregation per nonzero                 {f['aggregate_us_per_nnz']:8.3f} us")
+            print(f"  Python peak memory (compile+build+aggregate+load) {f['bytes_per_nnz']:8.1f} bytes per nonzero")
             for kind, sec in f["resolve"].items():
                 print(f"  re-solve after a change of {kind:13s} {sec:8.2f} s = {sec / f['build_solve']:.2f} x "
                       "(build + solve)")
             if args.baseline:
                 old = baseline_highs(args.baseline, n, t, tmp)
                 if old is not None:
-                    print(f"  HiGHS alone on the {args.baseline} LP            {old[0]:8.2f} s  (objective "
-                          f"{old[1]:.9g}); new / old = {f['alone'] / old[0]:.2f}")
+                    print(f"  HiGHS alone on the {args.baseline} LP            {old[0]:8.2f} s  ({old[1]:.2f} s CPU; "
+                          f"objective {old[2]:.9g})")
+                    print(f"  HiGHS on the new LP / on the old LP: aggregated {f['alone'] / old[0]:.2f} "
+                          f"(CPU {f['alone_cpu'] / old[1]:.2f}), solver LP {f['plain'] / old[0]:.2f} "
+                          f"(CPU {f['plain_cpu'] / old[1]:.2f})")
             sys.stdout.flush()
     if not args.skip_cli:
         secs = cli_seconds()

@@ -24,8 +24,9 @@ def test_formulation_md_is_generated_from_the_docstrings():
     tool = _tool()
     current = tool.DOC.read_text(encoding="utf-8")
     if tool.render(current) != current:
-        pytest.fail("docs/formulation.md is stale (a constraint family, lp.py, reduce.py or parameters.py "
-                    "docstring changed): regenerate it with `python tools/formulation_doc.py` (or `make docs`)")
+        pytest.fail("docs/formulation.md is stale (a constraint family, lp.py, reduce.py, parameters.py or "
+                    "aggregate.py docstring changed): regenerate it with `python tools/formulation_doc.py` "
+                    "(or `make docs`)")
 
 
 def test_every_family_has_its_section_in_build_order():

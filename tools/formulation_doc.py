@@ -3,8 +3,9 @@
 
 The equations of the LP live next to the code that builds them: every constraint family module
 (``balkhash/allocation/constraints/*.py``) carries its rows in its docstring, ``lp.py`` the matrix
-form and the named parameters, ``reduce.py`` the LP the solver gets and ``parameters.py`` the table
-of parameters.  This script writes them into ``docs/formulation.md`` between the markers
+form and the named parameters, ``reduce.py`` the LP the solver gets, ``parameters.py`` the table
+of parameters and ``aggregate.py`` the substitutions before HiGHS.  This script writes them into
+``docs/formulation.md`` between the markers
 ``<!-- BEGIN GENERATED -->`` and ``<!-- END GENERATED -->`` — one section per family, in the order
 ``balkhash.allocation.model.FAMILIES`` builds them — and leaves the hand-written text around the
 markers as it is::
@@ -40,6 +41,7 @@ AFTER = (
     ("The LP in matrix form", "balkhash.allocation.lp"),
     ("The LP the solver gets", "balkhash.allocation.reduce"),
     ("Named parameters", "balkhash.allocation.parameters"),
+    ("The LP HiGHS solves: aggregation", "balkhash.allocation.aggregate"),
 )
 
 _ROLE = re.compile(r":(?:mod|meth|class|func|attr):`~?([^`]+)`")

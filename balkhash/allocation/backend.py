@@ -1,5 +1,5 @@
 """The solver boundary: the reduced LP (:mod:`balkhash.allocation.reduce`) in one persistent
-``highspy.Highs`` instance.
+``highspy.Highs`` instance, aggregated first when it is large (:mod:`balkhash.allocation.aggregate`).
 
 A parameter change pushes the recomputed row bounds, column bounds and costs into the live
 instance (``changeRowsBounds``, ``changeColsBounds``, ``changeColsCost``), and the next run starts
@@ -19,6 +19,7 @@ import highspy
 import numpy as np
 
 from ..errors import BalkhashError
+from .aggregate import MIN_COLUMNS, Aggregation
 from .reduce import ReducedLP
 
 #: HiGHS model status -> (balkhash status, has a usable solution)
@@ -94,20 +95,34 @@ class HighsBackend:
     """A reduced LP held in a persistent HiGHS instance."""
 
     def __init__(self, reduced: ReducedLP, log: bool = False, time_limit: float | None = None,
-                 threads: int | None = None, highs_options: dict | None = None):
+                 threads: int | None = None, highs_options: dict | None = None, aggregate: bool | None = None):
         t0 = perf_counter()
         self.reduced = reduced
         full = reduced.lp
         A = reduced.matrix()
-        self._lp_arrays = (
-            full.ncols, A.shape[0], A.nnz, int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize), 0.0,
-            np.ascontiguousarray(full.current["cost"]), np.ascontiguousarray(reduced.col_lower),
-            np.ascontiguousarray(reduced.col_upper), np.ascontiguousarray(full.current["row_lower"][reduced.kept]),
-            np.ascontiguousarray(full.current["row_upper"][reduced.kept]),
-            A.indptr[:-1].astype(np.int32, copy=False), A.indices.astype(np.int32, copy=False),
-            np.ascontiguousarray(A.data),
-            np.zeros(full.ncols, dtype=np.int32),  # every column continuous
-        )
+        #: whether HiGHS gets the aggregated LP (:mod:`balkhash.allocation.aggregate`); by default
+        #: from :data:`~balkhash.allocation.aggregate.MIN_COLUMNS` columns on
+        self.aggregated = bool(aggregate) if aggregate is not None else full.ncols >= MIN_COLUMNS
+        self.agg: Aggregation | None = None
+        self.aggregate_seconds = 0.0
+        if self.aggregated:
+            # the solver LP as this backend holds it; HiGHS gets its aggregation
+            self._rl = full.current["row_lower"][reduced.kept].astype(float)
+            self._ru = full.current["row_upper"][reduced.kept].astype(float)
+            self._cl, self._cu = reduced.col_lower.copy(), reduced.col_upper.copy()
+            self._c = full.current["cost"].astype(float)
+            self._lp_arrays = self._aggregate(A, replay=False)
+        else:
+            self._lp_arrays = (
+                full.ncols, A.shape[0], A.nnz, int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize),
+                0.0, np.ascontiguousarray(full.current["cost"]), np.ascontiguousarray(reduced.col_lower),
+                np.ascontiguousarray(reduced.col_upper), np.ascontiguousarray(full.current["row_lower"][reduced.kept]),
+                np.ascontiguousarray(full.current["row_upper"][reduced.kept]),
+                A.indptr[:-1].astype(np.int32, copy=False), A.indices.astype(np.int32, copy=False),
+                np.ascontiguousarray(A.data),
+                np.zeros(full.ncols, dtype=np.int32),  # every column continuous
+            )
+        del A
         self.highs = _new_highs(quiet=not log)
         # HiGHS's log reaches the console only with ``log``; its warnings are always kept
         self.highs.setOptionValue("output_flag", True)
@@ -126,11 +141,78 @@ class HighsBackend:
         del self._lp_arrays
         if status != highspy.HighsStatus.kOk:
             raise RuntimeError(f"HiGHS refused the model ({status})")
-        self.load_seconds = perf_counter() - t0
+        #: loading into HiGHS (the aggregation apart: ``aggregate_seconds``)
+        self.load_seconds = perf_counter() - t0 - self.aggregate_seconds
         self.col_value: np.ndarray | None = None
         self.row_dual: np.ndarray | None = None
         #: reduced costs of the columns' own bounds (see ReducedLP.duals)
         self.bound_dual: np.ndarray | None = None
+
+    # -- the aggregated LP ---------------------------------------------------------------------
+    def _aggregate(self, A, replay: bool) -> tuple:
+        """Aggregate the solver LP (following the last rounds with ``replay``) and return HiGHS's
+        loading arguments; sets ``self.agg`` and the entries HiGHS holds."""
+        t0 = perf_counter()
+        again = self.agg.replay(A, self._rl, self._ru, self._cl, self._cu, self._c) if replay and self.agg else None
+        self.replayed = again is not None
+        self.agg = again or Aggregation(A, self._rl, self._ru, self._cl, self._cu, self._c)
+        agg = self.agg
+        rl, ru, c, offset, self._seen = agg.vectors(self._rl, self._ru, self._cl, self._c)
+        cl, cu = self._cl[agg.col_keep], self._cu[agg.col_keep]
+        self._held = {"rl": rl, "ru": ru, "cl": cl, "cu": cu, "c": c, "offset": offset}
+        self.aggregate_seconds += perf_counter() - t0
+        B = agg.A
+        return (B.shape[1], B.shape[0], B.nnz, int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize),
+                offset, c, cl, cu, rl, ru, B.indptr[:-1].astype(np.int32), B.indices.astype(np.int32),
+                np.ascontiguousarray(B.data), np.zeros(B.shape[1], dtype=np.int32))
+
+    def _reload(self, replay: bool) -> None:
+        """Aggregate anew and load the result; the last basis carries over when the same rows and
+        columns left (a replay), otherwise the next run starts from scratch."""
+        basis = self.highs.getBasis() if (replay and self.col_value is not None) else None
+        arrays = self._aggregate(self.reduced.matrix(), replay)
+        if self.highs.passModel(*arrays) != highspy.HighsStatus.kOk:
+            raise RuntimeError("HiGHS refused the aggregated model")
+        if basis is not None and self.replayed:
+            self.highs.setBasis(basis)
+        else:
+            self.col_value = None
+
+    def _apply_aggregated(self, changes: dict[str, tuple[np.ndarray, ...]]) -> None:
+        moved = False
+        if "rows" in changes:
+            r, lo, up = changes["rows"]
+            self._rl[r], self._ru[r] = lo, up
+            moved = True
+        if "cols" in changes:
+            c, lo, up = changes["cols"]
+            self._cl[c], self._cu[c] = lo, up
+            moved = True
+        if "cost" in changes:
+            c, cost = changes["cost"]
+            self._c[c] = cost
+        assert self.agg is not None
+        if "coefs" in changes:
+            self._reload(replay=True)
+            return
+        if moved and not self.agg.valid(self._rl, self._ru, self._cl, self._cu):
+            self._reload(replay=False)
+            return
+        agg, held = self.agg, self._held
+        rl, ru, c, offset, self._seen = agg.vectors(self._rl, self._ru, self._cl, self._c)
+        cl, cu = self._cl[agg.col_keep], self._cu[agg.col_keep]
+        rows = np.flatnonzero(~_same(rl, held["rl"]) | ~_same(ru, held["ru"]))
+        if rows.size:
+            self.highs.changeRowsBounds(rows.size, rows.astype(np.int32), rl[rows], ru[rows])  # type: ignore[attr-defined]
+        cols = np.flatnonzero(~_same(cl, held["cl"]) | ~_same(cu, held["cu"]))
+        if cols.size:
+            self.highs.changeColsBounds(cols.size, cols.astype(np.int32), cl[cols], cu[cols])
+        costs = np.flatnonzero(~_same(c, held["c"]))
+        if costs.size:
+            self.highs.changeColsCost(costs.size, costs.astype(np.int32), c[costs])
+        if offset != held["offset"]:
+            self.highs.changeObjectiveOffset(offset)
+        self._held = {"rl": rl, "ru": ru, "cl": cl, "cu": cu, "c": c, "offset": offset}
 
     # -- solving -------------------------------------------------------------------------------
     def _on_log(self, event) -> None:
@@ -170,12 +252,22 @@ class HighsBackend:
         if has:
             sol = self.highs.getSolution()
             self.col_value = np.asarray(sol.col_value, dtype=float)
-            if sol.dual_valid:
-                self.row_dual, self.bound_dual = self.reduced.duals(
-                    np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float), self.col_value)
+            row_dual, col_dual = np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float)
+            dual_valid = sol.dual_valid
+            if self.agg is not None:  # back to the solver LP: the substituted columns and rows
+                self.col_value = self.agg.primal(self.col_value, self._cl, self._seen)
+                np.clip(self.col_value, self._cl, self._cu, out=self.col_value)
+                if key == "kModelEmpty":  # everything substituted or fixed: no duals of HiGHS's own
+                    row_dual, col_dual, dual_valid = np.zeros(0), np.zeros(0), True
+                if dual_valid:
+                    row_dual, col_dual = self.agg.duals(row_dual, col_dual, self._c, self._seen)
+            if dual_valid:
+                self.row_dual, self.bound_dual = self.reduced.duals(row_dual, col_dual, self.col_value)
             else:
                 self.row_dual = self.bound_dual = None
             objective = float(info.objective_function_value)
+            if self.agg is not None and key == "kModelEmpty":  # HiGHS reports 0 without its offset
+                objective = float(self._held["offset"])
         else:
             self.col_value = None
             self.row_dual = self.bound_dual = None
@@ -188,7 +280,11 @@ class HighsBackend:
 
     # -- persistent updates --------------------------------------------------------------------
     def apply(self, changes: dict[str, tuple[np.ndarray, ...]]) -> None:
-        """Push recomputed solver entries (:meth:`ReducedLP.update`) into the live instance."""
+        """Push recomputed solver entries (:meth:`ReducedLP.update`) into the live instance (an
+        aggregated LP: replayed through the substitutions, only the entries that moved)."""
+        if self.agg is not None:
+            self._apply_aggregated(changes)
+            return
         if "rows" in changes:
             r, lo, up = changes["rows"]
             # highspy's stubs lack changeRowsBounds (the binding has it, like changeColsBounds)
@@ -205,8 +301,15 @@ class HighsBackend:
 
     @property
     def num_rows(self) -> int:
-        return int(self.reduced.kept.size)
+        """Rows of the LP HiGHS holds."""
+        return int(self.agg.A.shape[0] if self.agg is not None else self.reduced.kept.size)
 
     @property
     def num_cols(self) -> int:
-        return self.reduced.lp.ncols
+        """Columns of the LP HiGHS holds."""
+        return int(self.agg.A.shape[1] if self.agg is not None else self.reduced.lp.ncols)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Entry by entry: equal, infinities included."""
+    return (a == b) | (np.isnan(a) & np.isnan(b))

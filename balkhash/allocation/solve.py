@@ -122,12 +122,12 @@ class Allocation(NamedParameters):
 
     def __init__(self, basin, strict: bool = False, fair_sharing: bool | None = None,
                  time_limit: float | None = None, log: bool = False, threads: int | None = None,
-                 fold_inlets: bool = False, highs_options: dict | None = None):
+                 fold_inlets: bool = False, highs_options: dict | None = None, aggregate: bool | None = None):
         t0 = perf_counter()
         self.basin = _as_basin(basin)
         self.strict = strict
         self.options: dict[str, Any] = dict(fair_sharing=fair_sharing, time_limit=time_limit, log=log,
-                                            threads=threads, highs_options=highs_options)
+                                            threads=threads, highs_options=highs_options, aggregate=aggregate)
         self.data: ModelData = compile_basin(self.basin, strict=strict, fair_sharing=fair_sharing,
                                              fold_inlets=fold_inlets)
         self._build(t0)
@@ -151,8 +151,10 @@ class Allocation(NamedParameters):
         self.params = Parameters(self.data, self.lp)
         t2 = perf_counter()
         self.backend = HighsBackend(self.reduced, log=log, time_limit=time_limit, threads=threads,
-                                    highs_options=self.options.get("highs_options"))
-        self.timings = {"compile": t1 - t0, "build": t2 - t1, "load": self.backend.load_seconds}
+                                    highs_options=self.options.get("highs_options"),
+                                    aggregate=self.options.get("aggregate"))
+        self.timings = {"compile": t1 - t0, "build": t2 - t1, "aggregate": self.backend.aggregate_seconds,
+                        "load": self.backend.load_seconds}
 
     @property
     def timeline(self):
@@ -209,7 +211,7 @@ class Allocation(NamedParameters):
                                     "successive LP iterations: the energy targets use the heads of the last one"]
         summary["notes"] = [*summary.get("notes", []), *(f"HiGHS: {w}" for w in outcome.warnings)]
         timings["extract"] = perf_counter() - t0
-        timings["total"] = sum(timings[k] for k in ("compile", "build", "load", "solve", "extract"))
+        timings["total"] = sum(timings[k] for k in ("compile", "build", "aggregate", "load", "solve", "extract"))
         summary["timings"] = dict(timings)
         return Solution(outcome.status, outcome.objective, tables, summary, timings)
 
@@ -278,18 +280,20 @@ class Allocation(NamedParameters):
 
 def solve(basin, *, strict: bool = False, fair_sharing: bool | None = None, time_limit: float | None = None,
           log: bool = False, threads: int | None = None, solver: str | None = None,
-          highs_options: dict | None = None) -> Solution:
+          highs_options: dict | None = None, aggregate: bool | None = None) -> Solution:
     """Build and solve the allocation LP for ``basin``: a Basin, a basin directory or basin.yaml,
     or a bundled basin's name ('ile_balkhash', 'small_basin', 'tiny_river').
 
     ``strict``: every target hard; ``fair_sharing``: override the basin's option; ``time_limit``:
     seconds for the solver; ``log``: the solver's log; ``threads``: HiGHS threads; ``solver``: a
     Pyomo solver name (e.g. 'glpk') instead of HiGHS through highspy; ``highs_options``: HiGHS
-    options by name (e.g. ``{"dual_feasibility_tolerance": 1e-9}``).  Raises BasinError for
-    invalid input and SolveError when there is no usable solution.
+    options by name (e.g. ``{"dual_feasibility_tolerance": 1e-9}``); ``aggregate``: hand HiGHS
+    the LP with the flows that balances define substituted out (default: from 100,000 columns
+    on, :mod:`balkhash.allocation.aggregate`).  Raises BasinError for invalid input and
+    SolveError when there is no usable solution.
     """
     alloc = Allocation(basin, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit, log=log,
-                       threads=threads, highs_options=highs_options)
+                       threads=threads, highs_options=highs_options, aggregate=aggregate)
     return alloc.solve(solver=solver)
 
 

@@ -75,8 +75,10 @@ class MemberModel:
             from ..allocation.solve import Allocation
 
             # no ``threads``: HiGHS keeps one thread scheduler per process, and asking a later
-            # instance for another number of threads makes its runs fail (kNotset)
-            self.model = Allocation(spec.basin)
+            # instance for another number of threads makes its runs fail (kNotset); unaggregated, so
+            # that every member starts from the one basis of the basin as given, whatever the
+            # members before it changed (a change can make an aggregated LP aggregate anew)
+            self.model = Allocation(spec.basin, aggregate=False)
             self.data = self.model.data
         else:
             from ..simulation.simulator import Simulator

@@ -246,8 +246,10 @@ class WindowAllocation(Allocation):
         self.params = Parameters(self.data, self.lp)
         t2 = perf_counter()
         self.backend = HighsBackend(self.reduced, log=self.options["log"], time_limit=self.options["time_limit"],
-                                    threads=self.options["threads"], highs_options=self.options["highs_options"])
-        self.timings = {"compile": t1 - t0, "build": t2 - t1, "load": self.backend.load_seconds}
+                                    threads=self.options["threads"], highs_options=self.options["highs_options"],
+                                    aggregate=self.options.get("aggregate"))
+        self.timings = {"compile": t1 - t0, "build": t2 - t1, "aggregate": self.backend.aggregate_seconds,
+                        "load": self.backend.load_seconds}
 
 
 class WindowModel:
