@@ -157,24 +157,42 @@ def test_a_coefficient_change_replays_the_substitutions_and_keeps_the_basis():
     assert_optimal_for_the_full_lp(warm)
 
 
-def test_a_bound_that_breaks_a_substitution_aggregates_anew():
+def test_a_capacity_on_a_substituted_flow_becomes_a_row_and_keeps_the_basis():
     """A capacity of 4 on J3-D (D's inlet, substituted through D's balance, which implied its
-    bounds, 0 <= x <= 20, until now) cannot stay implied: the LP is aggregated anew and solved from
-    scratch.  Now J3's balance defines J3-OUT instead (x = 11 - x_D >= 7 >= 0), and D's stays."""
-    basin = river()
-    agg = Allocation(basin, aggregate=True)
+    bounds, 0 <= x <= 20, until now) is no longer implied: HiGHS gets the row 0 <= x(x_H) <= 4 on
+    the inlet's expression in its own columns, and keeps its basis.  4 a month reach D."""
+    agg = Allocation(river(), aggregate=True)
     agg.solve()
-    inlet = agg.lp.var_blocks["flow"].cols[agg.data.link_index("J3-D")]
-    outlet = agg.lp.var_blocks["flow"].cols[agg.data.link_index("J3-OUT")]
-    assert not np.isin(inlet, agg.backend.agg.col_keep).any()
-    assert np.isin(outlet, agg.backend.agg.col_keep).all()
+    rows = agg.backend.num_rows
     agg.set("capacity", "J3-D", np.full(3, 4.0))
-    assert agg.backend.col_value is None  # a new aggregation: the next run starts from scratch
-    assert np.isin(inlet, agg.backend.agg.col_keep).all()
-    assert not np.isin(outlet, agg.backend.agg.col_keep).any()
+    assert agg.backend.col_value is not None  # the basis carries over: the next run is warm
+    assert agg.backend.num_rows == rows + 3  # one bound row a month
     got = agg.solve()
-    # 4 a month reach D: 16 short, 2 @ 100 + 3 @ 120 + 5 @ 150 + 6 @ 200; the rest of the 11 goes to OUT
+    # 16 short a month: 2 @ 100 + 3 @ 120 + 5 @ 150 + 6 @ 200; the rest of the 11 goes to OUT
     assert got.objective == pytest.approx(3 * (200 + 360 + 750 + 1200))
+    assert got.summary["shortfall_cost"] == pytest.approx(3 * (200 + 360 + 750 + 1200))
+    assert_optimal_for_the_full_lp(agg)
+    # the bound's dual is the inlet's reduced cost: one more Mm3 of capacity saves 200 a month
+    assert agg.backend.bound_dual[agg.lp.var_blocks["flow"].cols[agg.data.link_index("J3-D")]] == \
+        pytest.approx([-200.0] * 3)
+
+
+def test_a_change_that_breaks_a_substitution_aggregates_anew():
+    """D's target of 0 in the first month fixes its shortfall columns (they leave before the
+    rounds); raising it unfixes them: the LP is aggregated anew and solved from scratch."""
+    basin = make_basin(
+        [inflow("IN", 11), junction("J1"), demand("D", {"unit": "Mm3/month", "series": [0, 20, 20]},
+                                                   shortfall_cost=100.0), sink("OUT")],
+        [link("IN", "J1"), link("J1", "D"), link("J1", "OUT")],
+        periods=3,
+    )
+    agg = Allocation(basin, aggregate=True)
+    first = agg.solve()
+    assert first.objective == pytest.approx(2 * (200 + 360 + 600))
+    agg.set("demand", "D", [20.0, 20.0, 20.0])
+    assert agg.backend.col_value is None  # a new aggregation: the next run starts from scratch
+    got = agg.solve()
+    assert got.objective == pytest.approx(3 * (200 + 360 + 600))
     assert_optimal_for_the_full_lp(agg)
 
 

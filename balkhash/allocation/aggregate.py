@@ -35,12 +35,19 @@ and ``d_F = c_F - A_F' y``.
 
 **Changes in place.**  The rounds are linear in (rl, ru, c): a changed bound or cost is replayed
 through them (:meth:`Aggregation.vectors`) and only the entries that moved reach HiGHS.  The
-substitutions stay valid while every fixed column stays fixed, every source row an equality and
-every pivot's bounds implied (:meth:`Aggregation.valid`).  A changed matrix coefficient (an
-evaporation depth, a loss fraction, a head) replays the same rounds on the new matrix
-(:meth:`Aggregation.replay`): the same rows and columns leave, so HiGHS keeps its basis.  A change
-that breaks a substitution (a capacity on a substituted flow, a zero target raised) aggregates
-the LP anew, and HiGHS starts from scratch.
+substitutions stay valid while every fixed column stays fixed and every source row an equality
+(:meth:`Aggregation.check`).  A pivot whose bounds its row no longer implies (a capacity set on a
+substituted flow) gets a row of its own in HiGHS's LP, its bounds on its expression in the
+columns HiGHS holds,
+
+    xl_k - h_k <= G_k x_H <= xu_k - h_k       (x_k = G_k x_H + h_k, :meth:`Aggregation.expression`)
+
+whose dual is the reduced cost d_k of x_k, so that y_r = (c_k - d_k - a_ik y_i) / a_rk.  Adding
+a row keeps HiGHS's basis.  A changed matrix coefficient (an evaporation depth, a loss fraction,
+a head) replays the same rounds on the new matrix (:meth:`Aggregation.replay`): the same rows and
+columns leave, so HiGHS keeps its basis too.  A change that breaks a substitution (a zero target
+raised, which unfixes its shortfall columns) aggregates the LP anew, and HiGHS starts from
+scratch.
 
 HiGHS's own presolve does the same substitutions (its aggregator), but at 1000 nodes x 365
 months it spends two thirds of its run on them; done here on whole arrays they take a fraction of
@@ -80,9 +87,10 @@ class Round:
 
 def _activity_parts(data, cols, cl, cu):
     """Per matrix entry (none zero), the least and the largest a_j x_j over the column's bounds."""
-    bounds = np.stack([cl, cu])
-    neg = (data < 0).astype(np.intp)
-    return data * bounds[neg, cols], data * bounds[1 - neg, cols]
+    lo_b, up_b = cl[cols], cu[cols]
+    neg = data < 0
+    lo_b[neg], up_b[neg] = up_b[neg], lo_b[neg]
+    return data * lo_b, data * up_b
 
 
 def _implied(rows_of_entry, data, cols, nrows, cl, cu, pick, b):
@@ -117,137 +125,250 @@ class _PivotGone(Exception):
     """A replayed pivot a_rk is no longer in the matrix."""
 
 
-def _other_rows(A: sp.csr_matrix, k: np.ndarray, r: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """For columns k with one or two entries, one of them in row r: the row of the other (-1)."""
-    nc = A.shape[1]
-    want = np.zeros(nc, dtype=bool)
-    want[k[count[k] == 2]] = True
-    pos = np.flatnonzero(want[A.indices])
-    rows = np.searchsorted(A.indptr, pos, side="right") - 1
-    row_sum = np.bincount(A.indices[pos], rows.astype(float), nc)
-    return np.where(count[k] == 2, row_sum[k].astype(np.int64) - r, -1)
+#: rows tested for pairs at a time (bounds the temporaries of a round)
+CHUNK_ENTRIES = 1 << 18
 
 
-def _entries(A: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """A[rows[i], cols[i]] for each i (0 where there is no entry)."""
-    sub = A[rows]
-    sub.sort_indices()
-    hit = sub.indices == np.repeat(cols, np.diff(sub.indptr))
-    out = np.zeros(rows.size)
-    out[np.repeat(np.arange(rows.size), np.diff(sub.indptr))[hit]] = sub.data[hit]
-    return out
+class _Work:
+    """The solver LP's matrix while rounds substitute: the rows of the caller's matrix ``B`` as
+    they are (never copied, never changed), and an overlay ``O`` holding the rows a round
+    changed; dead rows (sources) and dead columns (fixed, substituted) are left out on reading."""
+
+    def __init__(self, B: sp.csr_matrix, rows: np.ndarray, nc: int, dead_cols: np.ndarray) -> None:
+        self.B, self.brow = B, rows.astype(np.int64)  # solver row s is row brow[s] of B
+        self.nr, self.nc = rows.size, nc
+        self.row_dead = np.zeros(self.nr, dtype=bool)
+        self.col_dead = dead_cols
+        self.ov_pos = np.full(self.nr, -1, dtype=np.int64)
+        self.ov_rows = np.zeros(0, dtype=np.int64)
+        self.O = sp.csr_matrix((0, nc))
+        self._s_of_b: np.ndarray | None = None
+        # live entries per column
+        mapped = np.zeros(B.shape[0], dtype=bool)
+        mapped[self.brow] = True
+        live = np.repeat(mapped, np.diff(B.indptr))
+        live &= ~dead_cols[B.indices]
+        live &= np.abs(B.data) > DROP_TOL
+        self.count = np.bincount(B.indices[live], minlength=nc)
+        del live
+
+    def _clean(self, M: sp.csr_matrix) -> sp.csr_matrix:
+        M.data[self.col_dead[M.indices] | (np.abs(M.data) <= DROP_TOL)] = 0.0
+        M.eliminate_zeros()
+        return M
+
+    def _from_b(self, s: np.ndarray) -> sp.csr_matrix:
+        return self._clean(self.B[self.brow[s]])
+
+    def rows(self, s: np.ndarray) -> sp.csr_matrix:
+        """The current content of solver rows ``s`` (in that order; live columns only)."""
+        s = np.asarray(s, dtype=np.int64)
+        pos = self.ov_pos[s]
+        isov = pos >= 0
+        if not isov.any():
+            return self._from_b(s)
+        if isov.all():
+            return self._clean(self.O[pos])
+        M = sp.vstack([self._from_b(s[~isov]), self._clean(self.O[pos[isov]])], format="csr")
+        order = np.concatenate([np.flatnonzero(~isov), np.flatnonzero(isov)])
+        back = np.empty_like(order)
+        back[order] = np.arange(order.size)
+        return M[back]
+
+    def replace(self, t: np.ndarray, content: sp.csr_matrix, dead: np.ndarray, old_count: np.ndarray) -> None:
+        """Rows ``t`` now hold ``content``; rows ``dead`` leave (``old_count``: the entries per
+        column the rows t and dead held before)."""
+        old = np.concatenate([t, dead])
+        self.count -= old_count
+        self.count += np.bincount(content.indices, minlength=self.nc)
+        self.row_dead[dead] = True
+        keep = self.ov_rows[~np.isin(self.ov_rows, old)]
+        parts = [self.O[self.ov_pos[keep]], content]
+        self.O = sp.vstack(parts, format="csr")
+        self.ov_pos[self.ov_rows] = -1
+        self.ov_rows = np.concatenate([keep, t])
+        self.ov_pos[self.ov_rows] = np.arange(self.ov_rows.size)
+
+    def rows_holding(self, cols_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(solver row, column, value) of every live entry in a column of ``cols_mask``; B is read
+        in slices of :data:`CHUNK_ENTRIES` entries, to bound the temporaries."""
+        out_r, out_c, out_v = [], [], []
+        B, s_of_b = self.B, self._solver_of_b()
+        for lo in range(0, B.nnz, 4 * CHUNK_ENTRIES):
+            hi = min(B.nnz, lo + 4 * CHUNK_ENTRIES)
+            pos = lo + np.flatnonzero(cols_mask[B.indices[lo:hi]])
+            srow = s_of_b[np.searchsorted(B.indptr, pos, side="right") - 1]
+            ok = srow >= 0
+            ok[ok] = ~self.row_dead[srow[ok]] & (self.ov_pos[srow[ok]] < 0)
+            ok &= np.abs(B.data[pos]) > DROP_TOL
+            out_r.append(srow[ok])
+            out_c.append(B.indices[pos[ok]].astype(np.int64))
+            out_v.append(B.data[pos[ok]])
+        if self.O.nnz:
+            ov = self.O
+            pos = np.flatnonzero(cols_mask[ov.indices])
+            orows = self.ov_rows[np.searchsorted(ov.indptr, pos, side="right") - 1]
+            ok = ~self.row_dead[orows] & (np.abs(ov.data[pos]) > DROP_TOL)
+            out_r.append(orows[ok])
+            out_c.append(ov.indices[pos[ok]].astype(np.int64))
+            out_v.append(ov.data[pos[ok]])
+        if not out_r:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_v)
+
+    def lengths(self, s: np.ndarray) -> np.ndarray:
+        """Stored entries of solver rows ``s`` (dead columns included: an upper bound)."""
+        pos = self.ov_pos[s]
+        out = np.diff(self.B.indptr)[self.brow[s]]
+        isov = pos >= 0
+        out[isov] = np.diff(self.O.indptr)[pos[isov]]
+        return out
+
+    def rows_with(self, cols_mask: np.ndarray) -> np.ndarray:
+        """Whether each solver row holds a live entry in a column of ``cols_mask``."""
+        out = np.zeros(self.nr, dtype=bool)
+        B, s_of_b = self.B, self._solver_of_b()
+        for lo in range(0, B.nnz, 4 * CHUNK_ENTRIES):
+            hi = min(B.nnz, lo + 4 * CHUNK_ENTRIES)
+            pos = lo + np.flatnonzero(cols_mask[B.indices[lo:hi]] & (np.abs(B.data[lo:hi]) > DROP_TOL))
+            srow = s_of_b[np.searchsorted(B.indptr, pos, side="right") - 1]
+            srow = srow[srow >= 0]
+            out[srow[self.ov_pos[srow] < 0]] = True
+        if self.O.nnz:
+            pos = np.flatnonzero(cols_mask[self.O.indices])
+            out[self.ov_rows[np.searchsorted(self.O.indptr, pos, side="right") - 1]] = True
+        out &= ~self.row_dead
+        return out
+
+    def _solver_of_b(self) -> np.ndarray:
+        if self._s_of_b is None:
+            self._s_of_b = np.full(self.B.shape[0], -1, dtype=np.int64)
+            self._s_of_b[self.brow] = np.arange(self.nr)
+        return self._s_of_b
+
+    def other_rows(self, k: np.ndarray, r: np.ndarray, piv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For columns k with one or two live entries, one of them a_rk in row r: the row of the
+        other (-1 when none) and its value a_ik (0)."""
+        two = self.count[k] == 2
+        want = np.zeros(self.nc, dtype=bool)
+        want[k[two]] = True
+        rows, cols, vals = self.rows_holding(want)
+        row_sum = np.bincount(cols, rows.astype(float), self.nc)
+        val_sum = np.bincount(cols, vals, self.nc)
+        return np.where(two, row_sum[k].astype(np.int64) - r, -1), np.where(two, val_sum[k] - piv, 0.0)
 
 
 class Aggregation:
     """The rounds of substitutions on the solver's LP and the LP they leave for HiGHS.
 
-    ``Aggregation(A, rl, ru, cl, cu, c)`` chooses the rounds; :meth:`replay` follows the same
+    ``Aggregation(A, rows, rl, ru, cl, cu, c)``: solver row s is row ``rows[s]`` of ``A`` (the full
+    LP's matrix, read and never changed).  It chooses the rounds; :meth:`replay` follows the same
     choices on changed coefficients (the same rows and columns leave, so HiGHS's basis still fits)."""
 
-    def __init__(self, A: sp.csr_matrix, rl: np.ndarray, ru: np.ndarray, cl: np.ndarray, cu: np.ndarray,
-                 c: np.ndarray, frozen_cols: np.ndarray | None = None, max_rounds: int = 64, seed: int = 0,
-                 _plan: tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]] | None = None) -> None:
-        self.shape = A.shape
-        nr, nc = A.shape
+    def __init__(self, A: sp.csr_matrix, rows: np.ndarray, rl: np.ndarray, ru: np.ndarray, cl: np.ndarray,
+                 cu: np.ndarray, c: np.ndarray, frozen_cols: np.ndarray | None = None, max_rounds: int = 64,
+                 seed: int = 0,
+                 _plan: tuple[np.ndarray, list[tuple[np.ndarray, ...]]] | None = None) -> None:
+        nr, nc = rows.size, A.shape[1]
+        self.shape = (nr, nc)
         rng = np.random.default_rng(seed)
-        A = sp.csr_matrix(A, copy=True)
-        A.sum_duplicates()
         rl, ru, c = rl.astype(float), ru.astype(float), c.astype(float)
         allowed = np.ones(nc, dtype=bool)
         if frozen_cols is not None:
             allowed[frozen_cols] = False
         # fixed columns leave first: their a_j x_j goes to the right-hand sides
         self.fixed = np.flatnonzero(np.isfinite(cl) & (cl == cu)) if _plan is None else _plan[0]
-        self.A_fixed = A[:, self.fixed].tocsr()
+        col_dead = np.zeros(nc, dtype=bool)
+        col_dead[self.fixed] = True
+        fixed_cols = sp.csr_matrix(A[:, self.fixed])
+        self.A_fixed = sp.csr_matrix(fixed_cols[rows])
+        del fixed_cols
         shift = self.A_fixed @ cl[self.fixed]
         rl, ru = rl - shift, ru - shift
-        col_alive = np.ones(nc, dtype=bool)
-        col_alive[self.fixed] = False
-        if self.fixed.size:
-            A.data[~col_alive[A.indices]] = 0.0
-            A.eliminate_zeros()
+        work = _Work(A, rows, nc, col_dead)
         self.rounds: list[Round] = []
-        row_alive = np.ones(nr, dtype=bool)
         check: np.ndarray | None = None  # rows whose pairs to test (None: all)
-        pending = (np.zeros(0, np.int64),) * 2 + (np.zeros(0),)  # pairs valid and not yet used
+        pending = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
         for m in range(max_rounds if _plan is None else len(_plan[1])):
             if _plan is None:
-                found = self._round(A, rl, ru, cl, cu, allowed & col_alive, row_alive, rng, check, pending)
+                found = self._round(work, rl, ru, cl, cu, allowed, rng, check, pending)
                 if found is None:
                     break
-                r, k, check, pending = found
+                pairs, pending = found
             else:
-                r, k = _plan[1][m]
-            rnd, A, rl, ru, c = self._apply(A, rl, ru, c, r, k)
-            if _plan is None:  # the next round tests the rows this one changed
-                check = self._changed_rows(A, rnd, check)
+                pairs = _plan[1][m]
+            rnd, rl, ru, c, check = self._apply(work, rl, ru, c, *pairs)
             self.rounds.append(rnd)
-            row_alive[rnd.rows] = False
-            col_alive[rnd.cols] = False
-            if _plan is None and rnd.rows.size < MIN_SHARE * row_alive.sum():
+            if _plan is None and rnd.rows.size < MIN_SHARE * (~work.row_dead).sum():
                 break
-        self.row_keep = np.flatnonzero(row_alive)
-        self.col_keep = np.flatnonzero(col_alive)
-        self.A = A[self.row_keep][:, self.col_keep].tocsr()
+        self.row_keep = np.flatnonzero(~work.row_dead)
+        self.col_keep = np.flatnonzero(~work.col_dead)
+        #: the aggregated matrix (rows row_keep, columns col_keep) until the solver takes it
+        self.A: sp.csr_matrix | None = work.rows(self.row_keep)[:, self.col_keep].tocsr()
         self.A.sort_indices()
 
-    def replay(self, A: sp.csr_matrix, rl: np.ndarray, ru: np.ndarray, cl: np.ndarray, cu: np.ndarray,
-               c: np.ndarray) -> Aggregation | None:
+    def replay(self, A: sp.csr_matrix, rows: np.ndarray, rl: np.ndarray, ru: np.ndarray, cl: np.ndarray,
+               cu: np.ndarray, c: np.ndarray) -> Aggregation | None:
         """The same substitutions on a matrix with changed coefficients, or None when they no
-        longer hold (a fixed column unfixed, a pivot gone to zero, a bound no longer implied)."""
+        longer hold (a fixed column unfixed, a pivot gone to zero); pivots whose bounds are no
+        longer implied get bound rows from the caller (:meth:`check`)."""
         if not np.array_equal(cl[self.fixed], cu[self.fixed]):
             return None
         try:
-            again = Aggregation(A, rl, ru, cl, cu, c, _plan=(self.fixed, [(rd.rows, rd.cols) for rd in self.rounds]))
+            again = Aggregation(A, rows, rl, ru, cl, cu, c,
+                                _plan=(self.fixed, [(rd.rows, rd.cols) for rd in self.rounds]))
         except _PivotGone:
             return None
-        return again if again.valid(rl, ru, cl, cu) else None
+        return again if again.check(rl, ru, cl, cu) is not None else None
 
     # -- building ------------------------------------------------------------------------------
     @staticmethod
-    def _pairs(A, rl, cl, cu, cand_col, U):
-        """The pairs (row r, column k, a_rk) of the equality rows U whose column k is a candidate
-        and has its bounds implied by row r."""
-        sub = A[U]
-        sub.data[np.abs(sub.data) <= DROP_TOL] = 0.0  # an entry kept only for a coefficient parameter
-        sub.eliminate_zeros()
-        sub_rows = np.repeat(np.arange(U.size, dtype=np.int64), np.diff(sub.indptr))
-        e = np.flatnonzero(cand_col[sub.indices])
-        local, k, piv = sub_rows[e], sub.indices[e].astype(np.int64), sub.data[e]
-        x_lo, x_hi = _implied(sub_rows, sub.data, sub.indices, U.size, cl, cu, e, rl[U[local]])
-        ok = _within(x_lo, x_hi, cl[k], cu[k])
-        return U[local[ok]], k[ok], piv[ok]
+    def _pairs(work: _Work, rl, cl, cu, cand_col, U):
+        """The pairs (row r, column k, a_rk, the length of row r) of the equality rows U whose
+        column k is a candidate and has its bounds implied by row r; U in chunks, to bound the
+        temporaries."""
+        out_r, out_k, out_p, out_n = [], [], [], []
+        ends = np.cumsum(work.lengths(U))
+        cuts = np.searchsorted(ends, np.arange(CHUNK_ENTRIES, ends[-1] if ends.size else 0, CHUNK_ENTRIES))
+        for part in np.split(U, np.unique(cuts)):
+            if not part.size:
+                continue
+            sub = work.rows(part)
+            sub_rows = np.repeat(np.arange(part.size, dtype=np.int64), np.diff(sub.indptr))
+            e = np.flatnonzero(cand_col[sub.indices])
+            if not e.size:
+                continue
+            local, k, piv = sub_rows[e], sub.indices[e].astype(np.int64), sub.data[e]
+            x_lo, x_hi = _implied(sub_rows, sub.data, sub.indices, part.size, cl, cu, e, rl[part[local]])
+            ok = _within(x_lo, x_hi, cl[k], cu[k])
+            out_r.append(part[local[ok]])
+            out_k.append(k[ok])
+            out_p.append(piv[ok])
+            out_n.append(np.diff(sub.indptr)[local[ok]])
+        if not out_r:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
+        return tuple(np.concatenate(v) for v in (out_r, out_k, out_p, out_n))
 
     @staticmethod
-    def _round(A, rl, ru, cl, cu, allowed, row_alive, rng, check, pending):
+    def _round(work: _Work, rl, ru, cl, cu, allowed, rng, check, pending):
         """The pairs (source rows, pivot columns) of the next round, and the pairs found valid but
         not taken (they stay valid while their row does not change)."""
-        nr, nc = A.shape
-        indptr, indices = A.indptr, A.indices
-        count = np.bincount(indices, minlength=nc)
-        cand_col = allowed & ((count == 1) | (count == 2))
-        eq = row_alive & (rl == ru) & np.isfinite(rl)
-        if check is None:  # the first round: every equality row holding a candidate column
-            rows_of_entry = np.repeat(np.arange(nr, dtype=np.int64), np.diff(indptr))
-            check = np.flatnonzero(eq & (np.bincount(rows_of_entry[cand_col[indices]], minlength=nr) > 0))
-        else:
-            check = check[eq[check]]
+        nr = work.nr
+        cand_col = allowed & ~work.col_dead & ((work.count == 1) | (work.count == 2))
+        eq = ~work.row_dead & (rl == ru) & np.isfinite(rl)
+        # the first round tests every equality row holding a candidate column
+        check = np.flatnonzero(eq & work.rows_with(cand_col)) if check is None else check[eq[check]]
+        # pairs found valid before and not taken stay valid while their row did not change
         keep_old = cand_col[pending[1]] & eq[pending[0]]
         keep_old[keep_old] = ~np.isin(pending[0][keep_old], check)
-        if check.size:
-            r, k, piv = Aggregation._pairs(A, rl, cl, cu, cand_col, check)
-        else:
-            r, k, piv = pending[0][:0], pending[1][:0], pending[2][:0]
-        r = np.concatenate([r, pending[0][keep_old]])
-        k = np.concatenate([k, pending[1][keep_old]])
-        piv = np.concatenate([piv, pending[2][keep_old]])
+        found = Aggregation._pairs(work, rl, cl, cu, cand_col, check)
+        r, k, piv, length = (np.concatenate([new, old[keep_old]]) for new, old in zip(found, pending, strict=True))
         if not r.size:
             return None
-        # the other row of k: the row of its other entry, when it has two
-        other = _other_rows(A, k, r, count)
+        other, aik = work.other_rows(k, r, piv)
         # priority: the shortest source rows first (least fill), random among equals
-        order = np.lexsort((rng.random(r.size), np.diff(indptr)[r]))
-        r, k, piv, other = r[order], k[order], piv[order], other[order]
+        order = np.lexsort((rng.random(r.size), length))
+        r, k, piv, other, aik, length = r[order], k[order], piv[order], other[order], aik[order], length[order]
         rank = np.arange(r.size)
         first_k = np.zeros(r.size, dtype=bool)
         first_k[np.unique(k, return_index=True)[1]] = True
@@ -270,60 +391,49 @@ class Aggregation:
         taken_rows[other[acc & (other >= 0)]] = True
         rest = ~acc & ~taken_rows[r]
         rest &= ~np.isin(k, k[acc])
-        # rows whose columns lost an entry may hold new candidates: the targets' rows are
-        # retested, and so are the rows of every column of a source row
-        return r[acc], k[acc], np.flatnonzero(taken_rows), (r[rest], k[rest], piv[rest])
+        return (r[acc], k[acc], other[acc], aik[acc]), (r[rest], k[rest], piv[rest], length[rest])
 
     @staticmethod
-    def _changed_rows(A, rnd, taken):
-        """Rows whose pairs may have changed in a round: its targets, and the rows holding a
-        column of a source row (that column has one entry fewer, or the same)."""
-        nr, nc = A.shape
-        moved = np.zeros(nc, dtype=bool)
-        moved[rnd.S.indices] = True
-        moved[rnd.cols] = False
-        pos = np.flatnonzero(moved[A.indices])
-        rows = np.searchsorted(A.indptr, pos, side="right") - 1
-        changed = np.zeros(nr, dtype=bool)
-        changed[rows] = True
-        changed[rnd.other[rnd.other >= 0]] = True
-        changed[rnd.rows] = False
-        return np.flatnonzero(changed)
-
-    @staticmethod
-    def _apply(A, rl, ru, c, r, k):
-        """Substitute x_k out through row r for the pairs (r, k) of one round."""
-        nr, nc = A.shape
-        S = A[r]
-        S.data[np.abs(S.data) <= DROP_TOL] = 0.0
-        S.eliminate_zeros()
+    def _apply(work: _Work, rl, ru, c, r, k, other=None, aik=None):
+        """Substitute x_k out through row r for the pairs (r, k) of one round (``other``, ``aik``:
+        the other row of k and its entry, when known); the rows the next round tests (the
+        targets, and the rows of the columns that lost an entry)."""
+        nr, nc = work.nr, work.nc
+        S = work.rows(r)
         S.sort_indices()
         pivot_entry = np.flatnonzero(S.indices == np.repeat(k, np.diff(S.indptr)))
         if pivot_entry.size != r.size:
             raise _PivotGone
         piv = S.data[pivot_entry]
-        count = np.bincount(A.indices, minlength=nc)
-        other = _other_rows(A, k, r, count)
+        if other is None or aik is None:
+            other, aik = work.other_rows(k, r, piv)
         has = other >= 0
-        aik = np.zeros(r.size)
-        if has.any():
-            aik[has] = _entries(A, other[has], k[has])
+        targets = np.unique(other[has])
+        T = work.rows(targets)
         rnd = Round(r, k, piv, other, aik, S, pivot_entry)
-        C = sp.csr_matrix((-aik[has] / piv[has], (other[has], np.flatnonzero(has))), shape=(nr, r.size))
-        A = (A + C @ S).tocsr()
-        shift = C @ rl[r]
+        C = sp.csr_matrix((-aik[has] / piv[has], (np.searchsorted(targets, other[has]), np.flatnonzero(has))),
+                          shape=(targets.size, r.size))
+        before = np.bincount(T.indices, minlength=nc)
+        before += np.bincount(S.indices, minlength=nc)
+        work.col_dead[k] = True
+        new_T = work._clean((T + C @ S).tocsr())
+        del T
+        shift = np.zeros(nr)
+        shift[targets] = C @ rl[r]
         rl, ru = rl + shift, ru + shift
         c = c - S.T @ (c[k] / piv)
         c[k] = 0.0
-        # rows r and columns k leave; cancelled fill goes
-        dead_row = np.zeros(nr, dtype=bool)
-        dead_row[r] = True
-        dead_col = np.zeros(nc, dtype=bool)
-        dead_col[k] = True
-        ent_rows = np.repeat(np.arange(nr, dtype=np.int64), np.diff(A.indptr))
-        A.data[dead_row[ent_rows] | dead_col[A.indices] | (np.abs(A.data) <= DROP_TOL)] = 0.0
-        A.eliminate_zeros()
-        return rnd, A, rl, ru, c
+        work.replace(targets, new_T, r, before)
+        # next round: the targets, and the rows holding a column that lost an entry
+        fell = np.bincount(new_T.indices, minlength=nc) < before
+        del new_T
+        fell &= ~work.col_dead & (work.count <= 2)
+        rows_fell = work.rows_holding(fell)[0]
+        changed = np.zeros(nr, dtype=bool)
+        changed[targets] = True
+        changed[rows_fell] = True
+        changed[work.row_dead] = False
+        return rnd, rl, ru, c, np.flatnonzero(changed)
 
     # -- the LP HiGHS gets ---------------------------------------------------------------------
     def vectors(self, rl: np.ndarray, ru: np.ndarray, cl: np.ndarray, c: np.ndarray):
@@ -348,36 +458,50 @@ class Aggregation:
             offset += float(fac @ br)
         return (rl[self.row_keep], ru[self.row_keep], c[self.col_keep], offset, seen)
 
-    def valid(self, rl: np.ndarray, ru: np.ndarray, cl: np.ndarray, cu: np.ndarray) -> bool:
-        """Whether the substitutions still hold for these bounds: every source row an equality and
-        every pivot's bounds implied by it."""
+    def check(self, rl: np.ndarray, ru: np.ndarray, cl: np.ndarray, cu: np.ndarray) -> np.ndarray | None:
+        """For these bounds: None when a substitution no longer holds (a fixed column unfixed, a
+        source row no longer an equality), else the pivot columns whose bounds their rows no longer
+        imply (they need a row of their own: :meth:`expression`)."""
         if not np.array_equal(cl[self.fixed], cu[self.fixed]):
-            return False
+            return None
         shift = self.A_fixed @ cl[self.fixed]
         rl, ru = rl - shift, ru - shift
         nr = self.shape[0]
+        failing = []
         for rnd in self.rounds:
             br = rl[rnd.rows]
             if not np.array_equal(br, ru[rnd.rows]) or not np.isfinite(br).all():
-                return False
+                return None
             S = rnd.S
             rows_of_entry = np.repeat(np.arange(S.shape[0], dtype=np.int64), np.diff(S.indptr))
             x_lo, x_hi = _implied(rows_of_entry, S.data, S.indices, S.shape[0], cl, cu, rnd.pivot_entry, br)
-            if not _within(x_lo, x_hi, cl[rnd.cols], cu[rnd.cols]).all():
-                return False
+            failing.append(rnd.cols[~_within(x_lo, x_hi, cl[rnd.cols], cu[rnd.cols])])
             has = rnd.other >= 0
             shift = np.bincount(rnd.other[has], weights=-rnd.aik[has] / rnd.piv[has] * br[has], minlength=nr)
             rl, ru = rl + shift, ru + shift
-        return True
+        return np.concatenate(failing) if failing else np.zeros(0, dtype=np.int64)
 
-    def touches(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Which matrix entries (solver rows, columns) the aggregated LP does not take as they are:
-        an entry in a source row, in an eliminated column or in a fixed one."""
-        dead_row = np.ones(self.shape[0], dtype=bool)
-        dead_row[self.row_keep] = False
-        dead_col = np.ones(self.shape[1], dtype=bool)
-        dead_col[self.col_keep] = False
-        return dead_row[rows] | dead_col[cols]
+    def valid(self, rl: np.ndarray, ru: np.ndarray, cl: np.ndarray, cu: np.ndarray) -> bool:
+        """Whether every substitution holds with every pivot's bounds implied."""
+        failing = self.check(rl, ru, cl, cu)
+        return failing is not None and not failing.size
+
+    def expression(self, cols: np.ndarray) -> sp.csr_matrix:
+        """Substituted columns as linear functions of the columns HiGHS holds: row j of the result
+        G (columns ``col_keep``) gives x_{cols[j]} = G_j x_H + h_j, where h (the value at x_H = 0)
+        comes from :meth:`primal`.  Forward through the rounds, a column substituted in round m is
+        replaced by its source row, x_k = (b_r - sum_{j != k} S_rj x_j) / a_rk."""
+        nc = self.shape[1]
+        cols = np.asarray(cols, dtype=np.int64)
+        G = sp.csr_matrix((np.ones(cols.size), (np.arange(cols.size), cols)), shape=(cols.size, nc))
+        for rnd in self.rounds:
+            Gm = G[:, rnd.cols]
+            if not Gm.nnz:
+                continue
+            G = (G - (Gm @ sp.diags(1.0 / rnd.piv)) @ rnd.S).tocsr()  # the pivot entries cancel
+            G.data[np.abs(G.data) <= DROP_TOL] = 0.0
+            G.eliminate_zeros()
+        return G[:, self.col_keep].tocsr()
 
     # -- postsolve -----------------------------------------------------------------------------
     def primal(self, x_kept: np.ndarray, cl: np.ndarray, seen) -> np.ndarray:
@@ -388,15 +512,20 @@ class Aggregation:
             x[rnd.cols] = (br - rnd.S @ x) / rnd.piv
         return x
 
-    def duals(self, y_kept: np.ndarray, d_kept: np.ndarray, c: np.ndarray, seen) -> tuple[np.ndarray, np.ndarray]:
-        """Row duals y and reduced costs d of the solver LP (``c``: its costs)."""
+    def duals(self, y_kept: np.ndarray, d_kept: np.ndarray, c: np.ndarray, seen,
+              bounded: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Row duals y and reduced costs d of the solver LP (``c``: its costs).  ``bounded``:
+        (substituted columns with a bound row, those rows' duals): the dual of such a row is the
+        reduced cost d_k of its column, and then y_r = (c_k - d_k - a_ik y_i) / a_rk."""
         y = np.zeros(self.shape[0])
         y[self.row_keep] = y_kept
         d = np.zeros(self.shape[1])
         d[self.col_keep] = d_kept
+        if bounded is not None and bounded[0].size:
+            d[bounded[0]] = bounded[1]
         for rnd, (_br, ck) in zip(reversed(self.rounds), reversed(seen), strict=True):
             yi = np.where(rnd.other >= 0, y[np.maximum(rnd.other, 0)], 0.0)
-            y[rnd.rows] = (ck - rnd.aik * yi) / rnd.piv
+            y[rnd.rows] = (ck - d[rnd.cols] - rnd.aik * yi) / rnd.piv
         if self.fixed.size:  # a fixed column's reduced cost: c_j - a_j' y
             d[self.fixed] = c[self.fixed] - self.A_fixed.T @ y
         return y, d

@@ -17,6 +17,7 @@ from time import perf_counter
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import BalkhashError
 from .aggregate import MIN_COLUMNS, Aggregation
@@ -99,20 +100,17 @@ class HighsBackend:
         t0 = perf_counter()
         self.reduced = reduced
         full = reduced.lp
-        A = reduced.matrix()
         #: whether HiGHS gets the aggregated LP (:mod:`balkhash.allocation.aggregate`); by default
         #: from :data:`~balkhash.allocation.aggregate.MIN_COLUMNS` columns on
         self.aggregated = bool(aggregate) if aggregate is not None else full.ncols >= MIN_COLUMNS
         self.agg: Aggregation | None = None
         self.aggregate_seconds = 0.0
+        #: substituted columns with a bound row of their own in HiGHS's LP (after its rows)
+        self._bound_cols = np.zeros(0, dtype=np.int64)
         if self.aggregated:
-            # the solver LP as this backend holds it; HiGHS gets its aggregation
-            self._rl = full.current["row_lower"][reduced.kept].astype(float)
-            self._ru = full.current["row_upper"][reduced.kept].astype(float)
-            self._cl, self._cu = reduced.col_lower.copy(), reduced.col_upper.copy()
-            self._c = full.current["cost"].astype(float)
-            self._lp_arrays = self._aggregate(A, replay=False)
+            self._lp_arrays = self._aggregate(replay=False)
         else:
+            A = reduced.matrix()
             self._lp_arrays = (
                 full.ncols, A.shape[0], A.nnz, int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize),
                 0.0, np.ascontiguousarray(full.current["cost"]), np.ascontiguousarray(reduced.col_lower),
@@ -122,7 +120,7 @@ class HighsBackend:
                 np.ascontiguousarray(A.data),
                 np.zeros(full.ncols, dtype=np.int32),  # every column continuous
             )
-        del A
+            del A
         self.highs = _new_highs(quiet=not log)
         # HiGHS's log reaches the console only with ``log``; its warnings are always kept
         self.highs.setOptionValue("output_flag", True)
@@ -149,28 +147,49 @@ class HighsBackend:
         self.bound_dual: np.ndarray | None = None
 
     # -- the aggregated LP ---------------------------------------------------------------------
-    def _aggregate(self, A, replay: bool) -> tuple:
+    def _aggregate(self, replay: bool) -> tuple:
         """Aggregate the solver LP (following the last rounds with ``replay``) and return HiGHS's
-        loading arguments; sets ``self.agg`` and the entries HiGHS holds."""
+        loading arguments; sets ``self.agg``, the bound rows and the entries HiGHS holds."""
         t0 = perf_counter()
-        again = self.agg.replay(A, self._rl, self._ru, self._cl, self._cu, self._c) if replay and self.agg else None
+        A, rows = self.reduced.lp.A, self.reduced.kept
+        vectors = self._solver_vectors()
+        again = self.agg.replay(A, rows, *vectors) if replay and self.agg else None
         self.replayed = again is not None
-        self.agg = again or Aggregation(A, self._rl, self._ru, self._cl, self._cu, self._c)
+        previous = self._bound_cols if self.replayed else np.zeros(0, dtype=np.int64)
+        self.agg = again or Aggregation(A, rows, *vectors)
         agg = self.agg
-        rl, ru, c, offset, self._seen = agg.vectors(self._rl, self._ru, self._cl, self._c)
-        cl, cu = self._cl[agg.col_keep], self._cu[agg.col_keep]
+        rl, ru, c, offset, self._seen = agg.vectors(vectors[0], vectors[1], vectors[2], vectors[4])
+        failing = agg.check(*vectors[:4])
+        self._bound_cols = np.union1d(previous, failing if failing is not None else [])
+        self.replayed &= self._bound_cols.size == previous.size  # the old basis fits
+        B = agg.A
+        agg.A = None  # HiGHS copies the matrix on loading: the arrays below are the last reference
+        assert B is not None
+        if self._bound_cols.size:
+            B = sp.vstack([B, agg.expression(self._bound_cols)], format="csr")
+        rl, ru = self._with_bound_rows(rl, ru, vectors[2], vectors[3])
+        cl, cu = vectors[2][agg.col_keep], vectors[3][agg.col_keep]
         self._held = {"rl": rl, "ru": ru, "cl": cl, "cu": cu, "c": c, "offset": offset}
         self.aggregate_seconds += perf_counter() - t0
-        B = agg.A
         return (B.shape[1], B.shape[0], B.nnz, int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize),
                 offset, c, cl, cu, rl, ru, B.indptr[:-1].astype(np.int32), B.indices.astype(np.int32),
                 np.ascontiguousarray(B.data), np.zeros(B.shape[1], dtype=np.int32))
+
+    def _with_bound_rows(self, rl: np.ndarray, ru: np.ndarray, xl: np.ndarray, xu: np.ndarray):
+        """Row bounds of the aggregated rows followed by the bound rows': xl_k - h_k .. xu_k - h_k
+        with h_k the substituted column's value where HiGHS's columns are 0."""
+        k = self._bound_cols
+        if not k.size:
+            return rl, ru
+        assert self.agg is not None
+        h = self.agg.primal(np.zeros(self.agg.col_keep.size), xl, self._seen)[k]
+        return np.concatenate([rl, xl[k] - h]), np.concatenate([ru, xu[k] - h])
 
     def _reload(self, replay: bool) -> None:
         """Aggregate anew and load the result; the last basis carries over when the same rows and
         columns left (a replay), otherwise the next run starts from scratch."""
         basis = self.highs.getBasis() if (replay and self.col_value is not None) else None
-        arrays = self._aggregate(self.reduced.matrix(), replay)
+        arrays = self._aggregate(replay)
         if self.highs.passModel(*arrays) != highspy.HighsStatus.kOk:
             raise RuntimeError("HiGHS refused the aggregated model")
         if basis is not None and self.replayed:
@@ -178,29 +197,39 @@ class HighsBackend:
         else:
             self.col_value = None
 
+    def _solver_vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(rl, ru, xl, xu, c) of the solver LP as the reduced LP holds them now."""
+        red, cur = self.reduced, self.reduced.lp.current
+        return (cur["row_lower"][red.kept], cur["row_upper"][red.kept], red.col_lower, red.col_upper, cur["cost"])
+
     def _apply_aggregated(self, changes: dict[str, tuple[np.ndarray, ...]]) -> None:
-        moved = False
-        if "rows" in changes:
-            r, lo, up = changes["rows"]
-            self._rl[r], self._ru[r] = lo, up
-            moved = True
-        if "cols" in changes:
-            c, lo, up = changes["cols"]
-            self._cl[c], self._cu[c] = lo, up
-            moved = True
-        if "cost" in changes:
-            c, cost = changes["cost"]
-            self._c[c] = cost
+        """The reduced LP holds the changed entries already: replay them through the rounds; a
+        substituted column whose bounds are no longer implied gets its bound row (HiGHS keeps
+        its basis); a substitution that no longer holds aggregates anew."""
         assert self.agg is not None
         if "coefs" in changes:
             self._reload(replay=True)
             return
-        if moved and not self.agg.valid(self._rl, self._ru, self._cl, self._cu):
-            self._reload(replay=False)
-            return
+        rl_s, ru_s, xl, xu, cost = self._solver_vectors()
         agg, held = self.agg, self._held
-        rl, ru, c, offset, self._seen = agg.vectors(self._rl, self._ru, self._cl, self._c)
-        cl, cu = self._cl[agg.col_keep], self._cu[agg.col_keep]
+        new = np.zeros(0, dtype=np.int64)
+        if "rows" in changes or "cols" in changes:
+            failing = agg.check(rl_s, ru_s, xl, xu)
+            if failing is None:
+                self._reload(replay=False)
+                return
+            new = np.setdiff1d(failing, self._bound_cols)
+        rl, ru, c, offset, self._seen = agg.vectors(rl_s, ru_s, xl, cost)
+        if new.size:  # bound rows for them, appended to HiGHS's rows
+            G = agg.expression(new)
+            h = agg.primal(np.zeros(agg.col_keep.size), xl, self._seen)[new]
+            self.highs.addRows(new.size, xl[new] - h, xu[new] - h, G.nnz, G.indptr[:-1].astype(np.int32),
+                               G.indices.astype(np.int32), G.data)
+            self._bound_cols = np.concatenate([self._bound_cols, new])
+            held["rl"] = np.concatenate([held["rl"], xl[new] - h])
+            held["ru"] = np.concatenate([held["ru"], xu[new] - h])
+        rl, ru = self._with_bound_rows(rl, ru, xl, xu)
+        cl, cu = xl[agg.col_keep], xu[agg.col_keep]
         rows = np.flatnonzero(~_same(rl, held["rl"]) | ~_same(ru, held["ru"]))
         if rows.size:
             self.highs.changeRowsBounds(rows.size, rows.astype(np.int32), rl[rows], ru[rows])  # type: ignore[attr-defined]
@@ -245,6 +274,12 @@ class HighsBackend:
             key = str(self.highs.getModelStatus()).split(".")[-1]
         seconds = perf_counter() - t0
         status, has = _STATUS.get(key, ("error", False))
+        if self.agg is not None and key == "kModelEmpty":
+            # no column left: HiGHS does not check the rows (bound rows of constant expressions)
+            rl, ru = self._held["rl"], self._held["ru"]
+            tol = 1e-9 * (1 + np.maximum(np.abs(rl), np.abs(ru)))
+            if ((rl > tol) | (ru < -tol)).any():
+                status, has, key = "infeasible", False, "kInfeasible"
         info = self.highs.getInfo()
         if has is None:  # time/iteration limits: usable only with a primal feasible point
             has = info.primal_solution_status == 2
@@ -255,12 +290,15 @@ class HighsBackend:
             row_dual, col_dual = np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float)
             dual_valid = sol.dual_valid
             if self.agg is not None:  # back to the solver LP: the substituted columns and rows
-                self.col_value = self.agg.primal(self.col_value, self._cl, self._seen)
-                np.clip(self.col_value, self._cl, self._cu, out=self.col_value)
+                xl, xu, cost = self.reduced.col_lower, self.reduced.col_upper, self.reduced.lp.current["cost"]
+                self.col_value = self.agg.primal(self.col_value, xl, self._seen)
+                np.clip(self.col_value, xl, xu, out=self.col_value)
                 if key == "kModelEmpty":  # everything substituted or fixed: no duals of HiGHS's own
-                    row_dual, col_dual, dual_valid = np.zeros(0), np.zeros(0), True
+                    row_dual, col_dual, dual_valid = np.zeros(self.num_rows), np.zeros(0), True
                 if dual_valid:
-                    row_dual, col_dual = self.agg.duals(row_dual, col_dual, self._c, self._seen)
+                    n = self.agg.row_keep.size
+                    bounded = (self._bound_cols, row_dual[n:n + self._bound_cols.size])
+                    row_dual, col_dual = self.agg.duals(row_dual[:n], col_dual, cost, self._seen, bounded)
             if dual_valid:
                 self.row_dual, self.bound_dual = self.reduced.duals(row_dual, col_dual, self.col_value)
             else:
@@ -302,12 +340,14 @@ class HighsBackend:
     @property
     def num_rows(self) -> int:
         """Rows of the LP HiGHS holds."""
-        return int(self.agg.A.shape[0] if self.agg is not None else self.reduced.kept.size)
+        if self.agg is not None:
+            return int(self.agg.row_keep.size + self._bound_cols.size)
+        return int(self.reduced.kept.size)
 
     @property
     def num_cols(self) -> int:
         """Columns of the LP HiGHS holds."""
-        return int(self.agg.A.shape[1] if self.agg is not None else self.reduced.lp.ncols)
+        return int(self.agg.col_keep.size if self.agg is not None else self.reduced.lp.ncols)
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
