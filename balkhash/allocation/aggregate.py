@@ -410,7 +410,8 @@ class Aggregation:
         has = other >= 0
         targets = np.unique(other[has])
         T = work.rows(targets)
-        rnd = Round(r, k, piv, other, aik, S, pivot_entry)
+        rnd = Round(r.astype(np.int32), k.astype(np.int32), piv, other.astype(np.int32), aik, S,
+                    pivot_entry.astype(np.int32))
         C = sp.csr_matrix((-aik[has] / piv[has], (np.searchsorted(targets, other[has]), np.flatnonzero(has))),
                           shape=(targets.size, r.size))
         before = np.bincount(T.indices, minlength=nc)

@@ -169,7 +169,7 @@ class HighsBackend:
             B = sp.vstack([B, agg.expression(self._bound_cols)], format="csr")
         rl, ru = self._with_bound_rows(rl, ru, vectors[2], vectors[3])
         cl, cu = vectors[2][agg.col_keep], vectors[3][agg.col_keep]
-        self._held = {"rl": rl, "ru": ru, "cl": cl, "cu": cu, "c": c, "offset": offset}
+        self._held = {"rl": rl, "ru": ru, "c": c, "offset": offset}
         self.aggregate_seconds += perf_counter() - t0
         return (B.shape[1], B.shape[0], B.nnz, int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize),
                 offset, c, cl, cu, rl, ru, B.indptr[:-1].astype(np.int32), B.indices.astype(np.int32),
@@ -229,19 +229,23 @@ class HighsBackend:
             held["rl"] = np.concatenate([held["rl"], xl[new] - h])
             held["ru"] = np.concatenate([held["ru"], xu[new] - h])
         rl, ru = self._with_bound_rows(rl, ru, xl, xu)
-        cl, cu = xl[agg.col_keep], xu[agg.col_keep]
         rows = np.flatnonzero(~_same(rl, held["rl"]) | ~_same(ru, held["ru"]))
         if rows.size:
             self.highs.changeRowsBounds(rows.size, rows.astype(np.int32), rl[rows], ru[rows])  # type: ignore[attr-defined]
-        cols = np.flatnonzero(~_same(cl, held["cl"]) | ~_same(cu, held["cu"]))
-        if cols.size:
-            self.highs.changeColsBounds(cols.size, cols.astype(np.int32), cl[cols], cu[cols])
+        if "cols" in changes:  # a column's bounds pass through unchanged when HiGHS holds it
+            moved = changes["cols"][0]
+            at = np.minimum(np.searchsorted(agg.col_keep, moved), agg.col_keep.size - 1)
+            held_cols = at[agg.col_keep[at] == moved] if agg.col_keep.size else at[:0]
+            if held_cols.size:
+                solver_cols = agg.col_keep[held_cols]
+                self.highs.changeColsBounds(held_cols.size, held_cols.astype(np.int32), xl[solver_cols],
+                                            xu[solver_cols])
         costs = np.flatnonzero(~_same(c, held["c"]))
         if costs.size:
             self.highs.changeColsCost(costs.size, costs.astype(np.int32), c[costs])
         if offset != held["offset"]:
             self.highs.changeObjectiveOffset(offset)
-        self._held = {"rl": rl, "ru": ru, "cl": cl, "cu": cu, "c": c, "offset": offset}
+        self._held = {"rl": rl, "ru": ru, "c": c, "offset": offset}
 
     # -- solving -------------------------------------------------------------------------------
     def _on_log(self, event) -> None:
