@@ -457,9 +457,10 @@ def folded_inlets(data: ModelData) -> dict[int, int]:
     demand's balance a row: x_l = y_d / (1 - loss_l) is written where x_l appears (the source's
     balance), and the tables and duals are recovered from it.
 
-    Off by default: the LP is smaller (no inlet column, no demand row), but HiGHS's presolve does
-    this itself and solves the unfolded LP faster (docs/performance.md); solvers without a
-    presolve gain from it."""
+    Off by default: the aggregation before HiGHS (:mod:`balkhash.allocation.aggregate`) does the
+    same substitution for large LPs, and more, while keeping the inlets' own parameters in
+    ``Allocation.set``; folding at compile time serves solvers reached through Pyomo that have
+    no presolve of their own."""
     constrained = {t.ref for t in data.targets if t.type == "eco_flow"} | {p.link for p in data.plants}
     constrained |= data.groups.links if data.groups is not None else set()
     out = {}

@@ -128,9 +128,10 @@ def print_summary(out: Console, summary: dict, basin=None) -> None:
         out.print(Text.assemble(("note", "yellow"), f": {note}"))
     tm = summary.get("timings", {})
     if tm:
+        aggregate = f"aggregate {tm['aggregate']:.2f} s, " if tm.get("aggregate") else ""
         out.print(
-            f"timings: check+compile {tm.get('compile', 0):.2f} s, build LP {tm.get('build', 0):.2f} s, load "
-            f"{tm.get('load', 0):.2f} s, solve {tm.get('solve', 0):.2f} s, extract {tm.get('extract', 0):.2f} s"
+            f"timings: check+compile {tm.get('compile', 0):.2f} s, build LP {tm.get('build', 0):.2f} s, {aggregate}"
+            f"load {tm.get('load', 0):.2f} s, solve {tm.get('solve', 0):.2f} s, extract {tm.get('extract', 0):.2f} s"
         )
 
 
