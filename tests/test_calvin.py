@@ -126,6 +126,25 @@ def test_california_wy1922_imported_equals_the_links_file_solved_directly(tmp_pa
     assert rolling.objective == pytest.approx(direct, rel=1e-9)
 
 
+def test_calvin_through_the_aggregated_lp(tmp_path):
+    """The same models with their LP aggregated before HiGHS (balkhash.allocation.aggregate): example 1
+    keeps CALVIN's objective and its published duals, recovered for rows that left the LP; WY1922's
+    optimum equals the links file's, and its solution with its duals is optimal for the full LP."""
+    from test_aggregation import assert_optimal_for_the_full_lp
+
+    from balkhash.allocation.solve import Allocation
+
+    sol = balkhash.solve(HERE / "example1", aggregate=True)
+    assert sol.objective == pytest.approx(OBJECTIVE1, rel=1e-9)
+    assert segment_duals(sol, "SR_SHA", "1983-10") == pytest.approx(DUALS1, rel=1e-9)
+    import_calvin(WY1922, tmp_path / "wy")
+    plain = Allocation(tmp_path / "wy", aggregate=False)
+    agg = Allocation(tmp_path / "wy", aggregate=True)
+    assert agg.backend.num_rows < plain.backend.num_rows
+    assert agg.solve().objective == pytest.approx(solve_links_directly(WY1922), rel=1e-9)
+    assert_optimal_for_the_full_lp(agg)
+
+
 # -- what cannot be converted ---------------------------------------------------------------------------
 def _links_file(tmp_path: Path, extra: str) -> Path:
     p = tmp_path / "links.csv"
