@@ -251,3 +251,28 @@ def test_the_hindcast_sets_the_allocation_policy_aside():
     assert b.options.policy == "none"
     assert all(t.penalty == 0.0 for t in b.targets)
     assert basin.options.policy == "water_code"  # the basin itself is not changed
+
+
+def test_the_report_command_adds_the_basins_hindcast(tmp_path):
+    """`balkhash report --hindcast`: the default basin's hindcast (its setup, its shipped
+    observations) is a section of the report, linked from the navigation; a basin without
+    observations, or --observed without --hindcast, is refused and writes nothing."""
+    from typer.testing import CliRunner
+
+    from balkhash.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "report.html"
+    r = runner.invoke(app, ["report", "--hindcast", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    text = out.read_text(encoding="utf-8")
+    assert "<a href='#hindcast'>Hindcast</a>" in text
+    assert text.count("<section id='hindcast'>") == 1
+    assert "RMSE" in text
+    for args, message in ((["-b", "tiny_river", "--hindcast"], "no observations"),
+                          (["--observed", str(tmp_path / "o.csv")], "--observed goes with --hindcast")):
+        bad = tmp_path / "bad.html"
+        r = runner.invoke(app, ["report", *args, "--out", str(bad)])
+        assert r.exit_code == 1, r.output
+        assert message in r.output
+        assert not bad.exists()

@@ -28,14 +28,21 @@ def report(
     time_limit: float = opt.TIME_LIMIT_OPT,
     plan_out: Path = opt.PLAN_OUT_OPT,
     plots: Path = typer.Option(None, "--plots", help="also write PNG plots (and the sweep curves) into this directory"),
+    hindcast: bool = typer.Option(False, "--hindcast", help="add the basin's hindcast against its observations "
+                                  "(as `balkhash hindcast` runs it by default) as a section"),
+    observed: Path = typer.Option(None, "--observed", help="with --hindcast: observation CSV "
+                                  "[default: the basin's observed/observations.csv]"),
 ) -> None:
     """Solve like `plan` and write one self-contained HTML report that opens offline.
 
-    The report holds the summary, the allocation plan, the charts and, with --sweep, a slider over
-    the swept transboundary inflow."""
+    The report holds the summary, the allocation plan, the charts, with --sweep a slider over the
+    swept transboundary inflow and with --hindcast the basin's hindcast (figure, errors, bias and
+    RMSE)."""
     from time import perf_counter
 
     t0 = perf_counter()
+    if observed is not None and not hindcast:
+        raise CommandError("--observed goes with --hindcast")
     plan_out = opt.plan_workbook(plan_out)
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
@@ -60,10 +67,19 @@ def report(
             "run_date": opt.run_date()}
     if sw is not None:
         info["sweep"] = str(sw.source)
+    sections = []
+    if hindcast:  # the basin as given (its setup, its observations), not the scenario's
+        from ..outputs.hindcast_report import hindcast_section
+        from .history import _hindcast, _title
+
+        with err_console.status("hindcast"):
+            _b, h, _sim = _hindcast(basin, observed, None, None, None, "step", None, None, "climatology", None)
+            res = h.run()
+        sections.append(("hindcast", "Hindcast", hindcast_section(res, _title(h, "hindcast"))))
     from ..outputs.report import write_report
 
     with writing("the report"), err_console.status("building the report") as status:
         dest = write_report(sol, sb, opt.out_file(out, "report.html"), info, sweep=sw,
-                            progress=lambda step: status.update(f"building the report: {step}"))
+                            progress=lambda step: status.update(f"building the report: {step}"), sections=sections)
     write_views(sol, sb, info, plan_out=plan_out, plots=plots, sweep=sw)
     print_text(f"report: {dest}  ({dest.stat().st_size / 1e6:.1f} MB, {perf_counter() - t0:.2f} s)")
