@@ -15,7 +15,18 @@ import os
 
 import numpy as np
 import pytest
-from analytical_basins import demand, inflow, junction, link, make_basin, marginal_value, random_basins, reservoir, sink
+from analytical_basins import (
+    demand,
+    inflow,
+    junction,
+    lake,
+    link,
+    make_basin,
+    marginal_value,
+    random_basins,
+    reservoir,
+    sink,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_parameters import TIGHT, assert_warm_equals_fresh
@@ -194,6 +205,35 @@ def test_a_change_that_breaks_a_substitution_aggregates_anew():
     got = agg.solve()
     assert got.objective == pytest.approx(3 * (200 + 360 + 600))
     assert_optimal_for_the_full_lp(agg)
+
+
+def test_an_evaporation_change_moves_highs_entries_without_aggregating_again(monkeypatch):
+    """The lake's evaporation is a coefficient of its storage columns in its continuity rows, which
+    HiGHS holds (the fill from the river's substituted reaches does not touch them): the change
+    moves HiGHS's entries by the same amounts, without replaying the rounds, and the re-solve
+    equals a fresh build's."""
+    sloped = {"level_m": [0.0, 10.0], "area_km2": [100.0, 200.0], "volume": [0.0, 1500.0]}
+
+    def basin(evap: float):
+        return make_basin(
+            [inflow("IN", 30), junction("J1"), junction("J2"), demand("D", 20, shortfall_cost=100.0),
+             lake("L", sloped, 5.0, evaporation_mm=[evap] * 12)],
+            [link("IN", "J1"), link("J1", "J2"), link("J2", "D"), link("J2", "L")],
+            targets=[{"id": "LL", "type": "lake_level", "lake": "L", "min_level_m": 5.0}], periods=6,
+        )
+
+    warm = Allocation(basin(100.0), aggregate=True, highs_options=TIGHT)
+    warm.solve()
+
+    def no_reload(*_a, **_k):
+        raise AssertionError("aggregated again")
+
+    monkeypatch.setattr(warm.backend, "_reload", no_reload)
+    warm.set("evaporation", "L", np.full(6, 180.0))
+    got, want = warm.solve(), Allocation(basin(180.0), aggregate=False, highs_options=TIGHT).solve()
+    assert got.objective == pytest.approx(want.objective, rel=1e-9)
+    assert got.objective > 0  # the lake level target costs something at the higher evaporation
+    assert_optimal_for_the_full_lp(warm)
 
 
 def test_small_lps_go_to_highs_unaggregated_by_default():

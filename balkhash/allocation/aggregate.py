@@ -43,9 +43,12 @@ columns HiGHS holds,
     xl_k - h_k <= G_k x_H <= xu_k - h_k       (x_k = G_k x_H + h_k, :meth:`Aggregation.expression`)
 
 whose dual is the reduced cost d_k of x_k, so that y_r = (c_k - d_k - a_ik y_i) / a_rk.  Adding
-a row keeps HiGHS's basis.  A changed matrix coefficient (an evaporation depth, a loss fraction,
-a head) replays the same rounds on the new matrix (:meth:`Aggregation.replay`): the same rows and
-columns leave, so HiGHS keeps its basis too.  A change that breaks a substitution (a zero target
+a row keeps HiGHS's basis.  A changed matrix coefficient in a row and a column HiGHS holds (a
+lake's evaporation on its storage, a plant's head) moves HiGHS's entry by the same amount: the
+fill there comes from source rows and pivots only.  One in a fixed column goes to the right-hand
+sides.  Any other (a loss fraction of a substituted reach) replays the same rounds on the new
+matrix (:meth:`Aggregation.replay`): the same rows and columns leave, so HiGHS keeps its basis
+too.  A change that breaks a substitution (a zero target
 raised, which unfixes its shortfall columns) aggregates the LP anew, and HiGHS starts from
 scratch.
 
@@ -282,6 +285,7 @@ class Aggregation:
         col_dead[self.fixed] = True
         fixed_cols = sp.csr_matrix(A[:, self.fixed])
         self.A_fixed = sp.csr_matrix(fixed_cols[rows])
+        self.A_fixed.sort_indices()
         del fixed_cols
         shift = self.A_fixed @ cl[self.fixed]
         rl, ru = rl - shift, ru - shift

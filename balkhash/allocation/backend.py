@@ -170,6 +170,10 @@ class HighsBackend:
         rl, ru = self._with_bound_rows(rl, ru, vectors[2], vectors[3])
         cl, cu = vectors[2][agg.col_keep], vectors[3][agg.col_keep]
         self._held = {"rl": rl, "ru": ru, "c": c, "offset": offset}
+        # the coefficient parameters' entries as aggregated: a later change of one in a row and a
+        # column HiGHS holds moves HiGHS's entry by the same amount (the fill there does not
+        # depend on it)
+        self._coef_values = self.reduced.lp.A.data[self.reduced.lp.held].copy()
         self.aggregate_seconds += perf_counter() - t0
         return (B.shape[1], B.shape[0], B.nnz, int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize),
                 offset, c, cl, cu, rl, ru, B.indptr[:-1].astype(np.int32), B.indices.astype(np.int32),
@@ -197,6 +201,44 @@ class HighsBackend:
         else:
             self.col_value = None
 
+    def _push_coefs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> bool:
+        """Changed matrix entries (solver rows, columns, new values) taken without replaying the
+        rounds, when each is in a fixed column or in a row and a column HiGHS holds.  A fixed
+        column's entry goes to the right-hand sides (``A_fixed``, replayed by the caller); in
+        HiGHS's aggregated matrix A'_ij = A_ij + F_ij, where the fill F_ij comes from source rows
+        and pivots only, so A'_ij moves by the change of A_ij.  False (nothing changed) when an
+        entry is in a source row or a substituted column."""
+        from .lp import _entry
+
+        agg, lp = self.agg, self.reduced.lp
+        assert agg is not None
+        fixed_at = np.searchsorted(agg.fixed, cols)
+        is_fixed = fixed_at < agg.fixed.size
+        is_fixed[is_fixed] = agg.fixed[fixed_at[is_fixed]] == cols[is_fixed]
+        hr = np.searchsorted(agg.row_keep, rows)
+        hc = np.searchsorted(agg.col_keep, cols)
+        alive = (hr < agg.row_keep.size) & (hc < agg.col_keep.size)
+        alive[alive] = (agg.row_keep[hr[alive]] == rows[alive]) & (agg.col_keep[hc[alive]] == cols[alive])
+        if not (alive | is_fixed).all():
+            return False
+        if is_fixed.any():  # the entry must be in A_fixed's structure (a held entry always is)
+            F = agg.A_fixed
+            where = np.minimum(_entry(F, rows[is_fixed], fixed_at[is_fixed]), max(F.nnz - 1, 0))
+            if not F.nnz or not ((F.indices[where] == fixed_at[is_fixed]).all()
+                                 and (np.searchsorted(F.indptr, where, side="right") - 1 == rows[is_fixed]).all()):
+                return False
+            F.data[where] = values[is_fixed]
+        at = np.searchsorted(lp.held, _entry(lp.A, self.reduced.kept[rows], cols))
+        delta = values - self._coef_values[at]
+        self._coef_values[at] = values
+        for i, j, dv in zip(hr[alive].tolist(), hc[alive].tolist(), delta[alive].tolist(), strict=True):
+            if dv == 0.0:
+                continue
+            _, _, index, value = self.highs.getRowsEntries(1, np.array([i], dtype=np.int32))
+            hit = np.flatnonzero(index == j)
+            self.highs.changeCoeff(i, j, float(value[hit[0]] + dv) if hit.size else dv)
+        return True
+
     def _solver_vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(rl, ru, xl, xu, c) of the solver LP as the reduced LP holds them now."""
         red, cur = self.reduced, self.reduced.lp.current
@@ -207,13 +249,13 @@ class HighsBackend:
         substituted column whose bounds are no longer implied gets its bound row (HiGHS keeps
         its basis); a substitution that no longer holds aggregates anew."""
         assert self.agg is not None
-        if "coefs" in changes:
+        if "coefs" in changes and not self._push_coefs(*changes["coefs"]):
             self._reload(replay=True)
             return
         rl_s, ru_s, xl, xu, cost = self._solver_vectors()
         agg, held = self.agg, self._held
         new = np.zeros(0, dtype=np.int64)
-        if "rows" in changes or "cols" in changes:
+        if "rows" in changes or "cols" in changes or "coefs" in changes:
             failing = agg.check(rl_s, ru_s, xl, xu)
             if failing is None:
                 self._reload(replay=False)
