@@ -238,3 +238,18 @@ def test_an_evaporation_change_moves_highs_entries_without_aggregating_again(mon
 
 def test_small_lps_go_to_highs_unaggregated_by_default():
     assert not Allocation(river()).backend.aggregated
+
+
+def test_an_empty_aggregated_lp_with_an_unmet_bound_row_is_infeasible():
+    """Everything substituted or fixed: HiGHS gets no column, and does not look at the rows.  A
+    minimum flow of 3 on N2-OUT, which no water reaches (N3 -> N2 -> OUT without inflow), is a
+    bound row 3 <= 0 <= inf of a constant expression: infeasible, as without aggregation."""
+    basin = make_basin([junction("N2"), junction("N3"), sink("OUT")],
+                       [link("N2", "OUT"), link("N3", "N2")])
+    for aggregate in (False, True):
+        alloc = Allocation(basin, aggregate=aggregate)
+        alloc.solve()
+        alloc.set("min_flow", "N2-OUT", 3.0)
+        with pytest.raises(SolveError) as exc:
+            alloc.solve()
+        assert exc.value.status == "infeasible"

@@ -323,7 +323,9 @@ class HighsBackend:
         if self.agg is not None and key == "kModelEmpty":
             # no column left: HiGHS does not check the rows (bound rows of constant expressions)
             rl, ru = self._held["rl"], self._held["ru"]
-            tol = 1e-9 * (1 + np.maximum(np.abs(rl), np.abs(ru)))
+            with np.errstate(invalid="ignore"):
+                tol = 1e-9 * (1 + np.maximum(np.abs(np.where(np.isfinite(rl), rl, 0.0)),
+                                             np.abs(np.where(np.isfinite(ru), ru, 0.0))))
             if ((rl > tol) | (ru < -tol)).any():
                 status, has, key = "infeasible", False, "kInfeasible"
         info = self.highs.getInfo()
