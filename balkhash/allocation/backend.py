@@ -223,7 +223,10 @@ class HighsBackend:
             return False
         if is_fixed.any():  # the entry must be in A_fixed's structure (a held entry always is)
             F = agg.A_fixed
-            where = np.minimum(_entry(F, rows[is_fixed], fixed_at[is_fixed]), max(F.nnz - 1, 0))
+            try:
+                where = np.minimum(_entry(F, rows[is_fixed], fixed_at[is_fixed]), max(F.nnz - 1, 0))
+            except IndexError:  # a row of A_fixed without entries
+                return False
             if not F.nnz or not ((F.indices[where] == fixed_at[is_fixed]).all()
                                  and (np.searchsorted(F.indptr, where, side="right") - 1 == rows[is_fixed]).all()):
                 return False
