@@ -125,7 +125,8 @@ def _within(x_lo, x_hi, cl, cu):
 
 
 class _PivotGone(Exception):
-    """A replayed pivot a_rk is no longer in the matrix."""
+    """A replayed pivot a_rk is no longer in the matrix, or its column now has more than two
+    entries (a coefficient that was 0 is not any more)."""
 
 
 #: rows tested for pairs at a time (bounds the temporaries of a round)
@@ -409,7 +410,9 @@ class Aggregation:
         if pivot_entry.size != r.size:
             raise _PivotGone
         piv = S.data[pivot_entry]
-        if other is None or aik is None:
+        if other is None or aik is None:  # a replay: a column may have gained an entry since
+            if ((work.count[k] < 1) | (work.count[k] > 2)).any():
+                raise _PivotGone
             other, aik = work.other_rows(k, r, piv)
         has = other >= 0
         targets = np.unique(other[has])
