@@ -357,3 +357,26 @@ def test_a_basin_without_a_lake_or_a_border_inflow_is_refused(gen):
         run_ensemble(basin(True), 1, generator=gen, workers=0)
     with pytest.raises(EnsembleError, match="no transboundary inflow node"):
         run_ensemble(basin(False), 1, generator=gen, workers=0)
+
+
+def test_the_report_takes_an_ensembles_section(tmp_path):
+    """`balkhash report --ensemble DIR` puts the reliability section an ensemble wrote into the
+    plan's report, linked from its navigation; a directory without an ensemble, or an ensemble of
+    another basin, is refused and nothing is written."""
+    out = tmp_path / "ens"
+    r = run("ensemble", "--members", 2, "--years", 1, "--workers", 0, "--out", out)
+    assert r.exit_code == 0, r.output
+    page = tmp_path / "report.html"
+    r = run("report", "--ensemble", out, "--out", page)
+    assert r.exit_code == 0, r.output
+    text = page.read_text(encoding="utf-8")
+    assert "<a href='#ensemble'>Ensemble</a>" in text
+    assert text.count('<section id="ensemble">') == 1
+    assert "Reliability per water year" in text
+    for args, message in ((["--ensemble", tmp_path / "none"], "no ensemble.html"),
+                          (["-b", "tiny_river", "--ensemble", out], "computed for the basin")):
+        bad = tmp_path / "bad.html"
+        r = run("report", *args, "--out", bad)
+        assert r.exit_code == 1, r.output
+        assert message in r.output
+        assert not bad.exists()

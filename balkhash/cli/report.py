@@ -32,12 +32,14 @@ def report(
                                   "(as `balkhash hindcast` runs it by default) as a section"),
     observed: Path = typer.Option(None, "--observed", help="with --hindcast: observation CSV "
                                   "[default: the basin's observed/observations.csv]"),
+    ensemble: Path = typer.Option(None, "--ensemble", help="directory written by `balkhash ensemble` on this "
+                                  "basin: its reliability section joins the report"),
 ) -> None:
     """Solve like `plan` and write one self-contained HTML report that opens offline.
 
     The report holds the summary, the allocation plan, the charts, with --sweep a slider over the
-    swept transboundary inflow and with --hindcast the basin's hindcast (figure, errors, bias and
-    RMSE)."""
+    swept transboundary inflow, with --hindcast the basin's hindcast (figure, errors, bias and
+    RMSE) and with --ensemble an ensemble's reliability of the lake targets."""
     from time import perf_counter
 
     t0 = perf_counter()
@@ -45,6 +47,7 @@ def report(
         raise CommandError("--observed goes with --hindcast")
     plan_out = opt.plan_workbook(plan_out)
     basin_path = opt.resolve_basin_path(basin)
+    ensemble_html = _ensemble_section(ensemble, basin_path) if ensemble is not None else None
     b = opt.load(basin_path)
     sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)
     sw = None
@@ -76,6 +79,8 @@ def report(
             _b, h, _sim = _hindcast(basin, observed, None, None, None, "step", None, None, "climatology", None)
             res = h.run()
         sections.append(("hindcast", "Hindcast", hindcast_section(res, _title(h, "hindcast"))))
+    if ensemble_html is not None:
+        sections.append(("ensemble", "Ensemble", ensemble_html))
     from ..outputs.report import write_report
 
     with writing("the report"), err_console.status("building the report") as status:
@@ -83,3 +88,28 @@ def report(
                             progress=lambda step: status.update(f"building the report: {step}"), sections=sections)
     write_views(sol, sb, info, plan_out=plan_out, plots=plots, sweep=sw)
     print_text(f"report: {dest}  ({dest.stat().st_size / 1e6:.1f} MB, {perf_counter() - t0:.2f} s)")
+
+
+def _ensemble_section(directory: Path, basin_path) -> str:
+    """The ``<section id="ensemble">`` of the ensemble.html that ``balkhash ensemble`` wrote into
+    ``directory``, checked to come from this basin (its ensemble.json names the basin's path)."""
+    import json
+    import os
+
+    page, doc = Path(directory) / "ensemble.html", Path(directory) / "ensemble.json"
+    if not page.is_file() or not doc.is_file():
+        raise CommandError(f"--ensemble {directory}: no ensemble.html and ensemble.json there; run "
+                           f"`balkhash ensemble --out {directory}` first")
+    try:
+        info = json.loads(doc.read_text(encoding="utf-8"))
+        text = page.read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"--ensemble {directory}: cannot read it ({exc})") from None
+    theirs = info.get("basin_path")
+    if theirs and os.path.realpath(theirs) != os.path.realpath(str(basin_path)):
+        raise CommandError(f"--ensemble {directory}: computed for the basin {theirs}, not {basin_path}")
+    start = text.find('<section id="ensemble">')
+    end = text.find("</section>", start)
+    if start < 0 or end < 0:
+        raise CommandError(f"--ensemble {directory}: ensemble.html holds no ensemble section")
+    return text[start:end + len("</section>")]
