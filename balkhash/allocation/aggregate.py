@@ -270,16 +270,13 @@ class Aggregation:
     choices on changed coefficients (the same rows and columns leave, so HiGHS's basis still fits)."""
 
     def __init__(self, A: sp.csr_matrix, rows: np.ndarray, rl: np.ndarray, ru: np.ndarray, cl: np.ndarray,
-                 cu: np.ndarray, c: np.ndarray, frozen_cols: np.ndarray | None = None, max_rounds: int = 64,
+                 cu: np.ndarray, c: np.ndarray, max_rounds: int = 64,
                  seed: int = 0,
                  _plan: tuple[np.ndarray, list[tuple[np.ndarray, ...]]] | None = None) -> None:
         nr, nc = rows.size, A.shape[1]
         self.shape = (nr, nc)
         rng = np.random.default_rng(seed)
         rl, ru, c = rl.astype(float), ru.astype(float), c.astype(float)
-        allowed = np.ones(nc, dtype=bool)
-        if frozen_cols is not None:
-            allowed[frozen_cols] = False
         # fixed columns leave first: their a_j x_j goes to the right-hand sides
         self.fixed = np.flatnonzero(np.isfinite(cl) & (cl == cu)) if _plan is None else _plan[0]
         col_dead = np.zeros(nc, dtype=bool)
@@ -296,7 +293,7 @@ class Aggregation:
         pending = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
         for m in range(max_rounds if _plan is None else len(_plan[1])):
             if _plan is None:
-                found = self._round(work, rl, ru, cl, cu, allowed, rng, check, pending)
+                found = self._round(work, rl, ru, cl, cu, rng, check, pending)
                 if found is None:
                     break
                 pairs, pending = found
@@ -313,10 +310,10 @@ class Aggregation:
         self.A.sort_indices()
 
     def replay(self, A: sp.csr_matrix, rows: np.ndarray, rl: np.ndarray, ru: np.ndarray, cl: np.ndarray,
-               cu: np.ndarray, c: np.ndarray) -> Aggregation | None:
-        """The same substitutions on a matrix with changed coefficients, or None when they no
-        longer hold (a fixed column unfixed, a pivot gone to zero); pivots whose bounds are no
-        longer implied get bound rows from the caller (:meth:`check`)."""
+               cu: np.ndarray, c: np.ndarray) -> tuple[Aggregation, np.ndarray] | None:
+        """The same substitutions on a matrix with changed coefficients, and the pivots whose
+        bounds are no longer implied (they need bound rows from the caller, :meth:`check`); None
+        when the substitutions no longer hold (a fixed column unfixed, a pivot gone to zero)."""
         if not np.array_equal(cl[self.fixed], cu[self.fixed]):
             return None
         try:
@@ -324,7 +321,8 @@ class Aggregation:
                                 _plan=(self.fixed, [(rd.rows, rd.cols) for rd in self.rounds]))
         except _PivotGone:
             return None
-        return again if again.check(rl, ru, cl, cu) is not None else None
+        failing = again.check(rl, ru, cl, cu)
+        return None if failing is None else (again, failing)
 
     # -- building ------------------------------------------------------------------------------
     @staticmethod
@@ -355,11 +353,11 @@ class Aggregation:
         return tuple(np.concatenate(v) for v in (out_r, out_k, out_p, out_n))
 
     @staticmethod
-    def _round(work: _Work, rl, ru, cl, cu, allowed, rng, check, pending):
+    def _round(work: _Work, rl, ru, cl, cu, rng, check, pending):
         """The pairs (source rows, pivot columns) of the next round, and the pairs found valid but
         not taken (they stay valid while their row does not change)."""
         nr = work.nr
-        cand_col = allowed & ~work.col_dead & ((work.count == 1) | (work.count == 2))
+        cand_col = ~work.col_dead & ((work.count == 1) | (work.count == 2))
         eq = ~work.row_dead & (rl == ru) & np.isfinite(rl)
         # the first round tests every equality row holding a candidate column
         check = np.flatnonzero(eq & work.rows_with(cand_col)) if check is None else check[eq[check]]
@@ -488,11 +486,6 @@ class Aggregation:
             shift = np.bincount(rnd.other[has], weights=-rnd.aik[has] / rnd.piv[has] * br[has], minlength=nr)
             rl, ru = rl + shift, ru + shift
         return np.concatenate(failing) if failing else np.zeros(0, dtype=np.int64)
-
-    def valid(self, rl: np.ndarray, ru: np.ndarray, cl: np.ndarray, cu: np.ndarray) -> bool:
-        """Whether every substitution holds with every pivot's bounds implied."""
-        failing = self.check(rl, ru, cl, cu)
-        return failing is not None and not failing.size
 
     def expression(self, cols: np.ndarray) -> sp.csr_matrix:
         """Substituted columns as linear functions of the columns HiGHS holds: row j of the result

@@ -155,13 +155,16 @@ class HighsBackend:
         vectors = self._solver_vectors()
         again = self.agg.replay(A, rows, *vectors) if replay and self.agg else None
         self.replayed = again is not None
-        previous = self._bound_cols if self.replayed else np.zeros(0, dtype=np.int64)
-        self.agg = again or Aggregation(A, rows, *vectors)
+        if again is not None:  # the old bound rows stay; pivots no longer implied add theirs
+            self.agg, failing = again
+            before = self._bound_cols
+            self._bound_cols = np.union1d(before, failing)
+            self.replayed = self._bound_cols.size == before.size  # the old basis fits
+        else:  # a fresh aggregation substitutes only columns whose bounds are implied
+            self.agg = Aggregation(A, rows, *vectors)
+            self._bound_cols = np.zeros(0, dtype=np.int64)
         agg = self.agg
         rl, ru, c, offset, self._seen = agg.vectors(vectors[0], vectors[1], vectors[2], vectors[4])
-        failing = agg.check(*vectors[:4])
-        self._bound_cols = np.union1d(previous, failing if failing is not None else [])
-        self.replayed &= self._bound_cols.size == previous.size  # the old basis fits
         B = agg.A
         agg.A = None  # HiGHS copies the matrix on loading: the arrays below are the last reference
         assert B is not None
@@ -212,25 +215,17 @@ class HighsBackend:
 
         agg, lp = self.agg, self.reduced.lp
         assert agg is not None
-        fixed_at = np.searchsorted(agg.fixed, cols)
-        is_fixed = fixed_at < agg.fixed.size
-        is_fixed[is_fixed] = agg.fixed[fixed_at[is_fixed]] == cols[is_fixed]
-        hr = np.searchsorted(agg.row_keep, rows)
-        hc = np.searchsorted(agg.col_keep, cols)
-        alive = (hr < agg.row_keep.size) & (hc < agg.col_keep.size)
-        alive[alive] = (agg.row_keep[hr[alive]] == rows[alive]) & (agg.col_keep[hc[alive]] == cols[alive])
+        fixed_at, is_fixed = _lookup(agg.fixed, cols)
+        hr, row_held = _lookup(agg.row_keep, rows)
+        hc, col_held = _lookup(agg.col_keep, cols)
+        alive = row_held & col_held
         if not (alive | is_fixed).all():
             return False
         if is_fixed.any():  # the entry must be in A_fixed's structure (a held entry always is)
-            F = agg.A_fixed
-            try:
-                where = np.minimum(_entry(F, rows[is_fixed], fixed_at[is_fixed]), max(F.nnz - 1, 0))
-            except IndexError:  # a row of A_fixed without entries
+            where = _entry(agg.A_fixed, rows[is_fixed], fixed_at[is_fixed], missing=-1)
+            if (where < 0).any():
                 return False
-            if not F.nnz or not ((F.indices[where] == fixed_at[is_fixed]).all()
-                                 and (np.searchsorted(F.indptr, where, side="right") - 1 == rows[is_fixed]).all()):
-                return False
-            F.data[where] = values[is_fixed]
+            agg.A_fixed.data[where] = values[is_fixed]
         at = np.searchsorted(lp.held, _entry(lp.A, self.reduced.kept[rows], cols))
         delta = values - self._coef_values[at]
         self._coef_values[at] = values
@@ -278,9 +273,8 @@ class HighsBackend:
         if rows.size:
             self.highs.changeRowsBounds(rows.size, rows.astype(np.int32), rl[rows], ru[rows])  # type: ignore[attr-defined]
         if "cols" in changes:  # a column's bounds pass through unchanged when HiGHS holds it
-            moved = changes["cols"][0]
-            at = np.minimum(np.searchsorted(agg.col_keep, moved), agg.col_keep.size - 1)
-            held_cols = at[agg.col_keep[at] == moved] if agg.col_keep.size else at[:0]
+            at, found = _lookup(agg.col_keep, changes["cols"][0])
+            held_cols = at[found]
             if held_cols.size:
                 solver_cols = agg.col_keep[held_cols]
                 self.highs.changeColsBounds(held_cols.size, held_cols.astype(np.int32), xl[solver_cols],
@@ -399,6 +393,13 @@ class HighsBackend:
     def num_cols(self) -> int:
         """Columns of the LP HiGHS holds."""
         return int(self.agg.col_keep.size if self.agg is not None else self.reduced.lp.ncols)
+
+
+def _lookup(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each x is in the sorted array, and whether it is there."""
+    at = np.minimum(np.searchsorted(sorted_values, x), max(sorted_values.size - 1, 0))
+    found = sorted_values[at] == x if sorted_values.size else np.zeros(np.shape(x), dtype=bool)
+    return at, found
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:

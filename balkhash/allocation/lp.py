@@ -232,10 +232,12 @@ class LPBuilder:
         return LinearProgram(A, base, maps, self.params, self.var_blocks, self.row_blocks, held)
 
 
-def _entry(A: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+def _entry(A: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, chunk: int = 1 << 16,
+           missing: int | None = None) -> np.ndarray:
     """Positions in ``A.data`` of the entries (rows, cols), all present in A's structure (CSR with
     sorted indices: the column is searched within its row's slice), ``chunk`` entries at a time so
-    that the work arrays stay small beside the matrix."""
+    that the work arrays stay small beside the matrix.  With ``missing``, entries that may be absent
+    get that value instead."""
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
     ncols = A.shape[1]
@@ -251,7 +253,14 @@ def _entry(A: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, chunk: int = 1 
         take = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
         keys = np.repeat(np.arange(span_rows.size, dtype=np.int64), counts) * ncols + A.indices[take]
         want = np.searchsorted(span_rows, r_sorted) * ncols + cols[part]
-        pos[part] = take[np.searchsorted(keys, want)]
+        at = np.searchsorted(keys, want)
+        if missing is None:
+            pos[part] = take[at]
+        else:
+            found = at < keys.size
+            found[found] = keys[at[found]] == want[found]
+            pos[part] = np.where(found, take[np.minimum(at, max(keys.size - 1, 0))] if keys.size else missing,
+                                 missing)
     return pos
 
 
