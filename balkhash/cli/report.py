@@ -10,6 +10,7 @@ from . import options as opt
 from .console import err_console, print_text
 from .errors import CommandError, writing
 from .errors import report as report_error
+from .history import OBSERVED_OPT
 from .views import write_views
 
 
@@ -30,8 +31,7 @@ def report(
     plots: Path = typer.Option(None, "--plots", help="also write PNG plots (and the sweep curves) into this directory"),
     hindcast: bool = typer.Option(False, "--hindcast", help="add the basin's hindcast against its observations "
                                   "(as `balkhash hindcast` runs it by default) as a section"),
-    observed: Path = typer.Option(None, "--observed", help="with --hindcast: observation CSV "
-                                  "[default: the basin's observed/observations.csv]"),
+    observed: Path = OBSERVED_OPT,
     ensemble: Path = typer.Option(None, "--ensemble", help="directory written by `balkhash ensemble` on this "
                                   "basin: its reliability section joins the report"),
 ) -> None:
