@@ -130,7 +130,7 @@ class _PivotGone(Exception):
 
 
 #: rows tested for pairs at a time (bounds the temporaries of a round)
-CHUNK_ENTRIES = 1 << 18
+CHUNK_ENTRIES = 1 << 17
 
 
 class _Work:
@@ -143,7 +143,7 @@ class _Work:
         self.nr, self.nc = rows.size, nc
         self.row_dead = np.zeros(self.nr, dtype=bool)
         self.col_dead = dead_cols
-        self.ov_pos = np.full(self.nr, -1, dtype=np.int64)
+        self.ov_pos = np.full(self.nr, -1, dtype=np.int32)
         self.ov_rows = np.zeros(0, dtype=np.int64)
         self.O = sp.csr_matrix((0, nc))
         self._s_of_b: np.ndarray | None = None
@@ -153,7 +153,7 @@ class _Work:
         live = np.repeat(mapped, np.diff(B.indptr))
         live &= ~dead_cols[B.indices]
         live &= np.abs(B.data) > DROP_TOL
-        self.count = np.bincount(B.indices[live], minlength=nc)
+        self.count = np.bincount(B.indices[live], minlength=nc).astype(np.int32)
         del live
 
     def _clean(self, M: sp.csr_matrix) -> sp.csr_matrix:
@@ -179,16 +179,17 @@ class _Work:
         back[order] = np.arange(order.size)
         return M[back]
 
-    def replace(self, t: np.ndarray, content: sp.csr_matrix, dead: np.ndarray, old_count: np.ndarray) -> None:
-        """Rows ``t`` now hold ``content``; rows ``dead`` leave (``old_count``: the entries per
-        column the rows t and dead held before)."""
+    def replace(self, t: np.ndarray, content: sp.csr_matrix, dead: np.ndarray) -> None:
+        """Rows ``t`` now hold ``content``; rows ``dead`` leave."""
         old = np.concatenate([t, dead])
-        self.count -= old_count
-        self.count += np.bincount(content.indices, minlength=self.nc)
         self.row_dead[dead] = True
         keep = self.ov_rows[~np.isin(self.ov_rows, old)]
-        parts = [self.O[self.ov_pos[keep]], content]
-        self.O = sp.vstack(parts, format="csr")
+        if keep.size:
+            parts = [self.O[self.ov_pos[keep]], content]
+            self.O = sp.vstack(parts, format="csr")
+            del parts
+        else:  # every row of the overlay replaced: the content is the overlay
+            self.O = content
         self.ov_pos[self.ov_rows] = -1
         self.ov_rows = np.concatenate([keep, t])
         self.ov_pos[self.ov_rows] = np.arange(self.ov_rows.size)
@@ -205,7 +206,7 @@ class _Work:
             ok = srow >= 0
             ok[ok] = ~self.row_dead[srow[ok]] & (self.ov_pos[srow[ok]] < 0)
             ok &= np.abs(B.data[pos]) > DROP_TOL
-            out_r.append(srow[ok])
+            out_r.append(srow[ok].astype(np.int64))
             out_c.append(B.indices[pos[ok]].astype(np.int64))
             out_v.append(B.data[pos[ok]])
         if self.O.nnz:
@@ -246,7 +247,7 @@ class _Work:
 
     def _solver_of_b(self) -> np.ndarray:
         if self._s_of_b is None:
-            self._s_of_b = np.full(self.B.shape[0], -1, dtype=np.int64)
+            self._s_of_b = np.full(self.B.shape[0], -1, dtype=np.int32)
             self._s_of_b[self.brow] = np.arange(self.nr)
         return self._s_of_b
 
@@ -286,7 +287,8 @@ class Aggregation:
         self.A_fixed.sort_indices()
         del fixed_cols
         shift = self.A_fixed @ cl[self.fixed]
-        rl, ru = rl - shift, ru - shift
+        rl -= shift
+        ru -= shift
         work = _Work(A, rows, nc, col_dead)
         self.rounds: list[Round] = []
         check: np.ndarray | None = None  # rows whose pairs to test (None: all)
@@ -344,10 +346,10 @@ class Aggregation:
             local, k, piv = sub_rows[e], sub.indices[e].astype(np.int64), sub.data[e]
             x_lo, x_hi = _implied(sub_rows, sub.data, sub.indices, part.size, cl, cu, e, rl[part[local]])
             ok = _within(x_lo, x_hi, cl[k], cu[k])
-            out_r.append(part[local[ok]])
-            out_k.append(k[ok])
+            out_r.append(part[local[ok]].astype(np.int32))
+            out_k.append(k[ok].astype(np.int32))
             out_p.append(piv[ok])
-            out_n.append(np.diff(sub.indptr)[local[ok]])
+            out_n.append(np.diff(sub.indptr)[local[ok]].astype(np.int32))
         if not out_r:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
         return tuple(np.concatenate(v) for v in (out_r, out_k, out_p, out_n))
@@ -401,7 +403,7 @@ class Aggregation:
         """Substitute x_k out through row r for the pairs (r, k) of one round (``other``, ``aik``:
         the other row of k and its entry, when known); the rows the next round tests (the
         targets, and the rows of the columns that lost an entry)."""
-        nr, nc = work.nr, work.nc
+        nr = work.nr
         S = work.rows(r)
         S.sort_indices()
         pivot_entry = np.flatnonzero(S.indices == np.repeat(k, np.diff(S.indptr)))
@@ -419,20 +421,25 @@ class Aggregation:
                     pivot_entry.astype(np.int32))
         C = sp.csr_matrix((-aik[has] / piv[has], (np.searchsorted(targets, other[has]), np.flatnonzero(has))),
                           shape=(targets.size, r.size))
-        before = np.bincount(T.indices, minlength=nc)
-        before += np.bincount(S.indices, minlength=nc)
         work.col_dead[k] = True
         new_T = work._clean((T + C @ S).tocsr())
+        # live entries per column: the targets' old content and the sources leave, the new comes
+        before = work.count.copy()
+        np.subtract.at(work.count, T.indices, 1)
         del T
+        np.subtract.at(work.count, S.indices, 1)
+        np.add.at(work.count, new_T.indices, 1)
         shift = np.zeros(nr)
         shift[targets] = C @ rl[r]
-        rl, ru = rl + shift, ru + shift
-        c = c - S.T @ (c[k] / piv)
+        rl += shift  # (the caller's copies: Aggregation's own)
+        ru += shift
+        c -= S.T @ (c[k] / piv)
         c[k] = 0.0
-        work.replace(targets, new_T, r, before)
-        # next round: the targets, and the rows holding a column that lost an entry
-        fell = np.bincount(new_T.indices, minlength=nc) < before
+        work.replace(targets, new_T, r)
         del new_T
+        # next round: the targets, and the rows holding a column that lost an entry
+        fell = work.count < before
+        del before
         fell &= ~work.col_dead & (work.count <= 2)
         rows_fell = work.rows_holding(fell)[0]
         changed = np.zeros(nr, dtype=bool)

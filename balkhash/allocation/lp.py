@@ -92,7 +92,8 @@ class Parameter:
 def _positions(start: int, axes: tuple[Sequence, ...]) -> np.ndarray:
     """Consecutive column or row numbers from ``start``, shaped like the product of ``axes``."""
     shape = tuple(len(a) for a in axes)
-    return np.arange(start, start + int(np.prod(shape, dtype=np.int64)), dtype=np.int64).reshape(shape)
+    end = start + int(np.prod(shape, dtype=np.int64))
+    return np.arange(start, end, dtype=np.int32 if end < 2**31 else np.int64).reshape(shape)
 
 
 def _flat(value, shape: tuple[int, ...]) -> np.ndarray:
@@ -166,18 +167,16 @@ class LPBuilder:
         """target[index] += coefs * param.flat[param_index] (arrays broadcast together).
         ``target``: 'row_lower', 'row_upper', 'rhs' (both row bounds: an equality or a
         right-hand side of either sense), 'col_lower', 'col_upper' or 'cost'."""
-        if target == "rhs":
-            self.add_effect(param, "row_lower", index, param_index, coefs)
-            self.add_effect(param, "row_upper", index, param_index, coefs)
-            return
-        if target not in TARGETS:
+        if target != "rhs" and target not in TARGETS:
             raise ValueError(f"unknown target {target!r}")
         i, j, v = (a.reshape(-1) for a in np.broadcast_arrays(
             np.asarray(index, dtype=np.int64), np.asarray(param_index, dtype=np.int64), np.asarray(coefs, dtype=float)))
         keep = (i >= 0) & (v != 0.0)
         if keep.any():
-            self._effects.setdefault((param, target), []).append(
-                (i[keep].astype(np.int32), j[keep].astype(np.int32), v[keep]))
+            part = (i[keep].astype(np.int32), j[keep].astype(np.int32), v[keep])
+            # both row bounds of an equality share one map (the same arrays)
+            for t in ("row_lower", "row_upper") if target == "rhs" else (target,):
+                self._effects.setdefault((param, t), []).append(part)
 
     def add_coef_effect(self, param: str, rows, cols, param_index, coefs=1.0) -> None:
         """A[rows, cols] += coefs * param.flat[param_index] (arrays broadcast together; a row of -1
@@ -221,12 +220,21 @@ class LPBuilder:
                 "col_lower": cat(self._col_lower), "col_upper": cat(self._col_upper), "cost": cat(self._cost)}
         sizes = {"row_lower": self.nrows, "row_upper": self.nrows, "col_lower": self.ncols,
                  "col_upper": self.ncols, "cost": self.ncols}
-        maps = {}
+        maps: dict[tuple[str, str], ParamMap] = {}
+        shared: dict[tuple, tuple[list, ParamMap]] = {}  # the maps of both bounds of equalities
         for key in list(self._effects):
             parts = self._effects.pop(key)
+            same = (key[0], sizes[key[1]], tuple(id(p) for p in parts))
+            if same in shared:
+                maps[key] = shared.pop(same)[1]
+                continue
             i, j, w = (parts[0][k] if len(parts) == 1 else np.concatenate([p[k] for p in parts]) for k in range(3))
-            del parts
             maps[key] = ParamMap(i, j, w, sizes[key[1]])
+            del i, j, w
+            if key[1] == "row_lower" and (key[0], "row_upper") in self._effects:
+                shared[same] = (parts, maps[key])
+            del parts
+        del shared
         for name, (r, c, j, w) in coef.items():
             maps[(name, "coef")] = ParamMap(_entry(A, r, c).astype(np.int32), j, w, A.nnz)
         return LinearProgram(A, base, maps, self.params, self.var_blocks, self.row_blocks, held)
@@ -264,26 +272,100 @@ def _entry(A: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, chunk: int = 1 
     return pos
 
 
+def _compact_index(a: np.ndarray) -> np.ndarray | int:
+    """An index array, or its first value when it runs consecutively (a[k] = a[0] + k)."""
+    if a.size and int(a[-1]) - int(a[0]) == a.size - 1 and bool(np.all(np.diff(a) == 1)):
+        return int(a[0])
+    return a
+
+
+def _expand_index(a: np.ndarray | int, n: int) -> np.ndarray:
+    return a if isinstance(a, np.ndarray) else np.arange(a, a + n, dtype=np.int64)
+
+
+#: weights with at most this many distinct values are held as one-byte codes
+_WEIGHT_CODES = 255
+
+
+def _compact_weights(w: np.ndarray) -> tuple[np.ndarray, np.ndarray] | np.ndarray | None:
+    if bool(np.all(w == 1.0)):
+        return None
+    if w.size < 4 * _WEIGHT_CODES:
+        return w
+    values, codes = np.unique(w, return_inverse=True)
+    if values.size > _WEIGHT_CODES:
+        return w
+    return codes.astype(np.uint8), values
+
+
+class CompactVector:
+    """A base vector that is one value almost everywhere (a bound of 0, a cost of 0): that value
+    and the entries that differ.  ``full()`` gives the array, ``take(index)`` some entries."""
+
+    def __init__(self, v: np.ndarray) -> None:
+        self.size = int(v.size)
+        values, counts = np.unique(v, return_counts=True) if v.size else (np.zeros(1), np.zeros(1))
+        self.fill = float(values[np.argmax(counts)])
+        self.where = np.flatnonzero(v != self.fill) if v.size else np.zeros(0, dtype=np.int64)
+        self.values = v[self.where].copy()
+
+    def full(self) -> np.ndarray:
+        out = np.full(self.size, self.fill)
+        out[self.where] = self.values
+        return out
+
+    def take(self, index: np.ndarray) -> np.ndarray:
+        index = np.asarray(index, dtype=np.int64)
+        out = np.full(index.size, self.fill)
+        if self.where.size:
+            k = np.minimum(np.searchsorted(self.where, index), self.where.size - 1)
+            hit = self.where[k] == index
+            out[hit] = self.values[k[hit]]
+        return out
+
+
 class ParamMap:
     """target[i] += w * p[j] for the entries (i, j, w) of one parameter on one target.
 
     Evaluated whole with one ``bincount``; a change of a few parameter entries recomputes only the
     target entries they reach, through orderings by j and by i built on the first change.  Values of
-    +-inf pass through (w != 0 always): an unlimited capacity stays unlimited."""
+    +-inf pass through (w != 0 always): an unlimited capacity stays unlimited.
+
+    Held compactly: i or j that run consecutively (a block's columns, a parameter's values in
+    order) as their first value alone, and w as codes into its distinct values when there are few
+    (a demand's sharing-block widths); ``i``, ``j`` and ``w`` give the arrays."""
 
     def __init__(self, i: np.ndarray, j: np.ndarray, w: np.ndarray, size: int) -> None:
-        self.i, self.j, self.size = i, j, size
-        #: the coefficients, or None when every one is 1 (most maps: a bound is the parameter itself)
-        self.w: np.ndarray | None = None if bool(np.all(w == 1.0)) else w
+        self.size, self.n = size, int(i.size)
+        self._i, self._j = _compact_index(i), _compact_index(j)
+        #: the coefficients (None when every one is 1: most maps, a bound is the parameter itself),
+        #: as (codes, values) when they take few distinct values
+        self._w: tuple[np.ndarray, np.ndarray] | np.ndarray | None = _compact_weights(w)
         self._by_j: tuple[np.ndarray, np.ndarray] | None = None
         self._by_i: tuple[np.ndarray, np.ndarray] | None = None
 
+    @property
+    def i(self) -> np.ndarray:
+        return _expand_index(self._i, self.n)
+
+    @property
+    def j(self) -> np.ndarray:
+        return _expand_index(self._j, self.n)
+
+    @property
+    def w(self) -> np.ndarray | None:
+        if isinstance(self._w, tuple):
+            codes, values = self._w
+            return values[codes]
+        return self._w
+
     def __len__(self) -> int:
-        return int(self.i.size)
+        return self.n
 
     def apply(self, p: np.ndarray) -> np.ndarray:
         """The contribution of parameter values ``p`` to every target entry."""
-        values = p[self.j] if self.w is None else self.w * p[self.j]
+        j, w = self.j, self.w
+        values = p[j] if w is None else w * p[j]
         return np.bincount(self.i, weights=values, minlength=self.size)
 
     def reached(self, positions: np.ndarray) -> np.ndarray:
@@ -313,7 +395,8 @@ class ParamMap:
         owner = np.repeat(np.arange(len(index)), counts)
         entries = order[np.repeat(starts - np.cumsum(np.concatenate([[0], counts[:-1]])), counts)
                         + np.arange(counts.sum())]
-        values = p[self.j[entries]] if self.w is None else self.w[entries] * p[self.j[entries]]
+        w = self.w
+        values = p[self.j[entries]] if w is None else w[entries] * p[self.j[entries]]
         return np.bincount(owner, weights=values, minlength=len(index))
 
 
@@ -321,11 +404,13 @@ class LinearProgram:
     """The full LP: matrix ``A`` (CSR), base bounds and costs, parameter maps and the current
     values of bounds and costs (``current[target]``)."""
 
-    def __init__(self, A: sp.csr_matrix, base: dict[str, np.ndarray], maps: dict[tuple[str, str], ParamMap],
-                 params: dict[str, Parameter], var_blocks: dict[str, VarBlock],
+    def __init__(self, A: sp.csr_matrix, base: dict[str, np.ndarray | CompactVector],
+                 maps: dict[tuple[str, str], ParamMap], params: dict[str, Parameter], var_blocks: dict[str, VarBlock],
                  row_blocks: dict[str, RowBlock], held: np.ndarray | None = None) -> None:
         self.A = A
-        self.base = base
+        #: bounds and costs with every parameter at 0 (held compactly: mostly one value)
+        self.base = {t: v if isinstance(v, CompactVector) else CompactVector(np.asarray(v, dtype=float))
+                     for t, v in base.items()}
         self.maps = maps
         self.params = params
         self.var_blocks = var_blocks
@@ -367,7 +452,7 @@ class LinearProgram:
                     np.add.at(out, k[hit], p if M.w is None else M.w[hit] * p)
             return out
         else:
-            out = self.base[target].copy() if index is None else self.base[target][index].copy()
+            out = self.base[target].full() if index is None else self.base[target].take(index)
         for (param, tgt), M in self.maps.items():
             if tgt == target:
                 p = self.params[param].flat
@@ -418,7 +503,7 @@ class LinearProgram:
                     self.A.data[self.held] = self._held_base + M @ p
                     touched[target] = self.held
             else:
-                self.current[target][:] = self.base[target] if M is None else self.base[target] + M @ p
+                self.current[target][:] = self.base[target].full() if M is None else self.base[target].full() + M @ p
                 touched[target] = self._all[target]
         return touched
 

@@ -40,7 +40,7 @@ class ReducedLP:
         # columns -> their single rows (CSR over columns)
         order = np.argsort(self.single_col, kind="stable")
         self._by_col_rows = self.single[order]
-        self._by_col_ptr = np.searchsorted(self.single_col[order], np.arange(lp.ncols + 1))
+        self._by_col_ptr = np.searchsorted(self.single_col[order], np.arange(lp.ncols + 1)).astype(np.int32)
         self._single_pos = np.full(lp.nrows, -1, dtype=np.int32)
         self._single_pos[self.single] = np.arange(self.single.size)
         self.col_lower, self.col_upper = self._column_bounds(np.arange(lp.ncols))
