@@ -304,8 +304,11 @@ class CompactVector:
 
     def __init__(self, v: np.ndarray) -> None:
         self.size = int(v.size)
-        values, counts = np.unique(v, return_counts=True) if v.size else (np.zeros(1), np.zeros(1))
-        self.fill = float(values[np.argmax(counts)])
+        if 2 * np.count_nonzero(v) <= v.size:  # mostly 0 (the usual case: no sort needed)
+            self.fill = 0.0
+        else:
+            values, counts = np.unique(v, return_counts=True)
+            self.fill = float(values[np.argmax(counts)])
         self.where = np.flatnonzero(v != self.fill) if v.size else np.zeros(0, dtype=np.int64)
         self.values = v[self.where].copy()
 
