@@ -221,20 +221,21 @@ class LPBuilder:
         sizes = {"row_lower": self.nrows, "row_upper": self.nrows, "col_lower": self.ncols,
                  "col_upper": self.ncols, "cost": self.ncols}
         maps: dict[tuple[str, str], ParamMap] = {}
-        shared: dict[tuple, tuple[list, ParamMap]] = {}  # the maps of both bounds of equalities
+        lower: dict[str, tuple[list, ParamMap]] = {}  # row_lower maps whose row_upper is to come
         for key in list(self._effects):
             parts = self._effects.pop(key)
-            same = (key[0], sizes[key[1]], tuple(id(p) for p in parts))
-            if same in shared:
-                maps[key] = shared.pop(same)[1]
-                continue
+            if key[1] == "row_upper" and key[0] in lower:  # both bounds of equalities only: one map
+                lower_parts, lower_map = lower.pop(key[0])
+                if len(lower_parts) == len(parts) and all(a is b for a, b in zip(lower_parts, parts, strict=True)):
+                    maps[key] = lower_map
+                    continue
             i, j, w = (parts[0][k] if len(parts) == 1 else np.concatenate([p[k] for p in parts]) for k in range(3))
             maps[key] = ParamMap(i, j, w, sizes[key[1]])
             del i, j, w
             if key[1] == "row_lower" and (key[0], "row_upper") in self._effects:
-                shared[same] = (parts, maps[key])
+                lower[key[0]] = (parts, maps[key])
             del parts
-        del shared
+        del lower
         for name, (r, c, j, w) in coef.items():
             maps[(name, "coef")] = ParamMap(_entry(A, r, c).astype(np.int32), j, w, A.nnz)
         return LinearProgram(A, base, maps, self.params, self.var_blocks, self.row_blocks, held)
@@ -283,6 +284,11 @@ def _expand_index(a: np.ndarray | int, n: int) -> np.ndarray:
     return a if isinstance(a, np.ndarray) else np.arange(a, a + n, dtype=np.int64)
 
 
+def _index_at(a: np.ndarray | int, positions: np.ndarray) -> np.ndarray:
+    """a[positions] of a compact index, without expanding it."""
+    return a[positions] if isinstance(a, np.ndarray) else a + np.asarray(positions, dtype=np.int64)
+
+
 #: weights with at most this many distinct values are held as one-byte codes
 _WEIGHT_CODES = 255
 
@@ -313,7 +319,11 @@ class CompactVector:
         self.values = v[self.where].copy()
 
     def full(self) -> np.ndarray:
-        out = np.full(self.size, self.fill)
+        return self.write(np.empty(self.size))
+
+    def write(self, out: np.ndarray) -> np.ndarray:
+        """The vector written into ``out`` (of its size), which is returned."""
+        out.fill(self.fill)
         out[self.where] = self.values
         return out
 
@@ -383,7 +393,7 @@ class ParamMap:
             sel = order[np.searchsorted(js, lo):np.searchsorted(js, hi)]
         else:
             sel = order[np.isin(js, positions)]
-        return np.unique(self.i[sel])
+        return np.unique(_index_at(self._i, sel))
 
     def at(self, index: np.ndarray, p: np.ndarray) -> np.ndarray:
         """The contribution of ``p`` to the target entries ``index`` (sorted, unique)."""
@@ -398,8 +408,8 @@ class ParamMap:
         owner = np.repeat(np.arange(len(index)), counts)
         entries = order[np.repeat(starts - np.cumsum(np.concatenate([[0], counts[:-1]])), counts)
                         + np.arange(counts.sum())]
-        w = self.w
-        values = p[self.j[entries]] if w is None else w[entries] * p[self.j[entries]]
+        w, pj = self.w, p[_index_at(self._j, entries)]
+        values = pj if w is None else w[entries] * pj
         return np.bincount(owner, weights=values, minlength=len(index))
 
 
@@ -449,10 +459,11 @@ class LinearProgram:
             out = self._held_base[np.searchsorted(self.held, index)]
             for (param, tgt), M in self.maps.items():
                 if tgt == "coef" and index.size:
-                    k = np.minimum(np.searchsorted(index, M.i), index.size - 1)
-                    hit = index[k] == M.i
+                    mi, w = M.i, M.w
+                    k = np.minimum(np.searchsorted(index, mi), index.size - 1)
+                    hit = index[k] == mi
                     p = self.params[param].flat[M.j[hit]]
-                    np.add.at(out, k[hit], p if M.w is None else M.w[hit] * p)
+                    np.add.at(out, k[hit], p if w is None else w[hit] * p)
             return out
         else:
             out = self.base[target].full() if index is None else self.base[target].take(index)
@@ -506,7 +517,9 @@ class LinearProgram:
                     self.A.data[self.held] = self._held_base + M @ p
                     touched[target] = self.held
             else:
-                self.current[target][:] = self.base[target].full() if M is None else self.base[target].full() + M @ p
+                self.base[target].write(self.current[target])
+                if M is not None:
+                    self.current[target] += M @ p
                 touched[target] = self._all[target]
         return touched
 
