@@ -124,6 +124,15 @@ def _within(x_lo, x_hi, cl, cu):
     return ok_lo & ok_hi
 
 
+def _count(count: np.ndarray, cols: np.ndarray, sign: int) -> None:
+    """``count[j] += sign`` for every occurrence of j in ``cols``, in place."""
+    hits = np.bincount(cols, minlength=count.size)
+    if sign > 0:
+        np.add(count, hits, out=count, casting="unsafe")
+    else:
+        np.subtract(count, hits, out=count, casting="unsafe")
+
+
 class _PivotGone(Exception):
     """A replayed pivot a_rk is no longer in the matrix, or its column now has more than two
     entries (a coefficient that was 0 is not any more)."""
@@ -384,7 +393,7 @@ class Aggregation:
         big = np.iinfo(np.int64).max
         has = keep & (other >= 0)
         best_target = np.full(nr, big, dtype=np.int64)
-        np.minimum.at(best_target, other[has], rank[has])
+        best_target[other[has][::-1]] = rank[has][::-1]  # ranks ascend: the last write is the least
         best_source = np.full(nr, big, dtype=np.int64)
         best_source[r[keep][::-1]] = rank[keep][::-1]
         acc = keep & (best_target[r] > rank)
@@ -425,10 +434,10 @@ class Aggregation:
         new_T = work._clean((T + C @ S).tocsr())
         # live entries per column: the targets' old content and the sources leave, the new comes
         before = work.count.copy()
-        np.subtract.at(work.count, T.indices, 1)
+        _count(work.count, T.indices, -1)
         del T
-        np.subtract.at(work.count, S.indices, 1)
-        np.add.at(work.count, new_T.indices, 1)
+        _count(work.count, S.indices, -1)
+        _count(work.count, new_T.indices, 1)
         shift = np.zeros(nr)
         shift[targets] = C @ rl[r]
         rl += shift  # (the caller's copies: Aggregation's own)
