@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..network.timeline import water_year_label
 from .data import ModelData
@@ -28,18 +29,24 @@ def shortfall_cost(data: ModelData, deliveries, costs: dict[str, float] | None =
     from .constraints.demands import demand_blocks
 
     widths, mults = demand_blocks(data)
-    out: dict[str, float] = {}
-    by_id = {d.id: (j, d) for j, d in enumerate(data.demands)}
-    for dem, g in deliveries.groupby("demand", sort=False):
-        j, d = by_id[dem]
-        edges, mult = np.concatenate([[0.0], np.cumsum(widths[j])]), mults[j]
-        target = g["target_mm3"].to_numpy()
-        short = g["shortfall_mm3"].to_numpy()
-        frac = np.divide(short, target, out=np.zeros_like(short), where=target > 0)
-        fill = np.clip(frac[:, None] - edges[None, :-1], 0.0, np.diff(edges)[None, :])
-        c = d.cost if costs is None else costs[d.id]
-        out[d.sector] = out.get(d.sector, 0.0) + float(c * np.sum(fill * mult[None, :] * target[:, None]))
-    return out
+    if not len(deliveries):
+        return {}
+    pos = {d.id: j for j, d in enumerate(data.demands)}
+    codes, ids = pd.factorize(deliveries["demand"])
+    j = np.array([pos[i] for i in ids], dtype=np.int64)[codes]  # each row's demand
+    edges = np.concatenate([np.zeros((widths.shape[0], 1)), np.cumsum(widths, axis=1)], axis=1)[j]
+    target = deliveries["target_mm3"].to_numpy(dtype=float)
+    short = deliveries["shortfall_mm3"].to_numpy(dtype=float)
+    frac = np.divide(short, target, out=np.zeros_like(short), where=target > 0)
+    fill = np.clip(frac[:, None] - edges[:, :-1], 0.0, np.diff(edges, axis=1))
+    unit = np.array([d.cost if costs is None else costs[d.id] for d in data.demands])
+    row_cost = unit[j] * np.sum(fill * mults[j], axis=1) * target
+    sectors = list(dict.fromkeys(d.sector for d in data.demands))
+    sector_of = np.array([sectors.index(d.sector) for d in data.demands])
+    total = np.bincount(sector_of[j], row_cost, len(sectors))
+    present = np.zeros(len(sectors), dtype=bool)
+    present[np.unique(sector_of[j])] = True
+    return {sec: float(total[k]) for k, sec in enumerate(sectors) if present[k]}
 
 
 def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float] | None = None) -> dict:
@@ -51,6 +58,7 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
     T = data.T
     by_sector = deliveries.groupby("sector")[["target_mm3", "delivered_mm3", "shortfall_mm3"]].sum()
 
+    storage_of = dict(tuple(storage.groupby("node", sort=False)))  # each storage's rows, in period order
     lakes = []
     full_years = data.timeline.full_water_years()
     for s in data.storages:
@@ -58,7 +66,7 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
             continue
         curve = s.curve
         assert curve is not None, "a lake carries its level-area-volume table"
-        st = storage[storage["node"] == s.id]
+        st = storage_of[s.id]
         inflow = arrivals.loc[arrivals["node"] == s.id, "arriving_mm3"].to_numpy()
         level_start = float(curve.level_at(float(st["storage_start_mm3"].iloc[0])))
         mine = targets[targets["node_or_link"] == s.id]
@@ -88,7 +96,7 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
     for s in data.storages:
         if s.kind != "reservoir":
             continue
-        st = storage[storage["node"] == s.id]
+        st = storage_of[s.id]
         reservoirs.append({
             "node": s.id,
             "storage_start_mm3": _r(st["storage_start_mm3"].iloc[0]),
