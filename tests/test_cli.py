@@ -184,6 +184,47 @@ def test_non_positive_time_limit_is_refused(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_highs_options_reach_highs(tmp_path):
+    # an iteration limit of 0 stops HiGHS before a solution: the option reached the solve
+    r = run("plan", "-b", "small_basin", "--highs-option", "simplex_iteration_limit=0", "-o", tmp_path / "cut")
+    assert r.exit_code == 3, r.output
+    assert "iteration" in r.output.lower()
+    assert not (tmp_path / "cut").exists()
+    # a setting that does not change the optimum: the same objective as HiGHS's defaults, in step mode too
+    for extra in ([], ["--highs-option", "simplex_dual_edge_weight_strategy=0", "--highs-option", "presolve=off"]):
+        for mode in ("optimise", "step"):
+            out = tmp_path / f"{mode}{len(extra)}"
+            r = run("plan", "-b", "small_basin", "--mode", mode, *extra, "-o", out, "-q")
+            assert r.exit_code == 0, r.output
+    for mode in ("optimise", "step"):
+        plain = json.loads((tmp_path / f"{mode}0" / "summary.json").read_text())
+        tuned = json.loads((tmp_path / f"{mode}4" / "summary.json").read_text())
+        assert tuned["objective"] == pytest.approx(plain["objective"], rel=1e-9)
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ("no_such_option=1", "HiGHS refused it"),
+    ("presolve=sometimes", "HiGHS refused it"),
+    ("time_limit=soon", "HiGHS refused it"),
+    ("presolve", "expected NAME=VALUE"),
+])
+def test_bad_highs_option_is_refused_before_solving(tmp_path, given, message):
+    r = run("plan", "-b", "tiny_river", "--highs-option", given, "-o", tmp_path / "o")
+    assert r.exit_code == 1, r.output
+    assert message in r.output
+    assert given.split("=")[0] in r.output
+    assert "Traceback" not in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_highs_option_with_another_solver_is_refused(tmp_path):
+    r = run("plan", "-b", "tiny_river", "--solver", "glpk", "--highs-option", "presolve=off", "-o", tmp_path / "o")
+    assert r.exit_code == 1, r.output
+    assert "--highs-option" in r.output
+    assert "glpk" in r.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_console_script_runs_as_a_process(tmp_path):
     env = dict(os.environ)
     r = subprocess.run([sys.executable, "-m", "balkhash.cli", "plan", "-b", "tiny_river", "-o", str(tmp_path / "o")],

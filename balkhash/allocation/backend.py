@@ -73,6 +73,15 @@ def _new_highs(quiet: bool) -> highspy.Highs:
         return highspy.Highs()
 
 
+def refused_options(options: dict) -> list[str]:
+    """The names among ``options`` that HiGHS refuses: unknown, or a value of the wrong type or
+    out of range (checked on a scratch instance, before any model is built)."""
+    h = _new_highs(quiet=True)
+    h.setOptionValue("output_flag", False)
+    ok = highspy.HighsStatus.kOk
+    return [str(name) for name, value in options.items() if h.setOptionValue(str(name), value) != ok]
+
+
 #: the thread count HiGHS's process-wide thread pool was last started with by a backend (None: never)
 _POOL_THREADS: int | None = None
 

@@ -38,6 +38,9 @@ POLICY_OPT = typer.Option(None, "--policy", help="allocation policy: lake_first 
                           "water_code | none | a policy of the basin's options.policies [default: the basin's, "
                           "then the scenario's]")
 TIME_LIMIT_OPT = typer.Option(None, "--time-limit", min=0.001, help="solver time limit, seconds")
+HIGHS_OPTION_OPT = typer.Option(None, "--highs-option", help="a HiGHS option NAME=VALUE for every HiGHS solve, "
+                                "e.g. simplex_dual_edge_weight_strategy=0, presolve=off, threads=2 "
+                                "(repeatable; the HiGHS options list)")
 PLAN_OUT_OPT = typer.Option(None, "--plan-out", help="also write the seasonal allocation plan workbook (.xlsx)")
 MODE_OPT = typer.Option("optimise", "--mode", help="optimise (the whole horizon at once, perfect foresight) | "
                         "step (one period at a time) | rolling (re-plan every --every periods over --window)")
@@ -270,3 +273,36 @@ def run_date() -> str:
     from datetime import datetime
 
     return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _option_value(text: str) -> int | float | str:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def highs_options(given: list[str] | None) -> dict | None:
+    """``--highs-option NAME=VALUE`` as a dict (an integer, a number or a string such as 'off' or
+    'true'), checked by HiGHS first: an unknown name or a refused value is an error before anything
+    is solved."""
+    if not given:
+        return None
+    from ..allocation.backend import refused_options
+
+    out: dict = {}
+    for item in given:
+        name, eq, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        if not eq or not name or not text:
+            raise CommandError(f"--highs-option {item!r}: expected NAME=VALUE, e.g. presolve=off")
+        value = _option_value(text)
+        if refused_options({name: value}):
+            if isinstance(value, str) or refused_options({name: text}):  # a string option given '1'
+                raise CommandError(f"--highs-option {item!r}: HiGHS refused it (an unknown option, or a value of "
+                                   "the wrong type or out of range; see the HiGHS options list)")
+            value = text
+        out[name] = value
+    return out

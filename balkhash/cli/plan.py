@@ -28,6 +28,7 @@ def plan(
     solver: str = typer.Option("highs", "--solver", help="'highs': HiGHS directly (highspy); any other name: "
                                "the Pyomo model solved with that Pyomo solver, e.g. glpk, cbc, appsi_highs"),
     solver_log: bool = typer.Option(False, "--solver-log", help="show the HiGHS log"),
+    highs_option: list[str] = opt.HIGHS_OPTION_OPT,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only where the results went"),
     plan_out: Path = opt.PLAN_OUT_OPT,
     plots: Path = typer.Option(None, "--plots", help="also write PNG plots into this directory"),
@@ -52,6 +53,9 @@ def plan(
     sim = opt.Simulation(mode, window, every, forecast)
     if not sim.optimise and (solver != "highs" or write_lp is not None):
         raise CommandError(f"--mode {mode} solves its windows with HiGHS: --solver and --write-lp need --mode optimise")
+    if highs_option and solver != "highs":
+        raise CommandError(f"--highs-option sets options of HiGHS through highspy, not of --solver {solver}")
+    hopts = opt.highs_options(highs_option)
     runs = opt.with_policy(opt.applied(b, opt.scenarios(scenario, name, years, start_water_year, basin_path)),
                            policy)
     runs = [(sc, opt.initial_states(sb, initial, initial_from)) for sc, sb in runs]
@@ -72,13 +76,14 @@ def plan(
             try:
                 if sim.optimise:
                     alloc = Allocation(sb, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit,
-                                       log=solver_log)
+                                       log=solver_log, highs_options=hopts)
                     sol = alloc.solve(solver=None if solver == "highs" else solver)
                     sol.summary["simulation"] = {"mode": "optimise", "window": sol.summary["periods"]["count"],
                                                  "every": sol.summary["periods"]["count"], "forecast": "perfect"}
                 else:
                     sol = simulate(sb, **sim.options(None if sc.is_plain() else b), strict=strict,
-                                   fair_sharing=fair_sharing, time_limit=time_limit, log=solver_log)
+                                   fair_sharing=fair_sharing, time_limit=time_limit, log=solver_log,
+                                   highs_options=hopts)
             except SolveError as exc:
                 failed = report(exc, context=sc.name)
                 continue
