@@ -217,6 +217,18 @@ def test_bad_highs_option_is_refused_before_solving(tmp_path, given, message):
     assert not (tmp_path / "o").exists()
 
 
+def test_report_takes_highs_options(tmp_path):
+    r = run("report", "-b", "tiny_river", "--highs-option", "no_such_option=1", "-o", tmp_path / "r.html")
+    assert r.exit_code == 1, r.output
+    assert "no_such_option" in r.output
+    assert not (tmp_path / "r.html").exists()
+    r = run("report", "-b", "tiny_river", "--highs-option", "simplex_iteration_limit=0", "-o", tmp_path / "r.html")
+    assert r.exit_code == 3, r.output
+    r = run("report", "-b", "tiny_river", "--highs-option", "presolve=off", "-o", tmp_path / "r.html")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "r.html").exists()
+
+
 def test_highs_option_with_another_solver_is_refused(tmp_path):
     r = run("plan", "-b", "tiny_river", "--solver", "glpk", "--highs-option", "presolve=off", "-o", tmp_path / "o")
     assert r.exit_code == 1, r.output

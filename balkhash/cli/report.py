@@ -27,6 +27,7 @@ def report(
     strict: bool = opt.STRICT_OPT,
     fair_sharing: bool = opt.FAIR_OPT,
     time_limit: float = opt.TIME_LIMIT_OPT,
+    highs_option: list[str] = opt.HIGHS_OPTION_OPT,
     plan_out: Path = opt.PLAN_OUT_OPT,
     plots: Path = typer.Option(None, "--plots", help="also write PNG plots (and the sweep curves) into this directory"),
     hindcast: bool = typer.Option(False, "--hindcast", help="add the basin's hindcast against its observations "
@@ -46,6 +47,7 @@ def report(
     if observed is not None and not hindcast:
         raise CommandError("--observed goes with --hindcast")
     plan_out = opt.plan_workbook(plan_out)
+    hopts = opt.highs_options(highs_option)
     basin_path = opt.resolve_basin_path(basin)
     ensemble_html = _ensemble_section(ensemble, basin_path) if ensemble is not None else None
     b = opt.load(basin_path)
@@ -62,7 +64,8 @@ def report(
     from ..allocation.solve import Allocation, SolveError
 
     try:
-        sol = Allocation(sb, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit).solve()
+        sol = Allocation(sb, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit,
+                         highs_options=hopts).solve()
     except SolveError as exc:
         raise typer.Exit(report_error(exc, context=sc.name)) from None
     sol.summary["scenario"] = sc.name
