@@ -169,6 +169,45 @@ def test_the_lake_takes_the_negotiated_share_of_the_deficit(share):
     assert viol == pytest.approx(deficit, abs=ABS)
 
 
+def test_a_lake_that_gets_its_inflow_reports_no_deficit_when_the_class_is_short_for_another_reason():
+    """110 Mm3/month at S, the irrigator's canal limited to 20/month: it gets 240 of its 600 (60 %
+    short), the lake 90/month = 1 080 of its 960.  The share row still charges the lake 60 % of
+    960 = 576 in the LP; the targets table reports the lake's own deficit, 0, and a note says why the
+    objective holds the share's penalty."""
+    basin = make_basin(
+        [inflow("S", 110), demand("IRR", 50), lake("L", BIG_LAKE, 101.0)],
+        [link("S", "IRR", capacity=20), link("S", "L")],
+        targets=[{"id": "L-IN", "type": "lake_inflow", "lake": "L", "min_annual_km3": 0.96}],
+        options={"policy": "proportional"}, periods=12, validate=True)
+    alloc = Allocation(basin)
+    sol = alloc.solve()
+    short, deficit, viol = _lake_figures(sol)
+    assert short == pytest.approx(360.0, abs=ABS)
+    assert deficit == pytest.approx(960.0 - 1080.0, abs=ABS)  # achieved above required
+    assert viol == 0.0
+    assert sol.summary["violations"] == []
+    vb = alloc.lp.var_blocks["viol_lake_inflow"]
+    assert float(alloc.backend.col_value[vb.cols].sum()) == pytest.approx(576.0, abs=ABS)  # the share, in the LP
+    [note] = [n for n in sol.summary["notes"] if n.startswith("L-IN")]
+    assert "576.0 Mm3" in note
+    assert "inflow 1.08 km3" in note
+    # the objective is the irrigator's cut and the lake's share, priced as the policy prices them
+    cost = alloc.get("shortfall_cost", "IRR")
+    penalty = alloc.get("penalty", "L-IN")
+    assert penalty == pytest.approx(cost)  # an ecological target takes its class's cost
+    assert sol.objective > 576.0 * penalty
+
+
+def test_a_lake_short_of_its_inflow_reports_the_deficit_it_has():
+    """The shared case of the proportional test: the reported violation is the lake's own deficit,
+    and no note (the share and the deficit agree)."""
+    sol = balkhash.solve(lake_basin("proportional"))
+    _, deficit, viol = _lake_figures(sol)
+    assert viol == pytest.approx(deficit, abs=ABS)
+    assert deficit > 100.0
+    assert not [n for n in sol.summary["notes"] if n.startswith("L-IN")]
+
+
 def test_a_hard_lake_target_takes_no_share():
     """--strict makes the lake inflow target hard: it has no deficit to share, the irrigator takes
     the whole 360."""

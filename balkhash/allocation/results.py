@@ -306,6 +306,10 @@ def _target_table(data: ModelData, r: _Reader, x, storage, arriving, inflow) -> 
         if kind == "lake_level":  # in metres, from the level reached
             v = np.maximum(0.0, req - ach)
             v[v < 1e-9] = 0.0
+        elif kind == "lake_inflow":  # from the inflow reached: a lake sharing a class's deficit (a policy's
+            # lake_share) may carry a violation variable above its deficit (:func:`lake_share_notes`)
+            v = np.maximum(0.0, req - ach)
+            v[v < LAKE_INFLOW_TOL_MM3] = 0.0
         elif kind in viols and t.id in viols[kind][0]:
             v = viols[kind][1][viols[kind][0][t.id]].copy()
         else:
@@ -334,6 +338,43 @@ def _target_table(data: ModelData, r: _Reader, x, storage, arriving, inflow) -> 
         "required": np.concatenate(reqs).astype(float), "achieved": np.concatenate(achs).astype(float),
         "violation": violation, "dual": np.concatenate(ds).astype(float),
     })
+
+
+#: a lake inflow below its target by less than this (Mm3 over a water year) meets it
+LAKE_INFLOW_TOL_MM3 = 1e-6
+
+
+def lake_share_notes(data: ModelData, lp: LinearProgram, values: np.ndarray, targets: pd.DataFrame) -> list[str]:
+    """Notes for the water years where a lake that shares a class's deficit carries more deficit in
+    the LP than it has.  The share row (``lake_share``: v_w / V = S_w / D_w) charges the lake its
+    share of the class's cut whatever the cut comes from; when the class is short for another
+    reason (a canal's capacity) while the lake gets its target, v_w exceeds the lake's deficit
+    max(0, V - inflow) that ``targets.csv`` reports, and the objective holds v_w's penalty."""
+    if not data.shares:
+        return []
+    vb = lp.var_blocks.get("viol_lake_inflow")
+    if vb is None or not len(vb.axes[0]):
+        return []
+    model = values[vb.cols].reshape(len(vb.axes[0]), -1)
+    pos = {tid: i for i, tid in enumerate(vb.axes[0])}
+    lake = targets[targets["type"] == "lake_inflow"]
+    notes = []
+    for s in data.shares:
+        if s.target not in pos:
+            continue
+        mine = lake[lake["target"] == s.target]
+        v = model[pos[s.target]][: len(mine)]
+        extra = v - mine["violation"].to_numpy(float)
+        years = [(y, e, a) for y, e, a in zip(mine["period_or_year"], extra, mine["achieved"], strict=True)
+                 if e > max(LAKE_INFLOW_TOL_MM3, 1e-9 * abs(a))]
+        if years:
+            cls = data.classes[s.cls].name
+            listed = ", ".join(f"{y} ({e:,.1f} Mm3, inflow {a / 1000.0:.2f} km3)" for y, e, a in years)
+            notes.append(f"{s.target}: the policy's share row charges the lake its share of the {cls} cut "
+                         f"beyond its own deficit in {listed}: {cls} is short where "
+                         "the lake's water would not serve it (a capacity, a local source); targets.csv reports "
+                         "the lake's own deficit, the objective holds the share's penalty")
+    return notes
 
 
 def _hydropower_table(data: ModelData, x, heads: dict[str, np.ndarray]) -> pd.DataFrame:

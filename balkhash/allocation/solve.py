@@ -25,7 +25,7 @@ from .heads import HEAD_TOLERANCE_M, MAX_HEAD_ITERATIONS, head_change, iterated_
 from .model import build_lp
 from .parameters import NamedParameters, Parameters
 from .reduce import ReducedLP
-from .results import extract_tables
+from .results import extract_tables, lake_share_notes
 from .summary import build_summary
 
 
@@ -209,7 +209,8 @@ class Allocation(NamedParameters):
             if iterations == MAX_HEAD_ITERATIONS:
                 summary["notes"] = [*summary.get("notes", []), f"hydropower heads still moving after {iterations} "
                                     "successive LP iterations: the energy targets use the heads of the last one"]
-        summary["notes"] = [*summary.get("notes", []), *(f"HiGHS: {w}" for w in outcome.warnings)]
+        summary["notes"] = [*summary.get("notes", []), *lake_share_notes(self.data, self.lp, values, tables["targets"]),
+                            *(f"HiGHS: {w}" for w in outcome.warnings)]
         timings["extract"] = perf_counter() - t0
         timings["total"] = sum(timings[k] for k in ("compile", "build", "aggregate", "load", "solve", "extract"))
         summary["timings"] = dict(timings)

@@ -18,6 +18,10 @@ shortfall cost dominates the next one's).  This family adds what costs cannot sa
       (1 - X) v_w - X S_w = 0        a negotiated share X: the lake takes X of the deficit
       D_w v_w - V S_w = 0            'proportional': v_w / V = S_w / D_w       (row ``lake_share``)
 
+  The share counts S_w whatever its cause: a class short where the lake's water would not serve
+  it (a canal's capacity) still makes v_w its share while the lake gets its inflow; the targets
+  table reports the lake's own deficit max(0, V - inflow) and the summary notes the difference
+  (:func:`balkhash.allocation.results.lake_share_notes`).
   A hard lake inflow target takes no share (it has no deficit).  The windows of a step or rolling
   simulation have no lake inflow target of their own (they carry it): there the simulation writes
   the share against the carried target (:mod:`balkhash.simulation.windows`).
