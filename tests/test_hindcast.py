@@ -184,7 +184,8 @@ def test_a_setup_with_an_unknown_field_or_a_year_outside_the_table_is_refused(tm
     r = runner.invoke(app, ["hindcast", "--setup", str(tmp_path / "b.yaml"), "--from", "2008", "--to", "2012",
                             "--out", str(tmp_path / "o")])
     assert r.exit_code == 1
-    assert "no runoff for year(s) 2008, 2009" in r.output
+    assert "no runoff for year(s) 2008-2009" in r.output
+    assert "the table gives 2010-2020" in r.output
     assert load_setup(basin, tmp_path / "b.yaml").first_year == 2010
 
 

@@ -37,6 +37,7 @@ and ``RMSE = sqrt(mean(e_i^2))``, in the observation's unit.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,17 @@ def load_setup(basin: Basin, path: Path | None = None) -> HindcastSetup:
                          rel("monthly_inflows"), params, str(path))
 
 
+def _year_ranges(years: list[int]) -> str:
+    """Sorted years as runs: [1990, 1991, 1992, 2005] -> '1990-1992, 2005'."""
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][1] + 1:
+            runs[-1][1] = y
+        else:
+            runs.append([y, y])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
 def _runoff(setup: HindcastSetup) -> pd.DataFrame:
     from ..network.errors import BasinError
     from ..scenarios.transboundary import transboundary_table
@@ -181,8 +193,11 @@ def hindcast_basin(basin: Basin, setup: HindcastSetup) -> Basin:
         node = setup.transboundary_node or transboundary_node(b)
         missing = sorted({int(y) for y in years} - set(table.index))
         if missing:
-            raise HindcastError(f"{setup.runoff_table}: no runoff for year(s) {', '.join(map(str, missing))} "
-                                f"of the hindcast {tl.labels[0]}..{tl.labels[-1]}")
+            have = f"{min(table.index)}-{max(table.index)}" if len(table.index) else "none"
+            raise HindcastError(f"{os.path.normpath(setup.runoff_table)}: no runoff for year(s) "
+                                f"{_year_ranges(missing)} of the "
+                                f"hindcast {tl.labels[0]}..{tl.labels[-1]} (the table gives {have}; choose "
+                                "--from/--to within it)")
         nodes: dict[str, Any] = {n.id: n for n in b.nodes}
         for nid in [node, *setup.kazakh_nodes]:
             if nid is None or getattr(nodes.get(nid), "inflow", None) is None:
