@@ -97,7 +97,8 @@ def ensemble(
         print_ensemble(result)
     tm = result.timings
     start = f", cluster start {tm['cluster_start']:.1f} s" if "cluster_start" in tm else ""
-    print_text(f"ensemble: {dest}  ({result.members} members in {tm['members']:.1f} s, "
+    secs = f"{tm['members']:.1f}" if tm["members"] >= 1.0 else f"{tm['members']:.2g}"
+    print_text(f"ensemble: {dest}  ({result.members} members in {secs} s, "
                f"{tm['members_per_second']:.1f} members/s, {tm['where']}{start}; total {perf_counter() - t0:.1f} s)")
 
 
