@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from .distinct import distinct
+
 INF = float("inf")
 #: what a parameter can act on
 TARGETS = ("row_lower", "row_upper", "col_lower", "col_upper", "cost")
@@ -207,7 +209,7 @@ class LPBuilder:
         del r, c, v
         A.sort_indices()
         if coef:  # keep the parameter's entries while dropping repeated entries that cancel
-            held = np.unique(np.concatenate([_entry(A, e[0], e[1]) for e in coef.values()]))
+            held = distinct(np.concatenate([_entry(A, e[0], e[1]) for e in coef.values()]))
             base_held = A.data[held].copy()
             A.data[held] = np.nan
             A.eliminate_zeros()
@@ -255,7 +257,7 @@ def _entry(A: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, chunk: int = 1 
     for start in range(0, order.size, chunk):
         part = order[start:start + chunk]
         r_sorted = rows[part]
-        span_rows = np.unique(r_sorted)
+        span_rows = distinct(r_sorted)
         lo, hi = A.indptr[span_rows].astype(np.int64), A.indptr[span_rows + 1].astype(np.int64)
         # keys of the entries of the rows concerned: (row rank) * ncols + col, increasing
         counts = hi - lo
@@ -298,10 +300,12 @@ def _compact_weights(w: np.ndarray) -> tuple[np.ndarray, np.ndarray] | np.ndarra
         return None
     if w.size < 4 * _WEIGHT_CODES:
         return w
-    values, codes = np.unique(w, return_inverse=True)
+    if np.unique(w[:: max(1, w.size // 4096)]).size > _WEIGHT_CODES:  # a sample has too many already
+        return w
+    values = np.unique(w)
     if values.size > _WEIGHT_CODES:
         return w
-    return codes.astype(np.uint8), values
+    return np.searchsorted(values, w).astype(np.uint8), values
 
 
 class CompactVector:
@@ -393,7 +397,7 @@ class ParamMap:
             sel = order[np.searchsorted(js, lo):np.searchsorted(js, hi)]
         else:
             sel = order[np.isin(js, positions)]
-        return np.unique(_index_at(self._i, sel))
+        return distinct(_index_at(self._i, sel))
 
     def at(self, index: np.ndarray, p: np.ndarray) -> np.ndarray:
         """The contribution of ``p`` to the target entries ``index`` (sorted, unique)."""

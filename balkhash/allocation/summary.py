@@ -45,7 +45,7 @@ def shortfall_cost(data: ModelData, deliveries, costs: dict[str, float] | None =
     sector_of = np.array([sectors.index(d.sector) for d in data.demands])
     total = np.bincount(sector_of[j], row_cost, len(sectors))
     present = np.zeros(len(sectors), dtype=bool)
-    present[np.unique(sector_of[j])] = True
+    present[sector_of[j]] = True
     return {sec: float(total[k]) for k, sec in enumerate(sectors) if present[k]}
 
 
