@@ -65,6 +65,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .distinct import distinct, first_positions
+
 INF = float("inf")
 #: LPs with fewer columns go to HiGHS unaggregated: its presolve does the same work there in
 #: milliseconds, and the rounds' own cost would dominate a small window's re-solve
@@ -125,12 +127,28 @@ def _within(x_lo, x_hi, cl, cu):
 
 
 def _count(count: np.ndarray, cols: np.ndarray, sign: int) -> None:
-    """``count[j] += sign`` for every occurrence of j in ``cols``, in place."""
-    hits = np.bincount(cols, minlength=count.size)
+    """``count[j] += sign`` for every occurrence of j in ``cols``, in place: by one ``bincount`` over
+    every column when ``cols`` is long, else by a sort of ``cols`` alone (a round's few entries
+    against millions of columns)."""
+    if cols.size * 16 < count.size:
+        j, hits = np.unique(cols, return_counts=True)  # the counting path of np.unique sorts
+        count[j] += (sign * hits).astype(count.dtype)
+        return
+    every = np.bincount(cols, minlength=count.size)
     if sign > 0:
-        np.add(count, hits, out=count, casting="unsafe")
+        np.add(count, every, out=count, casting="unsafe")
     else:
-        np.subtract(count, hits, out=count, casting="unsafe")
+        np.subtract(count, every, out=count, casting="unsafe")
+
+
+def _rows_of(indptr: np.ndarray, lo: int, hi: int, pos: np.ndarray) -> np.ndarray:
+    """The row of each entry position ``pos`` (all in [lo, hi)) of a CSR matrix: searched among the
+    rows the slice spans only, with the keys in ``indptr``'s own integer type (numpy casts the
+    whole array to the keys' type otherwise: 3 ms a search at 3.7 M rows)."""
+    kind = indptr.dtype
+    r0, r1 = np.searchsorted(indptr, np.array([lo, hi - 1], dtype=kind), side="right")
+    span = indptr[r0 - 1:r1 + 1]
+    return (r0 - 1) + np.searchsorted(span, pos.astype(kind, copy=False), side="right") - 1
 
 
 class _PivotGone(Exception):
@@ -211,7 +229,7 @@ class _Work:
         for lo in range(0, B.nnz, 4 * CHUNK_ENTRIES):
             hi = min(B.nnz, lo + 4 * CHUNK_ENTRIES)
             pos = lo + np.flatnonzero(cols_mask[B.indices[lo:hi]])
-            srow = s_of_b[np.searchsorted(B.indptr, pos, side="right") - 1]
+            srow = s_of_b[_rows_of(B.indptr, lo, hi, pos)]
             ok = srow >= 0
             ok[ok] = ~self.row_dead[srow[ok]] & (self.ov_pos[srow[ok]] < 0)
             ok &= np.abs(B.data[pos]) > DROP_TOL
@@ -245,7 +263,7 @@ class _Work:
         for lo in range(0, B.nnz, 4 * CHUNK_ENTRIES):
             hi = min(B.nnz, lo + 4 * CHUNK_ENTRIES)
             pos = lo + np.flatnonzero(cols_mask[B.indices[lo:hi]] & (np.abs(B.data[lo:hi]) > DROP_TOL))
-            srow = s_of_b[np.searchsorted(B.indptr, pos, side="right") - 1]
+            srow = s_of_b[_rows_of(B.indptr, lo, hi, pos)]
             srow = srow[srow >= 0]
             out[srow[self.ov_pos[srow] < 0]] = True
         if self.O.nnz:
@@ -344,7 +362,7 @@ class Aggregation:
         out_r, out_k, out_p, out_n = [], [], [], []
         ends = np.cumsum(work.lengths(U))
         cuts = np.searchsorted(ends, np.arange(CHUNK_ENTRIES, ends[-1] if ends.size else 0, CHUNK_ENTRIES))
-        for part in np.split(U, np.unique(cuts)):
+        for part in np.split(U, distinct(cuts)):
             if not part.size:
                 continue
             sub = work.rows(part)
@@ -385,9 +403,9 @@ class Aggregation:
         r, k, piv, other, aik, length = r[order], k[order], piv[order], other[order], aik[order], length[order]
         rank = np.arange(r.size)
         first_k = np.zeros(r.size, dtype=bool)
-        first_k[np.unique(k, return_index=True)[1]] = True
+        first_k[first_positions(k)] = True
         first_r = np.zeros(r.size, dtype=bool)
-        first_r[np.unique(r, return_index=True)[1]] = True
+        first_r[first_positions(r)] = True
         keep = first_k & first_r
         # no row both a source and a target in one round: the higher priority wins
         big = np.iinfo(np.int64).max
@@ -424,7 +442,7 @@ class Aggregation:
                 raise _PivotGone
             other, aik = work.other_rows(k, r, piv)
         has = other >= 0
-        targets = np.unique(other[has])
+        targets = distinct(other[has])
         T = work.rows(targets)
         rnd = Round(r.astype(np.int32), k.astype(np.int32), piv, other.astype(np.int32), aik, S,
                     pivot_entry.astype(np.int32))
