@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from ..network.timeline import water_year_label
 from ..network.units import mm3_to_m3s
@@ -241,16 +242,16 @@ def _end_min(data: ModelData, r: _Reader, node: str) -> float:
 
 
 def _arrivals_table(data: ModelData, gain, x, y, inflow, ground, labels) -> tuple[pd.DataFrame, np.ndarray]:
-    """Water reaching and leaving every node per period (Mm3), summed with np.add.at over the
-    network arrays; also returns the arrivals (links + returns) as a nodes x periods array."""
+    """Water reaching and leaving every node per period (Mm3), summed by the network's sparse
+    incidences; also returns the arrivals (links + returns) as a nodes x periods array."""
     net, N, T = data.net, len(data.nodes), data.T
-    links = np.zeros((N, T))
-    np.add.at(links, net.link_dst, gain[:, None] * x)
-    returns = np.zeros((N, T))
+    L, D = len(net.link_dst), len(net.demand_return)
+    # node x link (demand) incidences with the gains (return shares): one sparse product each
+    links = sp.csr_matrix((gain, (net.link_dst, np.arange(L))), shape=(N, L)) @ x.reshape(L, T)
     has = net.demand_return >= 0
-    np.add.at(returns, net.demand_return[has], net.return_share[has][:, None] * y[has])
-    released = np.zeros((N, T))
-    np.add.at(released, net.link_src, x)
+    returns = sp.csr_matrix((net.return_share[has], (net.demand_return[has], np.flatnonzero(has))),
+                            shape=(N, D)) @ y.reshape(D, T)
+    released = sp.csr_matrix((np.ones(L), (net.link_src, np.arange(L))), shape=(N, L)) @ x.reshape(L, T)
     gw = np.array([ground.get(n, np.zeros(T)) for n in data.nodes]).reshape(N, T)
     local = inflow.reshape(N, T)
     df = pd.DataFrame({
