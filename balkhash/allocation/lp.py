@@ -394,7 +394,9 @@ class ParamMap:
         positions = np.asarray(positions, dtype=np.int64)
         lo, hi = int(positions.min()), int(positions.max()) + 1
         if hi - lo == positions.size:  # a contiguous range: one key's values
-            sel = order[np.searchsorted(js, lo):np.searchsorted(js, hi)]
+            lo_hi = np.array([lo, hi], dtype=js.dtype)  # keys of js's type: no cast of js itself
+            a, b = np.searchsorted(js, lo_hi)
+            sel = order[a:b]
         else:
             sel = order[np.isin(js, positions)]
         return distinct(_index_at(self._i, sel))

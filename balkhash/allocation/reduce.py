@@ -80,7 +80,8 @@ class ReducedLP:
         of those in solver rows (None when there is none), and the columns of those in
         single-variable rows, whose coefficient is updated here (their bounds follow from it)."""
         k = np.asarray(positions, dtype=np.int64)
-        r = np.searchsorted(self.lp.A.indptr, k, side="right") - 1
+        indptr = self.lp.A.indptr
+        r = np.searchsorted(indptr, k.astype(indptr.dtype), side="right") - 1  # keys of indptr's type
         c = self.lp.A.indices[k].astype(np.int64)
         v = self.lp.A.data[k]
         kept = self.solver_row[r] >= 0
