@@ -33,4 +33,3 @@ def first_positions(a) -> np.ndarray:
     a = np.asarray(a).ravel()
     order = np.argsort(a, kind="stable")
     return order[_starts(a[order])]
-

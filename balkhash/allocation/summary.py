@@ -42,7 +42,8 @@ def shortfall_cost(data: ModelData, deliveries, costs: dict[str, float] | None =
     unit = np.array([d.cost if costs is None else costs[d.id] for d in data.demands])
     row_cost = unit[j] * np.sum(fill * mults[j], axis=1) * target
     sectors = list(dict.fromkeys(d.sector for d in data.demands))
-    sector_of = np.array([sectors.index(d.sector) for d in data.demands])
+    rank = {sec: k for k, sec in enumerate(sectors)}
+    sector_of = np.array([rank[d.sector] for d in data.demands])
     total = np.bincount(sector_of[j], row_cost, len(sectors))
     present = np.zeros(len(sectors), dtype=bool)
     present[sector_of[j]] = True
