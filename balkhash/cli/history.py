@@ -140,7 +140,9 @@ def hindcast(
 def calibrate(
     param: list[str] = typer.Option(..., "--param", "-p", help="a multiplier NAME[=LOW:HIGH] (the basin's names: "
                                     "lake_evaporation, delta_loss, local_inflow, kapshagay_evaporation, "
-                                    "lake_groundwater, border_inflow) or KIND:KEY=LOW:HIGH; repeatable"),
+                                    "lake_groundwater, border_inflow, lake_initial_level) or KIND:KEY=LOW:HIGH "
+                                    "(an initial state, initial_level:LAKE in m or initial_storage:RES in Mm3, "
+                                    "is fitted as the value itself); repeatable"),
     basin: str = opt.BASIN_OPT,
     observed: Path = OBSERVED_OPT,
     setup: Path = SETUP_OPT,
@@ -160,11 +162,13 @@ def calibrate(
 
     Writes calibration.json and calibration.csv (fitted values, standard errors from the Jacobian,
     RMSE before and after), hindcast_before.csv, hindcast_after.csv, hindcast.png, hindcast.html
-    and basin/ (the basin with the fitted multipliers, ready for every command)."""
+    and basin/ (the basin with the fitted multipliers, ready for every command; a fitted initial
+    state goes into its observed/hindcast.yaml, the hindcast's start, not the basin's)."""
     import yaml
 
     from ..history.calibrate import calibrate as run_calibrate
-    from ..history.multipliers import scaled_basin
+    from ..history.hindcast import write_setup
+    from ..history.multipliers import ABSOLUTE, scaled_basin
     from ..network.io import BASIN_FILE, basin_to_dict
     from ..outputs.hindcast_plot import write_hindcast_png
     from ..outputs.hindcast_report import write_hindcast_html
@@ -192,9 +196,12 @@ def calibrate(
     for w in res.warnings():
         print_text(f"warning: {w}")
     calibrated = scaled_basin(b, res.specs, res.values)
-    note = "; ".join(f"{s.name} x {v:.4f}" for s, v in zip(res.specs, res.values, strict=True))
+    note = "; ".join(f"{s.name} = {v:.4f} {ABSOLUTE[s.kind]}" if s.kind in ABSOLUTE else f"{s.name} x {v:.4f}"
+                     for s, v in zip(res.specs, res.values, strict=True))
     calibrated.description = f"{(b.description or '').strip()} Calibrated by balkhash calibrate: {note}."
     src = Path(b.base_dir) if b.base_dir else None
+    fitted_initial = {s.key: f"{v:.4f} {ABSOLUTE[s.kind]}" for s, v in zip(res.specs, res.values, strict=True)
+                      if s.kind in ABSOLUTE}
 
     def write_basin(p: Path) -> None:
         import shutil
@@ -211,6 +218,9 @@ def calibrate(
                     shutil.copy2(f, p / f.name)
             if (src / "observed").is_dir() and not (p / "observed").exists():
                 shutil.copytree(src / "observed", p / "observed")
+        if fitted_initial:  # the run's start is the hindcast's, not the basin's: into its setup
+            write_setup(h.setup, fitted_initial, p / "observed" / "hindcast.yaml",
+                        f"The hindcast setup of {b.name}, calibrated by balkhash calibrate: {note}.", src, p)
 
     _write(out, {
         "calibration.csv": lambda p: res.table().to_csv(p, index=False),

@@ -27,7 +27,7 @@ import pandas as pd
 from ..errors import BalkhashError
 from ..network.schema import Basin
 from .hindcast import ParameterSpec
-from .multipliers import check_spec, scaled_basin
+from .multipliers import ABSOLUTE, check_spec, scaled_basin
 
 #: sweep columns reported under a band
 SWEEP_FIGURES = ("lake_inflow_km3", "lake_level_end_m", "lake_level_min_m", "total_shortfall_mm3")
@@ -79,6 +79,9 @@ def parse_band(text: str, basin: Basin) -> Band:
     else:
         raise BandError(f"--band '{text}': unknown parameter '{name}' (the basin names: "
                         f"{', '.join(known) or 'none'}; or write KIND:KEY, e.g. evaporation:BALKHASH)")
+    if spec.kind in ABSOLUTE:
+        raise BandError(f"--band '{text}': {spec.kind} is an initial state, not a factor: a band moves a "
+                        "multiplier by +-X (e.g. lake_evaporation=0.05)")
     try:
         check_spec(basin, spec)
     except BalkhashError as exc:

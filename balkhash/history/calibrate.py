@@ -7,8 +7,12 @@ weighted residuals ``r_i(p) = (m_i(p) - o_i) / sigma_i`` at the ``n`` observatio
     min_p  1/2 sum_i r_i(p)^2   subject to  low_j <= p_j <= high_j
 
 with ``scipy.optimize.least_squares`` (trust-region reflective, bounds), starting from
-``p = 1`` (the basin as it is; clipped into the bounds).  "Before" is always the basin as it is
-(``p = 1``), even when the bounds exclude it.  Every evaluation is one hindcast: the
+the basin as it is (``p = 1``, an initial state at the setup's value ``p0``; clipped into the
+bounds).  "Before" is always the basin as it is, even when the bounds exclude it.  An initial
+state (``initial_level`` in m BS, ``initial_storage`` in Mm3) is fitted as
+``u = 1 + (p - p0) / (high - low)``, so that the relative steps below are a share of its range
+rather than of its value (1 % of 342 m would be 3.4 m); its standard error is reported in its
+unit.  Every evaluation is one hindcast: the
 simulation's window models are kept and moved by ``set(kind, key, base x p_j)``, re-solved warm.
 The model is a linear program, so ``m_i(p)`` is piecewise linear in ``p``; the Jacobian is taken
 by forward differences with a relative step ``diff_step`` (default 1e-2) large enough to see
@@ -35,6 +39,7 @@ import pandas as pd
 
 from ..errors import BalkhashError
 from .hindcast import Hindcast, HindcastResult, ParameterSpec
+from .multipliers import ABSOLUTE, unit_of
 
 
 class CalibrationError(BalkhashError, ValueError):
@@ -65,6 +70,9 @@ def parse_param(text: str, known: dict[str, ParameterSpec]) -> ParameterSpec:
         if not colon:
             raise CalibrationError(f"--param '{text}': write NAME=LOW:HIGH, e.g. lake_evaporation=0.9:1.3")
         spec.low, spec.high = low, high
+    elif spec.kind in ABSOLUTE and name not in known:
+        raise CalibrationError(f"--param '{text}': an initial state needs its range in {ABSOLUTE[spec.kind]}, "
+                               f"e.g. {name}=342.1:342.6")
     if not (np.isfinite(spec.low) and np.isfinite(spec.high)) or spec.low < 0:
         raise CalibrationError(f"--param '{text}': bounds must be finite and >= 0 (got {spec.low:g}:{spec.high:g})")
     if spec.low >= spec.high:
@@ -89,8 +97,8 @@ class CalibrationResult:
 
     def table(self) -> pd.DataFrame:
         """One row per multiplier: name, kind, key, bounds, fitted value, standard error, bound hit."""
-        return pd.DataFrame([{"parameter": s.name, "kind": s.kind, "key": s.key, "low": s.low, "high": s.high,
-                              "value": float(v), "std": float(e),
+        return pd.DataFrame([{"parameter": s.name, "kind": s.kind, "key": s.key, "unit": unit_of(s.kind),
+                              "low": s.low, "high": s.high, "value": float(v), "std": float(e),
                               "on_bound": s.name in self.on_bound, "source": s.source}
                              for s, v, e in zip(self.specs, self.values, self.std, strict=True)])
 
@@ -149,30 +157,36 @@ def calibrate(hindcast: Hindcast, x0: np.ndarray | None = None, diff_step: float
     t0 = perf_counter()
     lo = np.array([s.low for s in specs])
     hi = np.array([s.high for s in specs])
-    start = np.clip(np.ones(len(specs)) if x0 is None else np.asarray(x0, float), lo, hi)
-    before = hindcast.run(np.ones(len(specs)))  # the basin as it is, whatever the bounds
+    p0 = hindcast.moved.start()
+    # p = offset + scale u: u = p for a factor, u = 1 + (p - p0) / (high - low) for an initial state
+    absolute = np.array([s.kind in ABSOLUTE for s in specs])
+    scale = np.where(absolute, hi - lo, 1.0)
+    offset = np.where(absolute, p0 - scale, 0.0)
+    start = np.clip(p0 if x0 is None else np.asarray(x0, float), lo, hi)
+    before = hindcast.run(p0)  # the basin as it is, whatever the bounds
     if len(before.table) == 0:
         raise CalibrationError("no observation falls inside the hindcast period: nothing to fit")
     count = 0
 
-    def fun(p: np.ndarray) -> np.ndarray:
+    def fun(u: np.ndarray) -> np.ndarray:
         nonlocal count
         count += 1
-        r = hindcast.run(p).residuals
+        r = hindcast.run(offset + scale * u).residuals
         if progress:
             progress(count, float(r @ r))
         return r
 
-    res = least_squares(fun, start, bounds=(lo, hi), diff_step=diff_step, method="trf", x_scale="jac",
-                        max_nfev=max_nfev or 30 * (len(specs) + 1))
-    after = hindcast.run(res.x)
-    cov = covariance(res.jac, after.residuals)
+    res = least_squares(fun, (start - offset) / scale, bounds=((lo - offset) / scale, (hi - offset) / scale),
+                        diff_step=diff_step, method="trf", x_scale="jac", max_nfev=max_nfev or 30 * (len(specs) + 1))
+    x = np.clip(offset + scale * res.x, lo, hi)
+    after = hindcast.run(x)
+    cov = covariance(res.jac, after.residuals) * np.outer(scale, scale)
     std = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.inf))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(std, std)
     corr[~np.isfinite(corr)] = np.nan
     width = hi - lo
-    on = [s.name for s, v, a, b, w in zip(specs, res.x, lo, hi, width, strict=True)
+    on = [s.name for s, v, a, b, w in zip(specs, x, lo, hi, width, strict=True)
           if v - a <= 1e-3 * w or b - v <= 1e-3 * w]
-    return CalibrationResult(specs, res.x.copy(), std, before, after, count + 2, perf_counter() - t0,
+    return CalibrationResult(specs, x, std, before, after, count + 2, perf_counter() - t0,
                              hindcast.moved.rebuilds, str(res.message), on, corr)

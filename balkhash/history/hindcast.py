@@ -49,6 +49,7 @@ import yaml
 from ..errors import BalkhashError
 from ..network.schema import Basin
 from ..network.series import flow_mm3
+from .multipliers import ABSOLUTE
 from .observations import Observation, check_sites, model_value, read_observations
 
 CONFIG = Path("observed") / "hindcast.yaml"
@@ -63,7 +64,9 @@ class HindcastError(BalkhashError, ValueError):
 @dataclass
 class ParameterSpec:
     """A named multiplier: ``kind`` and ``key`` of a named parameter (``inflow``, ``groundwater``,
-    ``evaporation``, ``loss_fraction``), the bounds of its factor and where they come from."""
+    ``evaporation``, ``loss_fraction``), the bounds of its factor and where they come from; or an
+    initial state (``initial_level`` in m BS, ``initial_storage`` in Mm3) and the bounds of its value
+    (:mod:`balkhash.history.multipliers`)."""
 
     name: str
     kind: str
@@ -123,6 +126,9 @@ def load_setup(basin: Basin, path: Path | None = None) -> HindcastSetup:
         extra = set(spec) - {"kind", "key", "low", "high", "source"}
         if extra:
             raise HindcastError(f"{path}: parameters.{name}: unknown field(s) {', '.join(sorted(extra))}")
+        if spec["kind"] in ABSOLUTE and not {"low", "high"} <= set(spec):
+            raise HindcastError(f"{path}: parameters.{name}: an initial state needs its range, low and high "
+                                f"({ABSOLUTE[spec['kind']]})")
         try:
             low, high = float(spec.get("low", 0.5)), float(spec.get("high", 1.5))
         except (TypeError, ValueError):
@@ -140,6 +146,38 @@ def load_setup(basin: Basin, path: Path | None = None) -> HindcastSetup:
                                                                   (raw.get("initial") or {}).items()},
                          rel("runoff_table"), raw.get("transboundary_node"), list(raw.get("kazakh_nodes") or []),
                          rel("monthly_inflows"), params, str(path))
+
+
+def write_setup(setup: HindcastSetup, initial: dict[str, str], path: Path, description: str,
+                src: Path | None = None, dst: Path | None = None) -> None:
+    """Write ``setup`` as a hindcast setup file at ``path``, its initial states updated by
+    ``initial`` (node -> '342.2 m').  A file of the setup inside the basin directory ``src`` is
+    named as its copy in ``dst`` (relative to ``path``), any other by its absolute path."""
+    path = Path(path)
+
+    def where(f: Path | None) -> str | None:
+        if f is None:
+            return None
+        f = Path(f).resolve()
+        if src is not None and dst is not None and f.is_relative_to(Path(src).resolve()):
+            f = Path(dst).resolve() / f.relative_to(Path(src).resolve())
+        return os.path.relpath(f, path.parent.resolve()) if f.is_relative_to(path.parent.resolve().parent) \
+            else str(f)
+
+    raw: dict[str, Any] = {"description": description}
+    if setup.first_year is not None:
+        raw["from"], raw["to"] = setup.first_year, setup.last_year
+    raw["observations"] = where(setup.observations)
+    raw["initial"] = {**setup.initial, **initial}
+    raw["runoff_table"] = where(setup.runoff_table)
+    if setup.transboundary_node is not None:
+        raw["transboundary_node"] = setup.transboundary_node
+    raw["kazakh_nodes"] = list(setup.kazakh_nodes)
+    raw["monthly_inflows"] = where(setup.monthly_inflows)
+    raw["parameters"] = {n: {"kind": ps.kind, "key": ps.key, "low": ps.low, "high": ps.high, "source": ps.source}
+                         for n, ps in setup.parameters.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
 
 
 def _year_ranges(years: list[int]) -> str:
@@ -386,7 +424,8 @@ class Hindcast:
         self.curves = {s.id: s.curve for s in self.moved.model.full.storages if s.curve is not None}
 
     def run(self, multipliers=None) -> HindcastResult:
-        """Simulate (with ``multipliers``, one per spec; default all 1) and compare."""
+        """Simulate (with ``multipliers``, one value per spec; default the basin as it is: every
+        factor 1, every initial state the setup's) and compare."""
         if self.specs:
-            self.moved.set(np.ones(len(self.specs)) if multipliers is None else multipliers)
+            self.moved.set(self.moved.start() if multipliers is None else multipliers)
         return compare(self.moved.solve(), self.observations, self.curves)

@@ -13,6 +13,18 @@ kind               effect of ``m``
 ``loss_fraction``  the loss of link ``key``: ``f -> m f`` (must stay below 1)
 =================  =====================================================================
 
+Two kinds are not factors but the state itself (:data:`ABSOLUTE`, in the unit given): the value
+``v`` replaces the initial state of the run, and the bounds are in that unit.
+
+=================  =====================================================================
+``initial_level``  the level of lake ``key`` at the start of the run: ``h_0 -> v`` (m BS)
+``initial_storage``  the storage of reservoir ``key`` at the start: ``S_0 -> v`` (Mm3)
+=================  =====================================================================
+
+An initial state is what a hindcast assumes about the basin before its first month, not a
+property of the basin: :func:`scaled_basin` leaves it alone (the basin's own start is that of its
+plans), and ``balkhash calibrate`` writes it into the calibrated hindcast setup instead.
+
 :class:`Moved` applies them to a live model (an ``Allocation`` or a ``Simulator``) through
 ``set(kind, key, base x m)`` when the model has that kind of named parameter: no rebuild, a warm
 re-solve.  A kind the model does not have in place (``evaporation`` and ``loss_fraction`` are
@@ -33,7 +45,25 @@ from ..network.schema import Basin
 from ..network.series import flow_mm3
 from ..network.units import STEP_VOLUME_UNIT
 
-KINDS = ("inflow", "groundwater", "demand", "evaporation", "loss_fraction")
+#: kinds whose value is the initial state itself (unit), not a factor
+ABSOLUTE = {"initial_level": "m", "initial_storage": "Mm3"}
+KINDS = ("inflow", "groundwater", "demand", "evaporation", "loss_fraction", *ABSOLUTE)
+
+
+def unit_of(kind: str) -> str:
+    """'factor' for a multiplier, the state's unit for an :data:`ABSOLUTE` kind."""
+    return ABSOLUTE.get(kind, "factor")
+
+
+def base_value(basin: Basin, spec) -> float:
+    """The value of ``spec`` in ``basin`` as it is: 1 for a factor, the initial state for an
+    :data:`ABSOLUTE` kind (m BS or Mm3)."""
+    if spec.kind not in ABSOLUTE:
+        return 1.0
+    node = basin.node(spec.key)
+    if spec.kind == "initial_level":
+        return float(node.initial_level_m)
+    return float(node.initial_storage.value) * (1000.0 if node.initial_storage.unit == "km3" else 1.0)
 
 
 class MultiplierError(BalkhashError, ValueError):
@@ -49,6 +79,12 @@ def check_spec(basin: Basin, spec) -> None:
             raise MultiplierError(f"{spec.name}: '{spec.key}' is not a link of the basin")
         return
     node = next((n for n in basin.nodes if n.id == spec.key), None)
+    if spec.kind in ABSOLUTE:
+        want = "lake" if spec.kind == "initial_level" else "reservoir"
+        if node is None or node.type != want:
+            raise MultiplierError(f"{spec.name}: '{spec.key}' is not a {want} of the basin ({spec.kind} is the "
+                                  f"{'level of a lake' if want == 'lake' else 'storage of a reservoir'} at the start)")
+        return
     field = {"inflow": "inflow", "groundwater": "groundwater_inflow", "demand": "target",
              "evaporation": "evaporation_mm"}[spec.kind]
     if node is None or getattr(node, field, None) is None:
@@ -75,6 +111,8 @@ def scaled_basin(basin: Basin, specs: Iterable, values: Iterable[float]) -> Basi
     b = copy_basin(basin)
     for spec, m in zip(specs, values, strict=True):
         m = float(m)
+        if spec.kind in ABSOLUTE:  # the run's initial state: see the module's note
+            continue
         if spec.kind == "loss_fraction":
             lk = b.link(spec.key)
             if not lk.loss_fraction * m < 1.0:
@@ -90,6 +128,19 @@ def scaled_basin(basin: Basin, specs: Iterable, values: Iterable[float]) -> Basi
             field = {"inflow": "inflow", "groundwater": "groundwater_inflow", "demand": "target"}[spec.kind]
             setattr(node, field, _scaled_flow(getattr(node, field), m, b))
     return b
+
+
+def _with_initial(basin: Basin, specs: list, values) -> Basin:
+    """``basin`` (a copy of :func:`scaled_basin`) with the initial states of the :data:`ABSOLUTE`
+    specs set to ``values`` (the model of a run that starts there)."""
+    from ..network.quantities import Volume
+
+    for spec, v in zip(specs, values, strict=True):
+        if spec.kind == "initial_level":
+            basin.node(spec.key).initial_level_m = float(v)
+        elif spec.kind == "initial_storage":
+            basin.node(spec.key).initial_storage = Volume(value=float(v), unit="Mm3")
+    return basin
 
 
 def _live(model, kind: str) -> bool:
@@ -113,7 +164,7 @@ class Moved:
         self.rebuilds = 0
         self.model: Any = build(basin)
         self._offline = [i for i, s in enumerate(self.specs) if not (in_place and _live(self.model, s.kind))]
-        self._built_for: tuple = tuple(1.0 for _ in self._offline)
+        self._built_for: tuple = tuple(base_value(basin, self.specs[i]) for i in self._offline)
         self._bases = self._base_values()
 
     @property
@@ -129,12 +180,19 @@ class Moved:
                 out[i] = v.copy() if isinstance(v, np.ndarray) else float(v)
         return out
 
+    def start(self) -> np.ndarray:
+        """The values of the basin as it is: 1 for every factor, the initial state for an
+        :data:`ABSOLUTE` kind."""
+        return np.array([base_value(self.basin, s) for s in self.specs], dtype=float)
+
     def set(self, values) -> None:
-        """Apply the multipliers ``values`` (one per spec, in order) for the next solve."""
+        """Apply ``values`` (one per spec, in order: a factor, or the state of an :data:`ABSOLUTE`
+        kind) for the next solve."""
         values = [float(v) for v in values]
         offline = tuple(values[i] for i in self._offline)
         if offline != self._built_for:
-            scaled = scaled_basin(self.basin, [self.specs[i] for i in self._offline], offline)
+            scaled = _with_initial(scaled_basin(self.basin, [self.specs[i] for i in self._offline], offline),
+                                   [self.specs[i] for i in self._offline], offline)
             self.model = self.build(scaled)
             self.rebuilds += 1
             self._built_for = offline
@@ -143,7 +201,7 @@ class Moved:
             if i in self._offline:
                 continue
             base = self._bases[i]
-            new = base * values[i]
+            new = values[i] if s.kind in ABSOLUTE else base * values[i]
             if s.kind == "loss_fraction" and not float(new) < 1.0:
                 raise MultiplierError(f"{s.name}: loss fraction {float(base):g} x {values[i]:g} is not below 1")
             self.model.set(s.kind, s.key, new)
