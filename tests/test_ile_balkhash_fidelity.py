@@ -1,6 +1,6 @@
 """Fidelity checks of the Ile-Balkhash default basin against published figures: Moinak's energy
 from the Charyn flow that reaches Bestyube, and the lake's seasonal cycle under the fitted
-evaporation timing (scenario ``seasonal_evaporation``), the Ile delta as a wetland whose loss
+evaporation timing (the brief's profile: scenario ``brief_evaporation``), the Ile delta as a wetland whose loss
 depends on the water reaching it (scenario ``delta_wetland``), with the tools that derive them."""
 
 from __future__ import annotations
@@ -64,17 +64,17 @@ def test_the_generated_data_are_in_step_with_their_tools():
     assert _tool("ile_balkhash_seasonal").verify(root) == []
 
 
-def test_the_fitted_evaporation_timing_moves_the_lake_peak_to_early_summer(basin, mean_year):
-    scen = {s.name: s for s in load_scenarios(default_basin_path() / "scenarios.yaml")}["seasonal_evaporation"]
-    fitted = lake_levels(solve(apply_scenario(basin, scen)))
-    shipped = lake_levels(mean_year)
+def test_the_fitted_evaporation_timing_puts_the_lake_peak_in_early_summer(basin, mean_year):
+    scen = {s.name: s for s in load_scenarios(default_basin_path() / "scenarios.yaml")}["brief_evaporation"]
+    brief = lake_levels(solve(apply_scenario(basin, scen)))
+    fitted = lake_levels(mean_year)
     months = ["Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep"]
-    assert months[int(np.argmax(shipped))] == "Apr"  # the brief's profile: the limit documented in docs/basin.md
+    assert months[int(np.argmax(brief))] == "Apr"  # the brief's profile: the early peak it had
     assert months[int(np.argmax(fitted))] in ("May", "Jun")
     autumn = fitted[[11, 0, 1, 2]]
     # the climatology: June 0.315 m above a flat September-December (341.99 against 341.65-341.70 m)
     assert 0.2 <= fitted[8] - autumn.mean() <= 0.4
-    assert fitted[8] - autumn.mean() > shipped[8] - shipped[[11, 0, 1, 2]].mean() + 0.05
+    assert fitted[8] - autumn.mean() > brief[8] - brief[[11, 0, 1, 2]].mean() + 0.05
     assert np.ptp(autumn) <= 0.1
 
 
@@ -163,25 +163,29 @@ def test_the_wetland_scenario_serves_every_user_and_keeps_the_lake_targets(wetla
     # the delta's loss in the mean year: the 24 % and the wetland, ~4.3 km3 (wiki_balkhash_2000: 4.22)
     _, loss, _ = _delta(sol)
     assert 4000.0 <= loss <= 4500.0
-    # the wetland does not move the lake's seasonal peak (docs/basin.md, known limits)
+    # the wetland keeps the lake's early-summer peak (docs/basin.md, known limits)
     months = ["Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep"]
-    assert months[int(np.argmax(lake_levels(sol)))] == "Apr"
+    assert months[int(np.argmax(lake_levels(sol)))] in ("May", "Jun")
 
 
-def test_the_wetland_scenario_meets_the_hindcast_goal_even_before_calibration(basin, wetland):
+def test_the_wetland_scenario_meets_the_hindcast_goal_once_calibrated(basin, wetland):
+    """The wetland's extra loss brings the uncalibrated lake down (nearer the observations than the
+    basin as shipped); calibrated like the default (the lake's start and its evaporation), it meets
+    the goal with both values inside their ranges."""
     from balkhash.history.calibrate import calibrate, parse_param
     from balkhash.history.hindcast import Hindcast, load_setup
 
     res = {}
     for name, b in (("default", basin), ("wetland", wetland)):
         setup = load_setup(b)
-        res[name] = calibrate(Hindcast(b, setup, specs=[parse_param("lake_evaporation", setup.parameters)]))
+        specs = [parse_param(n, setup.parameters) for n in ("lake_initial_level", "lake_evaporation")]
+        res[name] = calibrate(Hindcast(b, setup, specs=specs))
     default_before, before = res["default"].before.level_stats(), res["wetland"].before.level_stats()
-    assert abs(default_before["bias_m"]) > 0.05  # the basin as shipped misses the goal (docs/basin.md)
-    assert before["rmse_m"] <= 0.15
-    assert abs(before["bias_m"]) <= 0.05
-    after = res["wetland"].after.level_stats()
-    assert after["rmse_m"] <= 0.15
-    assert abs(after["bias_m"]) <= 0.05
-    s = res["wetland"].specs[0]
-    assert s.low <= res["wetland"].values[0] <= s.high
+    assert default_before["bias_m"] > 0.05  # the basin as shipped misses the goal (docs/basin.md)
+    assert 0.0 < before["bias_m"] < default_before["bias_m"] - 0.1
+    for r in res.values():
+        after = r.after.level_stats()
+        assert after["rmse_m"] <= 0.15
+        assert abs(after["bias_m"]) <= 0.05
+        for spec, v in zip(r.specs, r.values, strict=True):
+            assert spec.low <= v <= spec.high

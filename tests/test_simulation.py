@@ -169,7 +169,14 @@ def test_coefficient_parameters_move_every_window(two_years):
     lake = a.storage[a.storage["node"] == "BALKHASH"]
     np.testing.assert_allclose(lake["evaporation_mm3"].to_numpy(),
                                1.15 * e / 1000.0 * lake["area_km2"].to_numpy(), rtol=1e-12)
-    np.testing.assert_allclose(a.storage["storage_mm3"], b.storage["storage_mm3"], atol=1e-4)
+    # Bestyube and Bartogai hold water for the same junction at the same tie-breaking cost: the
+    # optimum may move a month's release from one to the other (the objective is the same), so
+    # they are compared together; every other storage is determined
+    tie = a.storage["node"].isin(["BESTYUBE", "BARTOGAI"]).to_numpy()
+    assert (b.storage["node"].isin(["BESTYUBE", "BARTOGAI"]).to_numpy() == tie).all()
+    np.testing.assert_allclose(a.storage["storage_mm3"][~tie], b.storage["storage_mm3"][~tie], atol=1e-4)
+    pair = [s[tie].groupby("period")["storage_mm3"].sum().to_numpy() for s in (a.storage, b.storage)]
+    np.testing.assert_allclose(pair[0], pair[1], atol=1e-4)
 
 
 def test_rolling_with_window_one_is_step():
