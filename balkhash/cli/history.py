@@ -179,11 +179,12 @@ def calibrate(
         res = run_calibrate(h, max_nfev=max_evaluations,
                             progress=lambda n, c: prog.update(task, advance=1, description=f"{n}: chi2 {c:.4g}"))
     title = _title(h, "calibrated hindcast")
-    t = compact_table("Calibrated multipliers")
+    t = compact_table("Calibrated parameters (factors; an initial state in its unit)")
     for c in ("parameter", "kind", "key", "bounds", "value", "+-"):
         t.add_column(c, justify="right" if c in ("value", "+-") else "left")
     for _, r in res.table().iterrows():
-        t.add_row(r["parameter"], r["kind"], r["key"], f"{r['low']:g}..{r['high']:g}", f"{r['value']:.4f}",
+        unit = "" if r["unit"] == "factor" else f" {r['unit']}"
+        t.add_row(r["parameter"], r["kind"], r["key"], f"{r['low']:g}..{r['high']:g}{unit}", f"{r['value']:.4f}",
                   f"{r['std']:.4f}")
     console.print(t)
     _print_result(res.after, title)

@@ -60,8 +60,8 @@ def hindcast_section(result, title: str, before=None, calibration=None) -> str:
         parts.append(f"<p class='note'>{len(result.skipped)} observation(s) outside the run were not compared.</p>")
     if calibration is not None:
         t = calibration.table()
-        parts.append("<h3>Calibrated multipliers</h3>" +
-                     _rows(t, ["parameter", "kind", "key", "low", "high", "value", "std", "on_bound"]))
+        parts.append("<h3>Calibrated parameters</h3>" +
+                     _rows(t, ["parameter", "kind", "key", "unit", "low", "high", "value", "std", "on_bound"]))
         for w in calibration.warnings():
             parts.append(f"<p class='warn'>{html.escape(w)}</p>")
     parts.append("</section>")
