@@ -434,3 +434,16 @@ def test_a_transboundary_node_must_be_an_inflow(field):
     [p] = exc.value.problems
     assert (p.where, p.field) == ("scenario 't'", f"transboundary.{field}")
     assert p.message == "node 'BAK_IRR' is a demand, not an inflow node"
+
+
+def test_a_scenario_sets_a_links_loss_and_refuses_a_fraction_of_one_or_more():
+    basin = load_basin(default_basin_path())
+    b = apply_scenario(basin, Scenario.model_validate({"name": "lined", "infrastructure": {
+        "link_loss": {"ILE_DELTA": 0.2}}}))
+    assert b.link("ILE_DELTA").loss_fraction == pytest.approx(0.2)
+    assert basin.link("ILE_DELTA").loss_fraction != pytest.approx(0.2)  # the basin itself is not changed
+    with pytest.raises(ValueError, match=r"link_loss.ILE_DELTA: a loss fraction is at least 0 and below 1 \(got 1\)"):
+        Scenario.model_validate({"name": "x", "infrastructure": {"link_loss": {"ILE_DELTA": 1.0}}})
+    with pytest.raises(BasinError, match=r"infrastructure.link_loss.NOWHERE.*unknown link"):
+        apply_scenario(basin, Scenario.model_validate({"name": "x", "infrastructure": {
+            "link_loss": {"NOWHERE": 0.1}}}))

@@ -417,3 +417,20 @@ def test_a_plain_links_table_gives_the_links_the_yaml_list_gives(tmp_path):
     from_list = load_basin(other)
     assert basin_to_dict(from_table)["links"] == basin_to_dict(from_list)["links"]
     assert balkhash.solve(from_table).objective == pytest.approx(balkhash.solve(from_list).objective)
+
+
+def test_a_reservoir_that_costs_to_hold_drains_instead_of_keeping_its_initial_storage():
+    """The storage tie-breaker keeps an ordinary reservoir at its initial 50 Mm3 when nobody needs
+    its water; a reservoir whose storage segments price the water held (0.0005 per Mm3 and month,
+    a passive wetland) has no such reference and drains: 50 + 2 x 5 Mm3 inflow reach the sink."""
+    options = {"fair_sharing": False}  # the default tie-breaker, 0.001 per Mm3 and period
+    kept = balkhash.solve(make_basin([reservoir("R", 50, inflow=5), sink()], [link("R", "OUT")], periods=2,
+                                     options=options, validate=True))
+    assert storage(kept, "R") == pytest.approx([50.0, 50.0])
+    seg = [{"capacity": {"value": 0.0}}, {"cost": 0.0005}]
+    basin = make_basin([reservoir("W", 50, inflow=5, storage_segments=seg), sink()], [link("W", "OUT")],
+                       periods=2, options=options, validate=True)
+    drained = balkhash.solve(basin)
+    assert storage(drained, "W") == pytest.approx([0.0, 0.0])
+    assert flow(drained, "W-OUT") == pytest.approx([55.0, 5.0])
+    balanced(basin, drained)

@@ -17,8 +17,9 @@ table; in short:
   up to w_k x target at -cost x m_k), then an Output ``ID.use``; with a return flow a RiverSplit
   ``ID.split`` (factors consumptive : 1 - consumptive) sends the rest to the return node;
 * reservoir, lake -> Storage (bounds per period, initial volume), a one-segment carry-over value
-  as the Storage's cost (-value); net evaporation a fixed abstraction at the area of the initial
-  storage; a lake's groundwater and inflow Catchments, its spill an Output at the spill cost.
+  as the Storage's cost (-value), or the cost of the water its storage segments hold as the
+  Storage's cost (+cost: the store drains whenever it can); net evaporation a fixed abstraction
+  at the area of the initial storage; a lake's groundwater and inflow Catchments, its spill an Output at the spill cost.
 
 What Pywr does not express is listed in :attr:`PywrExport.approximations`, with the reason, and
 written into the model's metadata: per-water-year targets and licences (lake inflow, annual
@@ -267,6 +268,12 @@ class _Writer:
             if len(values) > 1 or points[0] > float(np.min(s.lower)) or points[-1] < float(np.max(s.upper)):
                 self.notes.append(f"node '{n}': its carry-over value curve is one value in Pywr ({values[0]:g} per "
                                   "Mm3 over the whole storage range)")
+        else:
+            hold = max((float(np.max(g.cost)) for g in s.segments if np.any(g.upper > 0)), default=0.0)
+            if hold > 0:  # water held at a cost: in Pywr water entering the store pays it, leaving earns it
+                kw["cost"] = hold
+                self.notes.append(f"node '{n}': the cost of the water it holds ({hold:g} per Mm3 and period) is the "
+                                  "Storage's cost in Pywr, on its net inflow: it drains whenever it can")
         self.add(n, "Storage", **kw)
         self.out.storages[n] = n
         self.entry[n] = self.exit[n] = n

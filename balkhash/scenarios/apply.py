@@ -121,6 +121,9 @@ def _apply_structure(b: Basin, sc: Scenario, changes: _Changes) -> None:
             for lid, cap in getattr(inf, field).items():
                 setattr(b.link(lid), field.removeprefix("link_"), cap.model_copy(deep=True))
                 changes.add(f"link '{lid}'", f"infrastructure.{field}.{lid}")
+        for lid, f in inf.link_loss.items():
+            b.link(lid).loss_fraction = float(f)
+            changes.add(f"link '{lid}'", f"infrastructure.link_loss.{lid}")
         for rid, rng in inf.reservoir_range.items():
             r = b.node(rid)
             for field in ("min_storage", "max_storage"):

@@ -63,7 +63,7 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
                 n = nodes.get(x)
                 if x not in plants and (n is None or n.type != "reservoir"):
                     out.append(Problem(file, where, f"infrastructure.{field}", f"'{x}' is not a reservoir or plant"))
-        for field in ("link_capacity", "annual_capacity"):
+        for field in ("link_capacity", "annual_capacity", "link_loss"):
             for x in getattr(inf, field):
                 if x not in links:
                     out.append(Problem(file, where, f"infrastructure.{field}.{x}", "unknown link"))

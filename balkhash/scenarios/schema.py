@@ -138,6 +138,18 @@ class Infrastructure(Strict):
         default_factory=dict, description="link id -> volume per water year ('0.4 km3/yr')"
     )
     reservoir_range: dict[str, ReservoirRange] = Field(default_factory=dict, description="operating range")
+    link_loss: dict[str, float] = Field(
+        default_factory=dict, description="link id -> loss fraction of what enters it, 0 <= f < 1 (a lined canal, "
+        "a delta's loss)"
+    )
+
+    @field_validator("link_loss")
+    @classmethod
+    def _losses(cls, v: dict[str, float]) -> dict[str, float]:
+        for lid, f in v.items():
+            if not 0.0 <= f < 1.0:
+                raise ValueError(f"link_loss.{lid}: a loss fraction is at least 0 and below 1 (got {f:g})")
+        return v
 
 
 class TargetsSpec(Strict):

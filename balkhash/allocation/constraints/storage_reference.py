@@ -21,6 +21,9 @@ end-storage penalty 5 000; it is also 10 000 times HiGHS's dual feasibility tole
 the solver resolves it.  A basin with shortfall costs below eps T should lower it.  Without it
 (eps = 0) a reservoir whose water serves nobody is drawn down or filled arbitrarily: any timing of
 its releases costs the same.  Lakes have no reference: their level is what the basin gives them.
+Nor has a reservoir whose storage segments price the water it holds (a carry-over value or a
+holding cost in some period): those costs already order its plans (a passive wetland that costs
+to hold drains when it can, instead of staying at its initial storage).
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ def reference_storage(s0, lower, upper) -> np.ndarray:
 def reservoirs(data) -> list[int]:
     if data.storage_deviation_cost <= 0:
         return []
-    return [i for i, s in enumerate(data.storages) if s.kind == "reservoir"]
+    return [i for i, s in enumerate(data.storages) if s.kind == "reservoir"
+            and not any(np.any(np.asarray(g.cost) != 0) for g in s.segments)]
 
 
 def define_storage_reference(b: Build) -> None:
