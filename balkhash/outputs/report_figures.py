@@ -534,8 +534,8 @@ def fig_sweep_slider(sweep, basin):
         if pd.notna(row.get("total_shortfall_mm3")):
             parts.append(f"total shortfall {row['total_shortfall_mm3']:,.0f} Mm3")
         viol = sweep.violated(row)
-        parts.append("violated: " + ", ".join(viol) if viol else "all targets met")
-        return " | ".join(parts)
+        # the targets on a line of their own: a list of ids would run past the figure's edge
+        return " | ".join(parts) + "<br>" + ("violated: " + ", ".join(viol) if viol else "all targets met")
 
     base = float(np.median(df["value"]))
     active = int(np.argmin(np.abs(df["value"].to_numpy(float) - base)))
