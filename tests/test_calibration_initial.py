@@ -108,6 +108,8 @@ def test_a_reservoir_start_is_its_storage_in_mm3():
             "links": [{"id": "IN", "from": "RIVER", "to": "RES"}, {"id": "OUT", "from": "RES", "to": "TOWN"}]}
     basin = parse_basin(spec, "res.yaml")
     s = ParameterSpec("res_start", "initial_storage", "RES", 0.0, 200.0)
+    with pytest.raises(MultiplierError, match=r"the range 0..250 Mm3 leaves its storage bounds \(0..200 Mm3\)"):
+        check_spec(basin, ParameterSpec("res_start", "initial_storage", "RES", 0.0, 250.0))
     live = Moved(basin, [s], lambda b: Simulator(b, mode="step"))
     rebuilt = Moved(basin, [s], lambda b: Simulator(b, mode="step"), in_place=False)
     assert list(live.start()) == [50.0]
@@ -136,6 +138,8 @@ def test_an_initial_state_needs_a_storage_of_its_kind_and_a_range():
         check_spec(basin, ParameterSpec("x", "initial_level", "LOCAL", 0.0, 1.0))
     with pytest.raises(MultiplierError, match="'LAKE' is not a reservoir"):
         check_spec(basin, ParameterSpec("x", "initial_storage", "LAKE", 0.0, 1.0))
+    with pytest.raises(MultiplierError, match=r"the range -1..6 m leaves its level-area-volume table \(0..10 m\)"):
+        check_spec(basin, ParameterSpec("x", "initial_level", "LAKE", -1.0, 6.0))
     with pytest.raises(CalibrationError, match="needs its range in m"):
         parse_param("initial_level:LAKE", {})
     spec = parse_param("initial_level:LAKE=4.5:5.5", {})

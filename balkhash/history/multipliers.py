@@ -84,6 +84,15 @@ def check_spec(basin: Basin, spec) -> None:
         if node is None or node.type != want:
             raise MultiplierError(f"{spec.name}: '{spec.key}' is not a {want} of the basin ({spec.kind} is the "
                                   f"{'level of a lake' if want == 'lake' else 'storage of a reservoir'} at the start)")
+        if want == "lake":
+            lo, hi, unit = float(min(node.table.level_m)), float(max(node.table.level_m)), "m"
+            what = "its level-area-volume table"
+        else:
+            lo, hi, unit = node.min_storage.mm3, node.max_storage.mm3, "Mm3"
+            what = "its storage bounds"
+        if spec.low < lo - 1e-9 or spec.high > hi + 1e-9:
+            raise MultiplierError(f"{spec.name}: the range {spec.low:g}..{spec.high:g} {unit} leaves {what} "
+                                  f"({lo:g}..{hi:g} {unit}) of '{spec.key}'")
         return
     field = {"inflow": "inflow", "groundwater": "groundwater_inflow", "demand": "target",
              "evaporation": "evaporation_mm"}[spec.kind]
