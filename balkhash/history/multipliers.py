@@ -41,7 +41,7 @@ import numpy as np
 
 from ..errors import BalkhashError
 from ..network.quantities import FlowSeries
-from ..network.schema import Basin
+from ..network.schema import Basin, LakeNode, ReservoirNode
 from ..network.series import flow_mm3
 from ..network.units import STEP_VOLUME_UNIT
 
@@ -84,10 +84,11 @@ def check_spec(basin: Basin, spec) -> None:
         if node is None or node.type != want:
             raise MultiplierError(f"{spec.name}: '{spec.key}' is not a {want} of the basin ({spec.kind} is the "
                                   f"{'level of a lake' if want == 'lake' else 'storage of a reservoir'} at the start)")
-        if want == "lake":
+        if isinstance(node, LakeNode):
             lo, hi, unit = float(min(node.table.level_m)), float(max(node.table.level_m)), "m"
             what = "its level-area-volume table"
         else:
+            assert isinstance(node, ReservoirNode), "checked above"
             lo, hi, unit = node.min_storage.mm3, node.max_storage.mm3, "Mm3"
             what = "its storage bounds"
         if spec.low < lo - 1e-9 or spec.high > hi + 1e-9:
