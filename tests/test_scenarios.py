@@ -447,3 +447,21 @@ def test_a_scenario_sets_a_links_loss_and_refuses_a_fraction_of_one_or_more():
     with pytest.raises(BasinError, match=r"infrastructure.link_loss.NOWHERE.*unknown link"):
         apply_scenario(basin, Scenario.model_validate({"name": "x", "infrastructure": {
             "link_loss": {"NOWHERE": 0.1}}}))
+
+
+def test_a_scenario_adds_a_target_and_refuses_a_taken_id_or_an_unknown_link():
+    basin = load_basin(default_basin_path())
+    pulse = {"id": "PULSE", "type": "eco_flow", "link": "ILE_DELTA", "min_flow": "400 m3/s"}
+    b = apply_scenario(basin, Scenario.model_validate({"name": "p", "add_targets": [pulse]}))
+    assert [t.id for t in b.targets] == [t.id for t in basin.targets] + ["PULSE"]
+    assert "PULSE" not in {t.id for t in basin.targets}  # the basin itself is not changed
+    sol = Allocation(b).solve()
+    t = sol.targets[sol.targets["target"] == "PULSE"]
+    assert len(t) == 12
+    assert (t["required"] > 0).all()
+    for target, message in ((dict(pulse, id="ECO_ILE_DELTA"), r"add_targets.ECO_ILE_DELTA.*target of this id already"),
+                            (dict(pulse, link="NOWHERE"), r"add_targets.PULSE.link.*unknown link 'NOWHERE'"),
+                            ({"id": "L", "type": "lake_level", "lake": "KAPSHAGAY", "min_level_m": 479.0},
+                             r"add_targets.L.lake.*'KAPSHAGAY' is not a lake")):
+        with pytest.raises(BasinError, match=message):
+            apply_scenario(basin, Scenario.model_validate({"name": "x", "add_targets": [target]}))

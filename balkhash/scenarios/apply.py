@@ -131,6 +131,9 @@ def _apply_structure(b: Basin, sc: Scenario, changes: _Changes) -> None:
                 if v is not None:
                     setattr(r, field, v.model_copy())
                     changes.add(f"node '{rid}'", f"infrastructure.reservoir_range.{rid}.{field}")
+    for t in sc.add_targets:
+        b.targets.append(t.model_copy(deep=True))
+        changes.add(f"target '{t.id}'", f"add_targets.{t.id}")
     if sc.targets is not None:
         _apply_lake_targets(b, sc, changes)
     if sc.policy is not None:

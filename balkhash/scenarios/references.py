@@ -75,6 +75,18 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
             if cap.annual is None:
                 out.append(Problem(file, where, f"infrastructure.annual_capacity.{x}",
                                    "must be an annual volume, e.g. '0.4 km3/yr'"))
+    have = {t.id for t in basin.targets}
+    lakes_ = {n.id for n in basin.nodes if n.type == "lake"}
+    for t in sc.add_targets:
+        if t.id in have:
+            out.append(Problem(file, where, f"add_targets.{t.id}", "the basin has a target of this id already"))
+        have.add(t.id)
+        ref = getattr(t, "link", None)
+        if ref is not None and ref not in links:
+            out.append(Problem(file, where, f"add_targets.{t.id}.link", f"unknown link '{ref}'"))
+        lake = getattr(t, "lake", None)
+        if lake is not None and lake not in lakes_:
+            out.append(Problem(file, where, f"add_targets.{t.id}.lake", f"'{lake}' is not a lake of the basin"))
     tg = sc.targets
     if tg is not None:
         lakes = [n.id for n in basin.nodes if n.type == "lake"]

@@ -12,6 +12,7 @@ import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ..network.quantities import FlowSeries, Strict, Volume
+from ..network.schema import Target
 from .initial import parse_state
 
 YearRef = int | Literal["mean"]
@@ -186,6 +187,9 @@ class Scenario(Strict):
     water_saving: WaterSaving | None = None
     infrastructure: Infrastructure | None = None
     targets: TargetsSpec | None = None
+    add_targets: list[Target] = Field(
+        default_factory=list, description="targets added to the basin's, in the basin file's format (an eco_flow "
+        "such as a spring flood pulse, a lake target); their ids must be new")
     policy: str | None = Field(
         None, description="allocation policy of the run: a preset (lake_first, users_first, proportional, "
         "water_code), one of the basin's `options.policies`, or 'none' (docs/data-format.md, Policies)")
