@@ -144,6 +144,9 @@ def test_an_initial_state_needs_a_storage_of_its_kind_and_a_range():
         parse_param("initial_level:LAKE", {})
     spec = parse_param("initial_level:LAKE=4.5:5.5", {})
     assert (spec.kind, spec.key, spec.low, spec.high) == ("initial_level", "LAKE", 4.5, 5.5)
+    assert parse_param("initial_level:LAKE=-5:-2", {}).low == -5.0  # a level may lie below its datum
+    with pytest.raises(CalibrationError, match=">= 0"):
+        parse_param("initial_storage:RES=-5:2", {})
 
 
 def test_an_initial_state_is_not_a_band():

@@ -73,7 +73,8 @@ def parse_param(text: str, known: dict[str, ParameterSpec]) -> ParameterSpec:
     elif spec.kind in ABSOLUTE and name not in known:
         raise CalibrationError(f"--param '{text}': an initial state needs its range in {ABSOLUTE[spec.kind]}, "
                                f"e.g. {name}=342.1:342.6")
-    if not (np.isfinite(spec.low) and np.isfinite(spec.high)) or spec.low < 0:
+    negative_ok = spec.kind == "initial_level"  # a level may lie below its datum (m BS)
+    if not (np.isfinite(spec.low) and np.isfinite(spec.high)) or (spec.low < 0 and not negative_ok):
         raise CalibrationError(f"--param '{text}': bounds must be finite and >= 0 (got {spec.low:g}:{spec.high:g})")
     if spec.low >= spec.high:
         raise CalibrationError(f"--param '{text}': LOW must be below HIGH (got {spec.low:g}:{spec.high:g})")

@@ -16,10 +16,10 @@ kind               effect of ``m``
 Two kinds are not factors but the state itself (:data:`ABSOLUTE`, in the unit given): the value
 ``v`` replaces the initial state of the run, and the bounds are in that unit.
 
-=================  =====================================================================
-``initial_level``  the level of lake ``key`` at the start of the run: ``h_0 -> v`` (m BS)
+===================  ===================================================================
+``initial_level``    the level of lake ``key`` at the start of the run: ``h_0 -> v`` (m BS)
 ``initial_storage``  the storage of reservoir ``key`` at the start: ``S_0 -> v`` (Mm3)
-=================  =====================================================================
+===================  ===================================================================
 
 An initial state is what a hindcast assumes about the basin before its first month, not a
 property of the basin: :func:`scaled_basin` leaves it alone (the basin's own start is that of its
@@ -63,7 +63,7 @@ def base_value(basin: Basin, spec) -> float:
     node = basin.node(spec.key)
     if spec.kind == "initial_level":
         return float(node.initial_level_m)
-    return float(node.initial_storage.value) * (1000.0 if node.initial_storage.unit == "km3" else 1.0)
+    return float(node.initial_storage.mm3)
 
 
 class MultiplierError(BalkhashError, ValueError):
