@@ -190,3 +190,13 @@ def test_the_command_writes_the_fitted_start_into_the_calibrated_setup(tmp_path)
     assert r.exit_code == 0, r.output
     after = pd.read_csv(tmp_path / "h" / "hindcast.csv")
     assert float(np.sqrt(np.mean(after["error"] ** 2))) < 1e-3
+
+
+def test_a_value_the_observations_barely_determine_is_warned_about():
+    basin = parse_basin(synthetic_basin(), "synthetic.yaml")
+    h = Hindcast(basin, HindcastSetup(), _observations(4.6, 1.0, wobble=0.01), specs=[START])
+    res = calibrate(h)
+    assert not any("barely" in w for w in res.warnings())  # 0.002 m against a 2 m range
+    res.std, res.values = np.array([1.2]), np.array([4.6])  # as if the observations saw little of it
+    assert any(w.startswith("start = 4.600 m has a standard error of 1.2 m, at least half its range (4:6)")
+               for w in res.warnings())

@@ -25,7 +25,8 @@ the observation uncertainties scaled by how well the model actually fits; ``s^2 
 multipliers ``C_jk / sqrt(C_jj C_kk)`` (near -1: the observations see only their combined effect).  A direction that the
 observations do not see (a singular ``J^T J``) has an infinite standard error.  A fitted value
 within 0.1 % of the bound's width from a bound is reported as on that bound: the data would take
-it further, the bound (a literature range) holds it.
+it further, the bound (a literature range) holds it.  A value whose standard error is at least
+half its range gets a warning too: the observations barely determine it.
 """
 
 from __future__ import annotations
@@ -110,6 +111,13 @@ class CalibrationResult:
                 which = "lower" if abs(v - s.low) <= abs(v - s.high) else "upper"
                 out.append(f"{s.name} = {v:.4g} sits on its {which} bound ({s.low:g}:{s.high:g}): the observations "
                            "would take it further; the fit is limited by the bound")
+        for s, v, e in zip(self.specs, self.values, self.std, strict=True):
+            width = s.high - s.low
+            if s.name not in self.on_bound and not e < 0.5 * width:
+                unit = "" if unit_of(s.kind) == "factor" else f" {unit_of(s.kind)}"
+                shown = f"{v:.4g}" if not unit else f"{v:.3f}"
+                out.append(f"{s.name} = {shown}{unit} has a standard error of {e:.3g}{unit}, at least half its "
+                           f"range ({s.low:g}:{s.high:g}): the observations barely determine it")
         k = len(self.specs)
         for i in range(k):
             for j in range(i + 1, k):
