@@ -168,7 +168,7 @@ def calibrate(
 
     from ..history.calibrate import calibrate as run_calibrate
     from ..history.hindcast import write_setup
-    from ..history.multipliers import ABSOLUTE, scaled_basin
+    from ..history.multipliers import ABSOLUTE, scaled_basin, unit_suffix
     from ..network.io import BASIN_FILE, basin_to_dict
     from ..outputs.hindcast_plot import write_hindcast_png
     from ..outputs.hindcast_report import write_hindcast_html
@@ -183,8 +183,8 @@ def calibrate(
     for c in ("parameter", "kind", "key", "bounds", "value", "+-"):
         t.add_column(c, justify="right" if c in ("value", "+-") else "left")
     for _, r in res.table().iterrows():
-        unit = "" if r["unit"] == "factor" else f" {r['unit']}"
-        t.add_row(r["parameter"], r["kind"], r["key"], f"{r['low']:g}..{r['high']:g}{unit}", f"{r['value']:.4f}",
+        t.add_row(r["parameter"], r["kind"], r["key"], f"{r['low']:g}..{r['high']:g}{unit_suffix(r['kind'])}",
+                  f"{r['value']:.4f}",
                   f"{r['std']:.4f}")
     console.print(t)
     _print_result(res.after, title)
@@ -197,11 +197,11 @@ def calibrate(
     for w in res.warnings():
         print_text(f"warning: {w}")
     calibrated = scaled_basin(b, res.specs, res.values)
-    note = "; ".join(f"{s.name} = {v:.4f} {ABSOLUTE[s.kind]}" if s.kind in ABSOLUTE else f"{s.name} x {v:.4f}"
+    note = "; ".join(f"{s.name} = {v:.4f}{unit_suffix(s.kind)}" if s.kind in ABSOLUTE else f"{s.name} x {v:.4f}"
                      for s, v in zip(res.specs, res.values, strict=True))
     calibrated.description = f"{(b.description or '').strip()} Calibrated by balkhash calibrate: {note}."
     src = Path(b.base_dir) if b.base_dir else None
-    fitted_initial = {s.key: f"{v:.4f} {ABSOLUTE[s.kind]}" for s, v in zip(res.specs, res.values, strict=True)
+    fitted_initial = {s.key: f"{v:.4f}{unit_suffix(s.kind)}" for s, v in zip(res.specs, res.values, strict=True)
                       if s.kind in ABSOLUTE}
 
     def write_basin(p: Path) -> None:

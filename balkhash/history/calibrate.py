@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..errors import BalkhashError
 from .hindcast import Hindcast, HindcastResult, ParameterSpec
-from .multipliers import ABSOLUTE, unit_of
+from .multipliers import ABSOLUTE, unit_of, unit_suffix
 
 
 class CalibrationError(BalkhashError, ValueError):
@@ -114,7 +114,7 @@ class CalibrationResult:
         for s, v, e in zip(self.specs, self.values, self.std, strict=True):
             width = s.high - s.low
             if s.name not in self.on_bound and not e < 0.5 * width:
-                unit = "" if unit_of(s.kind) == "factor" else f" {unit_of(s.kind)}"
+                unit = unit_suffix(s.kind)
                 shown = f"{v:.4g}" if not unit else f"{v:.3f}"
                 out.append(f"{s.name} = {shown}{unit} has a standard error of {e:.3g}{unit}, at least half its "
                            f"range ({s.low:g}:{s.high:g}): the observations barely determine it")

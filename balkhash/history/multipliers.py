@@ -55,6 +55,12 @@ def unit_of(kind: str) -> str:
     return ABSOLUTE.get(kind, "factor")
 
 
+def unit_suffix(kind: str) -> str:
+    """'' for a multiplier, ' m' or ' Mm3' (the state's unit, to follow a number) for an
+    :data:`ABSOLUTE` kind."""
+    return f" {ABSOLUTE[kind]}" if kind in ABSOLUTE else ""
+
+
 def base_value(basin: Basin, spec) -> float:
     """The value of ``spec`` in ``basin`` as it is: 1 for a factor, the initial state for an
     :data:`ABSOLUTE` kind (m BS or Mm3)."""
@@ -80,17 +86,18 @@ def check_spec(basin: Basin, spec) -> None:
         return
     node = next((n for n in basin.nodes if n.id == spec.key), None)
     if spec.kind in ABSOLUTE:
-        want = "lake" if spec.kind == "initial_level" else "reservoir"
-        if node is None or node.type != want:
-            raise MultiplierError(f"{spec.name}: '{spec.key}' is not a {want} of the basin ({spec.kind} is the "
-                                  f"{'level of a lake' if want == 'lake' else 'storage of a reservoir'} at the start)")
+        lake = spec.kind == "initial_level"
+        if not isinstance(node, LakeNode if lake else ReservoirNode):
+            raise MultiplierError(f"{spec.name}: '{spec.key}' is not a {'lake' if lake else 'reservoir'} of the basin "
+                                  f"({spec.kind} is the {'level of a lake' if lake else 'storage of a reservoir'} "
+                                  "at the start)")
         if isinstance(node, LakeNode):
-            lo, hi, unit = float(min(node.table.level_m)), float(max(node.table.level_m)), "m"
+            lo, hi = float(min(node.table.level_m)), float(max(node.table.level_m))
             what = "its level-area-volume table"
         else:
-            assert isinstance(node, ReservoirNode), "checked above"
-            lo, hi, unit = node.min_storage.mm3, node.max_storage.mm3, "Mm3"
+            lo, hi = node.min_storage.mm3, node.max_storage.mm3
             what = "its storage bounds"
+        unit = ABSOLUTE[spec.kind]
         if spec.low < lo - 1e-9 or spec.high > hi + 1e-9:
             raise MultiplierError(f"{spec.name}: the range {spec.low:g}..{spec.high:g} {unit} leaves {what} "
                                   f"({lo:g}..{hi:g} {unit}) of '{spec.key}'")
@@ -142,14 +149,14 @@ def scaled_basin(basin: Basin, specs: Iterable, values: Iterable[float]) -> Basi
 
 def _with_initial(basin: Basin, specs: list, values) -> Basin:
     """``basin`` (a copy of :func:`scaled_basin`) with the initial states of the :data:`ABSOLUTE`
-    specs set to ``values`` (the model of a run that starts there)."""
-    from ..network.quantities import Volume
+    specs set to ``values`` (the model of a run that starts there), as a scenario's ``initial``."""
+    from ..scenarios.initial import apply_initial
 
-    for spec, v in zip(specs, values, strict=True):
-        if spec.kind == "initial_level":
-            basin.node(spec.key).initial_level_m = float(v)
-        elif spec.kind == "initial_storage":
-            basin.node(spec.key).initial_storage = Volume(value=float(v), unit="Mm3")
+    states = {s.key: f"{float(v)!r}{unit_suffix(s.kind)}" for s, v in zip(specs, values, strict=True)
+              if s.kind in ABSOLUTE}
+    problems = apply_initial(basin, states, "calibration", "initial states")
+    if problems:
+        raise MultiplierError("; ".join(f"{p.field}: {p.message}" for p in problems))
     return basin
 
 
@@ -201,8 +208,8 @@ class Moved:
         values = [float(v) for v in values]
         offline = tuple(values[i] for i in self._offline)
         if offline != self._built_for:
-            scaled = _with_initial(scaled_basin(self.basin, [self.specs[i] for i in self._offline], offline),
-                                   [self.specs[i] for i in self._offline], offline)
+            specs = [self.specs[i] for i in self._offline]
+            scaled = _with_initial(scaled_basin(self.basin, specs, offline), specs, offline)
             self.model = self.build(scaled)
             self.rebuilds += 1
             self._built_for = offline

@@ -20,6 +20,7 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
     plants = {p.id for p in basin.hydropower}
     sectors = {n.sector for n in basin.nodes if n.type == "demand"}
     demands = {n.id for n in basin.nodes if n.type == "demand"}
+    lakes = [n.id for n in basin.nodes if n.type == "lake"]
     for k in sc.inflow_multipliers:
         if k != "all" and k not in nodes:
             out.append(Problem(file, where, f"inflow_multipliers.{k}", "unknown node"))
@@ -76,7 +77,6 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
                 out.append(Problem(file, where, f"infrastructure.annual_capacity.{x}",
                                    "must be an annual volume, e.g. '0.4 km3/yr'"))
     have = {t.id for t in basin.targets}
-    lakes_ = {n.id for n in basin.nodes if n.type == "lake"}
     for t in sc.add_targets:
         if t.id in have:
             out.append(Problem(file, where, f"add_targets.{t.id}", "the basin has a target of this id already"))
@@ -85,11 +85,10 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
         if ref is not None and ref not in links:
             out.append(Problem(file, where, f"add_targets.{t.id}.link", f"unknown link '{ref}'"))
         lake = getattr(t, "lake", None)
-        if lake is not None and lake not in lakes_:
+        if lake is not None and lake not in lakes:
             out.append(Problem(file, where, f"add_targets.{t.id}.lake", f"'{lake}' is not a lake of the basin"))
     tg = sc.targets
     if tg is not None:
-        lakes = [n.id for n in basin.nodes if n.type == "lake"]
         if tg.lake is not None and tg.lake not in lakes:
             out.append(Problem(file, where, "targets.lake", f"'{tg.lake}' is not a lake"))
         elif tg.lake is None and len(lakes) != 1:
