@@ -82,3 +82,39 @@ def test_compare_under_a_policy_from_the_command_line(tmp_path):
                                    "nope", "--out", str(tmp_path / "c.csv")])
     assert res.exit_code == 1
     assert "nope" in res.output
+
+
+@pytest.mark.parametrize("years", [1, 3])
+def test_tradeoff_ratio_is_per_water_year_over_any_horizon(years):
+    """The lake basin: each Mm3 more for the lake is one Mm3 less for the irrigator, so one more
+    lake km3 per water year costs the farms 1 km3 per water year, whatever the horizon's length;
+    deliveries stay horizon totals (240 and 600 Mm3 a year)."""
+    from balkhash.scenarios import Scenario
+    from balkhash.studies.tradeoff import tradeoff
+
+    df = tradeoff(lake_basin("none"), Scenario(name="h", years=years), [0.6, 0.96])
+    assert list(df["horizon_years"]) == [years, years]
+    assert df["agriculture_delivered_mm3"].to_numpy() == pytest.approx([600.0 * years, 240.0 * years], abs=ABS)
+    assert df["lake_inflow_km3"].to_numpy() == pytest.approx([0.6, 0.96], abs=ABS)
+    assert df["farm_km3_lost_per_lake_km3"].iloc[1] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_tradeoff_command_runs_each_policy_once_and_checks_names_first(tmp_path):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from balkhash.cli import app
+
+    out = tmp_path / "t.csv"
+    res = CliRunner().invoke(app, ["tradeoff", "--policy", "none", "--policy", "none", "--from", "12", "--to", "12.5",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out)
+    assert list(df["policy"]) == ["none"] * 3  # two frontier points and the policy's own plan, once
+    assert res.output.count("policy none") == 2  # the rule above its table and its own plan's line
+    res = CliRunner().invoke(app, ["tradeoff", "--policy", "none", "--policy", "kazakh_law", "--out",
+                                   str(tmp_path / "u.csv")])
+    assert res.exit_code == 1
+    assert "unknown policy 'kazakh_law'" in res.output
+    assert "tradeoff" not in res.output.replace("balkhash tradeoff", "")  # refused before the progress bar
+    assert not (tmp_path / "u.csv").exists()

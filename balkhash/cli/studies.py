@@ -210,7 +210,7 @@ def tradeoff(
                                      "basin's policy, frontier only]"),
 ) -> None:
     """Frontier between agricultural delivery and lake inflow (epsilon-constraint on the lake target)."""
-    from ..network.policy import PolicyError
+    from ..network.policy import PolicyError, check_policy_name
     from ..network.schema import POLICY_PRESETS
     from ..studies.tradeoff import tradeoff as run_tradeoff
     from ..studies.tradeoff import tradeoff_by_policy
@@ -219,7 +219,12 @@ def tradeoff(
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
     sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)
-    policies = [p for x in policy or [] for p in (POLICY_PRESETS if x == "all" else [x])]
+    policies = list(dict.fromkeys(p for x in policy or [] for p in (POLICY_PRESETS if x == "all" else [x])))
+    for p in policies:  # before any solve
+        try:
+            check_policy_name(b, p, "policy")
+        except PolicyError as exc:
+            raise CommandError(f"--{exc}") from None
     with progress_bar(len(values) * max(1, len(policies)), "tradeoff") as prog:
         task = prog.add_task("", total=len(values) * max(1, len(policies)))
         step_done = lambda v: prog.update(task, advance=1, description=f"{v:g}")  # noqa: E731
@@ -244,6 +249,10 @@ def tradeoff(
             print_text(f"policy {p}'s own plan (lake targets soft): lake inflow {r['lake_inflow_km3']:.2f} km3, "
                        f"agriculture {r['agriculture_delivered_mm3']:,.0f} Mm3 delivered, "
                        f"{r['agriculture_shortfall_mm3']:,.0f} Mm3 short")
+    n_years = df["horizon_years"].dropna() if "horizon_years" in df else None
+    if n_years is not None and len(n_years) and float(n_years.iloc[0]) != 1.0:
+        print_text(f"agriculture and the shortfall cost over the {float(n_years.iloc[0]):g}-year horizon; the lake "
+                   "inflow, the cost per extra lake km3 and the farm km3 lost per lake km3 per water year")
     print_text(f"results: {out}")
 
 

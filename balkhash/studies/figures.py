@@ -35,6 +35,12 @@ def lake_annual_inflow_km3(sol, lake: str) -> dict[int, float]:
     return {int(w): float(v) / 1000.0 for w, v in g.sum()[full].items()}
 
 
+def horizon_years(sol) -> float:
+    """The horizon's length in water years (periods / periods per year; 1.5 for 18 months)."""
+    p = sol.summary.get("periods", {})
+    return float(p.get("count", STEPS[p.get("step", "month")])) / STEPS[p.get("step", "month")]
+
+
 def lake_mean_inflow_km3(sol, lake: str) -> float:
     """Mean inflow per full water year, km3 (the horizon's total when no water year is full)."""
     annual = lake_annual_inflow_km3(sol, lake)

@@ -83,7 +83,12 @@ def _policy_point(basin: Basin, scenario: Scenario | None, **options) -> dict | 
 def tradeoff(basin: Basin, scenario: Scenario | None, values: Iterable[float],
              progress: Callable[[float], None] | None = None, **options) -> pd.DataFrame:
     """Epsilon-constraint frontier: for each lake inflow target (km3 per water year, hard), the least
-    shortfall cost, agricultural delivery, and the marginal cost of one more km3 for the lake."""
+    shortfall cost, agricultural delivery, and the marginal cost of one more km3 for the lake.
+
+    Deliveries, shortfalls and the cost are totals over the horizon (Mm3); the lake's inflow is a
+    mean per water year, and so are both ratios: the marginal cost is the mean dual of the annual
+    targets (per km3 in one water year), and the farm water lost per lake km3 is the loss per
+    water year (the horizon's loss / ``horizon_years``) over the gain per water year."""
     values = [float(v) for v in values]
     scenario = None if is_plain(scenario) else scenario
     applied = basin if scenario is None else apply_scenario(basin, scenario)
@@ -106,6 +111,7 @@ def tradeoff(basin: Basin, scenario: Scenario | None, values: Iterable[float],
         rows.append({
             "lake_inflow_target_km3": v,
             "status": sol.status,
+            "horizon_years": figures.horizon_years(sol),
             "lake_inflow_km3": figures.lake_mean_inflow_km3(sol, lake),
             "agriculture_delivered_mm3": float(ag["delivered_mm3"].sum()),
             "agriculture_shortfall_mm3": float(ag["shortfall_mm3"].sum()),
@@ -119,7 +125,8 @@ def tradeoff(basin: Basin, scenario: Scenario | None, values: Iterable[float],
     df = pd.DataFrame(rows)
     if "agriculture_delivered_mm3" in df:
         d_lake = df["lake_inflow_km3"].diff()
-        d_farm = df["agriculture_delivered_mm3"].diff() / 1000.0
+        d_farm = df["agriculture_delivered_mm3"].diff() / 1000.0 / df["horizon_years"]  # km3 per water year
         with np.errstate(divide="ignore", invalid="ignore"):
-            df["farm_km3_lost_per_lake_km3"] = -(d_farm / d_lake)
+            lost = -(d_farm / d_lake)
+        df["farm_km3_lost_per_lake_km3"] = lost.where(lost.abs() > 1e-9, 0.0).where(lost.notna())
     return df
