@@ -180,6 +180,9 @@ def test_cli_ensemble_files_agree(tmp_path):
     (["--glacier", "2025:x"], "--glacier"),
     (["--china-mean", -2], "mean annual volume"),
     (["--policy", "no_such_policy"], "no_such_policy"),
+    # a scenario setting the inflows the members generate: they would scale its year once more
+    (["--scenario", "scenarios.yaml", "--name", "dry_2014"], "scenario 'dry_2014' sets the inflow from China"),
+    (["--scenario", "scenarios.yaml", "--name", "history_2010_2020"], "the ensemble generates the inflows"),
 ])
 def test_bad_input_is_one_message(tmp_path, args, message):
     out = tmp_path / "ens"
@@ -188,6 +191,30 @@ def test_bad_input_is_one_message(tmp_path, args, message):
     assert message in r.output
     assert "Traceback" not in r.output
     assert not out.exists()
+
+
+def test_a_multiplier_on_the_border_inflow_is_refused_and_others_apply_on_top(tmp_path):
+    """inflow_multipliers on the transboundary node (or 'all') would be lost under the members'
+    generated volumes: refused.  One on a Kazakh river scales its member series."""
+    from balkhash.cli.ensemble import check_scenario_inflows
+    from balkhash.cli.errors import CommandError
+    basin = load_basin(default_basin_path())
+    for key in ("ILE_CN", "all"):
+        with pytest.raises(CommandError, match=f"inflow_multipliers.{key}"):
+            check_scenario_inflows(basin, Scenario(name="dry", inflow_multipliers={key: 0.8}))
+    check_scenario_inflows(basin, Scenario(name="aksu", inflow_multipliers={"AKSU": 0.5}))  # accepted
+    f = tmp_path / "sc.yaml"
+    f.write_text("scenarios:\n  - name: half_charyn\n    inflow_multipliers: {CHARYN: 0.5}\n")
+    cubes = []
+    for extra in ([], ["--scenario", str(f)]):
+        out = tmp_path / f"e{len(extra)}"
+        r = run("ensemble", "--members", 2, "--years", 1, "--workers", 0, "--out", out, *extra)
+        assert r.exit_code == 0, r.output
+        import xarray as xr
+
+        with xr.open_dataset(out / "cube.nc") as ds:
+            cubes.append(ds["inflow"].sel(node="CHARYN").values.copy())
+    np.testing.assert_allclose(cubes[1], 0.5 * cubes[0], rtol=1e-12)
 
 
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):

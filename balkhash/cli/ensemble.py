@@ -17,6 +17,26 @@ ENSEMBLE_FILES = ("reliability.csv", "shortfall_quantiles.csv", "members.csv", "
                   "fan_chart.png", "ensemble.html", "ensemble.json")
 
 
+def check_scenario_inflows(basin, sc) -> None:
+    """Refuse a scenario that sets the inflows the ensemble generates: a ``transboundary`` inflow
+    (and its Kazakh part), or a multiplier on the transboundary node (its own or ``all``).  The
+    members would otherwise scale the scenario's series once more, and ``members.csv`` would
+    report volumes that were not solved.  Multipliers on other nodes apply on top of the members'
+    series (documented in docs/ensemble.md)."""
+    from ..scenarios.transboundary import transboundary_node
+
+    if sc.transboundary is not None:
+        raise CommandError(f"scenario '{sc.name}' sets the inflow from China (transboundary): the ensemble "
+                           "generates the inflows from China and of the Kazakh rivers itself, so use a scenario "
+                           "without it (--china-mean and --china-trend move the generated inflow from China)")
+    china = transboundary_node(basin)
+    keys = [k for k in (china, "all") if k is not None and k in sc.inflow_multipliers]
+    if keys:
+        raise CommandError(f"scenario '{sc.name}' multiplies the inflow from China (inflow_multipliers."
+                           f"{keys[0]}): the ensemble generates that inflow, so use --china-mean or --china-trend "
+                           f"instead (multipliers on other nodes than {china} apply on top of the members' series)")
+
+
 def glacier_path(text: str | None) -> float | dict[int, float]:
     """``--glacier``: a factor ('0.95') or a path 'YEAR:FACTOR,YEAR:FACTOR,...'."""
     if text is None or not text.strip():
@@ -69,6 +89,7 @@ def ensemble(
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
     sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)
+    check_scenario_inflows(b, sc)
     (sc, sb), = opt.with_policy(opt.applied(b, [sc]), policy)
     if scheduler is not None and workers is not None:
         raise CommandError("--workers sets the local cluster: it cannot be used with --scheduler")
