@@ -10,9 +10,15 @@ from .console import console, print_text
 
 
 def validate(path: str = typer.Argument(..., help="basin directory, basin.yaml, or bundled basin name")) -> None:
-    """Check a basin: schema, files, graph and values. Exit 0 when valid, 1 when not."""
+    """Check a basin: schema, files, graph, values and its policies. Exit 0 when valid, 1 when not."""
+    from ..network.errors import BasinError
+    from ..network.policy import check_policies
+
     basin_path = opt.resolve_basin_path(path)
     basin = opt.load(basin_path)
+    problems = check_policies(basin)  # the selected one and every one of options.policies, as plan checks them
+    if problems:
+        raise BasinError(problems)
     console.print(Text.assemble(
         ("valid", "green"),
         f": {basin.name} — {len(basin.nodes)} nodes, {len(basin.links)} links, {len(basin.targets)} targets, "

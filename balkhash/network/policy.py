@@ -165,6 +165,23 @@ def check_policy(basin: Basin, file: str | None = None) -> list[Problem]:
     return []
 
 
+def check_policies(basin: Basin, file: str | None = None) -> list[Problem]:
+    """Every problem of the basin's selected policy (``options.policy``) and of each policy of
+    ``options.policies``, each checked as a run selecting it (``--policy NAME``, a scenario's
+    ``policy``) would check it: what ``balkhash validate`` reports."""
+    problems = check_policy(basin, file)
+    seen = {str(p) for p in problems}
+    for name in basin.options.policies:
+        if name == basin.options.policy:
+            continue
+        b = basin.model_copy(update={"options": basin.options.model_copy(update={"policy": name})})
+        for p in check_policy(b, file):
+            if str(p) not in seen:
+                seen.add(str(p))
+                problems.append(p)
+    return problems
+
+
 def compile_policy(basin: Basin, demands, targets, multipliers: list[float],
                    file: str | None = None) -> CompiledPolicy | None:
     """The basin's policy over the compiled demands and targets (BasinError naming the file and the
