@@ -79,6 +79,10 @@ def test_sweep_band_rows_are_the_sweep_of_the_scaled_basin():
     ("lake_evaporation=five", "is not a number"),
     ("lake_evap=0.05", "unknown parameter 'lake_evap'"),
     ("evaporation:NOWHERE=0.05", "'NOWHERE' has no evaporation"),
+    # the input min-inflow moves itself: every point overwrites it
+    ("border_inflow=0.1", "the study moves the inflow at ILE_CN itself"),
+    # a reservoir switched off in the basin (the delta wetland of the scenario delta_wetland)
+    ("delta_evaporation=0.2", "reservoir 'DELTA_WETLAND' is switched off"),
 ])
 def test_a_bad_band_is_refused_before_anything_is_solved(text, message):
     r = runner.invoke(app, ["min-inflow", "--band", text])
@@ -111,3 +115,55 @@ def test_sweep_command_writes_sweep_bands_csv(tmp_path):
     r = runner.invoke(app, ["sweep", "--from", "10", "--to", "12", "--step", "2", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert not (out / "sweep_bands.csv").exists()  # a sweep without bands leaves no stale bands
+
+
+def two_inflow_lake() -> dict:
+    """The lake basin with a second, local inflow of 0.2 km3/yr: the lake ends at
+    5 + (300 v + 200 m v - 1 200) / 1 000 m for a multiplier v on every inflow and m on LOCAL's."""
+    b = lake_basin()
+    b["nodes"].insert(1, {"id": "LOCAL", "type": "inflow", "inflow": {"unit": "km3/yr", "annual": 0.2}})
+    b["links"].append({"id": "LOCAL-LAKE", "from": "LOCAL", "to": "LAKE"})
+    return b
+
+
+def test_a_band_on_an_inflow_composes_with_a_sweep_over_every_inflow():
+    """sweep -p inflow_multiplier rebuilds every inflow from the study's base series at each
+    point; the band's factor on LOCAL stays in them (it was dropped)."""
+    basin = parse_basin(two_inflow_lake(), "lake.yaml")
+    band = parse_band("inflow:LOCAL=0.5", basin)
+    values = [1.0, 2.0]
+    study = Study(basin)
+    df = sweep_bands(study, [band], lambda s: sweep(s, "inflow_multiplier", values).table, Study)
+    for m in (0.5, 1.5):
+        end = df[df["factor"] == m].set_index("value")["lake_level_end_m"]
+        assert end.to_numpy() == pytest.approx([5 + (300 * v + 200 * m * v - 1200) / 1000 for v in values], abs=1e-6)
+    # set back: the study's own series and the model's
+    central = sweep(study, "inflow_multiplier", values).table.set_index("value")["lake_level_end_m"]
+    assert central.to_numpy() == pytest.approx([5 + (500 * v - 1200) / 1000 for v in values], abs=1e-6)
+
+
+def test_a_band_on_the_inflow_the_study_moves_is_refused():
+    from balkhash.history.bands import check_band_for
+
+    basin = parse_basin(two_inflow_lake(), "lake.yaml")
+    study = Study(basin)
+    with pytest.raises(BandError, match="moves the inflow at BORDER itself"):
+        check_band_for(parse_band("inflow:BORDER=0.1", basin), study, "transboundary")
+    check_band_for(parse_band("inflow:BORDER=0.1", basin), study, "inflow_multiplier")  # composes
+    check_band_for(parse_band("inflow:LOCAL=0.1", basin), study, "transboundary")
+
+
+def test_min_inflow_already_holding_at_lo_is_an_upper_bound_only():
+    """V* = 0.7 km3/yr: searched from --lo 1.0 the answer is 'at most 1.0', not 1.0."""
+    study = Study(parse_basin(lake_basin(), "lake.yaml"))
+    res = min_inflow(study, "shortfalls_allowed", 1.0, 3.0, 1e-3, condition="level")
+    assert res.answer_km3 is None
+    assert res.at_most_km3 == 1.0
+    assert "at most 1" in res.message
+    from rich.console import Console
+
+    from balkhash.cli.study_tables import min_inflow_table
+
+    console = Console(width=120, record=True)
+    console.print(min_inflow_table("t", [res]))
+    assert "<= 1" in console.export_text()

@@ -65,13 +65,16 @@ def _study(basin: str | None, scenario, name, years, start_water_year, need_tran
     return study
 
 
-def _bands(texts: list[str] | None, study) -> list:
-    """The --band options, checked before anything is solved."""
+def _bands(texts: list[str] | None, study, parameter: str = "transboundary") -> list:
+    """The --band options, checked before anything is solved (``parameter``: what the study moves)."""
     if not texts:
         return []
-    from ..history.bands import parse_band
+    from ..history.bands import check_band_for, parse_band
 
-    return [parse_band(t, study.basin) for t in texts]
+    bands = [parse_band(t, study.basin) for t in texts]
+    for band in bands:
+        check_band_for(band, study, parameter)
+    return bands
 
 
 def _restudy(basin, study, sim: opt.Simulation | None):
@@ -113,7 +116,7 @@ def sweep(
     values = opt.values(start, stop, step)
     sim = opt.Simulation(mode, window, every, forecast)
     study = _study(basin, scenario, name, years, start_water_year, parameter == "transboundary", sim, policy)
-    parsed = _bands(band, study)
+    parsed = _bands(band, study, parameter)
     with progress_bar(len(values), f"sweep {parameter}") as prog:
         task = prog.add_task("", total=len(values))
         res = run_sweep(study, parameter, values,
@@ -180,7 +183,8 @@ def min_inflow(
     console.print(min_inflow_table(f"Minimum inflow at {study.tb_node} for {what}", results))
     for r in results:
         print_text(f"{r.mode}: {r.message}")
-    print_text(f"(basin mean at {study.tb_node}: {study.tb_base_km3:.2f} km3/yr)")
+    under = "basin" if study.scenario.is_plain() else f"scenario {study.scenario.name}'s"
+    print_text(f"({under} mean at {study.tb_node}: {study.tb_base_km3:.2f} km3/yr)")
     if parsed:
         from ..history.bands import min_inflow_bands
         from .history import min_inflow_band_table

@@ -89,6 +89,16 @@ def parse_band(text: str, basin: Basin) -> Band:
     return Band(spec, x)
 
 
+def check_band_for(band: Band, study, parameter: str = "transboundary") -> None:
+    """BandError for a band on the input the study itself moves: the inflow of the transboundary
+    node in a study over the inflow from China (min-inflow, ``sweep -p transboundary``), which
+    every point overwrites, so the band would change nothing."""
+    if parameter == "transboundary" and band.spec.kind == "inflow" and band.spec.key == study.tb_node:
+        raise BandError(f"--band '{band.spec.name}={band.fraction:g}': the study moves the inflow at "
+                        f"{study.tb_node} itself (the inflow from China), so a band on it changes nothing; "
+                        "band another input (e.g. lake_evaporation, local_inflow)")
+
+
 @contextmanager
 def moved(study, spec: ParameterSpec, m: float, rebuild: Callable[[Basin], object]) -> Iterator[object]:
     """``study`` with multiplier ``m`` on ``spec``: set in place (and set back), or a study
@@ -98,10 +108,18 @@ def moved(study, spec: ParameterSpec, m: float, rebuild: Callable[[Basin], objec
         base = model.get(spec.kind, spec.key)
         base = base.copy() if isinstance(base, np.ndarray) else float(base)
         model.set(spec.kind, spec.key, base * m)
+        # the study's own record of the inflow too, so that a sweep over a multiplier on every
+        # inflow moves the band's inflow from its scaled series (base x m x value)
+        inflows = getattr(study, "base_inflow", {})
+        recorded = inflows.get(spec.key) if spec.kind == "inflow" else None
+        if recorded is not None:
+            inflows[spec.key] = recorded * m
         try:
             yield study
         finally:
             model.set(spec.kind, spec.key, base)
+            if recorded is not None:
+                inflows[spec.key] = recorded
     else:
         yield rebuild(scaled_basin(study.basin, [spec], [m]))
 

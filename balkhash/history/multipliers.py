@@ -106,6 +106,10 @@ def check_spec(basin: Basin, spec) -> None:
              "evaporation": "evaporation_mm"}[spec.kind]
     if node is None or getattr(node, field, None) is None:
         raise MultiplierError(f"{spec.name}: '{spec.key}' has no {spec.kind} in the basin")
+    if getattr(node, "enabled", True) is False:
+        raise MultiplierError(f"{spec.name}: reservoir '{spec.key}' is switched off in this basin (enabled: false), "
+                              f"so its {spec.kind} changes nothing; switch it on first (a scenario's "
+                              "infrastructure.enable)")
 
 
 def _scaled_flow(fs: FlowSeries, m: float, basin: Basin) -> FlowSeries:
