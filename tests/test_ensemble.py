@@ -178,6 +178,7 @@ def test_cli_ensemble_files_agree(tmp_path):
     (["--scenario", "scenarios.yaml", "--name", "no_such"], "no_such"),
     (["--mode", "bogus"], "unknown mode"),
     (["--glacier", "2025:x"], "--glacier"),
+    (["--glacier", "2025:1,2025:2"], "year 2025 is given twice"),
     (["--china-mean", -2], "mean annual volume"),
     (["--policy", "no_such_policy"], "no_such_policy"),
     # a scenario setting the inflows the members generate: they would scale its year once more

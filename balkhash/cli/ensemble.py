@@ -44,11 +44,13 @@ def glacier_path(text: str | None) -> float | dict[int, float]:
     try:
         if ":" not in text:
             return float(text)
-        out = {}
+        out: dict[int, float] = {}
         for part in text.split(","):
             y, _, f = part.partition(":")
+            if int(y) in out:
+                raise CommandError(f"--glacier '{text}': year {int(y)} is given twice (one factor per year)")
             out[int(y)] = float(f)
-        return out
+        return dict(sorted(out.items()))
     except ValueError:
         raise CommandError(f"--glacier '{text}': give a factor (0.95) or a path YEAR:FACTOR,... "
                            "(2025:1,2035:1.05,2040:0.9)") from None
