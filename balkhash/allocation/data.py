@@ -75,6 +75,10 @@ class StorageData:
     #: share of the initial storage that reaches the first period (a window's: the carry factor of the
     #: period before it)
     carry_in: float = 1.0
+    #: Mm3: the end-of-horizon target as the basin sets it, when it lies above what the storage may
+    #: hold at the end of the last period (its rule curve max or max_storage); ``end_min`` is then
+    #: that bound, a target that can be met (None: the target as set)
+    end_requested: float | None = None
 
 
 @dataclass
@@ -253,6 +257,14 @@ def _storage_extras(node, basin: Basin, tl: Timeline) -> tuple:
     return carry, segments, end.equal.mm3 if isinstance(end, EndStorage) else None
 
 
+def clip_end_target(s: StorageData) -> None:
+    """An end-of-horizon target above the storage's upper bound in the last period (an initial
+    storage above the rule curve's last month with ``end_storage: initial``) cannot be met: it
+    becomes that bound, the target as set kept in ``end_requested`` (the summary notes it)."""
+    if s.end_min is not None and s.end_min > float(s.upper[-1]):
+        s.end_requested, s.end_min = s.end_min, float(s.upper[-1])
+
+
 def cycle_links(basin: Basin, links: list[LinkData]) -> list[int]:
     """Positions of the links that lie on a cycle of the network (both ends in one strongly
     connected component; demand return flows count as edges)."""
@@ -357,6 +369,7 @@ def compile_basin(basin: Basin, strict: bool = False, fair_sharing: bool | None 
         if s.end_equal is not None:  # an exact end storage: the bounds of the last period
             s.lower, s.upper = s.lower.copy(), s.upper.copy()
             s.lower[-1] = s.upper[-1] = s.end_equal
+        clip_end_target(s)
 
     links = []
     for lk in basin.links:

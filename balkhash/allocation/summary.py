@@ -129,6 +129,7 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
             notes.append(f"lake {lake['node']} is full: {lake['spill_km3']:.3g} km3 spilled over the top of its "
                          f"table in {len(spilled)} period(s), first {spilled['period'].iloc[0]} (see storage.csv, "
                          "spill_mm3)")
+    notes += end_target_notes(data)
     if any(tg.type == "lake_inflow" for tg in data.targets) and not full_years:
         notes.append("the horizon holds no full water year: annual lake inflow targets were not applied")
 
@@ -160,6 +161,36 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
             "lake_shares": [{"target": s.target, "class": data.classes[s.cls].name,
                              "share": "proportional" if s.share is None else s.share} for s in data.shares],
         }
+    return out
+
+
+def violation_counts(summary: dict) -> tuple[int, int]:
+    """(violated targets, violated target-periods) of a run summary: the targets violated in some
+    period or water year, and the (target, period or water year) rows of its ``violations``.  The
+    console, the workbooks, the report and ``compare`` count "violated targets" the first way."""
+    viol = summary.get("violations", [])
+    return len({v["target"] for v in viol}), len(viol)
+
+
+def violation_text(summary: dict) -> str:
+    """'4 (15 periods or years)': the violated targets and their target-periods, for display."""
+    targets, rows = violation_counts(summary)
+    return f"{targets} ({rows} period{'' if rows == 1 else 's'} or year{'' if rows == 1 else 's'})"
+
+
+def end_target_notes(data: ModelData) -> list[str]:
+    """A note for each end-of-horizon target lowered to what its storage may hold at the end of the
+    last period (:func:`balkhash.allocation.data.clip_end_target`)."""
+    initial = {t.ref for t in data.targets if t.type == "end_storage" and t.follows_initial}
+    last = data.timeline.labels[-1]
+    out = []
+    for s in data.storages:
+        if s.end_requested is None or s.end_min is None:
+            continue
+        what = "end_storage: initial, the initial storage" if s.id in initial else "its end_storage"
+        out.append(f"end_storage:{s.id}: the end target {s.end_requested:,.1f} Mm3 ({what}) is above the most "
+                   f"{s.id} may hold at the end of {last} (its rule curve max or max_storage), {s.end_min:,.1f} "
+                   f"Mm3: the target is {s.end_min:,.1f} Mm3")
     return out
 
 
