@@ -184,7 +184,8 @@ def _print_violations(out: Console, viol: list[dict]) -> None:
     groups: dict[str, list[dict]] = {}
     for v in viol:
         groups.setdefault(v["target"], []).append(v)
-    vt = Table(title=f"Violated targets: {len(groups)} ({len(viol)} periods or years, see targets.csv)",
+    periods = f"{len(viol)} period{'' if len(viol) == 1 else 's'} or year{'' if len(viol) == 1 else 's'}"
+    vt = Table(title=f"Violated targets: {len(groups)} ({periods}, see targets.csv)",
                title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("target", "left"), ("where", "left"), ("when", "left"), ("worst", "right"), ("total", "right"),

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..allocation.summary import violation_counts
 from ..atomic import atomic_write
 from .sheet_style import MM3, _styles
 from .workbook import _plan_sheet, _print_setup, write_table
@@ -50,7 +51,9 @@ def side_by_side(plans: list[tuple[str, Any, Any, Any]]) -> pd.DataFrame:
         st = sol.tables["storage"]
         for node, g in st[st["kind"] == "reservoir"].groupby("node", sort=False):
             put(f"{node}: storage at the end", "Mm3", name, float(g.storage_mm3.iloc[-1]))
-        put("violated targets", "", name, len(sol.summary.get("violations", [])))
+        targets, periods = violation_counts(sol.summary)
+        put("violated targets", "", name, targets)
+        put("violated target-periods (target, period or water year)", "", name, periods)
     return pd.DataFrame(list(rows.values()))
 
 

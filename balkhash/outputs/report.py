@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..allocation.summary import violation_text
 from ..atomic import atomic_write
 from .common import lake_title
 from .plan import allocation_plan, plan_matrix
@@ -130,7 +131,7 @@ def _summary_html(solution, basin, run_info: dict) -> str:
         rows = [[html.escape(v["target"]), html.escape(v["node_or_link"]), html.escape(str(v["period_or_year"])),
                  f"{_fmt(v['required'], 3)} {html.escape(v['unit'])}", _fmt(v["achieved"], 3),
                  f"{_fmt(v['amount'], 3)} {html.escape(v['unit'])}"] for v in viol[:40]]
-        out.append(f"<h3 class='bad'>Violated targets ({len(viol)})</h3>")
+        out.append(f"<h3 class='bad'>Violated targets: {html.escape(violation_text(s))}</h3>")
         out.append(_table(["target", "where", "when", "required", "achieved", "violation"], rows, "num"))
         if len(viol) > 40:
             out.append(f"<p>... and {len(viol) - 40} more (see targets.csv).</p>")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..allocation.summary import violation_counts
 from ..atomic import atomic_write
 from .plan import allocation_plan, plan_matrix
 from .sheet_style import DUAL, LEVEL, M3S, MM3, PCT, _cell_value, _styles
@@ -206,7 +207,8 @@ def inputs_rows(solution, basin, run_info: dict) -> list[tuple[str, object]]:
         ("Water year starts in month", basin.calendar.water_year_start_month),
         ("Nodes / links / targets", f"{len(basin.nodes)} / {len(basin.links)} / {len(basin.targets)}"),
         ("Shortfall cost", _shown(s.get("shortfall_cost"))),
-        ("Violated targets", len(s.get("violations", []))),
+        ("Violated targets", violation_counts(s)[0]),
+        ("Violated target-periods (target, period or water year)", violation_counts(s)[1]),
         ("balkhash version", __version__),
     ]
     for k, v in info.items():
