@@ -153,7 +153,9 @@ def calibrate(
     every: int = opt.EVERY_OPT,
     forecast: str = opt.FORECAST_OPT,
     initial: list[str] = typer.Option(None, "--initial", help="initial state NODE=VALUE (repeatable)"),
-    max_evaluations: int = typer.Option(None, "--max-evaluations", min=1, help="hindcasts at most "
+    max_evaluations: int = typer.Option(None, "--max-evaluations", min=1, help="hindcasts at most, all counted "
+                                        "(the basin as it is, the fit's Jacobians, the fitted basin; at least "
+                                        "parameters + 3); a fit stopped there is reported as not converged "
                                         "[default: 30 x (parameters + 1)]"),
     out: Path = typer.Option(Path("out/calibrate"), "--out", "-o",
                              help="directory for the calibrated basin and the report"),
@@ -167,6 +169,7 @@ def calibrate(
     import yaml
 
     from ..history.calibrate import calibrate as run_calibrate
+    from ..history.calibrate import check_limit
     from ..history.hindcast import write_setup
     from ..history.multipliers import ABSOLUTE, scaled_basin, unit_suffix
     from ..network.io import BASIN_FILE, basin_to_dict
@@ -174,12 +177,15 @@ def calibrate(
     from ..outputs.hindcast_report import write_hindcast_html
 
     b, h, _sim = _hindcast(basin, observed, setup, first, last, mode, window, every, forecast, initial, param)
+    check_limit(len(h.specs), max_evaluations)
     with progress_bar(None, "calibrate") as prog:
         task = prog.add_task("", total=None)
         res = run_calibrate(h, max_nfev=max_evaluations,
                             progress=lambda n, c: prog.update(task, advance=1, description=f"{n}: chi2 {c:.4g}"))
-    title = _title(h, "calibrated hindcast")
-    t = compact_table("Calibrated parameters (factors; an initial state in its unit)")
+    title = _title(h, "calibrated hindcast" if res.converged else "hindcast where the fit stopped")
+    t = compact_table("Calibrated parameters (factors; an initial state in its unit)" if res.converged else
+                      f"NOT CONVERGED: the fit stopped at its limit of {res.limit} hindcasts; the parameters there "
+                      "(factors; an initial state in its unit)")
     for c in ("parameter", "kind", "key", "bounds", "value", "+-"):
         t.add_column(c, justify="right" if c in ("value", "+-") else "left")
     for _, r in res.table().iterrows():
@@ -193,13 +199,16 @@ def calibrate(
         print_text(f"lake level: RMSE {lb['rmse_m']:.3f} -> {la['rmse_m']:.3f} m, bias {lb['bias_m']:+.3f} -> "
                    f"{la['bias_m']:+.3f} m ({la['n']} observations)")
     print_text(f"{res.evaluations} hindcasts in {res.seconds:.1f} s"
-               + (f" ({res.rebuilds} model rebuilds)" if res.rebuilds else " (every change in place)"))
+               + (f" ({res.rebuilds} model rebuilds)" if res.rebuilds else " (every change in place)")
+               + ("" if res.converged else f", the limit (--max-evaluations {res.limit}): not converged"))
     for w in res.warnings():
         print_text(f"warning: {w}")
     calibrated = scaled_basin(b, res.specs, res.values)
     note = "; ".join(f"{s.name} = {v:.4f}{unit_suffix(s.kind)}" if s.kind in ABSOLUTE else f"{s.name} x {v:.4f}"
                      for s, v in zip(res.specs, res.values, strict=True))
-    calibrated.description = f"{(b.description or '').strip()} Calibrated by balkhash calibrate: {note}."
+    how = "Calibrated by balkhash calibrate" if res.converged else \
+        f"Not converged: balkhash calibrate stopped at its limit of {res.limit} hindcasts at"
+    calibrated.description = f"{(b.description or '').strip()} {how}: {note}."
     src = Path(b.base_dir) if b.base_dir else None
     fitted_initial = {s.key: f"{v:.4f}{unit_suffix(s.kind)}" for s, v in zip(res.specs, res.values, strict=True)
                       if s.kind in ABSOLUTE}
@@ -221,7 +230,7 @@ def calibrate(
                 shutil.copytree(src / "observed", p / "observed")
         if fitted_initial:  # the run's start is the hindcast's, not the basin's: into its setup
             write_setup(h.setup, fitted_initial, p / "observed" / "hindcast.yaml",
-                        f"The hindcast setup of {b.name}, calibrated by balkhash calibrate: {note}.", src, p)
+                        f"The hindcast setup of {b.name}, {how[0].lower() + how[1:]}: {note}.", src, p)
 
     _write(out, {
         "calibration.csv": lambda p: res.table().to_csv(p, index=False),
@@ -232,7 +241,8 @@ def calibrate(
         "basin": write_basin,
         "calibration.json": _json_writer(dict(res.summary(), basin=b.name, simulation=h.sim_options)),
     }, last="calibration.json")
-    print_text(f"results: {out} (calibrated basin: {out / 'basin'})")
+    print_text(f"results: {out} (calibrated basin: {out / 'basin'})" if res.converged else
+               f"results: {out} (the basin where the fit stopped, not converged: {out / 'basin'})")
 
 
 def min_inflow_band_table(title: str, df):

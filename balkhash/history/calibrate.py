@@ -47,6 +47,10 @@ class CalibrationError(BalkhashError, ValueError):
     """A calibration that cannot be run as asked: unknown parameter, bad bounds."""
 
 
+class _Limit(Exception):
+    """The limit of hindcasts is reached: the fit stops where it is."""
+
+
 def parse_param(text: str, known: dict[str, ParameterSpec]) -> ParameterSpec:
     """``NAME``, ``NAME=LOW:HIGH``, ``KIND:KEY=LOW:HIGH`` into a spec; CalibrationError when unusable."""
     name, sep, rng = text.partition("=")
@@ -96,6 +100,9 @@ class CalibrationResult:
     on_bound: list[str] = field(default_factory=list)
     #: the correlation of the fitted multipliers, C_jk / sqrt(C_jj C_kk) (NaN where a variance is infinite)
     correlation: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    #: False when the fit stopped at its limit of hindcasts (``limit``) rather than on a tolerance
+    converged: bool = True
+    limit: int | None = None
 
     def table(self) -> pd.DataFrame:
         """One row per multiplier: name, kind, key, bounds, fitted value, standard error, bound hit."""
@@ -106,6 +113,9 @@ class CalibrationResult:
 
     def warnings(self) -> list[str]:
         out = []
+        if not self.converged:
+            out.append(f"the fit stopped at its limit of {self.limit} hindcasts before converging: the values are "
+                       "where it stopped, not a fit (raise --max-evaluations)")
         for s, v in zip(self.specs, self.values, strict=True):
             if s.name in self.on_bound:
                 which = "lower" if abs(v - s.low) <= abs(v - s.high) else "upper"
@@ -130,6 +140,7 @@ class CalibrationResult:
     def summary(self) -> dict:
         b, a = self.before.level_stats(), self.after.level_stats()
         return {"parameters": self.table().to_dict("records"), "evaluations": self.evaluations,
+                "max_evaluations": self.limit, "converged": self.converged,
                 "seconds": self.seconds, "rebuilds": self.rebuilds, "message": self.message,
                 "level_before": b, "level_after": a,
                 "chi2_before": float(np.sum(self.before.residuals ** 2)),
@@ -155,14 +166,46 @@ def covariance(jac: np.ndarray, residuals: np.ndarray) -> np.ndarray:
     return cov
 
 
+def _forward_jacobian(f: Callable[[np.ndarray], np.ndarray], u: np.ndarray, r0: np.ndarray, rel: float,
+                      lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """Forward differences of ``f`` at ``u`` (``r0 = f(u)``), relative step ``rel``: a step that would
+    leave the bounds is flipped, or cut to the wider side (scipy's ``2-point`` scheme)."""
+    sign = np.where(u >= 0, 1.0, -1.0)
+    h = rel * sign * np.abs(u)
+    h = np.where((u + h) - u == 0, np.finfo(float).eps ** 0.5 * sign * np.maximum(1.0, np.abs(u)), h)
+    below, above = u - lb, ub - u
+    fitting = np.abs(h) <= np.maximum(below, above)
+    h = np.where(((u + h < lb) | (u + h > ub)) & fitting, -h, h)
+    h = np.where(~fitting, np.where(above >= below, above, -below), h)
+    jac = np.empty((r0.size, u.size))
+    for j in range(u.size):
+        x = u.copy()
+        x[j] = u[j] + h[j]
+        jac[:, j] = (f(x) - r0) / ((u[j] + h[j]) - u[j])
+    return jac
+
+
+def check_limit(k: int, max_nfev: int | None) -> int:
+    """The limit of hindcasts of a fit of ``k`` multipliers (default 30 x (k + 1)); CalibrationError
+    below ``k + 3`` (the basin as it is, the first point and its Jacobian of ``k``, the fitted basin)."""
+    limit = 30 * (k + 1) if max_nfev is None else int(max_nfev)
+    if limit < k + 3:
+        raise CalibrationError(f"--max-evaluations {limit}: {k} parameter(s) need at least {k + 3} hindcasts "
+                               f"(the basin as it is, the first point and its Jacobian of {k}, the fitted basin)")
+    return limit
+
+
 def calibrate(hindcast: Hindcast, x0: np.ndarray | None = None, diff_step: float = 1e-2,
               max_nfev: int | None = None, progress: Callable[[int, float], None] | None = None) -> CalibrationResult:
-    """Fit the multipliers of ``hindcast.specs`` to its observations (the module's problem)."""
+    """Fit the multipliers of ``hindcast.specs`` to its observations (the module's problem);
+    ``max_nfev``: the hindcasts at most, all counted (default 30 x (k + 1), at least k + 3)."""
     from scipy.optimize import least_squares
 
     specs = hindcast.specs
     if not specs:
         raise CalibrationError("nothing to calibrate: give at least one --param")
+    k = len(specs)
+    limit = check_limit(k, max_nfev)
     t0 = perf_counter()
     lo = np.array([s.low for s in specs])
     hi = np.array([s.high for s in specs])
@@ -175,21 +218,42 @@ def calibrate(hindcast: Hindcast, x0: np.ndarray | None = None, diff_step: float
     before = hindcast.run(p0)  # the basin as it is, whatever the bounds
     if len(before.table) == 0:
         raise CalibrationError("no observation falls inside the hindcast period: nothing to fit")
+    budget = limit - 2  # the fit's own hindcasts: the limit less "before" and "after"
     count = 0
+    last: dict = {}  # the last evaluation (u bytes -> residuals) and the last point with its Jacobian
+    ulo, uhi = (lo - offset) / scale, (hi - offset) / scale
 
     def fun(u: np.ndarray) -> np.ndarray:
         nonlocal count
+        if count >= budget:
+            raise _Limit
         count += 1
         r = hindcast.run(offset + scale * u).residuals
+        last["u"], last["r"] = np.array(u, float), r
         if progress:
             progress(count, float(r @ r))
         return r
 
-    res = least_squares(fun, (start - offset) / scale, bounds=((lo - offset) / scale, (hi - offset) / scale),
-                        diff_step=diff_step, method="trf", x_scale="jac", max_nfev=max_nfev or 30 * (len(specs) + 1))
-    x = np.clip(offset + scale * res.x, lo, hi)
+    def jac(u: np.ndarray) -> np.ndarray:
+        u = np.array(u, float)
+        r0 = last["r"] if "u" in last and np.array_equal(last["u"], u) else fun(u)
+        if budget - count < k:  # no room for this Jacobian: stop at the last point that has one
+            raise _Limit
+        j = _forward_jacobian(fun, u, r0, diff_step, ulo, uhi)
+        last["at"] = (u, r0, j)
+        return j
+
+    try:
+        res = least_squares(fun, (start - offset) / scale, jac=jac, bounds=(ulo, uhi), method="trf",
+                            x_scale="jac", max_nfev=budget + 1)
+        u_fit, jac_fit, message, converged = res.x, res.jac, str(res.message), res.status > 0
+    except _Limit:
+        u_fit, _r, jac_fit = last["at"]
+        message = f"stopped at the limit of {limit} hindcasts before converging"
+        converged = False
+    x = np.clip(offset + scale * u_fit, lo, hi)
     after = hindcast.run(x)
-    cov = covariance(res.jac, after.residuals) * np.outer(scale, scale)
+    cov = covariance(jac_fit, after.residuals) * np.outer(scale, scale)
     std = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.inf))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(std, std)
@@ -198,4 +262,4 @@ def calibrate(hindcast: Hindcast, x0: np.ndarray | None = None, diff_step: float
     on = [s.name for s, v, a, b, w in zip(specs, x, lo, hi, width, strict=True)
           if v - a <= 1e-3 * w or b - v <= 1e-3 * w]
     return CalibrationResult(specs, x, std, before, after, count + 2, perf_counter() - t0,
-                             hindcast.moved.rebuilds, str(res.message), on, corr)
+                             hindcast.moved.rebuilds, message, on, corr, converged, limit)
