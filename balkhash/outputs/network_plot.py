@@ -87,10 +87,25 @@ def network_positions(basin) -> tuple[dict[str, tuple[float, float]], bool]:
     return pos, True
 
 
-def mean_link_flows(solution) -> pd.Series:
-    """Mean flow of each link over the horizon, m3/s."""
+def mean_link_flows(solution, basin=None) -> pd.Series:
+    """Mean flow of each link over the horizon, m3/s: its volume over the horizon (Mm3) over the
+    horizon's seconds (the real days of its periods, from ``basin``'s calendar or, without it, from
+    the flows table's own Mm3 and m3/s), not the unweighted mean of the periods' m3/s."""
     f = solution.tables["flows"]
-    return f.groupby("link_id", sort=False)["flow_m3s"].mean()
+    periods = f["period"].nunique()
+    seconds = None
+    if basin is not None:
+        days = basin.timeline().days
+        if len(days) == periods:
+            seconds = float(np.sum(days)) * 86_400.0
+    if seconds is None:
+        moving = f[f["flow_m3s"] > 0]
+        per_period = (moving["flow_mm3"] * 1e6 / moving["flow_m3s"]).groupby(moving["period"]).median()
+        if len(per_period) == periods:
+            seconds = float(per_period.sum())
+    if not seconds:
+        return f.groupby("link_id", sort=False)["flow_m3s"].mean()
+    return f.groupby("link_id", sort=False)["flow_mm3"].sum() * 1e6 / seconds
 
 
 NODE_MARKERS = {"inflow": "v", "junction": "o", "reservoir": "s", "demand": "o", "lake": "h", "sink": "X"}
@@ -267,7 +282,7 @@ def plot_network(solution, basin, path) -> Path:
     from matplotlib.patches import Rectangle
 
     pos, geo = network_positions(basin)
-    q = mean_link_flows(solution)
+    q = mean_link_flows(solution, basin)
     qmax = float(q.max()) if len(q) and q.max() > 0 else 1.0
     xs = np.array([p[0] for p in pos.values()])
     ys = np.array([p[1] for p in pos.values()])

@@ -305,7 +305,7 @@ def fig_network(solution, basin):
     from .network_plot import crowded_area, mean_link_flows, network_positions
 
     pos, geo = network_positions(basin)
-    q = mean_link_flows(solution)
+    q = mean_link_flows(solution, basin)
     qmax = float(q.max()) if len(q) and q.max() > 0 else 1.0
     xs, ys = np.array([p[0] for p in pos.values()]), np.array([p[1] for p in pos.values()])
     aspect = (1.0 / math.cos(math.radians(float(np.mean(ys)))) if geo and np.all(np.abs(ys) <= 90) else 1.0)
