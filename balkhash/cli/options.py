@@ -29,6 +29,8 @@ SCENARIO_OPT = typer.Option(None, "--scenario", "-s", help="scenario YAML file (
                             "a file not found as given is looked up in the basin's directory, so "
                             "'scenarios.yaml' names the bundled basin's own")
 NAME_OPT = typer.Option(None, "--name", "-n", help="scenario name to run (repeatable) [default: all in the file]")
+ONE_NAME_OPT = typer.Option(None, "--name", "-n", metavar="NAME",
+                            help="the scenario of the file to run (one; needed when the file holds several)")
 YEARS_OPT = typer.Option(None, "--years", min=1, max=100, help="number of water years in the horizon (1..100)")
 START_OPT = typer.Option(None, "--start-water-year", min=1000, max=9000,
                          help="first water year, e.g. 2025 for 2025-10..2026-09")
@@ -160,7 +162,11 @@ def scenarios(file: Path | None, names: list[str] | None, years: int | None, sta
 
 def one_scenario(file: Path | None, names: list[str] | None, years: int | None, start: int | None,
                  basin_path: Path | None = None):
-    """The single scenario a command runs (CommandError when the file holds several and none is named)."""
+    """The single scenario a command runs (CommandError when the file holds several and none is named,
+    or when several are named)."""
+    if names and len(names) > 1:
+        raise CommandError(f"this command runs one scenario: give a single --name (got {len(names)}: "
+                           f"{', '.join(names)})")
     scs = scenarios(file, names, years, start, basin_path)
     if len(scs) > 1:
         raise CommandError(f"{file} holds {len(scs)} scenarios; choose one with --name")
@@ -255,6 +261,10 @@ def probability_runs(basin, runs: list, probabilities: list[float] | None, metho
     out = []
     for p in probabilities:
         check_probability(p)
+    twice = sorted({p for p in probabilities if probabilities.count(p) > 1})
+    if twice:
+        raise CommandError(f"--probability {', '.join(f'{p:g}' for p in twice)} given more than once: each "
+                           "probability is planned once, into its own DIR/pP/")
     model = fit_record(basin)
     for sc, sb in runs:
         if sc.transboundary is not None:

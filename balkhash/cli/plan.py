@@ -69,8 +69,9 @@ def plan(
 
     failed = 0
     several = len(runs) > 1
+    own_dirs = several or bool(probability)  # each plan of a probability into DIR/pP/, even one
     for i, (sc, sb) in enumerate(runs):
-        dest_dir = out / sc.name if several else out
+        dest_dir = out / sc.name if own_dirs else out
         step = f"[{i + 1}/{len(runs)}] " if several else ""
         with working(f"{step}{sc.name}: building and solving", quiet or solver_log):
             try:
@@ -110,10 +111,12 @@ def plan(
             write_views(sol, sb, info,
                         plan_out=None if plan_out is None else plan_out.with_name(
                             f"{plan_out.stem}{suffix}{plan_out.suffix or '.xlsx'}"),
-                        plots=None if plots is None else (plots / sc.name if several else plots))
+                        plots=None if plots is None else (plots / sc.name if own_dirs else plots))
         if not quiet:
             if several or scenario is not None:
                 console.rule(f"scenario {sc.name}")
+            if designs[sc.name] is not None:
+                print_text(design_text(designs[sc.name]))
             print_summary(console, sol.summary, sb)
         print_text(f"results: {dest}  ({perf_counter() - t0:.2f} s)")
     if plan_out is not None and len(side) > 1:
@@ -125,3 +128,9 @@ def plan(
         print_text(f"plans side by side: {plan_out.with_suffix(plan_out.suffix or '.xlsx')}")
     if failed:
         raise typer.Exit(EXIT_NO_SOLUTION)
+
+
+def design_text(year) -> str:
+    """The design year of a plan of given exceedance probability, for the console."""
+    return (f"design year: exceedance probability {year.probability:g} % ({year.method}): inflow from China "
+            f"{year.china_km3:.2f} km3/yr + Kazakh part {year.kazakh_km3:.2f} km3/yr = {year.total_km3:.2f} km3/yr")

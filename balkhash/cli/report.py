@@ -21,7 +21,7 @@ def report(
     sweep: Path = typer.Option(None, "--sweep", help="directory with sweep.csv (from `balkhash sweep`) to add "
                                "the inflow sweep views"),
     scenario: Path = opt.SCENARIO_OPT,
-    name: list[str] = opt.NAME_OPT,
+    name: list[str] = opt.ONE_NAME_OPT,
     years: int = opt.YEARS_OPT,
     start_water_year: int = opt.START_OPT,
     strict: bool = opt.STRICT_OPT,
