@@ -39,7 +39,7 @@ def _hindcast(basin, observed, setup_file, first, last, mode, window, every, for
         node, sep, value = item.partition("=")
         if not sep or not node.strip():
             raise CommandError(f"--initial '{item}': write NODE=VALUE, e.g. 'BALKHASH=342.5 m'")
-        setup.initial[node.strip()] = value.strip()
+        setup.command_line[node.strip()] = value.strip()
     if observed is not None:
         setup.observations = Path(observed)
     obs = read_observations(setup.observations) if setup.observations is not None else None

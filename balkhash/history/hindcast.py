@@ -38,7 +38,7 @@ and ``RMSE = sqrt(mean(e_i^2))``, in the observation's unit.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,8 @@ from .multipliers import ABSOLUTE
 from .observations import Observation, check_sites, model_value, read_observations
 
 CONFIG = Path("observed") / "hindcast.yaml"
+#: the fields of a node an initial state sets (a problem with one given by --initial is the command line's)
+INITIAL_FIELDS = {"initial_storage", "initial_level_m"}
 CONFIG_FIELDS = {"from", "to", "observations", "initial", "runoff_table", "transboundary_node", "kazakh_nodes",
                  "monthly_inflows", "parameters", "description"}
 
@@ -90,6 +92,8 @@ class HindcastSetup:
     monthly_inflows: Path | None = None
     parameters: dict[str, ParameterSpec] = field(default_factory=dict)
     file: str = "<defaults>"
+    #: initial states given on the command line (``--initial``), applied after the file's ``initial``
+    command_line: dict[str, str] = field(default_factory=dict)
 
 
 def load_setup(basin: Basin, path: Path | None = None) -> HindcastSetup:
@@ -99,11 +103,16 @@ def load_setup(basin: Basin, path: Path | None = None) -> HindcastSetup:
         if basin.base_dir is None or not (Path(basin.base_dir) / CONFIG).is_file():
             return HindcastSetup()
         path = Path(basin.base_dir) / CONFIG
+    from ..network.errors import BasinError
+    from ..network.io import read_yaml
+
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise HindcastError(f"{path}: cannot read the hindcast setup: {str(exc).splitlines()[0]}") from None
+    try:  # as a basin file: a syntax error by line and column, a key given twice refused
+        raw = read_yaml(path)
+    except BasinError as exc:
+        p = exc.problems[0]
+        where = f"{p.where}: " if p.where else ""
+        raise HindcastError(f"{path}: {where}cannot read the hindcast setup: {p.message}") from None
     if not isinstance(raw, dict):
         raise HindcastError(f"{path}: the hindcast setup must be a mapping")
     unknown = sorted(set(raw) - CONFIG_FIELDS)
@@ -168,7 +177,7 @@ def write_setup(setup: HindcastSetup, initial: dict[str, str], path: Path, descr
     if setup.first_year is not None:
         raw["from"], raw["to"] = setup.first_year, setup.last_year
     raw["observations"] = where(setup.observations)
-    raw["initial"] = {**setup.initial, **initial}
+    raw["initial"] = {**setup.initial, **setup.command_line, **initial}
     raw["runoff_table"] = where(setup.runoff_table)
     if setup.transboundary_node is not None:
         raw["transboundary_node"] = setup.transboundary_node
@@ -256,11 +265,15 @@ def hindcast_basin(basin: Basin, setup: HindcastSetup) -> Basin:
     for t in b.targets:
         t.penalty = 0.0
     b.options.policy = "none"  # the users' own costs: an allocation policy would cut them for the lake
-    if setup.initial:
-        problems = apply_initial(b, setup.initial, setup.file, "hindcast")
-        if problems:
-            raise BasinError(problems)
-    problems = check_basin(b, setup.file)
+    from_file = {k: v for k, v in setup.initial.items() if k not in setup.command_line}
+    problems = apply_initial(b, from_file, setup.file, "hindcast") if from_file else []
+    if setup.command_line:  # named as plan names them: the command line's, not the setup file's
+        problems += apply_initial(b, setup.command_line, "command line", "--initial")
+    if problems:
+        raise BasinError(problems)
+    given = {f"node '{nid}'" for nid in setup.command_line}
+    problems = [replace(p, file="command line") if p.where in given and p.field in INITIAL_FIELDS else p
+                for p in check_basin(b, setup.file)]
     if problems:
         raise BasinError(problems)
     return b
