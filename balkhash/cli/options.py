@@ -250,6 +250,28 @@ def plan_workbook(path: Path) -> Path:
     return path
 
 
+def check_writable(path: Path | None, what: str, directory: bool = False) -> None:
+    """CommandError, before anything is solved or written, when ``path`` (a file, or with
+    ``directory`` a directory) cannot be created: a file where a directory must be, a directory
+    where the file must be, a place that is not writable.  None (not given) passes."""
+    import os
+
+    if path is None:
+        return
+    path = Path(path)
+    if path.exists() and path.is_dir() != directory:
+        raise CommandError(f"cannot write {what} {path}: it is {'a file' if directory else 'a directory'}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CommandError(f"cannot write {what} {path}: it is not writable")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise CommandError(f"cannot write {what} {path}: {parent} is a file, not a directory")
+    if not path.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        raise CommandError(f"cannot write {what} {path}: the directory {parent} is not writable")
+
+
 def probability_runs(basin, runs: list, probabilities: list[float] | None, method: str) -> list:
     """[(scenario, basin, design year or None)]: every run once per exceedance probability (the
     design year's inflows applied after the run's scenario), or each run as it is."""

@@ -48,6 +48,11 @@ def plan(
 
     t0 = perf_counter()
     plan_out = opt.plan_workbook(plan_out)
+    opt.check_writable(out, "the results into", directory=True)
+    opt.check_writable(None if plan_out is None else plan_out.with_suffix(plan_out.suffix or ".xlsx"),
+                       "the allocation plan")
+    opt.check_writable(plots, "the plots into", directory=True)
+    opt.check_writable(write_lp, "the LP file")
     basin_path = opt.resolve_basin_path(basin)
     b = opt.load(basin_path)
     sim = opt.Simulation(mode, window, every, forecast)
@@ -96,9 +101,14 @@ def plan(
             info["exceedance"] = {"probability_pct": year.probability, "method": year.method,
                                   "china_km3": year.china_km3, "kazakh_km3": year.kazakh_km3}
             side.append((sc.name, sol, sb, year))
+        suffix = f"-{sc.name}" if several else ""
+        if plan_out is not None or plots is not None:  # before the result set: a failure leaves no run behind
+            write_views(sol, sb, {**info, "run_date": opt.run_date()},
+                        plan_out=None if plan_out is None else plan_out.with_name(
+                            f"{plan_out.stem}{suffix}{plan_out.suffix or '.xlsx'}"),
+                        plots=None if plots is None else (plots / sc.name if own_dirs else plots))
         with writing("results"):
             dest = write_solution(sol, dest_dir, fmt.value, extra=info)
-        suffix = f"-{sc.name}" if several else ""
         if write_lp is not None:
             lp_path = write_lp.with_name(f"{write_lp.stem}{suffix}{write_lp.suffix or '.lp'}")
             with writing(f"the LP file {lp_path}"):
@@ -106,12 +116,6 @@ def plan(
                 alloc.write_lp(lp_path)
             if not quiet:
                 print_text(f"LP written: {lp_path}")
-        if plan_out is not None or plots is not None:
-            info["run_date"] = opt.run_date()
-            write_views(sol, sb, info,
-                        plan_out=None if plan_out is None else plan_out.with_name(
-                            f"{plan_out.stem}{suffix}{plan_out.suffix or '.xlsx'}"),
-                        plots=None if plots is None else (plots / sc.name if own_dirs else plots))
         if not quiet:
             if several or scenario is not None:
                 console.rule(f"scenario {sc.name}")

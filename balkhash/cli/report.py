@@ -47,6 +47,10 @@ def report(
     if observed is not None and not hindcast:
         raise CommandError("--observed goes with --hindcast")
     plan_out = opt.plan_workbook(plan_out)
+    opt.check_writable(opt.out_file(out, "report.html"), "the report")
+    opt.check_writable(None if plan_out is None else plan_out.with_suffix(plan_out.suffix or ".xlsx"),
+                       "the allocation plan")
+    opt.check_writable(plots, "the plots into", directory=True)
     hopts = opt.highs_options(highs_option)
     basin_path = opt.resolve_basin_path(basin)
     ensemble_html = _ensemble_section(ensemble, basin_path) if ensemble is not None else None
