@@ -63,3 +63,4 @@ def test_report_refuses_unwritable_plots_before_the_report(tmp_path, a_file):
     assert r.exit_code == 1
     assert "cannot write the plots into" in _flat(r.output)
     assert not html.exists()
+

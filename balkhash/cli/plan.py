@@ -27,7 +27,7 @@ def plan(
     time_limit: float = opt.TIME_LIMIT_OPT,
     solver: str = typer.Option("highs", "--solver", help="'highs': HiGHS directly (highspy); any other name: "
                                "the Pyomo model solved with that Pyomo solver, e.g. glpk, cbc, appsi_highs"),
-    solver_log: bool = typer.Option(False, "--solver-log", help="show the HiGHS log"),
+    solver_log: bool = typer.Option(False, "--solver-log", help="show the HiGHS log (with --solver highs)"),
     highs_option: list[str] = opt.HIGHS_OPTION_OPT,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only where the results went"),
     plan_out: Path = opt.PLAN_OUT_OPT,
@@ -60,6 +60,9 @@ def plan(
         raise CommandError(f"--mode {mode} solves its windows with HiGHS: --solver and --write-lp need --mode optimise")
     if highs_option and solver != "highs":
         raise CommandError(f"--highs-option sets options of HiGHS through highspy, not of --solver {solver}")
+    if solver_log and solver != "highs":
+        raise CommandError(f"--solver-log shows the log of HiGHS through highspy, not of --solver {solver}; "
+                           "leave it out (or use --write-lp FILE and run the solver on the file)")
     hopts = opt.highs_options(highs_option)
     runs = opt.with_policy(opt.applied(b, opt.scenarios(scenario, name, years, start_water_year, basin_path)),
                            policy)
