@@ -134,11 +134,12 @@ def load(path: Path):
 
 
 def scenarios(file: Path | None, names: list[str] | None, years: int | None, start: int | None,
-              basin_path: Path | None = None) -> list:
+              basin_path: Path | None = None, basin=None) -> list:
     """The scenarios to run: from a file (all, or those named), else one base scenario; the
     command-line --years / --start-water-year override each scenario's horizon.  A scenario file
     that is not found as given is looked up in the basin's directory (the bundled basins ship
-    their scenarios: ``--scenario scenarios.yaml``)."""
+    their scenarios: ``--scenario scenarios.yaml``).  With ``basin``, a file with schema problems
+    also lists its other scenarios' references the basin cannot resolve."""
     if file is not None and not Path(file).exists() and basin_path is not None:
         base = basin_path if basin_path.is_dir() else basin_path.parent
         if (base / Path(file).name).is_file():
@@ -151,7 +152,7 @@ def scenarios(file: Path | None, names: list[str] | None, years: int | None, sta
             raise CommandError("--name needs --scenario FILE")
         scs = [Scenario(name="base")]
     else:
-        scs = select(load_scenarios(file), names, str(file))
+        scs = select(load_scenarios(file, basin), names, str(file))
     for sc in scs:
         if years is not None:
             sc.years = years
@@ -161,13 +162,13 @@ def scenarios(file: Path | None, names: list[str] | None, years: int | None, sta
 
 
 def one_scenario(file: Path | None, names: list[str] | None, years: int | None, start: int | None,
-                 basin_path: Path | None = None):
+                 basin_path: Path | None = None, basin=None):
     """The single scenario a command runs (CommandError when the file holds several and none is named,
     or when several are named)."""
     if names and len(names) > 1:
         raise CommandError(f"this command runs one scenario: give a single --name (got {len(names)}: "
                            f"{', '.join(names)})")
-    scs = scenarios(file, names, years, start, basin_path)
+    scs = scenarios(file, names, years, start, basin_path, basin)
     if len(scs) > 1:
         raise CommandError(f"{file} holds {len(scs)} scenarios; choose one with --name")
     return scs[0]

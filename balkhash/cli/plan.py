@@ -64,7 +64,7 @@ def plan(
         raise CommandError(f"--solver-log shows the log of HiGHS through highspy, not of --solver {solver}; "
                            "leave it out (or use --write-lp FILE and run the solver on the file)")
     hopts = opt.highs_options(highs_option)
-    runs = opt.with_policy(opt.applied(b, opt.scenarios(scenario, name, years, start_water_year, basin_path)),
+    runs = opt.with_policy(opt.applied(b, opt.scenarios(scenario, name, years, start_water_year, basin_path, b)),
                            policy)
     runs = [(sc, opt.initial_states(sb, initial, initial_from)) for sc, sb in runs]
     prob = opt.probability_runs(b, runs, probability, probability_method)

@@ -55,7 +55,7 @@ def report(
     basin_path = opt.resolve_basin_path(basin)
     ensemble_html = _ensemble_section(ensemble, basin_path) if ensemble is not None else None
     b = opt.load(basin_path)
-    sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path)
+    sc = opt.one_scenario(scenario, name, years, start_water_year, basin_path, b)
     sw = None
     if sweep is not None:
         from ..outputs.sweep import load_sweep

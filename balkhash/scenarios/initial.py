@@ -60,7 +60,8 @@ def apply_initial(basin: Basin, initial: dict, file: str, where: str, field: str
         f = f"{field}.{nid}"
         node = nodes.get(nid)
         if not isinstance(node, ReservoirNode | LakeNode):
-            what = "unknown node" if node is None else f"a {node.type} has no storage"
+            what = "unknown node" if node is None else \
+                f"'{nid}' is {'an' if node.type[0] in 'aeiou' else 'a'} {node.type} node, it has no storage"
             problems.append(Problem(file, where, f, f"{what}: an initial state is for a reservoir or a lake"))
             continue
         try:
@@ -79,12 +80,22 @@ def apply_initial(basin: Basin, initial: dict, file: str, where: str, field: str
                     problems.append(Problem(file, where, f, f"level {x:g} m is outside {nid}'s table "
                                                             f"({table[0][0]:g}..{table[0][-1]:g} m)"))
                     continue
-                node.initial_storage = Volume(value=float(np.interp(x, *table)), unit="Mm3")
+                volume = Volume(value=float(np.interp(x, *table)), unit="Mm3")
             else:
-                node.initial_storage = Volume(value=x, unit=unit)
+                volume = Volume(value=x, unit=unit)
+            lo, hi = node.min_storage.mm3, node.max_storage.mm3
+            if not lo <= volume.mm3 <= hi:  # checked here, so that every node's problem is listed at once
+                problems.append(Problem(file, where, f, f"{volume.mm3:g} Mm3 is outside {nid}'s storage range "
+                                                        f"[min_storage, max_storage] = [{lo:g}, {hi:g}] Mm3"))
+                continue
+            node.initial_storage = volume
         else:
             assert table is not None, "a lake carries its level-area-volume table"
             if unit == "m":
+                if not table[0][0] <= x <= table[0][-1]:
+                    problems.append(Problem(file, where, f, f"level {x:g} m is outside {nid}'s table "
+                                                            f"({table[0][0]:g}..{table[0][-1]:g} m BS)"))
+                    continue
                 level = x
             else:
                 vol = x * float(UNITS[unit] or 1.0)
