@@ -12,7 +12,7 @@ from ..network.io import read_yaml
 from ..network.messages import plain_errors
 from .schema import Scenario, ScenarioFile
 
-
+#: the message of scenarios sharing a name
 DUPLICATE = "duplicate scenario names"
 
 
@@ -26,7 +26,7 @@ def _finish(sc: Scenario, file: Path) -> Scenario:
 
 
 def _duplicates(items) -> list[str]:
-    names = [it.get("name") for it in items if isinstance(it, dict) and isinstance(it.get("name"), str)] \
+    names: list[str] = [str(it["name"]) for it in items if isinstance(it, dict) and isinstance(it.get("name"), str)] \
         if isinstance(items, list) else []
     return sorted({n for n in names if names.count(n) > 1})
 
