@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from balkhash.cli import app
 from balkhash.history.calibrate import CalibrationError, calibrate
 from balkhash.history.hindcast import Hindcast, HindcastSetup, ParameterSpec
-from balkhash.network.io import parse_basin
+from balkhash.network.io import parse_basin, save_basin
 
 runner = CliRunner()
 SPECS = [ParameterSpec("lake_evaporation", "evaporation", "LAKE", 0.7, 1.4),
@@ -80,8 +80,8 @@ def test_a_limit_below_one_jacobian_is_refused_before_any_hindcast():
 
 def _basin_dir(tmp_path):
     d = tmp_path / "syn"
-    d.mkdir()
-    (d / "basin.yaml").write_text(yaml.safe_dump(synthetic_basin(), sort_keys=False), encoding="utf-8")
+    save_basin(parse_basin(synthetic_basin(), "synthetic.yaml"), d)  # leaves the directory's lock file
+    assert (d / ".balkhash.lock").exists()
     rows = ["quantity,site,when,value,unit,sigma,source"]
     rows += [f"level,LAKE,{o.when},{o.value!r},m,0.01,synthetic" for o in observations_with(TRUE)]
     (d / "obs.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -109,6 +109,7 @@ def test_the_command_says_on_the_console_and_in_its_files_that_the_fit_stopped(t
     desc = yaml.safe_load((out / "basin" / "basin.yaml").read_text(encoding="utf-8"))["description"]
     assert "Not converged" in desc
     assert "limit of 5 hindcasts" in desc
+    assert not (out / "basin" / ".balkhash.lock").exists()  # the source's lock is not copied
 
 
 def test_the_command_refuses_a_limit_below_one_jacobian_in_one_line(tmp_path):

@@ -138,9 +138,11 @@ def hindcast(
 
 
 def calibrate(
-    param: list[str] = typer.Option(..., "--param", "-p", help="a multiplier NAME[=LOW:HIGH] (the basin's names: "
-                                    "lake_evaporation, delta_loss, local_inflow, kapshagay_evaporation, "
-                                    "lake_groundwater, border_inflow, lake_initial_level) or KIND:KEY=LOW:HIGH "
+    param: list[str] = typer.Option(..., "--param", "-p", help="a multiplier NAME[=LOW:HIGH] (the names of the "
+                                    "setup's parameters; the default basin's: lake_evaporation, delta_loss, "
+                                    "delta_evaporation (the delta wetland's, once it is switched on), local_inflow, "
+                                    "kapshagay_evaporation, lake_groundwater, lake_initial_level, border_inflow) "
+                                    "or KIND:KEY=LOW:HIGH "
                                     "(an initial state, initial_level:LAKE in m or initial_storage:RES in Mm3, "
                                     "is fitted as the value itself); repeatable"),
     basin: str = opt.BASIN_OPT,
@@ -168,6 +170,7 @@ def calibrate(
     state goes into its observed/hindcast.yaml, the hindcast's start, not the basin's)."""
     import yaml
 
+    from ..atomic import LOCK_FILE
     from ..history.calibrate import calibrate as run_calibrate
     from ..history.calibrate import check_limit
     from ..history.hindcast import write_setup
@@ -224,7 +227,7 @@ def calibrate(
             df.reset_index().to_csv(p / name, index=False)
         if src is not None:  # the files that travel with the basin: runoff table, scenarios, observations
             for f in src.iterdir():
-                if f.is_file() and f.name != BASIN_FILE and not (p / f.name).exists():
+                if f.is_file() and f.name not in (BASIN_FILE, LOCK_FILE) and not (p / f.name).exists():
                     shutil.copy2(f, p / f.name)
             if (src / "observed").is_dir() and not (p / "observed").exists():
                 shutil.copytree(src / "observed", p / "observed")

@@ -447,21 +447,58 @@ def load_basin(path: str | os.PathLike, validate: bool = True) -> Basin:
     return basin
 
 
+def revalidated(basin: Basin, where: str) -> Basin:
+    """``basin`` read again from its plain data, as a file is read: a field set in Python to the
+    string a ``basin.yaml`` holds (``node.initial_storage = "16 km3"``) becomes its quantity; its
+    loaded tables and private state are kept.  BasinError names every field that cannot be read."""
+    import warnings
+
+    with warnings.catch_warnings():  # a field holding a string: read by the validation below
+        warnings.simplefilter("ignore")
+        raw = basin.model_dump(mode="python", by_alias=True, exclude_none=True, warnings=False)
+    try:
+        fresh = Basin.model_validate(raw)
+    except ValidationError as exc:
+        raise BasinError(validation_problems(where, raw, exc)) from None
+    for name, value in (basin.__pydantic_private__ or {}).items():
+        setattr(fresh, name, value)
+    return fresh
+
+
 def basin_to_dict(basin: Basin) -> dict:
-    """Plain-data form of a basin, as written to basin.yaml."""
-    return basin.model_dump(mode="json", by_alias=True, exclude_none=True)
+    """Plain-data form of a basin, as written to basin.yaml (a field set in Python to a string such
+    as ``"16 km3"`` is written as the quantity it reads as: :func:`revalidated`)."""
+    from pydantic_core import PydanticSerializationError
+
+    try:
+        return basin.model_dump(mode="json", by_alias=True, exclude_none=True, warnings="error")
+    except PydanticSerializationError:
+        return revalidated(basin, f"<Basin '{basin.name}'>").model_dump(mode="json", by_alias=True,
+                                                                        exclude_none=True)
 
 
-def save_basin(basin: Basin, path: str | os.PathLike) -> Path:
+def save_basin(basin: Basin, path: str | os.PathLike, validate: bool = True) -> Path:
     """Write ``basin`` as a directory (basin.yaml + its CSV series).  All or nothing: every file is
     written before any replaces its namesake; other files of the directory (scenario files, the
-    runoff table) stay."""
+    runoff table) stay.  The basin is read again from its plain data first (a field set in Python
+    to ``"16 km3"`` is written as 16 km3) and, with ``validate``, checked as :func:`load_basin`
+    checks a file, so that what is written loads: BasinError lists every problem, nothing is
+    written.  The directory keeps ``.balkhash.lock``, the empty file through which writers of
+    the directory take turns (:mod:`balkhash.atomic`)."""
     from ..atomic import write_dir
+
+    where = f"<Basin '{basin.name}' saved to {os.fspath(path)}>"
+    fresh = revalidated(basin, where)
+    if validate:
+        problems = check_basin(fresh, where)
+        if problems:
+            raise BasinError(problems)
+    data = basin_to_dict(fresh)
 
     def write(tmp: Path) -> None:
         with open(tmp / BASIN_FILE, "w", encoding="utf-8") as fh:
-            yaml.safe_dump(basin_to_dict(basin), fh, sort_keys=False, allow_unicode=True)
-        for name, df in basin._tables.items():
+            yaml.safe_dump(data, fh, sort_keys=False, allow_unicode=True)
+        for name, df in fresh._tables.items():
             out = tmp / name
             out.parent.mkdir(parents=True, exist_ok=True)
             df.reset_index().to_csv(out, index=False)
