@@ -26,6 +26,7 @@ def report(
     start_water_year: int = opt.START_OPT,
     strict: bool = opt.STRICT_OPT,
     fair_sharing: bool = opt.FAIR_OPT,
+    policy: str = opt.POLICY_OPT,
     time_limit: float = opt.TIME_LIMIT_OPT,
     highs_option: list[str] = opt.HIGHS_OPTION_OPT,
     plan_out: Path = opt.PLAN_OUT_OPT,
@@ -35,6 +36,10 @@ def report(
     observed: Path = OBSERVED_OPT,
     ensemble: Path = typer.Option(None, "--ensemble", help="directory written by `balkhash ensemble` on this "
                                   "basin: its reliability section joins the report"),
+    mode: str = opt.MODE_OPT,
+    window: int = opt.WINDOW_OPT,
+    every: int = opt.EVERY_OPT,
+    forecast: str = opt.FORECAST_OPT,
 ) -> None:
     """Solve like `plan` and write one self-contained HTML report that opens offline.
 
@@ -52,6 +57,7 @@ def report(
                        "the allocation plan")
     opt.check_writable(plots, "the plots into", directory=True)
     hopts = opt.highs_options(highs_option)
+    sim = opt.Simulation(mode, window, every, forecast)
     basin_path = opt.resolve_basin_path(basin)
     ensemble_html = _ensemble_section(ensemble, basin_path) if ensemble is not None else None
     b = opt.load(basin_path)
@@ -64,12 +70,19 @@ def report(
         why = sw.mismatch(b)
         if why:
             raise CommandError(f"--sweep: {why}; run `balkhash sweep` on this basin")
-    [(sc, sb)] = opt.applied(b, [sc])
+    [(sc, sb)] = opt.with_policy(opt.applied(b, [sc]), policy)
     from ..allocation.solve import Allocation, SolveError
+    from ..simulation import simulate
 
     try:
-        sol = Allocation(sb, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit,
-                         highs_options=hopts).solve()
+        if sim.optimise:
+            sol = Allocation(sb, strict=strict, fair_sharing=fair_sharing, time_limit=time_limit,
+                             highs_options=hopts).solve()
+            sol.summary["simulation"] = {"mode": "optimise", "window": sol.summary["periods"]["count"],
+                                         "every": sol.summary["periods"]["count"], "forecast": "perfect"}
+        else:  # as plan --mode step | rolling
+            sol = simulate(sb, **sim.options(None if sc.is_plain() else b), strict=strict,
+                           fair_sharing=fair_sharing, time_limit=time_limit, highs_options=hopts)
     except SolveError as exc:
         raise typer.Exit(report_error(exc, context=sc.name)) from None
     sol.summary["scenario"] = sc.name
