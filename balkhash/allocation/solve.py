@@ -91,23 +91,11 @@ def _as_basin(basin) -> Basin:
 def checked_basin(basin: Basin) -> Basin:
     """``basin`` validated again from its plain data (types, units, references, values), with its
     loaded tables and private state kept; raises BasinError with every problem."""
-    import warnings
-
-    from pydantic import ValidationError
-
-    from ..network.io import validation_problems
+    from ..network.io import revalidated
     from ..network.validate import check_basin
 
     where = f"<Basin '{basin.name}' built in Python>"
-    with warnings.catch_warnings():  # a field holding the wrong type: reported by the validation below
-        warnings.simplefilter("ignore")
-        raw = basin.model_dump(mode="python", by_alias=True, exclude_none=True, warnings=False)
-    try:
-        fresh = Basin.model_validate(raw)
-    except ValidationError as exc:
-        raise BasinError(validation_problems(where, raw, exc)) from None
-    for name, value in (basin.__pydantic_private__ or {}).items():
-        setattr(fresh, name, value)
+    fresh = revalidated(basin, where)
     problems = check_basin(fresh, where)
     if problems:
         raise BasinError(problems)

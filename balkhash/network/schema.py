@@ -457,7 +457,7 @@ class Basin(Strict):
         for n in self.nodes:
             if n.id == node_id:
                 return n
-        raise KeyError(node_id)
+        raise KeyError(f"no node '{node_id}' in basin '{self.name}' (nodes: {_some(n.id for n in self.nodes)})")
 
     def nodes_of(self, kind: str) -> list:
         return [n for n in self.nodes if n.type == kind]
@@ -466,7 +466,13 @@ class Basin(Strict):
         for lk in self.links:
             if lk.id == link_id:
                 return lk
-        raise KeyError(link_id)
+        raise KeyError(f"no link '{link_id}' in basin '{self.name}' (links: {_some(lk.id for lk in self.links)})")
+
+
+def _some(ids, n: int = 8) -> str:
+    """'A, B, C, ... (12 in all)': the first ``n`` ids."""
+    ids = list(ids)
+    return ", ".join(ids[:n]) + (f", ... ({len(ids)} in all)" if len(ids) > n else "")
 
 
 def iter_flow_series(basin: Basin):
