@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .errors import guarded
+from .errors import guarded, writing
 
 import_app = typer.Typer(no_args_is_help=True, help="Convert a model of another tool into a basin directory.",
                          rich_markup_mode="markdown")
@@ -15,8 +15,8 @@ def calvin(
                                 "lower_bound,upper_bound"),
     outdir: str = typer.Argument(..., help="basin directory to write (basin.yaml and its CSV tables)"),
     name: str | None = typer.Option(None, "--name", help="basin name (default: the file's name)"),
-    unit: str = typer.Option("taf", "--unit", help="the file's volume unit: taf (thousand acre-feet, CALVIN's; "
-                             "converted to Mm3, costs per Mm3) or mm3 (the numbers as they are)"),
+    unit: str = typer.Option("taf", "--unit", help="the file's volume unit, one of: taf (thousand acre-feet, "
+                             "CALVIN's; converted to Mm3, costs per Mm3), mm3 (the numbers as they are)"),
 ) -> None:
     """CALVIN links (time-expanded nodes NODE.YYYY-MM-DD) folded back into nodes x monthly periods:
     segments k, amplitudes, bounds per month, INITIAL/FINAL storage links; what cannot be converted
@@ -24,7 +24,8 @@ def calvin(
     from ..peers.calvin import import_calvin
     from .console import print_text
 
-    report = import_calvin(links, outdir, name=name, unit=unit)
+    with writing(f"the basin directory {outdir}"):
+        report = import_calvin(links, outdir, name=name, unit=unit)
     print_text(report.summary())
 
 
@@ -41,7 +42,9 @@ def pywr(
     from ..peers.pywr_import import import_pywr
     from .console import print_text
 
-    print_text(import_pywr(model, outdir, name=name).summary(outdir))
+    with writing(f"the basin directory {outdir}"):
+        conv = import_pywr(model, outdir, name=name)
+    print_text(conv.summary(outdir))
 
 
 import_app.command("pywr")(guarded(pywr))
@@ -60,7 +63,9 @@ def export_pywr(
     from ..peers.pywr_export import export_pywr as run_export
     from .console import print_text
 
-    out = run_export(basin, model)
+    out = run_export(basin)
+    with writing(f"the Pywr model {model}"):
+        out.write(model)
     b = out.model
     print_text(f"Pywr model -> {model}: {len(b['nodes'])} nodes, {len(b['edges'])} edges, "
                f"{len(out.series.columns)} series in {model.rsplit('.', 1)[0]}.csv")

@@ -25,8 +25,9 @@ What Pywr does not express is listed in :attr:`PywrExport.approximations`, with 
 written into the model's metadata: per-water-year targets and licences (lake inflow, annual
 capacity: Pywr sees one timestep), lake level and end-storage targets (penalties on a storage
 level), equal shares and lake shares of a policy, the storage tie-breaker, evaporation on the
-period's mean storage, energy targets.  Split and aggregate constraints, segments, link gains and
-per-period link costs beyond those are refused (:class:`PywrExportError`).
+period's mean storage, energy targets, a storage's carry factor, storage segments and the storage
+they fix.  Split and aggregate constraints, link segments, link gains and per-period link costs
+beyond those are refused (:class:`PywrExportError`).
 """
 
 from __future__ import annotations
@@ -68,12 +69,25 @@ class PywrExport:
     approximations: list[str] = field(default_factory=list)
 
     def write(self, path: str | Path) -> Path:
+        """Write the model to ``path`` and its series to ``path`` with ``.csv``, each file replaced
+        whole (a failure leaves neither half-written)."""
+        from ..atomic import atomic_write
+
         p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
         csv = p.with_suffix(".csv")
-        self.series.to_csv(csv, index_label="date")
+        if csv == p:
+            raise PywrExportError([f"{p}: the model needs a name of its own beside its series {csv.name} "
+                                   "(e.g. MODEL.json)"])
         model = json.loads(json.dumps(self.model).replace('"@SERIES@"', json.dumps(csv.name)))
-        p.write_text(json.dumps(model, indent=1), encoding="utf-8")
+        text = json.dumps(model, indent=1)
+        existed = csv.exists()
+        atomic_write(csv, lambda tmp: self.series.to_csv(tmp, index_label="date"))
+        try:
+            atomic_write(p, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        except BaseException:
+            if not existed:
+                csv.unlink(missing_ok=True)
+            raise
         return p
 
 
@@ -274,6 +288,7 @@ class _Writer:
                 kw["cost"] = hold
                 self.notes.append(f"node '{n}': the cost of the water it holds ({hold:g} per Mm3 and period) is the "
                                   "Storage's cost in Pywr, on its net inflow: it drains whenever it can")
+        self._carried(n, s, hold=float(kw.get("cost", 0.0)) if s.carryover is None else 0.0)
         self.add(n, "Storage", **kw)
         self.out.storages[n] = n
         self.entry[n] = self.exit[n] = n
@@ -300,6 +315,34 @@ class _Writer:
             self.edges.append([n, f"{n}.spill"])
 
     _reservoir = _lake = _storage
+
+    def _carried(self, n: str, s, hold: float) -> None:
+        """What a storage carries from one period into the next beyond its bounds (a carry factor,
+        storage segments, an end storage they fix), each listed: a Pywr Storage keeps all of its
+        volume, between one min_volume and one max_volume, at one cost."""
+        if s.carry is not None and np.any(np.asarray(s.carry, dtype=float) != 1.0):
+            cf = np.asarray(s.carry, dtype=float)
+            cf = cf[cf != 1.0]
+            span = f"{cf.min():g}" if cf.min() == cf.max() else f"{cf.min():g}..{cf.max():g}"
+            span += f" in {cf.size} period(s)" if cf.size < self.days.size else ""
+            self.notes.append(f"node '{n}': carry_factor {span} (the share of its storage kept into the next period) "
+                              "is not in the Pywr model: a Pywr Storage keeps all of its volume")
+        if not s.segments:
+            return
+        costs = np.concatenate([np.atleast_1d(np.asarray(g.cost, dtype=float)) for g in s.segments])
+        held = f"costs {costs.min():g}..{costs.max():g}" if costs.min() != costs.max() else f"cost {costs.min():g}"
+        kept = f"the Storage's cost {hold:g}" if hold > 0 else "no cost on the Storage"
+        self.notes.append(f"node '{n}': its {len(s.segments)} storage segment(s) ({held} per Mm3 held, bounds per "
+                          f"period) are not in the Pywr model ({kept}, its bounds min_storage..max_storage)")
+        shape = self.days.shape
+        lo = np.sum([np.broadcast_to(np.asarray(g.lower, dtype=float), shape) for g in s.segments], axis=0)
+        up = np.sum([np.broadcast_to(np.asarray(g.upper, dtype=float), shape) for g in s.segments], axis=0)
+        fixed = np.flatnonzero(np.isfinite(up) & (lo >= up - 1e-9) & (up > 0))
+        if fixed.size:
+            t = int(fixed[-1])
+            more = "" if fixed.size == 1 else f" and {fixed.size - 1} other period(s)"
+            self.notes.append(f"node '{n}': the storage its segments fix ({up[t]:g} Mm3 at the end of "
+                              f"{self.data.timeline.labels[t]}{more}) is not in the Pywr model")
 
     # -- links ----------------------------------------------------------------------------------
     def _link(self, lk) -> None:
