@@ -57,6 +57,8 @@ _QUOTE = 20
 _SUFFIX = r"\.\d{4}-\d{2}-\d{2}"
 _ID = re.compile(ID_PATTERN)
 COLUMNS = ["i", "j", "k", "cost", "amplitude", "lower_bound", "upper_bound"]
+#: the volume units of a links file (``--unit``)
+UNITS = ("taf", "mm3")
 
 
 @dataclass
@@ -138,8 +140,10 @@ def _refuse(file: str, df: pd.DataFrame, mask: np.ndarray, why: str, out: list[P
 def convert(df: pd.DataFrame, file: str, name: str, unit: str = "taf") -> tuple[dict, dict[str, pd.DataFrame],
                                                                                  ImportReport]:
     """The basin (as basin.yaml's data) and its CSV tables from a links table; see the module."""
-    if unit not in ("taf", "mm3"):
-        raise BasinError([Problem(file, "", "unit", f"unknown volume unit '{unit}': taf or mm3")])
+    if unit not in UNITS:
+        raise BasinError([Problem("command line", "", "--unit", f"'{unit}' is not a volume unit of a CALVIN file "
+                                  f"this import reads; use one of: {', '.join(UNITS)} (taf: thousand acre-feet, "
+                                  "CALVIN's own; mm3: the numbers taken as Mm3)")])
     f = MM3_PER_TAF if unit == "taf" else 1.0
     problems: list[Problem] = []
     report = ImportReport("")
@@ -152,7 +156,19 @@ def convert(df: pd.DataFrame, file: str, name: str, unit: str = "taf") -> tuple[
     dates = sorted(set(di[di != ""]) | set(dj[dj != ""]))
     if not dates:
         raise BasinError([Problem(file, "", "", "no dated node (NODE.YYYY-MM-DD): not a CALVIN links file")])
-    months = pd.PeriodIndex(dates, freq="M")
+    stamps = pd.to_datetime(pd.Series(dates), format="%Y-%m-%d", errors="coerce")
+    bad = [d for d, x in zip(dates, stamps, strict=True) if pd.isna(x) or x.day != x.days_in_month]
+    if bad:
+        for d in bad[:_QUOTE]:
+            rows = (di == d) | (dj == d)
+            r = int(np.flatnonzero(rows)[0])
+            x = df.iloc[r]
+            why = "not a calendar date" if pd.isna(stamps[dates.index(d)]) else "not the last day of its month"
+            problems.append(Problem(file, f"line {df.index[r] + 2}", f"{x.i} -> {x.j}", f"the date {d} is {why}: "
+                                    f"CALVIN's nodes are NODE.YYYY-MM-DD at month ends ({int(rows.sum())} row(s) with "
+                                    "it)"))
+        raise BasinError(problems)
+    months = pd.PeriodIndex(list(stamps), freq="M")
     if len(set(months)) != len(dates) or not (np.diff(months.asi8) == 1).all():
         raise BasinError([Problem(file, "", "", f"the dates {dates[0]}..{dates[-1]} are not consecutive month ends, "
                                   "one per month")])
@@ -162,10 +178,19 @@ def convert(df: pd.DataFrame, file: str, name: str, unit: str = "taf") -> tuple[
     tj = np.array([t_of.get(d, -1) for d in dj])
     k = df.k.to_numpy().astype(np.int64)
     lo = df.lower_bound.to_numpy() * f
-    up = np.where(df.upper_bound.to_numpy() >= NO_LIMIT, np.inf, df.upper_bound.to_numpy() * f)
+    raw_up = df.upper_bound.to_numpy() * f  # the file's bounds, its "no limit" numbers too
+    up = np.where(df.upper_bound.to_numpy() >= NO_LIMIT, np.inf, raw_up)
     cost = df.cost.to_numpy() / f
     amp = df.amplitude.to_numpy()
     undated_i, undated_j = ti < 0, tj < 0
+    crossed = df.lower_bound.to_numpy() > df.upper_bound.to_numpy()
+    for r in np.flatnonzero(crossed)[:_QUOTE]:
+        x = df.iloc[r]
+        problems.append(Problem(file, f"line {df.index[r] + 2}", f"{x.i} -> {x.j} (k={int(x.k)})",
+                                f"lower_bound {x.lower_bound:g} is above upper_bound {x.upper_bound:g}"))
+    if crossed.sum() > _QUOTE:
+        problems.append(Problem(file, "", "", f"... and {crossed.sum() - _QUOTE} more line(s) with lower_bound above "
+                                "upper_bound"))
     if (amp <= 0).any():
         _refuse(file, df, amp <= 0, "amplitude must be positive", problems)
 
@@ -238,8 +263,8 @@ def convert(df: pd.DataFrame, file: str, name: str, unit: str = "taf") -> tuple[
     periods = [m.strftime("%Y-%m") for m in months]
     node_series, link_series = _Series(), _Series()
     nodes = _nodes(ni, nj, ti, lo, up, cost, amp, k, T, inflow, initial, final, carry, within, to_sink,
-                   storage_names, node_series)
-    link_rows = _links(ni, nj, ti, lo, up, cost, amp, k, T, within | to_sink, link_series)
+                   storage_names, node_series, raw_up)
+    link_rows = _links(ni, nj, ti, lo, up, cost, amp, k, T, within | to_sink, link_series, raw_up)
     tables = {
         "links.csv": pd.DataFrame(link_rows),
         "link_series.csv": link_series.table(periods),
@@ -289,11 +314,15 @@ class _Series:
         self.names: list[str] = []
         self.arrays: list[np.ndarray] = []
 
-    def values(self, arr: np.ndarray, names: list[str], unlimited_above: float | None = None) -> list:
-        """One entry per row of ``arr`` (segments x periods): a float, a column name, or None (unlimited)."""
+    def values(self, arr: np.ndarray, names: list[str], unlimited_above: float | None = None,
+               stand_in: np.ndarray | None = None) -> list:
+        """One entry per row of ``arr`` (segments x periods): a float, a column name, or None (unlimited
+        in every period).  Unlimited in some periods only: the file's own bound there (``stand_in``,
+        CALVIN's "no limit" number), at most ``unlimited_above``."""
         if unlimited_above is not None:
             over = arr > unlimited_above
-            arr = np.where(over, unlimited_above, arr)  # unlimited in some months: the largest accepted there
+            fill = unlimited_above if stand_in is None else np.minimum(stand_in, unlimited_above)
+            arr = np.where(over, fill, arr)
         const = (arr == arr[:, :1]).all(axis=1)
         out: list = arr[:, 0].tolist()
         if unlimited_above is not None:
@@ -318,7 +347,7 @@ def _dense(seg: np.ndarray, t: np.ndarray, values: np.ndarray, S: int, T: int) -
     return out
 
 
-def _links(ni, nj, ti, lo, up, cost, amp, k, T, mask, series: _Series) -> list[dict]:
+def _links(ni, nj, ti, lo, up, cost, amp, k, T, mask, series: _Series, raw_up: np.ndarray) -> list[dict]:
     """links.csv rows (one per link, or per segment of a link with several)."""
     idx = np.flatnonzero(mask)
     a, b = ni[idx], nj[idx]
@@ -336,7 +365,8 @@ def _links(ni, nj, ti, lo, up, cost, amp, k, T, mask, series: _Series) -> list[d
     up_t = _dense(seg, t, up[idx] / amp[idx], S, T)
     c_t = _dense(seg, t, cost[idx] * amp[idx], S, T)
     tag = [f"{x}:{kk}" for x, kk in zip(seg_lid, seg_k, strict=True)]
-    cap = series.values(up_t, [f"{x}:capacity" for x in tag], UNLIMITED)
+    cap = series.values(up_t, [f"{x}:capacity" for x in tag], UNLIMITED,
+                        _dense(seg, t, raw_up[idx] / amp[idx], S, T))
     low = series.values(lo_t, [f"{x}:min_flow" for x in tag])
     cst = series.values(c_t, [f"{x}:cost" for x in tag])
     n_seg = pd.Series(seg_lid).map(pd.Series(seg_lid).value_counts()).to_numpy()
@@ -348,7 +378,7 @@ def _links(ni, nj, ti, lo, up, cost, amp, k, T, mask, series: _Series) -> list[d
 
 
 def _nodes(ni, nj, ti, lo, up, cost, amp, k, T, inflow, initial, final, carry, within, to_sink,
-           storage_names, series: _Series) -> list[dict]:
+           storage_names, series: _Series, raw_up: np.ndarray) -> list[dict]:
     """basin.yaml's nodes: junctions, reservoirs (storage nodes), SINK."""
     names = sorted((set(ni[within | to_sink | carry | final]) | set(nj[within | inflow | initial])) - {SINK})
     at = {n: p for p, n in enumerate(names)}
@@ -369,7 +399,8 @@ def _nodes(ni, nj, ti, lo, up, cost, amp, k, T, inflow, initial, final, carry, w
     t = ti[idx]
     lo_t, up_t, c_t = (_dense(seg, t, v[idx], S, T) for v in (lo, up, cost))
     tag = [f"{n}:{kk}" for n, kk in zip(seg_node, seg_k, strict=True)]
-    cap = series.values(up_t, [f"{x}:capacity" for x in tag], UNLIMITED)
+    own = np.minimum(_dense(seg, t, raw_up[idx], S, T), UNLIMITED)  # the file's bounds, "no limit" numbers too
+    cap = series.values(up_t, [f"{x}:capacity" for x in tag], UNLIMITED, own)
     low = series.values(lo_t, [f"{x}:min" for x in tag])
     cst = series.values(c_t, [f"{x}:cost" for x in tag])
     store = sorted(storage_names)
@@ -378,7 +409,7 @@ def _nodes(ni, nj, ti, lo, up, cost, amp, k, T, inflow, initial, final, carry, w
     carry_t[[sp[n] for n in ni[idx]], t] = amp[idx]  # one per node and month (checked)
     cf = series.values(carry_t, [f"{n}:carry_factor" for n in store])
     top = np.zeros((len(store), T))
-    np.add.at(top, [sp[n] for n in seg_node], np.where(up_t > UNLIMITED, np.inf, up_t))
+    np.add.at(top, [sp[n] for n in seg_node], np.where(up_t > UNLIMITED, own, up_t))  # CALVIN's largest
     by_node: dict[str, list[int]] = {}
     for s in range(S):
         by_node.setdefault(seg_node[s], []).append(s)
