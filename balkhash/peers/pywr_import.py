@@ -110,6 +110,8 @@ class _Converter:
         self.entry: dict[str, str] = {}
         self.exits: dict[str, dict[str | None, str]] = {}
         self.ids: set[str] = set()
+        self.stems: dict = {}
+        self.unused = UNUSED
         self._timesteps()
 
     # -- time and parameters ------------------------------------------------------------------
@@ -122,10 +124,24 @@ class _Converter:
         if not monthly and (not isinstance(step, int) or isinstance(step, bool) or step < 1):
             self.problems.append(f"timestepper.timestep {step!r}: a whole number of days or 'M' (months) is converted")
             step = 1
-        try:
-            start, end = pd.Timestamp(ts["start"]), pd.Timestamp(ts["end"])
-        except (KeyError, ValueError, TypeError):
-            self.problems.append("timestepper: needs start and end dates")
+        given = {}
+        for key in ("start", "end"):
+            if ts.get(key) is None:
+                self.problems.append(f"timestepper: needs {'a start' if key == 'start' else 'an end'} date")
+                continue
+            try:
+                given[key] = pd.Timestamp(ts[key])
+            except (ValueError, TypeError, OverflowError):
+                self.problems.append(f"timestepper.{key} {ts[key]!r}: not a date (YYYY-MM-DD)")
+                continue
+            if pd.isna(given[key]):
+                del given[key]
+                self.problems.append(f"timestepper.{key} {ts[key]!r}: not a date (YYYY-MM-DD)")
+        start, end = given.get("start"), given.get("end")
+        if start is not None and end is not None and end < start:
+            self.problems.append(f"timestepper: end {end.date()} is before start {start.date()}")
+            start = end = None
+        if start is None or end is None:
             start = end = pd.Timestamp("2000-01-01")
         if monthly:  # Pywr's monthly periods: from the start's month to the end's, each its days
             months = pd.period_range(start, end, freq="M")
@@ -162,9 +178,18 @@ class _Converter:
         kind = kind[:-len("parameter")] if kind.endswith("parameter") else kind
         if kind == "constant" and set(value) <= {"type", "value", "comment", "name"}:
             return self.param(float(value.get("value", 0.0)), where, per_day)
-        if kind == "monthlyprofile" and set(value) <= {"type", "values", "comment", "name"} \
-                and len(value.get("values", [])) == 12:
-            months = np.asarray(value["values"], dtype=float)
+        if kind == "monthlyprofile":
+            extra = sorted(set(value) - {"type", "values", "comment", "name"})
+            values = value.get("values")
+            if extra:
+                self.problems.append(f"{where}: monthlyprofile attribute(s) {', '.join(extra)} not converted")
+                return None
+            if not isinstance(values, list) or len(values) != 12 or not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+                got = f"{len(values)} value(s)" if isinstance(values, list) else repr(values)
+                self.problems.append(f"{where}: a monthlyprofile needs 12 numbers (January..December), got {got}")
+                return None
+            months = np.asarray(values, dtype=float)
             return months[self.dates.month.to_numpy() - 1] * scale
         if kind == "dataframe":
             return self._dataframe(value, where, scale)
@@ -199,10 +224,16 @@ class _Converter:
     # -- building blocks ------------------------------------------------------------------------
     def _new_id(self, ident: str, where: str) -> str:
         if ident in self.ids:
-            self.problems.append(f"{where}: the id '{ident}' it converts to is taken (names differing only in "
-                                 "characters outside letters, digits, _ - .)")
+            kind, _, bare = ident.partition(":")
+            self.problems.append(f"{where}: the {kind} id '{bare}' it converts to is taken by another of the model's "
+                                 "nodes or edges (a duplicate edge, or names differing only in characters outside "
+                                 "letters, digits, _ - .)")
         self.ids.add(ident)
         return ident
+
+    def sid(self, name) -> str:
+        """The stem of a Pywr node's ids in the basin (unique, none another's stem + '.' + more)."""
+        return self.stems.get(name) or _sid(name)
 
     def node(self, ident: str, kind: str, where: str, **kw) -> str:
         self.nodes.append({"id": self._new_id(f"node:{ident}", where)[5:], "type": kind, **kw})
@@ -221,6 +252,26 @@ class _Converter:
         self.links.append(lk)
         return ident
 
+    def flow(self, value, where: str) -> np.ndarray | None:
+        """A flow bound (max_flow, min_flow, flow) per period: >= 0 in every timestep."""
+        v = self.param(value, where)
+        if v is not None and np.any(v < 0):
+            t = int(np.flatnonzero(v < 0)[0])
+            self.problems.append(f"{where}: {v[t] / self.days[t]:g} on {self.dates[t].date()} is negative; a flow "
+                                 "bound is >= 0")
+            return None
+        return v
+
+    def bounds(self, n: dict, where: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(min_flow, max_flow) of a node per period, checked: 0 <= min_flow <= max_flow."""
+        lower = self.flow(n.get("min_flow"), f"{where} min_flow")
+        upper = self.flow(n.get("max_flow"), f"{where} max_flow")
+        if lower is not None and upper is not None and np.any(lower > upper * (1 + 1e-12) + 1e-12):
+            t = int(np.flatnonzero(lower > upper * (1 + 1e-12) + 1e-12)[0])
+            self.problems.append(f"{where}: min_flow {lower[t] / self.days[t]:g} is above max_flow "
+                                 f"{upper[t] / self.days[t]:g} on {self.dates[t].date()}")
+        return lower, upper
+
     def scalar(self, value, where: str, default: float = 0.0) -> float:
         """A cost or factor: constant over the timesteps (a time-varying cost is not converted)."""
         if value is None:
@@ -229,7 +280,7 @@ class _Converter:
         if v is None:
             return default
         if v.size and np.any(v != v[0]):
-            self.problems.append(f"{where}: varies over the timesteps; only constant costs and factors are converted")
+            self.problems.append(f"{where}: varies over the timesteps; only a constant is converted here")
         return float(v[0]) if v.size else default
 
     # -- nodes ------------------------------------------------------------------------------------
@@ -241,9 +292,20 @@ class _Converter:
             self.notes.append(f"recorders ({', '.join(map(str, self.doc['recorders']))}): Pywr's outputs, not part "
                               "of the model; balkhash writes its own result tables")
         raw_nodes = self.doc.get("nodes") or []
-        by_name = {}
-        for n in raw_nodes:
+        by_name: dict = {}
+        seen: set = set()
+        for pos, n in enumerate(raw_nodes):
+            if not isinstance(n, dict):
+                self.problems.append(f"nodes[{pos}]: {n!r} is not a node (an object with name and type)")
+                continue
             name = n.get("name")
+            if not isinstance(name, str) or not name:
+                self.problems.append(f"nodes[{pos}] ({n.get('type')}): needs a name")
+                continue
+            if name in seen:
+                self.problems.append(f"node '{name}': duplicate name (nodes[{pos}]); every Pywr node needs its own")
+                continue
+            seen.add(name)
             kind = str(n.get("type", "")).lower()
             where = f"node '{name}' ({n.get('type')})"
             if kind not in ATTRIBUTES:
@@ -254,6 +316,14 @@ class _Converter:
                 self.problems.append(f"{where}: attribute(s) {', '.join(extra)} not converted")
             by_name[name] = (kind, n)
         self.by_name = by_name
+        self.stems, self.unused = _stems(list(by_name))
+        renamed = [f"'{name}' -> {stem}" for name, stem in self.stems.items() if stem != _sid(name)]
+        if renamed:
+            self.notes.append(f"{len(renamed)} node(s) whose name extends another's (NAME.more) or repeats it in other "
+                              f"characters have ids of their own: {', '.join(renamed[:5])}"
+                              + (", ..." if len(renamed) > 5 else "") + " (pywr.json maps every name)")
+        if self.unused != UNUSED:
+            self.notes.append(f"the sink of what Inputs do not supply is '{self.unused}' ('{UNUSED}' is a node's name)")
         for name, (kind, n) in by_name.items():
             if kind != "aggregatednode":
                 getattr(self, f"_{_METHOD.get(kind, kind)}")(name, n, f"node '{name}' ({n.get('type')})")
@@ -261,8 +331,8 @@ class _Converter:
         for name, (kind, n) in by_name.items():
             if kind == "aggregatednode":
                 self._aggregated(name, n, f"node '{name}' ({n.get('type')})")
-        if any(lk["to"] == UNUSED for lk in self.links):
-            self.nodes.append({"id": UNUSED, "type": "sink", "description": "what Pywr's Inputs do not supply"})
+        if any(lk["to"] == self.unused for lk in self.links):
+            self.nodes.append({"id": self.unused, "type": "sink", "description": "what Pywr's Inputs do not supply"})
         if self.problems:
             raise PywrImportError(self.file, self.problems)
         meta = self.doc.get("metadata") or {}
@@ -283,7 +353,7 @@ class _Converter:
 
     def _through(self, name: str, where: str, lower=None, upper=None, cost: float = 0.0, **kw) -> None:
         """Junction X, link X (the node's flow, its bounds and cost), junction X.out."""
-        x = _sid(name)
+        x = self.sid(name)
         self.node(x, "junction", where)
         self.node(f"{x}.out", "junction", where)
         self.link(x, x, f"{x}.out", where, lower, upper, cost, **kw)
@@ -291,20 +361,19 @@ class _Converter:
         self.map[name] = {"flow": [[x, 1.0]]}
 
     def _input(self, name: str, n: dict, where: str) -> None:
-        x = _sid(name)
-        upper = self.param(n.get("max_flow"), f"{where} max_flow")
-        lower = self.param(n.get("min_flow"), f"{where} min_flow")
+        x = self.sid(name)
+        lower, upper = self.bounds(n, where)
         supply = upper if upper is not None else np.full(len(self.dates), UNLIMITED)
         self.node(f"{x}.src", "inflow", where, inflow=_series(supply))
         self.node(x, "junction", where)
         self.link(x, f"{x}.src", x, where, lower, upper, self.scalar(n.get("cost"), f"{where} cost"))
-        self.link(f"{x}.unused", f"{x}.src", UNUSED, where)
+        self.link(f"{x}.unused", f"{x}.src", self.unused, where)
         self.exits[name] = {None: x}
         self.map[name] = {"flow": [[x, 1.0]]}
 
     def _catchment(self, name: str, n: dict, where: str) -> None:
-        x = _sid(name)
-        flow = self.param(n.get("flow", 0.0), f"{where} flow")
+        x = self.sid(name)
+        flow = self.flow(n.get("flow", 0.0), f"{where} flow")
         self.node(f"{x}.src", "inflow", where, inflow=_series(flow if flow is not None else np.zeros(len(self.dates))))
         self.node(x, "junction", where)
         self.link(x, f"{x}.src", x, where, cost=self.scalar(n.get("cost"), f"{where} cost"))
@@ -312,9 +381,8 @@ class _Converter:
         self.map[name] = {"flow": [[x, 1.0]]}
 
     def _output(self, name: str, n: dict, where: str) -> None:
-        x = _sid(name)
-        upper = self.param(n.get("max_flow"), f"{where} max_flow")
-        lower = self.param(n.get("min_flow"), f"{where} min_flow")
+        x = self.sid(name)
+        lower, upper = self.bounds(n, where)
         cost = self.scalar(n.get("cost"), f"{where} cost")
         self.node(x, "junction", where)
         if cost < 0:  # a benefit per unit delivered: a demand whose shortfall costs as much
@@ -328,8 +396,8 @@ class _Converter:
         self.map[name] = {"flow": [[x, 1.0]]}
 
     def _link(self, name: str, n: dict, where: str) -> None:
-        self._through(name, where, self.param(n.get("min_flow"), f"{where} min_flow"),
-                      self.param(n.get("max_flow"), f"{where} max_flow"), self.scalar(n.get("cost"), f"{where} cost"))
+        lower, upper = self.bounds(n, where)
+        self._through(name, where, lower, upper, self.scalar(n.get("cost"), f"{where} cost"))
 
     def _losslink(self, name: str, n: dict, where: str) -> None:
         lf = self.scalar(n.get("loss_factor"), f"{where} loss_factor")
@@ -343,21 +411,20 @@ class _Converter:
         # Pywr's max_flow, min_flow and cost act on the net flow; balkhash's on the flow entering
         loss = lf / (1.0 + lf) if kind == "net" else lf
         keep = 1.0 - loss
-        lower = self.param(n.get("min_flow"), f"{where} min_flow")
-        upper = self.param(n.get("max_flow"), f"{where} max_flow")
+        lower, upper = self.bounds(n, where)
         self._through(name, where, None if lower is None else lower / keep, None if upper is None else upper / keep,
                       self.scalar(n.get("cost"), f"{where} cost") * keep, loss_fraction=loss)
-        self.map[name] = {"flow": [[_sid(name), keep]]}
+        self.map[name] = {"flow": [[self.sid(name), keep]]}
 
     def _piecewise(self, name: str, where: str, max_flows: list, costs: list) -> list[str]:
         """Parallel links X.k (each its max_flow and cost) from junction X to X.out."""
-        x = _sid(name)
+        x = self.sid(name)
         self.node(x, "junction", where)
         self.node(f"{x}.out", "junction", where)
         out = []
         for k, (m, c) in enumerate(zip(max_flows, costs, strict=True)):
             out.append(self.link(f"{x}.{k}", x, f"{x}.out", where, None,
-                                 self.param(m, f"{where} max_flows[{k}]"), self.scalar(c, f"{where} costs[{k}]")))
+                                 self.flow(m, f"{where} max_flows[{k}]"), self.scalar(c, f"{where} costs[{k}]")))
         self.entry[name], self.exits[name] = x, {None: f"{x}.out"}
         self.map[name] = {"flow": [[i, 1.0] for i in out]}
         return out
@@ -376,7 +443,7 @@ class _Converter:
     def _split(self, name: str, n: dict, where: str, max_flows: list, costs: list) -> None:
         """A MultiSplitLink: piecewise sublinks to slot 0, one sublink per extra slot; the factors fix
         the ratio of each extra sublink to the last piecewise one (Pywr's MultiSplitLink)."""
-        x = _sid(name)
+        x = self.sid(name)
         factors = n.get("factors") or []
         slots = list(n.get("slot_names", range(len(factors))))
         if len(factors) < 2 or len(slots) != len(factors) or any(f is None for f in factors):
@@ -393,7 +460,7 @@ class _Converter:
         main = []
         for k, (m, c) in enumerate(zip(max_flows, costs, strict=True)):
             main.append(self.link(f"{x}.{k}", x, exits[slots[0]], where, None,
-                                  self.param(m, f"{where} max_flow of route {k}"), self.scalar(c, f"{where} cost")))
+                                  self.flow(m, f"{where} max_flow of route {k}"), self.scalar(c, f"{where} cost")))
         extra = [self.link(f"{x}.x{k}", x, exits[s], where) for k, s in enumerate(slots[1:], start=1)]
         total = sum(f)
         if len(main) == 1:  # the node's outflow divided: a split of junction X
@@ -413,24 +480,40 @@ class _Converter:
         self._split(name, n, where, [n.get("mrf", 0.0), None], [n.get("mrf_cost", 0.0), n.get("cost", 0.0)])
 
     def _storage(self, name: str, n: dict, where: str) -> None:
-        x = _sid(name)
-        vmax = self.scalar(n.get("max_volume"), f"{where} max_volume")
-        vmin = self.scalar(n.get("min_volume"), f"{where} min_volume")
+        x = self.sid(name)
+        T = len(self.dates)
+        vmax_t = self.param(n.get("max_volume", 0.0), f"{where} max_volume", per_day=False)
+        vmin_t = self.param(n.get("min_volume", 0.0), f"{where} min_volume", per_day=False)
+        vmax_t = np.zeros(T) if vmax_t is None else vmax_t
+        vmin_t = np.zeros(T) if vmin_t is None else vmin_t
+        vmax, vmin = float(vmax_t[0]) if T else 0.0, float(vmin_t[0]) if T else 0.0
         if "initial_volume" in n:
             v0 = self.scalar(n["initial_volume"], f"{where} initial_volume")
-        elif "initial_volume_pc" in n:
+        elif "initial_volume_pc" in n:  # Pywr: a share of the first timestep's max_volume
             v0 = self.scalar(n["initial_volume_pc"], f"{where} initial_volume_pc") * vmax
         else:
             self.problems.append(f"{where}: needs initial_volume or initial_volume_pc")
             v0 = vmin
+        if T and (np.any(vmin_t < 0) or np.any(vmin_t > vmax_t + 1e-9)):
+            t = int(np.flatnonzero((vmin_t < 0) | (vmin_t > vmax_t + 1e-9))[0])
+            self.problems.append(f"{where}: min_volume {vmin_t[t]:g} and max_volume {vmax_t[t]:g} on "
+                                 f"{self.dates[t].date()}: needs 0 <= min_volume <= max_volume")
+        elif T and not (vmin - 1e-9 <= v0 <= vmax + 1e-9):
+            self.problems.append(f"{where}: initial_volume {v0:g} is outside [min_volume, max_volume] = "
+                                 f"[{vmin:g}, {vmax:g}]")
+        varying = T > 0 and (np.any(vmax_t != vmax) or np.any(vmin_t != vmin))
+        lo, hi = (float(vmin_t.min()), float(vmax_t.max())) if varying else (vmin, vmax)
         cost = self.scalar(n.get("cost"), f"{where} cost")
-        res: dict = {"min_storage": f"{vmin!r} Mm3", "max_storage": f"{vmax!r} Mm3", "initial_storage": f"{v0!r} Mm3",
-                     "end_storage": "free"}
+        res: dict = {"min_storage": f"{lo!r} Mm3", "max_storage": f"{max(hi, lo)!r} Mm3",
+                     "initial_storage": f"{v0!r} Mm3", "end_storage": "free"}
+        if varying:  # bounds per timestep: one storage segment holding the storage between them
+            res["storage_segments"] = [{"capacity": {"unit": "Mm3", "series": [float(v) for v in vmax_t]},
+                                        "min": {"unit": "Mm3", "series": [float(v) for v in vmin_t]}, "cost": 0.0}]
         if cost > 0:
             self.problems.append(f"{where}: cost {cost:g} > 0 (a cost of keeping water) is not converted: a storage "
                                  "cost becomes a carry-over value -cost >= 0")
-        elif cost < 0 and vmax > vmin:
-            res["carryover_value"] = {"storage": [0.0, vmax], "value": [-cost]}
+        elif cost < 0 and hi > lo:
+            res["carryover_value"] = {"storage": [0.0, max(hi, 1e-9)], "value": [-cost]}
         self.node(x, "reservoir", where, **res)
         self.entry[name], self.exits[name] = x, {None: x}
         self.map[name] = {"volume": x}
@@ -447,10 +530,9 @@ class _Converter:
                 self.problems.append(f"{where}: member '{m}' is not a converted node with a flow")
                 return
             flows.append(got["flow"])
-        x = _sid(name)
+        x = self.sid(name)
         weights = n.get("flow_weights") or [1.0] * len(members)
-        lower = self.param(n.get("min_flow"), f"{where} min_flow")
-        upper = self.param(n.get("max_flow"), f"{where} max_flow")
+        lower, upper = self.bounds(n, where)
         if lower is not None or upper is not None:
             links, w = [], {}
             for fl, wm in zip(flows, weights, strict=True):
@@ -504,10 +586,38 @@ class _Converter:
             if slot not in self.exits[a]:
                 self.problems.append(f"{where}: node '{a}' has no slot {slot!r}")
                 continue
-            self.link(f"{_sid(a)}.to.{_sid(b)}", self.exits[a][slot], self.entry[b], where)
+            self.link(f"{self.sid(a)}.to.{self.sid(b)}", self.exits[a][slot], self.entry[b], where)
 
 
 _METHOD = {"river": "link", "reservoir": "storage"}
+
+
+def _stems(names: list) -> tuple[dict, str]:
+    """(Pywr node name -> the stem of its ids, the id of the sink of what Inputs do not supply).
+
+    A node's ids are its stem and the stem + '.' + a suffix (``X.out``, ``X.src``, ``X.0``, ...), so
+    no stem may be another's stem + '.' + more: a model holding nodes ``link1`` and ``link1.out`` (as
+    an exported basin does) gets ``link1`` and ``link1_out``.  The shortest names keep theirs."""
+    taken: set[str] = set()
+    stems: dict = {}
+
+    def clash(c: str) -> bool:
+        return c in taken or any(c[:i] in taken for i, ch in enumerate(c) if ch == ".")
+
+    for name in sorted(names, key=lambda n: (len(_sid(n)), str(n))):
+        base = _sid(name)
+        cand, k = base, 1
+        while clash(cand):
+            k += 1
+            flat = base.replace(".", "_")
+            cand = flat if k == 2 else f"{flat}_{k - 1}"
+        taken.add(cand)
+        stems[name] = cand
+    unused, k = UNUSED, 1
+    while clash(unused) or any(t.startswith(unused + ".") for t in taken):
+        k += 1
+        unused = "pywr_unused" if k == 2 else f"pywr_unused_{k - 1}"
+    return stems, unused
 
 
 def _series(values: np.ndarray) -> dict | str:
@@ -531,18 +641,33 @@ def convert_pywr(path: str | Path) -> PywrImport:
 
 def import_pywr(path: str | Path, outdir: str | Path, name: str | None = None) -> PywrImport:
     """Convert a Pywr model and write ``OUTDIR/basin.yaml`` and ``OUTDIR/pywr.json`` (where each Pywr
-    node's flow or volume is in the basin's results, the timesteps' dates and days)."""
-    from ..network.io import load_basin
+    node's flow or volume is in the basin's results, the timesteps' dates and days).  The basin is
+    validated before anything is written: a model whose conversion does not validate is refused
+    (:class:`PywrImportError`) and OUTDIR left as it was."""
+    from ..atomic import write_dir
+    from ..network.errors import BasinError
+    from ..network.io import parse_basin
+    from ..network.validate import check_basin
 
     conv = convert_pywr(path)
     if name:
         conv.basin["name"] = name
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "basin.yaml").write_text(yaml.safe_dump(conv.basin, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    (out / "pywr.json").write_text(json.dumps({"days": conv.days, "dates": conv.dates, "nodes": conv.nodes},
-                                              indent=1), encoding="utf-8")
-    load_basin(out)  # the written basin validates
+    label = "the converted basin"
+    try:
+        problems = check_basin(parse_basin(conv.basin, label), label)
+    except BasinError as exc:
+        problems = exc.problems
+    if problems:
+        raise PywrImportError(str(path), [": ".join(x for x in (p.where, p.field, p.message) if x)
+                                          + " (in the converted basin)" for p in problems])
+
+    def write(tmp: Path) -> None:
+        (tmp / "pywr.json").write_text(json.dumps({"days": conv.days, "dates": conv.dates, "nodes": conv.nodes},
+                                                  indent=1), encoding="utf-8")
+        (tmp / "basin.yaml").write_text(yaml.safe_dump(conv.basin, sort_keys=False, allow_unicode=True),
+                                        encoding="utf-8")
+
+    write_dir(Path(outdir), write, last="basin.yaml")
     return conv
 
 
