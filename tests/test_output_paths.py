@@ -39,7 +39,7 @@ def test_plan_refuses_an_unwritable_extra_output_before_the_run(tmp_path, a_file
 def test_plan_refuses_an_out_that_is_a_file(tmp_path, a_file):
     r = runner.invoke(app, ["plan", "-b", "small_basin", "--out", str(a_file), "-q"])
     assert r.exit_code == 1
-    assert f"cannot write the results into {a_file}: it is a file" in _flat(r.output)
+    assert f"cannot write results into {a_file}: it exists and is not a directory" in _flat(r.output)
 
 
 def test_a_failing_workbook_leaves_no_result_set(tmp_path, monkeypatch):

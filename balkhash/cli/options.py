@@ -261,7 +261,8 @@ def check_writable(path: Path | None, what: str, directory: bool = False) -> Non
         return
     path = Path(path)
     if path.exists() and path.is_dir() != directory:
-        raise CommandError(f"cannot write {what} {path}: it is {'a file' if directory else 'a directory'}")
+        kind = "not a directory" if directory else "a directory"
+        raise CommandError(f"cannot write {what} {path}: it exists and is {kind}")
     if path.exists() and not os.access(path, os.W_OK):
         raise CommandError(f"cannot write {what} {path}: it is not writable")
     parent = path.parent

@@ -48,7 +48,7 @@ def plan(
 
     t0 = perf_counter()
     plan_out = opt.plan_workbook(plan_out)
-    opt.check_writable(out, "the results into", directory=True)
+    opt.check_writable(out, "results into", directory=True)
     opt.check_writable(None if plan_out is None else plan_out.with_suffix(plan_out.suffix or ".xlsx"),
                        "the allocation plan")
     opt.check_writable(plots, "the plots into", directory=True)
