@@ -80,3 +80,20 @@ def test_initial_from_the_command_line_above_the_rule_curve(tmp_path):
     assert not [v for v in summary["violations"] if v["target"] == "end_storage:RES"]
     assert any(n.startswith("end_storage:RES: the end target 198.0 Mm3 (end_storage: initial")
                for n in summary["notes"])
+
+
+def test_an_initial_storage_set_in_place_lowers_its_end_target_too(tmp_path):
+    """Allocation.set('initial_storage') moves the end target 'initial' with it, no higher than the
+    last period's bound, as the compile step does: in place equals rebuilt."""
+    from balkhash.allocation.solve import Allocation
+
+    low = load_basin(write_basin(tmp_path, _data(tmp_path)))  # 100 Mm3 at the start
+    alloc = Allocation(low)
+    alloc.set("initial_storage", "RES", 195.0)
+    in_place = alloc.solve()
+    rebuilt = balkhash.solve(load_basin(write_basin(tmp_path / "b", _data(tmp_path / "b", "195 Mm3"))))
+    for sol in (in_place, rebuilt):
+        t = sol.tables["targets"]
+        end = t[t["target"] == "end_storage:RES"]
+        assert float(end["required"].iloc[0]) == pytest.approx(190.0)
+    assert in_place.objective == pytest.approx(rebuilt.objective, rel=1e-9, abs=1e-9)

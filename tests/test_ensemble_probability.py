@@ -114,4 +114,4 @@ def test_plan_probability_imports_no_dask(tmp_path):
     r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "res")], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0, r.stderr
-    assert (tmp_path / "res" / "summary.json").is_file()
+    assert (tmp_path / "res" / "p75" / "summary.json").is_file()  # one probability: DIR/pP/ too

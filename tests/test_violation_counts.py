@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from balkhash.allocation.summary import violation_counts, violation_text
+from balkhash.outputs.common import violation_counts, violation_text
 from balkhash.outputs.ensemble_plans import side_by_side
 from balkhash.outputs.workbook import inputs_rows
 

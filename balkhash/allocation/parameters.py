@@ -190,7 +190,10 @@ class Parameters:
             out["storage_reference"] = self._assign(ref, ref.position[node], r)
         tid = self._end_initial.get(node)
         if tid is not None and initial:
-            out["end_storage"] = self._assign(p["end_storage"], p["end_storage"].position[tid], np.asarray(s0))
+            # as compiled (data.clip_end_target): no higher than the storage may hold at the end
+            top = float(np.asarray(p["storage_max"].values[i]).reshape(-1)[-1])
+            end = np.asarray(min(s0, top))
+            out["end_storage"] = self._assign(p["end_storage"], p["end_storage"].position[tid], end)
         return out
 
     # -- the current values as the tables need them ------------------------------------------------

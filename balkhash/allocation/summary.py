@@ -164,20 +164,6 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
     return out
 
 
-def violation_counts(summary: dict) -> tuple[int, int]:
-    """(violated targets, violated target-periods) of a run summary: the targets violated in some
-    period or water year, and the (target, period or water year) rows of its ``violations``.  The
-    console, the workbooks, the report and ``compare`` count "violated targets" the first way."""
-    viol = summary.get("violations", [])
-    return len({v["target"] for v in viol}), len(viol)
-
-
-def violation_text(summary: dict) -> str:
-    """'4 (15 periods or years)': the violated targets and their target-periods, for display."""
-    targets, rows = violation_counts(summary)
-    return f"{targets} ({rows} period{'' if rows == 1 else 's'} or year{'' if rows == 1 else 's'})"
-
-
 def end_target_notes(data: ModelData) -> list[str]:
     """A note for each end-of-horizon target lowered to what its storage may hold at the end of the
     last period (:func:`balkhash.allocation.data.clip_end_target`)."""

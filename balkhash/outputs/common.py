@@ -144,3 +144,17 @@ def node_arrivals(solution, node_id: str):
     ``arriving_mm3``, ``groundwater_mm3`` (apart, not in arriving) and ``released_mm3``."""
     a = solution.tables["arrivals"]
     return a[a["node"] == node_id].reset_index(drop=True)
+
+
+def violation_counts(summary: dict) -> tuple[int, int]:
+    """(violated targets, violated target-periods) of a run summary: the targets violated in some
+    period or water year, and the (target, period or water year) rows of its ``violations``.  The
+    console, the workbooks, the report and ``compare`` count "violated targets" the first way."""
+    viol = summary.get("violations", [])
+    return len({v["target"] for v in viol}), len(viol)
+
+
+def violation_text(summary: dict) -> str:
+    """'4 (15 periods or years)': the violated targets and their target-periods, for display."""
+    targets, rows = violation_counts(summary)
+    return f"{targets} ({rows} period{'' if rows == 1 else 's'} or year{'' if rows == 1 else 's'})"

@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..allocation.summary import violation_counts
 from ..atomic import atomic_write
+from .common import violation_counts
 from .sheet_style import MM3, _styles
 from .workbook import _plan_sheet, _print_setup, write_table
 

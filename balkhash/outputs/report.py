@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..allocation.summary import violation_text
 from ..atomic import atomic_write
-from .common import lake_title
+from .common import lake_title, violation_text
 from .plan import allocation_plan, plan_matrix
 from .report_figures import (
     _clean,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..allocation.summary import violation_counts
 from ..atomic import atomic_write
+from .common import violation_counts
 from .plan import allocation_plan, plan_matrix
 from .sheet_style import DUAL, LEVEL, M3S, MM3, PCT, _cell_value, _styles
 
