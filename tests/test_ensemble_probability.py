@@ -33,8 +33,12 @@ def test_record_weibull_positions():
     q = from_record(china, kazakh, 62.5)  # halfway between P = 50 % (20) and 75 % (15)
     assert q.china_km3 == pytest.approx(12.0)
     assert q.kazakh_km3 == pytest.approx(5.5)
-    with pytest.raises(ProbabilityError, match=r"25\.0 \.\. 75\.0 %"):
+    with pytest.raises(ProbabilityError, match=r"25\.00 \.\. 75\.00 %"):
         from_record(china, kazakh, 80)
+    # 11 years: 1/12 = 8.333 %; the range shown lies inside the one allowed (8.3 % is refused)
+    with pytest.raises(ProbabilityError, match=r"8\.34 \.\. 91\.66 % only .* 8\.3 % needs"):
+        from_record(np.arange(11.0), np.ones(11), 8.3)
+    assert from_record(np.arange(11.0), np.ones(11), 8.34).probability == 8.34
 
 
 @pytest.mark.parametrize("p", [0, 100, -5, 150, float("nan")])

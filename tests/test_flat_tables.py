@@ -129,11 +129,13 @@ def test_a_series_name_without_a_series_table_is_refused(tmp_path):
 @pytest.mark.parametrize(("nodes_csv", "spec", "expected"), [
     ("id,type,width\nA,sink,3\n", None, "nodes.csv: columns: unknown column(s) width"),
     ("id,name\nA,a\n", None, "nodes.csv: columns: missing column(s) type"),
-    (None, {"file": "nodes.csv", "rows": 3}, "basin.yaml: nodes: rows: a nodes table is {file: nodes.csv}"),
+    (None, {"file": "nodes.csv", "rows": 3}, "basin.yaml: nodes: rows: give a list of nodes, or a table {file: nodes.csv}"),
+    (None, {}, "basin.yaml: nodes: file: give a list of nodes, or a table {file: nodes.csv} (optional: series: "
+               "file.csv, list: ...); got an empty mapping"),
     (None, {"file": "missing.csv"}, "basin.yaml: nodes: file: nodes table 'missing.csv' not found"),
 ])
 def test_a_bad_nodes_table_is_refused_with_its_file(tmp_path, nodes_csv, spec, expected):
-    problems = problems_of(write(tmp_path, spec or table(), nodes_csv=nodes_csv or NODES_CSV))
+    problems = problems_of(write(tmp_path, table() if spec is None else spec, nodes_csv=nodes_csv or NODES_CSV))
     assert any(expected in p for p in problems), problems
 
 

@@ -322,6 +322,8 @@ CASES = [
          "must be a non-negative volume, 'initial' or 'free', got -5 Mm3"),
     Case("true as a number of periods", _set("calendar.periods", True), "", "calendar.periods",
          "true/false is not a number here"),
+    Case("a date as the calendar start", _set("calendar.start", __import__("datetime").date(2025, 10, 1)), "",
+         "calendar.start", "2025-10-01 is a date; a period is a month YYYY-MM (e.g. 2025-10)"),
     Case("false as a consumptive fraction", _set("nodes:CITY.consumptive_fraction", False), "node 'CITY'",
          "consumptive_fraction", "true/false is not a number here"),
     Case("true in a monthly flow", _set("nodes:TRIB.inflow", {"unit": "Mm3/month", "monthly": [5.0] * 11 + [True]}),

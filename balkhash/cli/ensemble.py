@@ -62,7 +62,7 @@ def ensemble(
     years: int = opt.YEARS_OPT,
     start_water_year: int = opt.START_OPT,
     scenario: Path = opt.SCENARIO_OPT,
-    name: list[str] = opt.NAME_OPT,
+    name: list[str] = opt.ONE_NAME_OPT,
     policy: str = opt.POLICY_OPT,
     mode: str = opt.MODE_OPT,
     window: int = opt.WINDOW_OPT,

@@ -89,7 +89,7 @@ def _restudy(basin, study, sim: opt.Simulation | None):
 def sweep(
     basin: str = opt.BASIN_OPT,
     scenario: Path = opt.SCENARIO_OPT,
-    name: list[str] = opt.NAME_OPT,
+    name: list[str] = opt.ONE_NAME_OPT,
     years: int = opt.YEARS_OPT,
     start_water_year: int = opt.START_OPT,
     parameter: str = typer.Option("transboundary", "--parameter", "-p",
@@ -145,7 +145,7 @@ def sweep(
 def min_inflow(
     basin: str = opt.BASIN_OPT,
     scenario: Path = opt.SCENARIO_OPT,
-    name: list[str] = opt.NAME_OPT,
+    name: list[str] = opt.ONE_NAME_OPT,
     years: int = opt.YEARS_OPT,
     start_water_year: int = opt.START_OPT,
     lo: float = typer.Option(0.0, "--lo", help="lower end of the search, km3/yr"),
@@ -201,7 +201,7 @@ def min_inflow(
 def tradeoff(
     basin: str = opt.BASIN_OPT,
     scenario: Path = opt.SCENARIO_OPT,
-    name: list[str] = opt.NAME_OPT,
+    name: list[str] = opt.ONE_NAME_OPT,
     years: int = opt.YEARS_OPT,
     start_water_year: int = opt.START_OPT,
     start: float = typer.Option(8.0, "--from", help="first lake inflow target, km3/yr"),

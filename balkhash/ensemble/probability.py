@@ -93,9 +93,10 @@ def from_record(china_km3, kazakh_km3, probability: float) -> DesignYear:
     order = np.argsort(-(c + k), kind="stable")  # decreasing totals: rank m = 1 .. n
     pos = np.arange(1, n + 1) / (n + 1)
     if not (pos[0] - 1e-12 <= p <= pos[-1] + 1e-12):
-        raise ProbabilityError(f"the {n}-year record reaches exceedance probabilities {100 * pos[0]:.1f} .. "
-                               f"{100 * pos[-1]:.1f} % only (Weibull positions m/(n+1)); {100 * p:g} % needs "
-                               "--probability-method generator")
+        lo, hi = 100 * pos[0], 100 * pos[-1]  # shown so that the range shown is inside the one allowed
+        raise ProbabilityError(f"the {n}-year record reaches exceedance probabilities {np.ceil(lo * 100) / 100:.2f} "
+                               f".. {np.floor(hi * 100) / 100:.2f} % only (Weibull positions m/(n+1) = 1/{n + 1} .. "
+                               f"{n}/{n + 1}); {100 * p:g} % needs --probability-method generator")
     return DesignYear(100.0 * p, float(np.interp(p, pos, c[order])), float(np.interp(p, pos, k[order])), "record")
 
 

@@ -65,6 +65,11 @@ def plain_message(err: ErrorDetails) -> str:
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"{shown(value)} is not a whole number"
     if kind == "string_type":
+        import datetime as dt
+
+        if isinstance(value, dt.date):  # YAML reads 2025-10-01 as a date
+            return (f"{value.isoformat()} is a date; a period is a month YYYY-MM (e.g. {value:%Y-%m}), "
+                    "or YYYY-MM-D for dekad D at step dekad")
         return f"expected text, got {shown(value)}"
     if kind in ("list_type", "tuple_type"):
         return f"expected a list [..], got {shown(value)}"

@@ -131,9 +131,11 @@ def read_csv_table(spec: Any, key: str, columns: tuple[str, ...], required: tupl
     """The table ``{file: X.csv, series: ...}`` of ``key``, every cell as text ('' when empty)."""
     extra = sorted(set(spec) - {"file", "series", *extra_keys})
     if extra or not isinstance(spec.get("file"), str):
-        more = "".join(f" and an optional {k}:" for k in extra_keys)
+        optional = ", ".join(["series: file.csv", *(f"{k}: ..." for k in extra_keys)])
+        got = "an empty mapping" if not spec else f"the keys {', '.join(sorted(map(str, spec)))}"
         raise BasinError([Problem(file, key, ", ".join(extra) or "file",
-                                  f"a {key} table is {{file: {key}.csv}} with an optional series: file.csv{more}")])
+                                  f"give a list of {key}, or a table {{file: {key}.csv}} (optional: {optional}); "
+                                  f"got {got}")])
     if spec.get("series") is not None and not isinstance(spec["series"], str):
         raise BasinError([Problem(file, key, "series", "the name of a CSV file with a 'period' column")])
     base = Path(base_dir) if base_dir is not None else Path(".")
