@@ -129,7 +129,8 @@ def test_a_series_name_without_a_series_table_is_refused(tmp_path):
 @pytest.mark.parametrize(("nodes_csv", "spec", "expected"), [
     ("id,type,width\nA,sink,3\n", None, "nodes.csv: columns: unknown column(s) width"),
     ("id,name\nA,a\n", None, "nodes.csv: columns: missing column(s) type"),
-    (None, {"file": "nodes.csv", "rows": 3}, "basin.yaml: nodes: rows: give a list of nodes, or a table {file: nodes.csv}"),
+    (None, {"file": "nodes.csv", "rows": 3},
+     "basin.yaml: nodes: rows: give a list of nodes, or a table {file: nodes.csv}"),
     (None, {}, "basin.yaml: nodes: file: give a list of nodes, or a table {file: nodes.csv} (optional: series: "
                "file.csv, list: ...); got an empty mapping"),
     (None, {"file": "missing.csv"}, "basin.yaml: nodes: file: nodes table 'missing.csv' not found"),
