@@ -105,7 +105,10 @@ def test_the_command_says_on_the_console_and_in_its_files_that_the_fit_stopped(t
     assert summary["evaluations"] == 5
     assert summary["max_evaluations"] == 5
     assert summary["warnings"][0].startswith("the fit stopped at its limit of 5 hindcasts")
-    assert "the fit stopped at its limit of 5 hindcasts" in (out / "hindcast.html").read_text(encoding="utf-8")
+    page = (out / "hindcast.html").read_text(encoding="utf-8")
+    assert "the fit stopped at its limit of 5 hindcasts" in page
+    assert "<h3>Parameters at the evaluation limit (not converged)</h3>" in page
+    assert "Calibrated parameters" not in page
     desc = yaml.safe_load((out / "basin" / "basin.yaml").read_text(encoding="utf-8"))["description"]
     assert "Not converged" in desc
     assert "limit of 5 hindcasts" in desc

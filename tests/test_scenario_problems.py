@@ -58,3 +58,24 @@ def test_every_initial_state_problem_at_once(tmp_path, basin):
         in got["initial.KAPSHAGAY"]
     assert "level 330 m is outside BALKHASH's table" in got["initial.BALKHASH"]
     assert got["initial.ILE_CN"].startswith("'ILE_CN' is an inflow node, it has no storage")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("16500Mm3", (16500.0, "Mm3")), ("16.5 km3", (16.5, "km3")), ("342.3m", (342.3, "m")),
+    (" 1e3 Mm3 ", (1000.0, "Mm3")),
+])
+def test_an_initial_state_reads_like_a_basin_volume_with_or_without_the_space(text, expected):
+    from balkhash.scenarios.initial import parse_state
+
+    assert parse_state(text) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("16 5 km3", "is not a number and a unit"), ("1.2.3 km3", "'1.2.3' is not a number"),
+    ("16 l", "unknown unit 'l'"), ("-5 Mm3", "a volume cannot be negative"),
+])
+def test_a_bad_initial_state_says_what_is_wrong(text, message):
+    from balkhash.scenarios.initial import parse_state
+
+    with pytest.raises(ValueError, match=message):
+        parse_state(text)

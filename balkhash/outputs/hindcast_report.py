@@ -60,7 +60,9 @@ def hindcast_section(result, title: str, before=None, calibration=None) -> str:
         parts.append(f"<p class='note'>{len(result.skipped)} observation(s) outside the run were not compared.</p>")
     if calibration is not None:
         t = calibration.table()
-        parts.append("<h3>Calibrated parameters</h3>" +
+        heading = "Calibrated parameters" if getattr(calibration, "converged", True) else \
+            "Parameters at the evaluation limit (not converged)"
+        parts.append(f"<h3>{heading}</h3>" +
                      _rows(t, ["parameter", "kind", "key", "unit", "low", "high", "value", "std", "on_bound"]))
         for w in calibration.warnings():
             parts.append(f"<p class='warn'>{html.escape(w)}</p>")

@@ -10,6 +10,7 @@ storage at the end of its last period (``storage.csv`` or ``storage.parquet``).
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +28,10 @@ def parse_state(value) -> tuple[float, str]:
     if isinstance(value, dict) and set(value) == {"value", "unit"}:
         number, unit = value["value"], str(value["unit"])
     elif isinstance(value, str):
-        parts = value.strip().split()
-        if len(parts) != 2:
+        m = re.fullmatch(r"\s*([-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z][A-Za-z0-9]*)\s*", value)
+        if m is None:  # '16.5 km3' and '16.5km3' (as the basin file reads a volume)
             raise ValueError(f"'{value}' is not a number and a unit, e.g. '16.5 km3', '150 Mm3' or '342.5 m'")
-        number, unit = parts
+        number, unit = m.groups()
     else:
         raise ValueError(f"{value!r} needs a unit: e.g. '16.5 km3', '150 Mm3' or '342.5 m'")
     try:
