@@ -276,3 +276,32 @@ def test_pywr_balkhash_pywr_balkhash(tmp_path, name):
         else:
             assert vb.loc[ex.storages[where["volume"]]].to_numpy() == pytest.approx(va.loc[node].to_numpy(),
                                                                                    abs=1e-6), node
+
+
+def test_a_pywr_model_of_daily_timesteps_gives_its_own_m3s(tmp_path):
+    """A 1-day timestep: the basin's periods last 1 day (calendar.period_days), so a flow of
+    15 Mm3 in a period is 15e6 / 86 400 = 173.6 m3/s, not 15e6 over a month's seconds."""
+    import balkhash
+    from balkhash.network.io import load_basin
+    from balkhash.peers.pywr_import import import_pywr
+
+    model = {
+        "metadata": {"title": "daily", "minimum_version": "0.1"},
+        "timestepper": {"start": "2015-01-01", "end": "2015-01-10", "timestep": 1},
+        "nodes": [
+            {"name": "src", "type": "input", "max_flow": 20.0, "cost": -1.0},
+            {"name": "dem", "type": "output", "max_flow": 15.0, "cost": -10.0},
+        ],
+        "edges": [["src", "dem"]],
+    }
+    f = tmp_path / "daily.json"
+    f.write_text(json.dumps(model), encoding="utf-8")
+    out = tmp_path / "basin"
+    import_pywr(f, out)
+    basin = load_basin(out)
+    assert basin.calendar.period_days == 1.0
+    assert basin.timeline().days.tolist() == [1.0] * 10
+    flows = balkhash.solve(basin).tables["flows"]
+    served = flows[flows["flow_mm3"] > 0]
+    assert len(served)
+    assert (served["flow_m3s"] - served["flow_mm3"] * 1e6 / 86400.0).abs().max() < 1e-6

@@ -307,6 +307,10 @@ class CalendarSpec(Strict):
     water_year_start_month: int = Field(10, ge=1, le=12, description="first month of the water year")
     step: Literal["month", "dekad"] = Field("month", description="the period: a calendar month, or a dekad "
                                             "(days 1-10, 11-20, 21-end of each month)")
+    period_days: float | None = Field(None, gt=0, le=366, description="every period lasts this many days instead "
+                                      "of its month's (a model of another tool with a timestep of D days, one "
+                                      "period each, as `balkhash import pywr` writes it): flows in m3/s use it; "
+                                      "the labels stay months")
 
     @field_validator("start")
     @classmethod
@@ -323,7 +327,7 @@ class CalendarSpec(Strict):
         return self
 
     def timeline(self) -> Timeline:
-        return Timeline.from_start(self.start, self.periods, self.water_year_start_month, self.step)
+        return Timeline.from_start(self.start, self.periods, self.water_year_start_month, self.step, self.period_days)
 
 
 POLICY_PRESETS = ("lake_first", "users_first", "proportional", "water_code")

@@ -98,17 +98,21 @@ class Timeline:
     water_year_start_month: int = 10
     step: str = "month"
     dekad: int = 1
+    #: every period's length in days when it is not its month's (a model of another tool whose
+    #: timestep is D days, one period each: m3/s use D); None: the real days of each month or dekad
+    period_days: float | None = None
 
     def __post_init__(self) -> None:
         if self.step not in STEPS:
             raise ValueError(f"unknown calendar step '{self.step}': use one of {', '.join(STEPS)}")
 
     @classmethod
-    def from_start(cls, start: str, n: int, water_year_start_month: int = 10, step: str = "month") -> Timeline:
+    def from_start(cls, start: str, n: int, water_year_start_month: int = 10, step: str = "month",
+                   period_days: float | None = None) -> Timeline:
         y, m, d = parse_period(start)
         if d and step != "dekad":
             raise ValueError(f"start '{start}' names a dekad: a calendar of step '{step}' starts at a month YYYY-MM")
-        return cls(y, m, n, water_year_start_month, step, d or 1)
+        return cls(y, m, n, water_year_start_month, step, d or 1, period_days)
 
     @property
     def per_year(self) -> int:
@@ -152,6 +156,8 @@ class Timeline:
 
     @cached_property
     def days(self) -> np.ndarray:
+        if self.period_days is not None:
+            return np.full(self.n, float(self.period_days))
         return np.array([dekad_days(y, m, d) if d else days_in_month(y, m) for y, m, d in self.periods], dtype=float)
 
     @cached_property
@@ -195,7 +201,7 @@ class Timeline:
     def sub(self, t0: int, n: int) -> Timeline:
         """The ``n`` periods from period ``t0`` of this calendar."""
         y, m, d = self.periods[t0]
-        return Timeline(y, m, n, self.water_year_start_month, self.step, d or 1)
+        return Timeline(y, m, n, self.water_year_start_month, self.step, d or 1, self.period_days)
 
     def water_year_of(self, year: int, month: int) -> int:
         return year if month >= self.water_year_start_month else year - 1

@@ -98,7 +98,15 @@ class _Writer:
         if getattr(tl, "step", "month") != "month":
             raise PywrExportError([f"calendar step '{tl.step}': Pywr's monthly timestepper needs monthly periods"])
         self.days = np.asarray(tl.days, dtype=float)
-        self.dates = pd.DatetimeIndex([pd.Timestamp(year=y, month=m, day=1) for y, m in tl.months])
+        self.step_days = getattr(tl, "period_days", None)  # periods of D days (an imported model's timestep)
+        if self.step_days is not None and float(self.step_days) != int(self.step_days):
+            raise PywrExportError([f"calendar.period_days {self.step_days:g}: Pywr's timestep is a whole number "
+                                   "of days"])
+        if self.step_days is None:
+            self.dates = pd.DatetimeIndex([pd.Timestamp(year=y, month=m, day=1) for y, m in tl.months])
+        else:
+            self.dates = pd.date_range(pd.Timestamp(year=tl.year, month=tl.month, day=1), periods=tl.n,
+                                       freq=f"{int(self.step_days)}D")
         self.nodes: list[dict] = []
         self.edges: list[list] = []
         self.series: dict[str, np.ndarray] = {}
@@ -149,11 +157,16 @@ class _Writer:
         self._notes(basin)
         if self.problems:
             raise PywrExportError(self.problems)
-        first, last = self.dates[0], self.dates[-1] + pd.offsets.MonthEnd(0)
+        first = self.dates[0]
+        timestep: str | int
+        if self.step_days is None:
+            last, timestep = self.dates[-1] + pd.offsets.MonthEnd(0), "M"
+        else:
+            last, timestep = self.dates[-1], int(self.step_days)
         self.out.model = {
             "metadata": {"title": d.name, "description": "Exported by balkhash export pywr (docs/peers.md). "
                          + " ".join(f"Approximation: {a}" for a in self.notes), "minimum_version": "1.0"},
-            "timestepper": {"start": str(first.date()), "end": str(last.date()), "timestep": "M"},
+            "timestepper": {"start": str(first.date()), "end": str(last.date()), "timestep": timestep},
             "nodes": self.nodes, "edges": self.edges,
         }
         self.out.series = pd.DataFrame(self.series, index=self.dates)

@@ -143,6 +143,7 @@ class _Converter:
             start = end = None
         if start is None or end is None:
             start = end = pd.Timestamp("2000-01-01")
+        self.monthly = monthly
         if monthly:  # Pywr's monthly periods: from the start's month to the end's, each its days
             months = pd.period_range(start, end, freq="M")
             self.dates = months.to_timestamp()
@@ -340,7 +341,9 @@ class _Converter:
             "name": str(meta.get("title") or Path(self.file).stem),
             "description": f"Imported from the Pywr model {Path(self.file).name}: {len(self.dates)} timesteps of "
                            f"{self.step_text} from {self.dates[0].date()}, one period each (docs/peers.md)",
-            "calendar": {"start": f"{self.dates[0].year:04d}-{self.dates[0].month:02d}", "periods": len(self.dates)},
+            "calendar": {"start": f"{self.dates[0].year:04d}-{self.dates[0].month:02d}", "periods": len(self.dates),
+                         # a timestep of D days: every period lasts D days (m3/s by it), not its month's
+                         **({} if self.monthly else {"period_days": float(self.days[0])})},
             "options": {"fair_sharing": False, "storage_deviation_cost": 0.0},
             "nodes": self.nodes, "links": self.links,
         }
