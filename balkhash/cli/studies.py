@@ -160,7 +160,7 @@ def min_inflow(
     """Smallest transboundary inflow (km3/yr) for which the lake targets hold.
 
     Found (a) with every demand met and (b) with shortfalls allowed at their costs, by bisection,
-    and confirmed by re-solves just above and below."""
+    and confirmed by re-solves at the answer and one tolerance below."""
     from ..studies.min_inflow import CONDITIONS, MODES
     from ..studies.min_inflow import min_inflow as run_min_inflow
 
@@ -183,7 +183,8 @@ def min_inflow(
     console.print(min_inflow_table(f"Minimum inflow at {study.tb_node} for {what}", results))
     for r in results:
         print_text(f"{r.mode}: {r.message}")
-    under = "basin" if study.scenario.is_plain() else f"scenario {study.scenario.name}'s"
+    sc = study.scenario
+    under = f"scenario {sc.name}'s" if sc.transboundary is not None or sc.inflow_multipliers else "basin"
     print_text(f"({under} mean at {study.tb_node}: {study.tb_base_km3:.2f} km3/yr)")
     if parsed:
         from ..history.bands import min_inflow_bands

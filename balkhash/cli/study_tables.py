@@ -48,11 +48,12 @@ def sweep_violations(table) -> list[str]:
 
 def min_inflow_table(title: str, results) -> Table:
     t = compact_table(title)
-    for col in ("condition", "minimum km3/yr", "holds just above", "holds just below", "solves"):
+    # the bisection's answer holds, one tolerance below fails: the least inflow lies in that bracket
+    for col in ("condition", "minimum km3/yr", "holds at it", "holds at it - tol", "solves"):
         t.add_column(col, no_wrap=True)
     for r in results:
         answer = f"<= {r.at_most_km3:g}" if getattr(r, "at_most_km3", None) is not None else \
-            "-" if r.answer_km3 is None else f"{r.answer_km3:.3f} +- {r.tolerance_km3:g}"
+            "-" if r.answer_km3 is None else f"{r.answer_km3:.3f} (-{r.tolerance_km3:g})"
         t.add_row(r.mode.replace("_", " "), answer, str(r.above_holds), str(r.below_holds), str(r.solves))
     return t
 

@@ -106,6 +106,6 @@ def min_inflow(study: Study, mode: str, lo: float = 0.0, hi: float = 30.0, tol: 
     answer = b
     above = holds(answer)
     below = holds(max(lo, answer - tol))
-    msg = (f"{answer:.3f} km3/yr (+-{tol:g}): holds at {answer:.3f}, "
+    msg = (f"{answer:.3f} km3/yr (-{tol:g}): holds at {answer:.3f}, "
            f"{'fails' if not below else 'HOLDS'} at {max(lo, answer - tol):.3f}")
     return MinInflowResult(mode, answer, tol, above, below, count, msg)
