@@ -364,6 +364,32 @@ def test_rolling_equals_optimise_under_a_policy_sharing_the_lake_deficit(policy)
         np.testing.assert_allclose(_year_figures(roll), figures, atol=1e-6)
 
 
+@pytest.mark.parametrize(("policy", "share"), [(_share(0.25), 240.0 / 3), ("proportional", 960.0 * 240 / 600)],
+                         ids=["share 0.25", "proportional"])
+@pytest.mark.parametrize("mode", ["rolling", "step"])
+def test_the_share_of_a_class_short_behind_a_canal_is_in_the_run_objective(policy, share, mode):
+    """Plenty of water (200 Mm3/month) but the irrigator's canal carries 30 of its 50 a month: 240
+    short a year while the lake gets its 960.  The full LP's share row still charges the lake
+    X / (1 - X) x 240 (80 at X = 0.25) or V S / D = 960 x 240 / 600 = 384 a year; a step or
+    rolling run's objective counts it as the optimum does (it left it out)."""
+    from analytical_basins import demand, inflow, lake, link, make_basin
+
+    table = {"level_m": [100.0, 110.0], "area_km2": [100.0, 100.0], "volume": [0.0, 100_000.0]}
+    basin = make_basin(
+        [inflow("S", 200.0), demand("IRR", 50), lake("L", table, 101.0)],
+        [link("S", "IRR", capacity=30.0), link("S", "L")],
+        targets=[{"id": "L-IN", "type": "lake_inflow", "lake": "L", "min_annual_km3": 0.96}],
+        options={"policy": "custom", "policies": {"custom": policy}} if isinstance(policy, dict)
+        else {"policy": policy}, periods=24, validate=True)
+    opt = simulate(basin)
+    run = simulate(basin, mode=mode, window=24 if mode == "rolling" else None, forecast="perfect")
+    assert f"({share:.1f} Mm3" in " ".join(opt.summary["notes"])  # the optimum prices the share
+    assert run.objective == pytest.approx(opt.objective, rel=1e-7, abs=1e-6)
+    for deficit, short in _year_figures(run):
+        assert short == pytest.approx(240.0, abs=1e-6)
+        assert deficit == pytest.approx(0.0, abs=1e-6)  # the lake's own deficit: none
+
+
 def test_step_mode_under_a_policy_sharing_the_lake_deficit():
     """One month at a time, the share applies to what each step sees, and the step closing a water
     year settles the year's row with its history: with a share of 1 the irrigator is never short

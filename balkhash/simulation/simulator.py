@@ -471,6 +471,32 @@ class Simulator(NamedParameters):
                 continue
             y[fb.rows[:, list(fb.axes[1]).index(w0)]] = yv[wb.rows[:, 0]]
 
+    def _lake_shares(self, x: np.ndarray, full_years: dict[int, list[int]]) -> dict[tuple[str, int], float]:
+        """(lake inflow target, water year) -> the deficit the policy's share row gives the lake
+        from its class's shortfall in the run (:mod:`balkhash.allocation.constraints.policy`):
+        X / (1 - X) S_w for a negotiated share X, V S_w / D_w for 'proportional'."""
+        full, lp, p = self.full, self.lp, self.lp.params
+        if not getattr(full, "shares", None) or "short" not in lp.var_blocks:
+            return {}
+        short = lp.var_blocks["short"].cols  # demands x blocks x periods
+        demand = np.asarray(p["demand"].values, dtype=float).reshape(len(full.demands), full.T)
+        target_ids = [t.id for t in full.targets if t.type == "lake_inflow"]
+        out: dict[tuple[str, int], float] = {}
+        for sh in full.shares:
+            if sh.target not in target_ids:
+                continue
+            users = np.array(full.classes[sh.cls].demands, dtype=np.int64)
+            target = float(np.asarray(p["lake_inflow_target"].values).reshape(-1)[target_ids.index(sh.target)])
+            for w, ts in full_years.items():
+                ts_a = np.asarray(ts, dtype=np.int64)
+                cut = float(x[short[users][:, :, ts_a]].sum())
+                if sh.share is not None:
+                    out[(sh.target, w)] = sh.share / (1.0 - sh.share) * cut if sh.share < 1.0 else 0.0
+                else:
+                    asked = float(demand[users][:, ts_a].sum())
+                    out[(sh.target, w)] = target * cut / asked if asked > 0 else 0.0
+        return out
+
     def _whole_run_violations(self, x: np.ndarray, lake_in: np.ndarray) -> None:
         """Set the violations of the whole-run targets that are not per period (lake inflow per water
         year, end storage) from what the run achieved, so x is a solution of the full LP."""
@@ -479,11 +505,15 @@ class Simulator(NamedParameters):
         if vb is not None and len(vb):
             ids = [t.id for t in self.carried.lake_targets]
             full_years = self.full.timeline.full_water_years()
+            shares = self._lake_shares(x, full_years)
             for r, tid in enumerate(vb.axes[0]):
                 g = ids.index(tid)
                 for c, w in enumerate(vb.axes[1]):
                     got = lake_in[g, full_years[w]].sum()
-                    x[vb.cols[r, c]] = max(0.0, float(p["lake_inflow_target"].values[g]) - got)
+                    own = max(0.0, float(p["lake_inflow_target"].values[g]) - got)
+                    # the policy's share of its class's deficit, as the full LP's lake_share row makes
+                    # it: the larger of the two (equal to the optimum's when the share binds)
+                    x[vb.cols[r, c]] = max(own, shares.get((tid, w), 0.0))
         vb = lp.var_blocks.get("viol_end_storage")
         if vb is not None and len(vb):
             st = [s.id for s in self.full.storages]
