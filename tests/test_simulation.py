@@ -385,6 +385,7 @@ def test_the_share_of_a_class_short_behind_a_canal_is_in_the_run_objective(polic
     run = simulate(basin, mode=mode, window=24 if mode == "rolling" else None, forecast="perfect")
     assert f"({share:.1f} Mm3" in " ".join(opt.summary["notes"])  # the optimum prices the share
     assert run.objective == pytest.approx(opt.objective, rel=1e-7, abs=1e-6)
+    assert f"({share:.1f} Mm3" in " ".join(run.summary["notes"])  # and the run says so too
     for deficit, short in _year_figures(run):
         assert short == pytest.approx(240.0, abs=1e-6)
         assert deficit == pytest.approx(0.0, abs=1e-6)  # the lake's own deficit: none

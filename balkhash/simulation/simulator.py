@@ -32,7 +32,7 @@ from ..allocation.constraints.links import water_year_days
 from ..allocation.data import compile_basin
 from ..allocation.model import build_lp
 from ..allocation.parameters import NamedParameters, Parameters
-from ..allocation.results import extract_tables, link_gains
+from ..allocation.results import extract_tables, lake_share_notes, link_gains
 from ..allocation.solve import Allocation, Solution, SolveError, _as_basin
 from ..allocation.summary import build_summary
 from ..errors import BalkhashError
@@ -264,8 +264,8 @@ class Simulator(NamedParameters):
                    "solve_per_replan": float(np.mean(solve_s)) if solve_s else 0.0,
                    "replan_seconds": (t_ex - t_start) / max(1, replans)}
         summary["timings"] = dict(timings)
-        summary["notes"] = [*summary.get("notes", []), _mode_note(self.mode, self.window, self.every,
-                                                                   self.forecast_name)]
+        summary["notes"] = [*summary.get("notes", []), *lake_share_notes(full, lp, x, tables["targets"]),
+                            _mode_note(self.mode, self.window, self.every, self.forecast_name)]
         return Solution(status, objective, tables, summary, timings)
 
     def _failure(self, t0: int, n: int, outcome) -> str:
