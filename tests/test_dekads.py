@@ -333,3 +333,28 @@ def test_the_cli_runs_every_command_on_a_dekad_basin(dekad_dir, tmp_path):
     res = runner.invoke(app, ["hindcast", "--basin", b])
     assert res.exit_code == 1
     assert "needs a basin of calendar step month" in res.output
+
+
+def test_a_water_year_that_is_the_calendar_year_is_labelled_by_its_year():
+    """water_year_start_month 1: the water year Jan-Dec 2026 is '2026' (not '2026-27') in the
+    targets table and the summary; October water years keep '2025-26'."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from analytical_basins import inflow, lake, link, make_basin
+
+    import balkhash
+    from balkhash.network.timeline import water_year_label
+
+    assert water_year_label(2025) == "2025-26"
+    assert water_year_label(2026, 1) == "2026"
+    table = {"level_m": [100.0, 110.0], "area_km2": [100.0, 100.0], "volume": [0.0, 100_000.0]}
+    basin = make_basin([inflow("S", 10.0), lake("L", table, 101.0)], [link("S", "L")],
+                       targets=[{"id": "L-IN", "type": "lake_inflow", "lake": "L", "min_annual_km3": 0.1}],
+                       periods=12, validate=True)
+    basin.calendar.start, basin.calendar.water_year_start_month = "2026-01", 1
+    sol = balkhash.solve(basin)
+    t = sol.targets[sol.targets["target"] == "L-IN"]
+    assert list(t["period_or_year"]) == ["2026"]
+    assert list(sol.summary["lakes"][0]["annual_inflow_km3"]) == ["2026"]

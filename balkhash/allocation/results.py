@@ -271,7 +271,7 @@ def _target_table(data: ModelData, r: _Reader, x, storage, arriving, inflow) -> 
     cols = ["target", "type", "node_or_link", "period_or_year", "unit", "required", "achieved", "violation", "dual"]
     pos = data.net.node_pos
     full_years = data.timeline.full_water_years()
-    year_labels = [water_year_label(w) for w in full_years]
+    year_labels = [water_year_label(w, data.timeline.water_year_start_month) for w in full_years]
     kinds = ("eco_flow", "lake_inflow", "lake_level", "end_storage")
     duals = {kind: r.dual(kind) for kind in kinds}
     viols = {}

@@ -78,8 +78,8 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
                               and tg.ref == s.id]
         lakes.append({
             "node": s.id,
-            "annual_inflow_km3": {water_year_label(wy): _r(np.sum(inflow[ts]) / 1000.0) for wy, ts in
-                                  full_years.items()},
+            "annual_inflow_km3": {water_year_label(wy, data.timeline.water_year_start_month):
+                                  _r(np.sum(inflow[ts]) / 1000.0) for wy, ts in full_years.items()},
             "horizon_inflow_km3": _r(np.sum(inflow) / 1000.0),
             "inflow_target_km3": _r(max(inflow_targets)) if len(inflow_targets) else None,
             "level_start_m": _r(level_start),

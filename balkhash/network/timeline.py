@@ -83,7 +83,11 @@ def period_end(text: str) -> date:
     return period_start(text) + timedelta(days=period_days(text))
 
 
-def water_year_label(start_year: int) -> str:
+def water_year_label(start_year: int, start_month: int = 10) -> str:
+    """'2025-26' for the water year from 2025-10 (any start month but January); '2026' for a
+    water year that is the calendar year (``start_month`` 1)."""
+    if start_month == 1:
+        return f"{start_year}"
     return f"{start_year}-{(start_year + 1) % 100:02d}"
 
 

@@ -92,7 +92,7 @@ def allocation_plan(solution, basin) -> pd.DataFrame:
         "month": [MONTHS[m - 1] for _, m, _ in ymd],
         "month_no": [m for _, m, _ in ymd],
         "dekad": [d for _, _, d in ymd],
-        "water_year": [water_year_label(y if m >= wy_start else y - 1) for y, m, _ in ymd],
+        "water_year": [water_year_label(y if m >= wy_start else y - 1, wy_start) for y, m, _ in ymd],
         "kind": "dekad" if by_dekad else "month",
         "days": [float(period_days(p)) for p in dl["period"]],
         "limit_mm3": dl["delivered_mm3"].to_numpy(float),
