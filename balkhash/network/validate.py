@@ -644,6 +644,7 @@ def check_lakes(basin, file: str, nodes: dict) -> list[Problem]:
         if not (a <= n.initial_level_m <= b):
             out.append(Problem(file, _node(n), "initial_level_m",
                                f"{_fmt(n.initial_level_m)} m is outside the table's levels {_fmt(a)}..{_fmt(b)} m"))
+        out += _lake_end_problems(n, file)
     for t in basin.targets:
         if t.type != "lake_level":
             continue
@@ -656,6 +657,28 @@ def check_lakes(basin, file: str, nodes: dict) -> list[Problem]:
                                f"{_fmt(t.min_level_m)} m is outside the levels of lake '{lake.id}' "
                                f"table {_fmt(a)}..{_fmt(b)} m"))
     return out
+
+
+def _lake_end_problems(n, file: str) -> list[Problem]:
+    """A lake's end storage lies within its table's volumes, as a reservoir's lies within
+    [min_storage, max_storage]: the table's top is the most the lake can hold (a soft target above it
+    could never be met), and an exact end storage below the table's bottom cannot be held."""
+    end = _end_volume(n)
+    if end is None:
+        return []
+    field = "end_storage.equal" if isinstance(n.end_storage, EndStorage) else "end_storage"
+    vols = n.table.volume_mm3
+    lo, hi = float(vols[0]), float(vols[-1])
+    if not (end >= 0):
+        return [Problem(file, _node(n), field, "must be a non-negative volume, 'initial' or 'free', "
+                        f"got {_fmt(end)} Mm3")]
+    if end > hi + 1e-9:
+        return [Problem(file, _node(n), field, f"{_fmt(end)} Mm3 is above the top of the lake's table "
+                        f"({_fmt(hi)} Mm3 at {_fmt(n.table.level_m[-1])} m)")]
+    if isinstance(n.end_storage, EndStorage) and end < lo - 1e-9:
+        return [Problem(file, _node(n), field, f"{_fmt(end)} Mm3 is below the bottom of the lake's table "
+                        f"({_fmt(lo)} Mm3 at {_fmt(n.table.level_m[0])} m)")]
+    return []
 
 
 # -- links --------------------------------------------------------------------------------------

@@ -1,0 +1,62 @@
+"""Checks on a basin and its scenarios that a modeller writing one from docs/data-format.md meets:
+a lake's end storage within its table, fields that would have no effect, several transboundary
+inflows, messages naming items by id, and the Python API's parameter checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from balkhash.network.errors import BasinError, Problem
+from balkhash.network.io import load_basin
+from balkhash.network.validate import check_basin
+
+
+def write(directory: Path, data: dict, files: dict[str, str] | None = None) -> Path:
+    (directory / "basin.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    for name, text in (files or {}).items():
+        (directory / name).write_text(text)
+    return directory
+
+
+def problems(directory: Path) -> list[Problem]:
+    with pytest.raises(BasinError) as info:
+        load_basin(directory)
+    return info.value.problems
+
+
+def messages(directory: Path) -> str:
+    return "\n".join(str(p) for p in problems(directory))
+
+
+def lake_basin(end_storage) -> dict:
+    return {
+        "name": "lake end",
+        "calendar": {"start": "2025-10", "periods": 3},
+        "nodes": [
+            {"id": "RIVER", "type": "inflow", "inflow": "1 m3/s"},
+            {"id": "LAKE", "type": "lake",
+             "table": {"level_m": [300, 310], "area_km2": [100, 200], "volume": [100, 1000]},
+             "initial_level_m": 301, "evaporation_mm": 1000, "end_storage": end_storage},
+        ],
+        "links": [{"id": "RIVER-LAKE", "from": "RIVER", "to": "LAKE"}],
+    }
+
+
+# -- a lake's end storage lies within its table ---------------------------------------------------
+@pytest.mark.parametrize("end, field, fragment", [
+    ({"equal": "2000 Mm3"}, "end_storage.equal", "2000 Mm3 is above the top of the lake's table (1000 Mm3 at 310 m)"),
+    ("2000 Mm3", "end_storage", "2000 Mm3 is above the top of the lake's table"),
+    ({"equal": "50 Mm3"}, "end_storage.equal", "50 Mm3 is below the bottom of the lake's table (100 Mm3 at 300 m)"),
+])
+def test_lake_end_storage_outside_its_table_is_refused(tmp_path, end, field, fragment):
+    found = problems(write(tmp_path, lake_basin(end)))
+    assert any(p.where == "node 'LAKE'" and p.field == field and fragment in p.message for p in found), found
+
+
+@pytest.mark.parametrize("end", [{"equal": "500 Mm3"}, {"equal": "100 Mm3"}, "1000 Mm3", "50 Mm3"])
+def test_lake_end_storage_within_its_table_is_accepted(tmp_path, end):
+    basin = load_basin(write(tmp_path, lake_basin(end)))
+    assert check_basin(basin, "basin.yaml") == []
