@@ -46,7 +46,7 @@ def lake_basin(end_storage) -> dict:
 
 
 # -- a lake's end storage lies within its table ---------------------------------------------------
-@pytest.mark.parametrize("end, field, fragment", [
+@pytest.mark.parametrize(("end", "field", "fragment"), [
     ({"equal": "2000 Mm3"}, "end_storage.equal", "2000 Mm3 is above the top of the lake's table (1000 Mm3 at 310 m)"),
     ("2000 Mm3", "end_storage", "2000 Mm3 is above the top of the lake's table"),
     ({"equal": "50 Mm3"}, "end_storage.equal", "50 Mm3 is below the bottom of the lake's table (100 Mm3 at 300 m)"),
@@ -60,3 +60,16 @@ def test_lake_end_storage_outside_its_table_is_refused(tmp_path, end, field, fra
 def test_lake_end_storage_within_its_table_is_accepted(tmp_path, end):
     basin = load_basin(write(tmp_path, lake_basin(end)))
     assert check_basin(basin, "basin.yaml") == []
+
+
+# -- Allocation.set: an inflow node's inflow is never negative ------------------------------------
+def test_negative_inflow_at_an_inflow_node_is_a_parameter_error():
+    from balkhash.allocation.solve import Allocation
+    from balkhash.allocation.parameters import ParameterError
+
+    alloc = Allocation("small_basin")
+    with pytest.raises(ParameterError, match=r"inflow of 'RIVER': an inflow node's inflow must be >= 0"):
+        alloc.set("inflow", "RIVER", -1.0)
+    assert (alloc.get("inflow", "RIVER") >= 0).all()
+    alloc.set("inflow", "J1", -1.0)  # a junction's local inflow may be a fixed withdrawal
+    assert (alloc.get("inflow", "J1") == -1.0).all()

@@ -8,7 +8,8 @@ bounds; an end-storage target "initial" follows the initial storage).
 =======================  =====================  ===================================  ============
 kind                     key                    values                               shape
 =======================  =====================  ===================================  ============
-``inflow``               node id                local inflow, Mm3 per period         T
+``inflow``               node id                local inflow, Mm3 per period (>= 0   T
+                                                at an inflow node)
 ``groundwater``          lake / reservoir id    groundwater inflow, Mm3 per period   T
 ``demand``               demand id              target, Mm3 per period               T
 ``shortfall_cost``       demand id              cost per Mm3 short (before blocks)   1
@@ -57,7 +58,8 @@ KINDS: dict[str, tuple[str, bool]] = {
     "end_storage": ("end_storage", False), "penalty": ("penalty", False), "energy_target": ("energy_target", False),
     "evaporation": ("evaporation", False), "loss_fraction": ("loss_fraction", False), "head": ("head", False),
 }
-#: kinds whose values may be negative (a link cost may pay for a flow)
+#: kinds whose values may be negative (a link cost may pay for a flow; a junction's, reservoir's or
+#: lake's local inflow may be a fixed withdrawal, an inflow node's may not)
 SIGNED = {"link_cost", "inflow"}
 
 
@@ -138,6 +140,10 @@ class Parameters:
             raise ParameterError(f"{kind} of '{key}': values must be finite numbers (got {arr[bad][0]})")
         if kind not in SIGNED and (arr < 0).any():
             raise ParameterError(f"{kind} of '{key}': values must be >= 0 (got {arr[arr < 0][0]:g})")
+        if kind == "inflow" and self.data.node_type.get(key) == "inflow" and (arr < 0).any():
+            raise ParameterError(f"inflow of '{key}': an inflow node's inflow must be >= 0 (got "
+                                 f"{arr[arr < 0][0]:g} Mm3; only a junction, reservoir or lake may have a negative "
+                                 "local inflow, a fixed withdrawal)")
         if kind == "initial_level":
             arr = np.asarray(self._curve(key).volume_at(arr), dtype=float)
         if kind == "loss_fraction" and (arr >= 1.0).any():
