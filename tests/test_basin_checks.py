@@ -64,8 +64,8 @@ def test_lake_end_storage_within_its_table_is_accepted(tmp_path, end):
 
 # -- Allocation.set: an inflow node's inflow is never negative ------------------------------------
 def test_negative_inflow_at_an_inflow_node_is_a_parameter_error():
-    from balkhash.allocation.solve import Allocation
     from balkhash.allocation.parameters import ParameterError
+    from balkhash.allocation.solve import Allocation
 
     alloc = Allocation("small_basin")
     with pytest.raises(ParameterError, match=r"inflow of 'RIVER': an inflow node's inflow must be >= 0"):
@@ -73,3 +73,33 @@ def test_negative_inflow_at_an_inflow_node_is_a_parameter_error():
     assert (alloc.get("inflow", "RIVER") >= 0).all()
     alloc.set("inflow", "J1", -1.0)  # a junction's local inflow may be a fixed withdrawal
     assert (alloc.get("inflow", "J1") == -1.0).all()
+
+
+# -- several transboundary inflows: a scenario names the one it changes ---------------------------
+def _two_border_inflows() -> dict:
+    return {
+        "name": "two borders",
+        "calendar": {"start": "2025-10", "periods": 12},
+        "nodes": [
+            {"id": "RIVER", "type": "inflow", "inflow": "10 m3/s", "transboundary": True},
+            {"id": "TRIB", "type": "inflow", "inflow": "2 m3/s", "transboundary": True},
+            {"id": "J", "type": "junction"},
+            {"id": "OUT", "type": "sink"},
+        ],
+        "links": [{"id": "RIVER-J", "from": "RIVER", "to": "J"}, {"id": "TRIB-J", "from": "TRIB", "to": "J"},
+                  {"id": "J-OUT", "from": "J", "to": "OUT"}],
+    }
+
+
+def test_transboundary_without_node_on_several_flagged_inflows_is_refused(tmp_path):
+    from balkhash.scenarios import Scenario, apply_scenario, scenario_problems
+
+    basin = load_basin(write(tmp_path, _two_border_inflows()))
+    sc = Scenario.model_validate({"name": "dry", "transboundary": {"annual_km3": 1}})
+    found = scenario_problems(basin, sc, "s.yaml")
+    assert [(p.where, p.field) for p in found] == [("scenario 'dry'", "transboundary.node")]
+    assert "2 inflows with transboundary: true (RIVER, TRIB)" in found[0].message
+    with pytest.raises(BasinError):
+        apply_scenario(basin, sc)
+    named = Scenario.model_validate({"name": "dry", "transboundary": {"annual_km3": 1, "node": "TRIB"}})
+    assert scenario_problems(basin, named, "s.yaml") == []

@@ -42,9 +42,15 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
         elif tb.node is not None and nodes[tb.node].type != "inflow":
             out.append(Problem(file, where, "transboundary.node",
                                f"node '{tb.node}' is a {nodes[tb.node].type}, not an inflow node"))
-        elif tb.node is None and not [n for n in basin.nodes if getattr(n, "transboundary", False)]:
-            out.append(Problem(file, where, "transboundary", "the basin has no inflow with transboundary: true; "
-                               "name the node with transboundary.node"))
+        elif tb.node is None:
+            flagged = [n.id for n in basin.nodes if getattr(n, "transboundary", False)]
+            if not flagged:
+                out.append(Problem(file, where, "transboundary", "the basin has no inflow with transboundary: true; "
+                                   "name the node with transboundary.node"))
+            elif len(flagged) > 1:
+                out.append(Problem(file, where, "transboundary.node",
+                                   f"the basin has {len(flagged)} inflows with transboundary: true "
+                                   f"({', '.join(flagged)}): name the one this scenario changes"))
         for nid in tb.kazakh_nodes or []:
             if nid not in nodes:
                 out.append(Problem(file, where, "transboundary.kazakh_nodes", f"unknown node '{nid}'"))

@@ -69,7 +69,8 @@ def transboundary_table(basin: Basin, path: str | None = None) -> pd.DataFrame:
 
 def transboundary_node(basin: Basin, sc: Scenario | None = None) -> str | None:
     """The inflow node the scenario's ``transboundary`` acts on: its ``node``, else the basin's first
-    inflow with ``transboundary: true`` (None when there is none)."""
+    inflow with ``transboundary: true`` (None when there is none).  A scenario without ``node`` on a
+    basin with several such inflows is refused before this (``references.scenario_problems``)."""
     tb = sc.transboundary if sc is not None else None
     if tb is not None and tb.node:
         return tb.node
