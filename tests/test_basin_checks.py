@@ -103,3 +103,61 @@ def test_transboundary_without_node_on_several_flagged_inflows_is_refused(tmp_pa
         apply_scenario(basin, sc)
     named = Scenario.model_validate({"name": "dry", "transboundary": {"annual_km3": 1, "node": "TRIB"}})
     assert scenario_problems(basin, named, "s.yaml") == []
+
+
+# -- fields that would have no effect are refused ---------------------------------------------------
+def reservoir_basin(**fields) -> dict:
+    res = {"id": "RES", "type": "reservoir", "min_storage": "0 Mm3", "max_storage": "100 Mm3",
+           "initial_storage": "50 Mm3", "end_storage": "free", **fields}
+    return {
+        "name": "one reservoir",
+        "calendar": {"start": "2025-10", "periods": 12},
+        "nodes": [{"id": "RIVER", "type": "inflow", "inflow": "1 m3/s"}, res,
+                  {"id": "D", "type": "demand", "sector": "agriculture", "target": "0.5 m3/s"}],
+        "links": [{"id": "RIVER-RES", "from": "RIVER", "to": "RES"}, {"id": "RES-D", "from": "RES", "to": "D"}],
+    }
+
+
+TABLE = {"level_m": [0, 10], "area_km2": [1, 1], "volume": [0, 100]}
+
+
+def test_annual_capacity_with_a_profile_is_refused(tmp_path):
+    data = reservoir_basin()
+    data["links"][1]["annual_capacity"] = {"unit": "Mm3/yr", "annual": 120, "profile": [1] + [0] * 11}
+    found = problems(write(tmp_path, data))
+    assert [(p.where, p.field) for p in found] == [("link 'RES-D'", "annual_capacity")]
+    assert "a bound per water year has no profile" in found[0].message
+
+
+def test_format_version_other_than_1_is_refused(tmp_path):
+    data = {"format_version": 99, **reservoir_basin()}
+    found = problems(write(tmp_path, data))
+    assert [(p.where, p.field) for p in found] == [("", "format_version")]
+    assert "reads format version 1, got 99" in found[0].message
+    load_basin(write(tmp_path, {"format_version": 1, **reservoir_basin()}))
+
+
+@pytest.mark.parametrize(("fields", "field", "fragment"), [
+    ({"evaporation_mm": 1000}, "evaporation_mm", "no surface to evaporate from"),
+    ({"table": TABLE, "area_km2": 500, "evaporation_mm": 1000}, "area_km2", "not both"),
+])
+def test_reservoir_evaporation_surface_is_unambiguous(tmp_path, fields, field, fragment):
+    found = problems(write(tmp_path, reservoir_basin(**fields)))
+    assert any(p.where == "node 'RES'" and p.field == field and fragment in p.message for p in found), found
+
+
+@pytest.mark.parametrize("fields", [{"table": TABLE, "evaporation_mm": 1000}, {"area_km2": 5, "evaporation_mm": 1000},
+                                    {}])
+def test_reservoir_with_one_surface_is_accepted(tmp_path, fields):
+    basin = load_basin(write(tmp_path, reservoir_basin(**fields)))
+    assert check_basin(basin, "basin.yaml") == []
+
+
+def test_scenario_annual_capacity_with_a_profile_is_refused(tmp_path):
+    from balkhash.scenarios import Scenario, scenario_problems
+
+    basin = load_basin(write(tmp_path, reservoir_basin()))
+    sc = Scenario.model_validate({"name": "lic", "infrastructure": {"annual_capacity": {
+        "RES-D": {"unit": "Mm3/yr", "annual": 100, "profile": [1] + [0] * 11}}}})
+    found = scenario_problems(basin, sc, "s.yaml")
+    assert [p.field for p in found] == ["infrastructure.annual_capacity.RES-D"]

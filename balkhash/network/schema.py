@@ -225,6 +225,9 @@ class Link(Strict):
     def _annual(cls, v: FlowSeries | None) -> FlowSeries | None:
         if v is not None and v.annual is None:
             raise ValueError("annual_capacity must be an annual volume, e.g. '0.4 km3/yr'")
+        if v is not None and v.profile is not None:
+            raise ValueError("a bound per water year has no profile (for a limit per "
+                             "month give the link a capacity with monthly values)")
         return v
 
 
@@ -426,12 +429,16 @@ class Options(Strict):
         return v
 
 
+#: the basin file format this balkhash reads (a basin's ``format_version``)
+FORMAT_VERSION = 1
+
+
 class Basin(Strict):
     """A whole basin: metadata, calendar, profiles, nodes, links, targets, plants, options."""
 
     name: str = Field(description="basin name")
     description: str | None = None
-    format_version: int = Field(1, description="file format version")
+    format_version: int = Field(1, description=f"file format version (this balkhash reads {FORMAT_VERSION})")
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     profiles: dict[str, list[float]] = Field(
         default_factory=dict, description="named 12-month profiles (fractions Jan..Dec)"
@@ -449,6 +456,13 @@ class Basin(Strict):
     _tables: dict = PrivateAttr(default_factory=dict)
     #: CSV series shorter than the horizon repeat by calendar month (set by multi-year scenarios)
     _cyclic: bool = PrivateAttr(False)
+
+    @field_validator("format_version")
+    @classmethod
+    def _format_version(cls, v: int) -> int:
+        if v != FORMAT_VERSION:
+            raise ValueError(f"this balkhash reads format version {FORMAT_VERSION}, got {v}")
+        return v
 
     @property
     def base_dir(self) -> str | None:

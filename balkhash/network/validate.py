@@ -556,6 +556,12 @@ def check_reservoirs(basin, file: str) -> list[Problem]:
                                f"got {_fmt(end)} Mm3"))
         if n.area_km2 is not None and not (n.area_km2 >= 0):
             out.append(Problem(file, where, "area_km2", f"must be non-negative, got {_fmt(n.area_km2)}"))
+        if n.area_km2 is not None and n.table is not None:
+            out.append(Problem(file, where, "area_km2", "the reservoir has a level-area-volume table, whose areas "
+                               "give its evaporation: give either the table or area_km2, not both"))
+        elif n.evaporation_mm is not None and n.area_km2 is None and n.table is None:
+            out.append(Problem(file, where, "evaporation_mm", "the reservoir has no surface to evaporate from: give "
+                               "it a level-area-volume table or area_km2 (or leave evaporation_mm out)"))
         bounds_ok = lo <= hi
         if not bounds_ok:
             out.append(Problem(file, where, "min_storage",

@@ -82,6 +82,9 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
             if cap.annual is None:
                 out.append(Problem(file, where, f"infrastructure.annual_capacity.{x}",
                                    "must be an annual volume, e.g. '0.4 km3/yr'"))
+            elif cap.profile is not None:
+                out.append(Problem(file, where, f"infrastructure.annual_capacity.{x}",
+                                   "a bound per water year has no profile"))
     have = {t.id for t in basin.targets}
     for t in sc.add_targets:
         if t.id in have:
