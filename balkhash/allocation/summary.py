@@ -130,6 +130,7 @@ def build_summary(data: ModelData, tables: dict, outcome, costs: dict[str, float
                          f"table in {len(spilled)} period(s), first {spilled['period'].iloc[0]} (see storage.csv, "
                          "spill_mm3)")
     notes += end_target_notes(data)
+    notes += partial_year_capacity_notes(data, tables.get("flows"))
     if any(tg.type == "lake_inflow" for tg in data.targets) and not full_years:
         notes.append("the horizon holds no full water year: annual lake inflow targets were not applied")
 
@@ -177,6 +178,45 @@ def end_target_notes(data: ModelData) -> list[str]:
         out.append(f"end_storage:{s.id}: the end target {s.end_requested:,.1f} Mm3 ({what}) is above the most "
                    f"{s.id} may hold at the end of {last} (its rule curve max or max_storage), {s.end_min:,.1f} "
                    f"Mm3: the target is {s.end_min:,.1f} Mm3")
+    return out
+
+
+#: an annual capacity used to within this share of its limit binds
+BINDING_SHARE = 1e-6
+
+
+def partial_year_capacity_notes(data: ModelData, flows) -> list[str]:
+    """A note for each link whose annual capacity binds in a water year the horizon holds only
+    part of: that year's limit is the annual capacity pro rata by the days the horizon holds
+    (:mod:`balkhash.allocation.constraints.links`), which for a seasonal licence planned from inside
+    the year is less than the licence left (docs/simulation.md, 'Planning inside a water year')."""
+    from .constraints.links import water_year_days
+
+    capped = [lk for lk in data.links if lk.annual_cap is not None]
+    if not capped or flows is None or not len(flows) or "water_year" not in flows.columns:
+        return []
+    tl = data.timeline
+    wy = tl.water_years.astype(int)
+    full = set(tl.full_water_years())
+    out = []
+    for w in sorted({int(v) for v in wy} - full):
+        days = float(tl.days[wy == w].sum())
+        year_days = water_year_days(tl.water_year_start_month, w)
+        mine = flows[flows["water_year"].astype(int) == w]
+        used_by = mine.groupby("link_id")["flow_mm3"].sum()
+        for lk in capped:
+            assert lk.annual_cap is not None, "a capped link"
+            cap = float(lk.annual_cap)
+            limit = cap * days / year_days
+            used = float(used_by.get(lk.id, 0.0))
+            if limit <= 0 or used < limit * (1.0 - BINDING_SHARE) - 1e-6:
+                continue
+            label = water_year_label(w, tl.water_year_start_month)
+            out.append(f"link {lk.id}: its annual capacity {cap:,.1f} Mm3 per water year binds in the water year "
+                       f"{label}, which the horizon holds only part of ({days:g} of its {year_days:g} days): the "
+                       f"limit there is pro rata by days, {limit:,.1f} Mm3, not the licence left; to plan with what "
+                       "is left, set infrastructure.annual_capacity in a scenario (docs/simulation.md, 'Planning "
+                       "inside a water year')")
     return out
 
 
