@@ -102,7 +102,8 @@ def plan(
         if designs[sc.name] is not None:
             year = designs[sc.name]
             info["exceedance"] = {"probability_pct": year.probability, "method": year.method,
-                                  "china_km3": year.china_km3, "kazakh_km3": year.kazakh_km3}
+                                  "china_km3": year.china_km3, "kazakh_km3": year.kazakh_km3,
+                                  "kazakh_mean_km3": year.kazakh_mean_km3, "kazakh_factor": year.kazakh_factor}
             side.append((sc.name, sol, sb, year))
         suffix = f"-{sc.name}" if several else ""
         if plan_out is not None or plots is not None:  # before the result set: a failure leaves no run behind
@@ -138,6 +139,13 @@ def plan(
 
 
 def design_text(year) -> str:
-    """The design year of a plan of given exceedance probability, for the console."""
-    return (f"design year: exceedance probability {year.probability:g} % ({year.method}): inflow from China "
-            f"{year.china_km3:.2f} km3/yr + Kazakh part {year.kazakh_km3:.2f} km3/yr = {year.total_km3:.2f} km3/yr")
+    """The design year of a plan of given exceedance probability, for the console: the runoff
+    table's parts, and how the Kazakh part reaches the basin's inflow nodes (a factor on each)."""
+    text = (f"design year: exceedance probability {year.probability:g} % ({year.method}): inflow from China "
+            f"{year.china_km3:.2f} km3/yr + Kazakh part {year.kazakh_km3:.2f} km3/yr = {year.total_km3:.2f} km3/yr "
+            "(the runoff table's Ile inflow, its China and Kazakh parts): the transboundary node gets the China "
+            "part, every other inflow node (not only the Ile's) its own inflows x K_p / K-bar")
+    factor = getattr(year, "kazakh_factor", None)
+    if factor is None:
+        return text + " (the Kazakh part over its record mean)"
+    return text + f" = {year.kazakh_km3:.2f} / {year.kazakh_mean_km3:.2f} = {factor:.3f} (inflows.csv)"

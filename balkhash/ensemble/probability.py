@@ -26,7 +26,7 @@ node by :math:`K_p / \\bar K` (:math:`\\bar K` the record mean), as a ``transbou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -52,10 +52,18 @@ class DesignYear:
     china_km3: float
     kazakh_km3: float
     method: str
+    #: the record mean of the Kazakh part, K-bar (km3/yr): every inflow node but the transboundary
+    #: one is scaled by kazakh_km3 / K-bar in the plan (None: not known)
+    kazakh_mean_km3: float | None = None
 
     @property
     def total_km3(self) -> float:
         return self.china_km3 + self.kazakh_km3
+
+    @property
+    def kazakh_factor(self) -> float | None:
+        """K_p / K-bar, the factor on every inflow node but the transboundary one (None: not known)."""
+        return None if not self.kazakh_mean_km3 else self.kazakh_km3 / self.kazakh_mean_km3
 
     @property
     def name(self) -> str:
@@ -105,14 +113,17 @@ def design_year(basin, probability: float, method: str = "generator", model: Inf
     if method not in METHODS:
         raise ProbabilityError(f"unknown --probability-method '{method}': use {' or '.join(METHODS)}")
     check_probability(probability)
+    model = model or fit_record(basin)
+    kbar = float(model.record_mean_km3[1])
     if method == "generator":
-        return from_generator(model or fit_record(basin), probability)
+        return replace(from_generator(model, probability), kazakh_mean_km3=kbar)
     from ..scenarios.transboundary import transboundary_table
 
     df = transboundary_table(basin).sort_index()
     if "kazakhstan_km3" not in df.columns:
         raise ProbabilityError("the runoff table has no kazakhstan_km3 column")
-    return from_record(df["china_km3"].to_numpy(), df["kazakhstan_km3"].to_numpy(), probability)
+    return replace(from_record(df["china_km3"].to_numpy(), df["kazakhstan_km3"].to_numpy(), probability),
+                   kazakh_mean_km3=kbar)
 
 
 def design_scenario(basin, year: DesignYear, name: str | None = None, kazakh_mean_km3: float | None = None):
