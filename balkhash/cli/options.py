@@ -46,10 +46,13 @@ HIGHS_OPTION_OPT = typer.Option(None, "--highs-option", help="a HiGHS option NAM
 PLAN_OUT_OPT = typer.Option(None, "--plan-out", help="also write the seasonal allocation plan workbook (.xlsx)")
 MODE_OPT = typer.Option("optimise", "--mode", help="optimise (the whole horizon at once, perfect foresight) | "
                         "step (one period at a time) | rolling (re-plan every --every periods over --window)")
-WINDOW_OPT = typer.Option(None, "--window", help="rolling: periods each re-plan sees [default: 12]")
-EVERY_OPT = typer.Option(None, "--every", help="rolling: periods applied between re-plans [default: 1]")
-FORECAST_OPT = typer.Option("climatology", "--forecast", help="rolling: inflow forecast, climatology | "
-                            "persistence | perfect | a forecast CSV file (docs/simulation.md)")
+WINDOW_OPT = typer.Option(None, "--window", help="with --mode rolling only: periods each re-plan sees "
+                          "[rolling: 12]")
+EVERY_OPT = typer.Option(None, "--every", help="with --mode rolling only: periods applied between re-plans "
+                         "[rolling: 1]")
+FORECAST_OPT = typer.Option(None, "--forecast", help="with --mode rolling only: inflow forecast, climatology | "
+                            "persistence | perfect | a forecast CSV file (docs/simulation.md) "
+                            "[rolling: climatology]")
 INITIAL_OPT = typer.Option(None, "--initial", help="initial state NODE=VALUE, e.g. 'KAPSHAGAY=16.5 km3' or "
                            "'BALKHASH=342.5 m' (repeatable; after the scenario's)")
 INITIAL_FROM_OPT = typer.Option(None, "--initial-from", help="start from the storage at the end of the run in "
@@ -57,21 +60,27 @@ INITIAL_FROM_OPT = typer.Option(None, "--initial-from", help="start from the sto
 
 PROBABILITY_OPT = typer.Option(None, "--probability", help="plan the water year whose annual inflow (China + Kazakh "
                                "part) has this exceedance probability, % (repeatable: 50, 75, 95 side by side)")
-PROBABILITY_METHOD_OPT = typer.Option("generator", "--probability-method", help="generator (the fitted "
-                                      "log-normal model, any probability) | record (the 2010-2020 years, "
-                                      "Weibull positions: 8.3..91.7 %)")
+PROBABILITY_METHOD_OPT = typer.Option(None, "--probability-method", help="with --probability only: generator "
+                                      "(the fitted log-normal model, any probability) | record (the 2010-2020 "
+                                      "years, Weibull positions: 8.3..91.7 %) [with --probability: generator]")
 
 
 class Simulation:
     """The simulation options of a command: mode, window, re-plan interval, forecast, checked once."""
 
-    def __init__(self, mode: str, window: int | None, every: int | None, forecast: str) -> None:
+    def __init__(self, mode: str, window: int | None, every: int | None, forecast: str | None) -> None:
         from ..simulation.simulator import check_options
 
-        self.mode, self.forecast = mode, forecast
         self.window, self.every = check_options(mode, window, every)
-        if mode == "rolling" and forecast not in ("climatology", "persistence", "perfect") \
-                and not Path(forecast).is_file():
+        if forecast is not None and mode == "optimise":
+            raise CommandError("--forecast needs --mode rolling (optimise plans the whole horizon at once, with "
+                               "the actual inflows)")
+        if forecast is not None and mode == "step":
+            raise CommandError("--forecast needs --mode rolling (--mode step solves one period at a time, with "
+                               "its own actual inflows)")
+        self.mode, self.forecast = mode, "climatology" if forecast is None else forecast
+        if mode == "rolling" and self.forecast not in ("climatology", "persistence", "perfect") \
+                and not Path(self.forecast).is_file():
             raise CommandError(f"--forecast '{forecast}': neither climatology, persistence, perfect nor a file")
 
     @property
@@ -274,11 +283,16 @@ def check_writable(path: Path | None, what: str, directory: bool = False) -> Non
         raise CommandError(f"cannot write {what} {path}: the directory {parent} is not writable")
 
 
-def probability_runs(basin, runs: list, probabilities: list[float] | None, method: str) -> list:
+def probability_runs(basin, runs: list, probabilities: list[float] | None, method: str | None) -> list:
     """[(scenario, basin, design year or None)]: every run once per exceedance probability (the
-    design year's inflows applied after the run's scenario), or each run as it is."""
+    design year's inflows applied after the run's scenario), or each run as it is.  ``method``
+    (None: generator) needs ``probabilities``."""
     if not probabilities:
+        if method is not None:
+            raise CommandError("--probability-method needs --probability (it says how the design year of an "
+                               "exceedance probability is found)")
         return [(sc, sb, None) for sc, sb in runs]
+    method = method or "generator"
     from ..ensemble.generator import fit_record
     from ..ensemble.probability import check_probability, design_scenario, design_year
 

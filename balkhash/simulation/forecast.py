@@ -13,8 +13,10 @@ forecast:
   ratio of the last observed inflow to its climatology (1 where the climatology is 0);
 * a **forecast file** (CSV, :func:`read_forecast_file`): ``issued,period,node,inflow_mm3`` — the
   inflow (Mm3 in that period) forecast for ``node`` in ``period`` by the re-plan of month
-  ``issued`` (both ``YYYY-MM``, or dekads ``YYYY-MM-D`` at dekad step).  A node or period the file
-  does not give falls back to climatology.
+  ``issued`` (both ``YYYY-MM`` at month step, dekads ``YYYY-MM-D`` at dekad step).  A node or
+  period the file does not give falls back to climatology.  :func:`check_against_run` checks the
+  file against the run's timeline: labels of the other calendar step, or a file none of whose
+  entries any re-plan of the run uses, are refused; entries no re-plan uses are reported.
 
 Only the local inflows are forecast; demands, groundwater, capacities and targets are known.
 """
@@ -56,6 +58,8 @@ class ForecastFile:
 
     path: str
     entries: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+    #: (issued, period) -> the first line of the file giving it
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def read_forecast_file(path, nodes: list[str] | None = None) -> ForecastFile:
@@ -106,6 +110,7 @@ def read_forecast_file(path, nodes: list[str] | None = None) -> ForecastFile:
                 assert p_at is not None, "a row with a bad month was skipped"
                 key = (period_label(*i_at), period_label(*p_at))
                 cell = out.entries.setdefault(key, {})
+                out.lines.setdefault(key, line)
                 if node in cell:
                     problems.append(f"{where}, line {line}: {node} in {key[1]} issued {key[0]} is given twice")
                 cell[node] = value
@@ -115,6 +120,74 @@ def read_forecast_file(path, nodes: list[str] | None = None) -> ForecastFile:
         raise ForecastError("invalid forecast file:\n  " + "\n  ".join(problems[:50]) +
                             (f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""))
     return out
+
+
+def _examples(items: list[str], n: int = 3) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def check_against_run(file: ForecastFile, timeline: Timeline, window: int, every: int) -> list[str]:
+    """Check a forecast file against the run it forecasts for (re-plans every ``every`` periods
+    over ``window``); ForecastError naming the file when its labels are of the other calendar step
+    (``YYYY-MM`` at dekad step, ``YYYY-MM-D`` at month step) or when no re-plan of the run uses any
+    of its entries.  Returns the notes for the entries no re-plan uses (issued outside the
+    horizon or between re-plans, or for a period outside the forecast part of the re-plan's window:
+    beyond the window or the horizon, or one of the applied periods, which see the actual inflows)."""
+    where = file.path
+    dekad = timeline.step == "dekad"
+    first: dict[str, int] = {}  # each label of the other step, at the first line giving it
+    for key, line in sorted(file.lines.items(), key=lambda kv: kv[1]):
+        for lab in key:
+            if (parse_period(lab)[2] == 0) == dekad:
+                first.setdefault(lab, line)
+    if first:
+        shown = [f"'{lab}' (line {line})" for lab, line in first.items()]
+        if dekad:
+            raise ForecastError(f"{where}: the run's calendar step is dekad, so the issue and the periods of a "
+                                f"forecast are dekads YYYY-MM-D (e.g. {timeline.labels[0]}); the file gives months "
+                                f"{_examples(shown)}")
+        raise ForecastError(f"{where}: the run's calendar step is month, so the issue and the periods of a "
+                            f"forecast are months YYYY-MM (e.g. {timeline.labels[0]}); the file gives dekads "
+                            f"{_examples(shown)}")
+    labels = timeline.labels
+    T = len(labels)
+    pos = {lab: t for t, lab in enumerate(labels)}
+    replans = set(range(0, T, every))
+    unused_issue: list[str] = []
+    unused_period: list[str] = []
+    used = 0
+    for (issued, period), cell in sorted(file.entries.items(), key=lambda kv: file.lines[kv[0]]):
+        t0 = pos.get(issued)
+        if t0 is None or t0 not in replans:
+            unused_issue += [issued] * len(cell)
+            continue
+        t = pos.get(period)
+        n, k = min(window, T - t0), min(every, T - t0)
+        if t is None or not (t0 + k <= t < t0 + n):
+            unused_period += [f"{period} issued {issued}"] * len(cell)
+            continue
+        used += len(cell)
+    step = "dekad" if dekad else "month"
+    plan_at = (f"re-plans every {every} {step}(s) from {labels[0]} to {labels[max(replans)]}, each forecasting "
+               f"the {step}s after the {every} it applies, up to {window} {step}(s) from its issue")
+    if not used:
+        if not unused_period:
+            issues = sorted(set(unused_issue), key=lambda lab: parse_period(lab))
+            raise ForecastError(f"{where}: none of its issues ({_examples(issues)}) falls on a re-plan of the run "
+                                f"({plan_at}): the forecast would never be used")
+        raise ForecastError(f"{where}: no re-plan of the run uses any of its entries ({plan_at}): "
+                            f"{_examples(sorted(set(unused_issue + unused_period)))}")
+    notes = []
+    if unused_issue:
+        issues = sorted(set(unused_issue), key=lambda lab: parse_period(lab))
+        notes.append(f"forecast file {where}: {len(unused_issue)} of its entries are ignored: issued in "
+                     f"{_examples(issues)}, not a re-plan of the run ({plan_at})")
+    if unused_period:
+        notes.append(f"forecast file {where}: {len(unused_period)} of its entries are ignored: a period outside "
+                     f"the forecast part of its re-plan's window ({_examples(sorted(set(unused_period)))}; the "
+                     f"applied {step}s see the actual inflows, and a window ends {window} {step}(s) from its issue "
+                     "or at the end of the horizon)")
+    return notes
 
 
 class Forecaster:

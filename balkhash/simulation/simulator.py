@@ -38,7 +38,7 @@ from ..allocation.summary import build_summary
 from ..errors import BalkhashError
 from .carried_aggregates import OWN as AGGREGATES_OWN
 from .carried_aggregates import AggregateHistory
-from .forecast import NAMES, Forecaster, ForecastFile, climatology, read_forecast_file
+from .forecast import NAMES, Forecaster, ForecastFile, check_against_run, climatology, read_forecast_file
 from .windows import (
     CARRIED_CAPACITY,
     CARRIED_LAKE,
@@ -101,7 +101,7 @@ class Simulator(NamedParameters):
     simulates again, re-using every window model already built."""
 
     def __init__(self, basin, mode: str = "rolling", window: int | None = None, every: int | None = None,
-                 forecast: str | Path = "climatology", climatology_basin=None, strict: bool = False,
+                 forecast: str | Path | None = "climatology", climatology_basin=None, strict: bool = False,
                  fair_sharing: bool | None = None, time_limit: float | None = None, log: bool = False,
                  threads: int | None = None, highs_options: dict | None = None) -> None:
         t0 = perf_counter()
@@ -125,18 +125,29 @@ class Simulator(NamedParameters):
         pen = self.lp.params.get("penalty")
         self._lake_penalty = np.array([pen.position[i] for i in self._lake_ids], dtype=np.int64) \
             if pen is not None and self._lake_ids else np.zeros(0, dtype=np.int64)
+        #: notes on the forecast file's entries no re-plan uses
+        self.forecast_notes: list[str] = []
         self.forecast_kind, self.forecast_file = self._forecast(forecast)
         self.reference = None if climatology_basin is None else self._reference(climatology_basin)
         self.build_seconds = perf_counter() - t0
 
     # -- inputs ---------------------------------------------------------------------------------
     def _forecast(self, forecast) -> tuple[str, ForecastFile | None]:
+        """(kind, file) of ``forecast`` (None: climatology); a file is read and checked against the
+        run's timeline (:func:`~balkhash.simulation.forecast.check_against_run`)."""
         if self.mode == "step":
             return "perfect", None
+        if forecast is None:
+            return "climatology", None
         if isinstance(forecast, str) and forecast in NAMES:
             return forecast, None
         nodes = [n for n in self.full.nodes if self.full.node_type[n] != "sink"]
-        return "file", read_forecast_file(forecast, nodes)
+        file = read_forecast_file(forecast, nodes)
+        window, every = self.window, self.every
+        assert window is not None, "rolling has a window"
+        assert every is not None, "rolling has a re-plan interval"
+        self.forecast_notes = check_against_run(file, self.full.timeline, window, every)
+        return "file", file
 
     def _reference(self, basin) -> np.ndarray:
         """nodes x 12 (36 at dekad step): the mean inflows of ``basin`` by period of the year (nodes it
@@ -265,6 +276,7 @@ class Simulator(NamedParameters):
                    "replan_seconds": (t_ex - t_start) / max(1, replans)}
         summary["timings"] = dict(timings)
         summary["notes"] = [*summary.get("notes", []), *lake_share_notes(full, lp, x, tables["targets"]),
+                            *self.forecast_notes, *end_concentration_notes(full, lp, x),
                             _mode_note(self.mode, self.window, self.every, self.forecast_name)]
         return Solution(status, objective, tables, summary, timings)
 
@@ -541,6 +553,39 @@ def _period_pairs(full_blocks: dict, win_blocks: dict, attr: str) -> list[tuple[
     return pairs
 
 
+#: the last period holding more than this share of the run's shortfall and eco-flow violations gets a note
+END_SHARE_NOTE = 0.5
+#: ... when it holds at least this much, Mm3
+END_NOTE_MM3 = 1.0
+
+
+def end_concentration_notes(full, lp, x: np.ndarray) -> list[str]:
+    """A note when the last period of a step or rolling run holds most of its users' shortfall and
+    eco-flow violations (Mm3) while an end-storage target is set: only the windows reaching the
+    end of the horizon see that target, so the reservoirs are refilled at the end
+    (docs/simulation.md, 'What is not modelled')."""
+    T = full.T
+    end = lp.params.get("end_storage")
+    if T < 2 or end is None or not np.any(np.asarray(end.values) > 0):
+        return []
+    per = np.zeros(T)
+    for name, blk in lp.var_blocks.items():
+        if name not in ("short", "viol_eco_flow") or not isinstance(blk.axes[-1], range) or len(blk.axes[-1]) != T:
+            continue
+        cols = np.asarray(blk.cols).reshape(-1, T)
+        per += np.clip(x[cols], 0.0, None).sum(axis=0)
+    total = float(per.sum())
+    last = float(per[-1])
+    if last < END_NOTE_MM3 or last <= END_SHARE_NOTE * total:
+        return []
+    label = full.timeline.labels[-1]
+    return [f"the last period {label} holds {100 * last / total:.0f} % of the run's shortfall and eco-flow "
+            f"violations ({last:,.1f} of {total:,.1f} Mm3): in step and rolling mode the end-storage target "
+            "applies only in the windows that reach the end of the horizon, so the reservoirs are refilled "
+            "there (docs/simulation.md, 'What is not modelled'; a carry-over value on the reservoirs, or "
+            "a longer --window, spreads it)"]
+
+
 def _mode_note(mode: str, window, every, forecast: str) -> str:
     if mode == "step":
         return "simulated one period at a time (step): each period's LP sees only its own inflows"
@@ -549,7 +594,7 @@ def _mode_note(mode: str, window, every, forecast: str) -> str:
 
 
 def simulate(basin, *, mode: str = "optimise", window: int | None = None, every: int | None = None,
-             forecast: str | Path = "climatology", climatology=None, strict: bool = False,
+             forecast: str | Path | None = "climatology", climatology=None, strict: bool = False,
              fair_sharing: bool | None = None, time_limit: float | None = None, log: bool = False,
              threads: int | None = None, highs_options: dict | None = None) -> Solution:
     """Solve ``basin`` in simulation ``mode``: 'optimise' (the whole horizon at once, perfect
