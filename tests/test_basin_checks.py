@@ -161,3 +161,30 @@ def test_scenario_annual_capacity_with_a_profile_is_refused(tmp_path):
         "RES-D": {"unit": "Mm3/yr", "annual": 100, "profile": [1] + [0] * 11}}}})
     found = scenario_problems(basin, sc, "s.yaml")
     assert [p.field for p in found] == ["infrastructure.annual_capacity.RES-D"]
+
+
+# -- reading errors name splits, aggregates and policies as the value checks do ---------------------
+def test_reading_errors_name_splits_aggregates_and_policies(tmp_path):
+    data = reservoir_basin()
+    data["splits"] = [{"id": "S1", "node": "RIVER", "links": ["RIVER-RES"], "fraction": [1]}]
+    data["aggregates"] = [{"id": "AG", "links": ["RES-D"], "maxx": "5 Mm3/month"}]
+    data["options"] = {"policies": {"p": {"classes": [{"name": "c", "sectors": ["agri"]}]}}}
+    found = {(p.where, p.field) for p in problems(write(tmp_path, data))}
+    assert {("split 'S1'", "fractions"), ("split 'S1'", "fraction"), ("aggregate 'AG'", "maxx"),
+            ("", "options.policies.p.classes[0].sectors[0]")} <= found, found
+
+
+def test_a_split_on_a_lake_says_which_nodes_it_may_divide(tmp_path):
+    data = lake_basin("500 Mm3")
+    data["nodes"].append({"id": "OUT", "type": "sink"})
+    data["links"].append({"id": "LAKE-OUT", "from": "LAKE", "to": "OUT"})
+    data["splits"] = [{"id": "S1", "node": "LAKE", "links": ["LAKE-OUT"], "fractions": [1]}]
+    text = messages(write(tmp_path, data))
+    assert "split 'S1': node: node 'LAKE' is a lake: a split divides the outflow of an inflow, junction or " \
+           "reservoir node" in text
+
+
+def test_wrong_node_type_takes_its_article(tmp_path):
+    data = lake_basin("500 Mm3")
+    data["targets"] = [{"id": "L", "type": "lake_inflow", "lake": "RIVER", "min_annual_km3": 0.01}]
+    assert "node 'RIVER' is an inflow, not a lake" in messages(write(tmp_path, data))

@@ -83,15 +83,32 @@ def read_yaml(file: Path) -> object:
         raise BasinError([Problem(str(file), "", "", f"cannot read: {exc}")]) from None
 
 
+def _indexed(loc: tuple) -> tuple:
+    """A path with its list positions as indices of the step before: classes.0.sectors.1 ->
+    classes[0].sectors[1] (the form of the value checks' messages)."""
+    out: list[str] = []
+    for p in loc:
+        if isinstance(p, int) and out:
+            out[-1] = f"{out[-1]}[{p}]"
+        else:
+            out.append(str(p))
+    return tuple(out)
+
+
 def _item_name(raw: object, loc: tuple) -> tuple[str, tuple]:
-    """Name the node/link/target a pydantic error location points into, and the rest of the path."""
-    if len(loc) >= 2 and loc[0] in ("nodes", "links", "targets", "hydropower") and isinstance(loc[1], int):
+    """Name the node/link/target/plant/split/aggregate a pydantic error location points into, and
+    the rest of the path (a policy's: ``options.policies.NAME.classes[0]...``)."""
+    if len(loc) >= 3 and loc[:2] == ("options", "policies"):
+        return "", _indexed(loc)
+    if len(loc) >= 2 and loc[0] in ("nodes", "links", "targets", "hydropower", "splits", "aggregates") \
+            and isinstance(loc[1], int):
         kind = loc[0].rstrip("s") if loc[0] != "hydropower" else "plant"
         ident = None
         with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
             ident = raw[loc[0]][loc[1]].get("id")  # type: ignore[index]
         label = f"{kind} '{ident}'" if isinstance(ident, str) and ident else f"{loc[0]}[{loc[1]}]"
-        return label, strip_tag(loc[2:])
+        rest = strip_tag(loc[2:])
+        return label, _indexed(rest) if loc[0] in ("splits", "aggregates") else rest
     return "", loc
 
 

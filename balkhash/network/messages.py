@@ -114,3 +114,8 @@ def strip_tag(loc: tuple) -> tuple:
     if len(loc) > 1 and isinstance(loc[0], str) and loc[0] in _TAGS:
         return loc[1:]
     return loc
+
+
+def a_kind(kind: str) -> str:
+    """A node type with its article: 'a reservoir', 'an inflow'."""
+    return ("an " if kind[:1] in "aeiou" else "a ") + kind

@@ -34,6 +34,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import Problem
+from .messages import a_kind
 from .periods import EndStorage, flow_values, iter_period_values, period_values
 from .quantities import FlowSeries, LevelAreaVolume, MonthlyDepth
 from .schema import NODE_TYPES, TERMINAL_TYPES, iter_flow_series
@@ -327,7 +328,7 @@ def check_references(basin, file: str, nodes: dict, links: dict, g: IndexGraph |
         elif t.lake not in nodes:
             out.append(Problem(file, where, "lake", f"unknown node '{t.lake}'"))
         elif nodes[t.lake].type != "lake":
-            out.append(Problem(file, where, "lake", f"node '{t.lake}' is a {nodes[t.lake].type}, not a lake"))
+            out.append(Problem(file, where, "lake", f"node '{t.lake}' is {a_kind(nodes[t.lake].type)}, not a lake"))
     for p in basin.hydropower:
         if p.link not in links:
             out.append(Problem(file, f"plant '{p.id}'", "link", f"unknown link '{p.link}'"))

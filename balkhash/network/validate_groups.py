@@ -8,6 +8,7 @@ import math
 from collections import Counter
 
 from .errors import Problem
+from .messages import a_kind
 from .schema import Aggregate, FlowGroup
 
 #: how far the fractions of a split over all of a node's out-links may be from summing to 1
@@ -45,8 +46,8 @@ def _splits(basin, file: str, nodes: dict, links: dict) -> list[Problem]:
             out.append(Problem(file, where, "node", f"unknown node '{s.node}'"))
             continue
         if n.type not in SPLIT_NODES:
-            out.append(Problem(file, where, "node", f"node '{s.node}' is a {n.type}: a split divides the outflow "
-                               f"of a {', '.join(SPLIT_NODES)} node"))
+            out.append(Problem(file, where, "node", f"node '{s.node}' is {a_kind(n.type)}: a split divides the outflow "
+                               "of an inflow, junction or reservoir node"))
             continue
         if len(s.fractions) != len(s.links):
             out.append(Problem(file, where, "fractions", f"{len(s.links)} link(s) need {len(s.links)} fraction(s), "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import Problem
+from .messages import a_kind
 
 
 def check_plant_heads(basin, file: str, nodes: dict) -> list[Problem]:
@@ -23,7 +24,7 @@ def check_plant_heads(basin, file: str, nodes: dict) -> list[Problem]:
             out.append(Problem(file, where, "head_from", f"unknown node '{p.head_from}'"))
             continue
         if n.type != "reservoir":
-            out.append(Problem(file, where, "head_from", f"node '{n.id}' is a {n.type}, not a reservoir"))
+            out.append(Problem(file, where, "head_from", f"node '{n.id}' is {a_kind(n.type)}, not a reservoir"))
             continue
         if not n.enabled:
             out.append(Problem(file, where, "head_from", f"reservoir '{n.id}' is disabled (enabled: false)"))

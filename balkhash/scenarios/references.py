@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..network.errors import BasinError, Problem
+from ..network.messages import a_kind
 from ..network.schema import Basin
 from .schema import Scenario
 from .transboundary import transboundary_table
@@ -41,7 +42,7 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
             out.append(Problem(file, where, "transboundary.node", f"unknown node '{tb.node}'"))
         elif tb.node is not None and nodes[tb.node].type != "inflow":
             out.append(Problem(file, where, "transboundary.node",
-                               f"node '{tb.node}' is a {nodes[tb.node].type}, not an inflow node"))
+                               f"node '{tb.node}' is {a_kind(nodes[tb.node].type)}, not an inflow node"))
         elif tb.node is None:
             flagged = [n.id for n in basin.nodes if getattr(n, "transboundary", False)]
             if not flagged:
@@ -56,7 +57,7 @@ def scenario_problems(basin: Basin, sc: Scenario, file: str | None = None) -> li
                 out.append(Problem(file, where, "transboundary.kazakh_nodes", f"unknown node '{nid}'"))
             elif nodes[nid].type != "inflow":
                 out.append(Problem(file, where, "transboundary.kazakh_nodes",
-                                   f"node '{nid}' is a {nodes[nid].type}, not an inflow node"))
+                                   f"node '{nid}' is {a_kind(nodes[nid].type)}, not an inflow node"))
     ws = sc.water_saving
     if ws is not None:
         for field in ("demands", "industry_demands"):
