@@ -143,7 +143,7 @@ def test_chart_json_against_the_tables(report):
     labels = {a["text"] for a in figs["network"]["layout"]["annotations"]}
     assert labels == {n.id for n in b.nodes if n.type != "junction"}
     deliveries = figs["deliveries"]
-    agri = next(t for t in deliveries["data"] if t["name"] == "delivered")
+    agri = next(t for t in deliveries["data"] if t["name"] == "delivered: agriculture")
     assert sum(agri["y"]) == pytest.approx(sol.summary["delivered_mm3_by_sector"]["agriculture"], rel=1e-6)
 
 

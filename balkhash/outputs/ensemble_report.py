@@ -32,7 +32,8 @@ def ensemble_section(result, reliability: pd.DataFrame, quantiles: pd.DataFrame,
     info = info or {}
     g = result.generator
     c_mean, k_mean = g.mean_km3
-    what = (f"{result.members} members x {len(result.water_years)} water years "
+    years = len(result.water_years)
+    what = (f"{result.members} members x {years} water year{'s' if years != 1 else ''} "
             f"({result.periods[0]}..{result.periods[-1]}), mode {result.mode}, seed {result.seed}; inflows from "
             f"a bivariate log-normal AR(1) fitted to the 2010-2020 record: China mean {c_mean:.2f} km3/yr "
             f"(CV {g.cv[0]:.2f}), Kazakh part {k_mean:.2f} km3/yr (CV {g.cv[1]:.2f}), correlation {g.r:.2f}, "
@@ -52,11 +53,34 @@ def ensemble_section(result, reliability: pd.DataFrame, quantiles: pd.DataFrame,
     sq = quantiles.copy()
     p_short = sq.pop("p_short")
     sq["P(short)"] = [f"{100 * v:.1f} %" for v in p_short]
+    sq = sq.rename(columns=quantile_heading)
+    rel = reliability.rename(columns={"water_year": "Water year"})
     return (f'<section id="ensemble"><h2>Ensemble: reliability of the lake targets</h2>'
             f"<p>{html.escape(what)}.</p>{img}"
             f"<h3>Reliability per water year (lake {html.escape(result.lakes[0])}, share of members)</h3>"
-            f"{_table(reliability, pct=True)}"
-            f"<h3>Shortfall per sector and water year, Mm3 (over every member-year)</h3>{_table(sq)}</section>")
+            f"{_table(rel, pct=True)}<p class='note'>{RELIABILITY_ROWS}</p>"
+            f"<h3>Shortfall per sector and water year, Mm3 (over every member-year)</h3>{_table(sq)}"
+            f"<p class='note'>{QUANTILE_NOTE}</p></section>")
+
+
+#: what the reliability table's last two rows mean
+RELIABILITY_ROWS = ("P(level &ge; h): the share of members whose lake level stays at or above h at the end of every "
+                    "month of the water year; P(inflow &ge; V): the share whose lake inflow over the water year "
+                    "reaches V. <i>all years</i>: the share of all member-years; <i>every year</i>: the share of "
+                    "members that meet it in every water year of the horizon.")
+QUANTILE_NOTE = ("The shortfall of a sector over one water year, pooled over every member and water year: its mean, "
+                 "quantiles (q50: the median; q90: exceeded in one member-year in ten), maximum, and P(short), the "
+                 "share of member-years with any shortfall.")
+
+
+def quantile_heading(column: str) -> str:
+    """'mean_mm3' -> 'Mean (Mm3)', 'q90_mm3' -> 'q90 (Mm3)', 'sector' -> 'Sector'."""
+    if column == "sector":
+        return "Sector"
+    if column.endswith("_mm3"):
+        name = column[: -len("_mm3")]
+        return f"{name.capitalize() if not name.startswith('q') else name} (Mm3)"
+    return column
 
 
 PAGE = """<!DOCTYPE html>

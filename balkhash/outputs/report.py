@@ -120,11 +120,21 @@ def _summary_html(solution, basin, run_info: dict) -> str:
         out.append(f"<h3>Lake: {html.escape(basin.node(lake['node']).name or lake['node'])}</h3>")
         out.append(_table(["", ""], rows, "kv"))
     if s.get("reservoirs"):
-        rows = [[html.escape(r["node"]), _fmt(r["storage_start_mm3"], 0), _fmt(r["storage_min_mm3"], 0),
-                 _fmt(r["storage_end_mm3"], 0), f"{_fmt(r['bounds_mm3'][0], 0)} .. {_fmt(r['bounds_mm3'][1], 0)}",
-                 _fmt(r["evaporation_mm3"])] for r in s["reservoirs"]]
+        st = solution.tables["storage"]
+        rows = []
+        for r in s["reservoirs"]:
+            bounds = f"{_fmt(r['bounds_mm3'][0], 0)} .. {_fmt(r['bounds_mm3'][1], 0)}"
+            g = st[st["node"] == r["node"]]
+            if len(g):  # a rule curve: the bounds on the storage at each period's end move over the year
+                lo, hi = g["min_storage_mm3"].to_numpy(float), g["max_storage_mm3"].to_numpy(float)
+                if np.nanmax(lo) > np.nanmin(lo) + 1e-6 or np.nanmax(hi) > np.nanmin(hi) + 1e-6:
+                    bounds += (f" <small>(rule curve: lower {_fmt(np.nanmin(lo), 0)}-{_fmt(np.nanmax(lo), 0)}, "
+                               f"upper {_fmt(np.nanmin(hi), 0)}-{_fmt(np.nanmax(hi), 0)})</small>")
+            rows.append([html.escape(r["node"]), _fmt(r["storage_start_mm3"], 0), _fmt(r["storage_min_mm3"], 0),
+                         _fmt(r["storage_end_mm3"], 0), bounds, _fmt(r["evaporation_mm3"])])
         out.append("<h3>Reservoirs (Mm3)</h3>")
-        out.append(_table(["reservoir", "start", "lowest", "end", "bounds", "evaporation"], rows, "num"))
+        out.append(_table(["reservoir", "start", "lowest (month end)", "end", "storage bounds", "evaporation"], rows,
+                          "num"))
     viol = s.get("violations", [])
     if viol:
         rows = [[html.escape(v["target"]), html.escape(v["node_or_link"]), html.escape(str(v["period_or_year"])),
@@ -194,25 +204,46 @@ def _groups_html(plan: pd.DataFrame, wy_start: int) -> str:
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
+#: the sweep table's columns (sweep.csv) as the report heads them, with their units
+SWEEP_HEADINGS = {
+    "status": "Solver status", "total_shortfall_mm3": "Total shortfall (Mm3 over the horizon)",
+    "lake_inflow_km3": "Lake inflow (km3, mean per water year)", "lake_level_end_m": "Lake level at the end (m BS)",
+    "lake_level_min_m": "Lowest lake level (m BS)", "lake_inflow_dual": "Lake inflow dual (cost per Mm3)",
+    "violated_targets": "Violated targets",
+}
+
+
+def sweep_heading(column: str) -> str:
+    """The heading of a sweep.csv column: 'shortfall_agriculture_mm3' -> 'Shortfall, agriculture
+    (Mm3 over the horizon)'."""
+    if column in SWEEP_HEADINGS:
+        return SWEEP_HEADINGS[column]
+    if column.startswith("shortfall_") and column.endswith("_mm3"):
+        return f"Shortfall, {column[len('shortfall_'):-len('_mm3')]} (Mm3 over the horizon)"
+    return column.replace("_", " ")
+
+
 def _sweep_table_html(sweep) -> str:
     df = sweep.table
     cols = ["value", "status", *[f"shortfall_{s}_mm3" for s in sweep.sectors], "total_shortfall_mm3",
             "lake_inflow_km3", "lake_level_end_m", "lake_level_min_m", "lake_inflow_dual", "violated_targets"]
     cols = [c for c in cols if c in df.columns]
-    heads = [sweep.label if c == "value" else c.replace("_", " ") for c in cols]
+    heads = [sweep.label if c == "value" else sweep_heading(c) for c in cols]
     rows = []
     for rec in df[cols].to_dict("records"):
         row = []
         for c in cols:
             v = rec[c]
             if c in ("status", "violated_targets"):
-                row.append(html.escape("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)))
+                text = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+                # the ids separated so that the column wraps (on screen and on paper)
+                row.append(html.escape("; ".join(t.strip() for t in text.split(";")) if text else ""))
             elif c == "value":
                 row.append(f"{v:g}")
             else:
                 row.append(_fmt(v, 2 if c.endswith(("_m", "_km3")) else 1))
         rows.append(row)
-    return "<div class='scroll'>" + _table(heads, rows, "num") + "</div>"
+    return "<div class='scroll'>" + _table(heads, rows, "num sweep") + "</div>"
 
 
 CSS = """
@@ -237,7 +268,24 @@ table.plan tr.total td{background:#bdd7ee;font-weight:600}tr.total td{font-weigh
 gap:4px 18px;margin:6px 0}dl.info dt{color:#555}dl.info dd{margin:0}.chart{min-height:260px}
 .note{color:#555;font-size:13px}section,h3,.chart{scroll-margin-top:48px}
 footer{color:#777;font-size:12px;padding:0 28px 30px}
+table.sweep td:last-child{min-width:14em;text-align:left}table.sweep td:nth-child(2){text-align:left}.figure{margin:0}
+@media print{
+@page{size:A4 landscape;margin:10mm}
+body{background:#fff;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+header{padding:0 0 6px;background:#fff;color:#1f4e79}header p{opacity:1;color:#222}nav{display:none}
+main{padding:0;max-width:none}section{border:none;border-radius:0;padding:0;margin:0 0 12px}
+.scroll,.scroll.wide{overflow:visible!important;max-height:none!important;max-width:none!important;border:none}
+th{position:static}thead{display:table-header-group}tr,dl.info{break-inside:avoid}
+h2,h3{break-after:avoid}.figure{break-inside:avoid;page-break-inside:avoid}.modebar{display:none!important}
+table.plan{font-size:8px}table.plan th{padding:2px 2px}table.plan td{padding:1px 2px}
+table.plan td:nth-child(-n+3){white-space:normal}table.sweep{font-size:10px}
+table.sweep{width:100%}table.sweep td:last-child{white-space:normal;min-width:11em}
+img{max-width:100%;break-inside:avoid}
+}
 """
+
+#: the charts' width on paper, CSS pixels: A4 landscape less 10 mm margins (277 mm at 96 px per inch)
+PRINT_WIDTH = 1040
 
 BOOT_JS = """
 (function(){
@@ -246,6 +294,24 @@ BOOT_JS = """
     var fig = JSON.parse(s.textContent);
     Plotly.newPlot(s.getAttribute('data-target'), fig.data, fig.layout, cfg);
   });
+  // on paper the charts take the page's width (A4 landscape), then the window's again
+  var charts = function(){ return document.querySelectorAll('.chart .js-plotly-plot'); };
+  var paper = false;
+  var toPaper = function(){
+    if (paper) return; paper = true;
+    charts().forEach(function(d){ Plotly.relayout(d, {width: PRINT_WIDTH}); });
+  };
+  var toScreen = function(){
+    if (!paper) return; paper = false;
+    charts().forEach(function(d){ Plotly.relayout(d, {width: null, autosize: true}); Plotly.Plots.resize(d); });
+  };
+  window.addEventListener('beforeprint', toPaper);
+  window.addEventListener('afterprint', toScreen);
+  if (window.matchMedia) {
+    var mq = window.matchMedia('print');
+    var on = function(e){ if (e.matches) toPaper(); else toScreen(); };
+    if (mq.addEventListener) mq.addEventListener('change', on); else if (mq.addListener) mq.addListener(on);
+  }
   document.body.setAttribute('data-charts-ready', 'true');
 })();
 """
@@ -287,7 +353,7 @@ def build_report(solution, basin, run_info: dict | None = None, *, sweep=None,
     figs.append(("deliveries", "Deliveries by sector", fig_deliveries(solution, basin)))
     figs.append(("heatmap", "Shortfall heatmap", fig_heatmap(solution, basin)))
     figs.append(("network", "Network", fig_network(solution, basin)))
-    figs.append(("eco", "Ecological flows", fig_eco(solution, basin)))
+    figs.append(("eco", "Flow targets: ecological flows and release schedules", fig_eco(solution, basin)))
     step("charts")
     sweep_parts = []
     if sweep is not None:
@@ -316,8 +382,8 @@ def build_report(solution, basin, run_info: dict | None = None, *, sweep=None,
                  f"{_groups_html(plan, basin.calendar.water_year_start_month)}</section>")
     parts.append("<section id='charts'><h2>Charts</h2>")
     for name, heading, fig in figs:
-        if fig is not None:
-            parts.append(f"<h3>{html.escape(heading)}</h3>{_figure_html(name, fig)}")
+        if fig is not None:  # heading and chart kept together on paper
+            parts.append(f"<div class='figure'><h3>{html.escape(heading)}</h3>{_figure_html(name, fig)}</div>")
     parts.append("</section>")
     if sweep is not None:
         parts.append("<section id='sweep'><h2>Sweep over the " + html.escape(sweep.label.split(" (")[0].lower()) +
@@ -325,7 +391,7 @@ def build_report(solution, basin, run_info: dict | None = None, *, sweep=None,
                      "level, the right panel the shortfall of each sector at that value. Source: <code>" +
                      html.escape(str(sweep.source)) + "</code></p>")
         for name, fig in sweep_parts:
-            parts.append(_figure_html(name, fig))
+            parts.append(f"<div class='figure'>{_figure_html(name, fig)}</div>")
         parts.append("<h3>Sweep table</h3>" + _sweep_table_html(sweep) + "</section>")
     parts += [body for _, _, body in sections]
     parts.append("</main>")
@@ -351,7 +417,7 @@ def build_report(solution, basin, run_info: dict | None = None, *, sweep=None,
         "</head><body>",
         *parts,
         f"<script type='application/json' id='balkhash-data'>{_json(payload)}</script>",
-        f"<script type='text/javascript'>{BOOT_JS}</script>",
+        f"<script type='text/javascript'>{BOOT_JS.replace('PRINT_WIDTH', str(PRINT_WIDTH))}</script>",
         "</body></html>",
     ])
 

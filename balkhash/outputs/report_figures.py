@@ -23,6 +23,8 @@ from .common import (
 from .plot_base import step_word
 
 BAND_COLOUR = "rgba(44,160,44,0.13)"
+#: a reservoir's bounds, apart in colour and dash (the PNG uses the same)
+LOWER_COLOUR, UPPER_COLOUR = "#e6550d", "#3b3b3b"
 TEMPLATE = "plotly_white"
 
 
@@ -126,25 +128,28 @@ def fig_reservoirs(solution, basin):
     cols = 1 if len(nodes) == 1 else 2
     rows = math.ceil(len(nodes) / cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[basin.node(n).name or n for n in nodes],
-                        vertical_spacing=0.12 if rows > 1 else 0.1)
+                        vertical_spacing=0.18 if rows > 1 else 0.1)
     for k, node in enumerate(nodes):
         r, c = k // cols + 1, k % cols + 1
         g = st[st["node"] == node]
         periods = g["period"].tolist()
         x = [period_start(periods[0]).isoformat(), *_month_ends(periods)]
-        lower, upper = g["min_storage_mm3"], g["max_storage_mm3"]  # on the storage at the end of each period
-        storage = [g["storage_start_mm3"].iloc[0], *g["storage_mm3"]]
+        # as the PNG: a large reservoir in km3 (1 km3 = 1000 Mm3)
+        f, unit = (1e-3, "km3") if float(np.nanmax(g["max_storage_mm3"].to_numpy(float))) >= 5000.0 else (1.0, "Mm3")
+        lower, upper = g["min_storage_mm3"] * f, g["max_storage_mm3"] * f  # on the storage at each period's end
+        storage = [g["storage_start_mm3"].iloc[0] * f, *(g["storage_mm3"] * f)]
         first = k == 0
-        fig.add_trace(dict(type="scatter", x=x[1:], y=_l(lower), mode="lines", line=dict(color="#6b6b6b",
-                      dash="dash", width=1), name="lower bound", legendgroup="lo", showlegend=first), row=r, col=c)
-        fig.add_trace(dict(type="scatter", x=x[1:], y=_l(upper), mode="lines", line=dict(color="#3b3b3b",
-                      dash="dash", width=1), fill="tonexty", fillcolor="rgba(158,202,225,0.25)", name="upper bound",
+        fig.add_trace(dict(type="scatter", x=x[1:], y=_l(lower), mode="lines", line=dict(color=LOWER_COLOUR,
+                      dash="dashdot", width=1.5), name="lower bound", legendgroup="lo", showlegend=first), row=r, col=c)
+        fig.add_trace(dict(type="scatter", x=x[1:], y=_l(upper), mode="lines", line=dict(color=UPPER_COLOUR,
+                      dash="dash", width=1.5), fill="tonexty", fillcolor="rgba(158,202,225,0.25)", name="upper bound",
                       legendgroup="up", showlegend=first), row=r, col=c)
         fig.add_trace(dict(type="scatter", x=x, y=_l(storage), mode="lines+markers",
-                      line=dict(color="#08519c", width=2.5), name="storage (Mm3)", legendgroup="st",
-                      showlegend=first), row=r, col=c)
-        fig.update_yaxes(title_text="Mm3", row=r, col=c)
-    fig.update_layout(title="Reservoir storage between its bounds", height=max(340, 300 * rows), template=TEMPLATE)
+                      line=dict(color="#08519c", width=2.5), name=f"storage at {step_word(basin)} end",
+                      legendgroup="st", showlegend=first), row=r, col=c)
+        fig.update_yaxes(title_text=f"storage, {unit}", row=r, col=c)
+    fig.update_annotations(font_size=13)
+    fig.update_layout(title="Reservoir storage between its bounds", height=max(340, 320 * rows), template=TEMPLATE)
     return fig
 
 
@@ -166,14 +171,14 @@ def fig_deliveries(solution, basin):
         groups[sec] = g
         t, s = g["target_mm3"].sum(), g["shortfall_mm3"].sum()
         titles.append(f"{sec}: shortfall {s:,.1f} of {t:,.1f} Mm3" + (f" ({100 * s / t:.1f} %)" if t > 0 else ""))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, vertical_spacing=0.14 if rows > 1 else 0.1)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, vertical_spacing=0.16 if rows > 1 else 0.1)
     for k, sec in enumerate(sectors):
         r, c = k // cols + 1, k % cols + 1
         g = groups[sec]
         x = _month_mids(g.index)
         first = k == 0
-        fig.add_trace(dict(type="bar", x=x, y=_l(g["delivered_mm3"]), name="delivered", marker_color=sector_colour(sec),
-                           legendgroup="d", showlegend=first), row=r, col=c)
+        fig.add_trace(dict(type="bar", x=x, y=_l(g["delivered_mm3"]), name=f"delivered: {sec}",
+                           marker_color=sector_colour(sec), legendgroup=f"d-{sec}"), row=r, col=c)
         fig.add_trace(dict(type="bar", x=x, y=_l(g["shortfall_mm3"]), name="shortfall",
                            marker=dict(color="rgba(214,39,40,0.25)", line=dict(color=TARGET_COLOUR, width=1)),
                            legendgroup="s", showlegend=first), row=r, col=c)
@@ -181,6 +186,7 @@ def fig_deliveries(solution, basin):
                            line=dict(color="black", width=1.5, shape="hvh"), legendgroup="t", showlegend=first),
                       row=r, col=c)
         fig.update_yaxes(title_text=f"Mm3/{step_word(basin)}", row=r, col=c)
+    fig.update_annotations(font_size=12)  # the subplot titles: clear of each other at a page's width
     fig.update_layout(title="Deliveries against targets by sector", barmode="stack", height=max(340, 300 * rows),
                       template=TEMPLATE)
     return fig
@@ -411,7 +417,17 @@ def fig_network(solution, basin):
     return dict(data=data, layout=layout)
 
 
+def flow_target_kind(target) -> str:
+    """'release schedule' for a flow target with a penalty of its own (a soft schedule of a dam's
+    releases), 'ecological flow' for one without (priced by the policy as an ecological target)."""
+    return "release schedule" if getattr(target, "penalty", None) is not None else "ecological flow"
+
+
 def fig_eco(solution, basin):
+    """The flow targets (``eco_flow``): one panel per target with its own axis, the flow and its
+    minimum in m3/s over the real days of each period, the violated periods marked in red."""
+    from plotly.subplots import make_subplots
+
     from ..network.timeline import period_days
     from ..network.units import mm3_to_m3s
 
@@ -419,21 +435,55 @@ def fig_eco(solution, basin):
     eco = t[t["type"] == "eco_flow"]
     if eco.empty:
         return None
-    data = []
-    palette = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
-    for k, (tid, g) in enumerate(eco.groupby("target", sort=False)):
+    defs = {x.id: x for x in basin.targets}
+    ids = list(dict.fromkeys(eco["target"]))
+    cols = 1 if len(ids) == 1 else 2
+    rows = math.ceil(len(ids) / cols)
+    titles = []
+    for tid in ids:
+        g = eco[eco["target"] == tid]
+        nv = int((g["violation"].to_numpy(float) > 1e-6).sum())
+        kind = flow_target_kind(defs.get(tid))
+        titles.append(f"<b>{tid}</b> on {g['node_or_link'].iloc[0]}<br>{kind}: " +
+                      (f"violated in {nv} of {len(g)} {step_word(basin)}s" if nv else "met"))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, vertical_spacing=0.36 / rows if rows > 1 else 0.1,
+                        horizontal_spacing=0.08)
+    legend_viol = False
+    for k, tid in enumerate(ids):
+        r, c = k // cols + 1, k % cols + 1
+        g = eco[eco["target"] == tid]
         days = [period_days(p) for p in g["period_or_year"]]
         x = _month_mids(g["period_or_year"])
-        colour = palette[k % len(palette)]
-        data.append(dict(type="scatter", x=x, y=_l(mm3_to_m3s(g["achieved"].to_numpy(float), days)),
-                         mode="lines+markers", name=f"{tid}: flow on {g['node_or_link'].iloc[0]}",
-                         line=dict(color=colour, width=2, shape="hvh"), legendgroup=tid))
-        data.append(dict(type="scatter", x=x, y=_l(mm3_to_m3s(g["required"].to_numpy(float), days)), mode="lines",
-                         name=f"{tid}: minimum", line=dict(color=colour, width=1.5, dash="dash", shape="hvh"),
-                         legendgroup=tid))
-    return dict(data=data, layout=dict(title=dict(text="Ecological flows against their minimum (m3/s)"),
-                                       height=420, template=TEMPLATE, yaxis=dict(title=dict(text="m3/s"),
-                                                                                 rangemode="tozero")))
+        ach = mm3_to_m3s(g["achieved"].to_numpy(float), days)
+        req = mm3_to_m3s(g["required"].to_numpy(float), days)
+        viol = g["violation"].to_numpy(float) > 1e-6
+        first = k == 0
+        fig.add_trace(dict(type="scatter", x=x, y=_l(ach), mode="lines+markers", name="flow (m3/s)",
+                           line=dict(color="#2171b5", width=2, shape="hvh"), legendgroup="flow",
+                           showlegend=first,
+                           hovertemplate=f"{tid}<br>%{{x|%b %Y}}: flow %{{y:,.1f}} m3/s<extra></extra>"),
+                      row=r, col=c)
+        fig.add_trace(dict(type="scatter", x=x, y=_l(req), mode="lines", name="minimum (target, m3/s)",
+                           line=dict(color=TARGET_COLOUR, width=1.5, dash="dash", shape="hvh"), legendgroup="min",
+                           showlegend=first,
+                           hovertemplate=f"{tid}<br>%{{x|%b %Y}}: minimum %{{y:,.1f}} m3/s<extra></extra>"),
+                      row=r, col=c)
+        fig.add_trace(dict(type="scatter", x=[v for v, b in zip(x, viol, strict=True) if b],
+                           y=_l(ach[viol]), mode="markers", name="violated",
+                           marker=dict(color=TARGET_COLOUR, size=9, symbol="circle"), legendgroup="viol",
+                           showlegend=bool(viol.any()) and not legend_viol,
+                           hovertemplate=f"{tid}<br>%{{x|%b %Y}}: violated, flow %{{y:,.1f}} m3/s<extra></extra>"),
+                      row=r, col=c)
+        legend_viol = legend_viol or bool(viol.any())
+        top = float(np.nanmax(np.concatenate([ach, req]))) if len(g) else 1.0
+        fig.update_yaxes(title_text="m3/s", range=[0, 1.12 * top if top > 0 else 1.0], row=r, col=c)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(title=dict(text="Flow targets against their minimum (m3/s): ecological flows and release "
+                                      "schedules<br><sup>a release schedule is a soft target with a penalty of its "
+                                      "own; the red dots mark the violated periods</sup>"),
+                      height=max(380, 300 * rows + 140), template=TEMPLATE, margin=dict(t=130),
+                      legend=dict(orientation="h", yanchor="top", y=-0.06))
+    return fig
 
 
 # -- sweep figures --------------------------------------------------------------------------------
@@ -518,7 +568,7 @@ def fig_sweep_slider(sweep, basin):
         smax = max([smax, *vals])
         fig.add_trace(dict(type="bar", x=sectors, y=_l(vals), marker_color=[sector_colour(s) for s in sectors],
                            visible=False, showlegend=False, name=f"shortfall at {v:g}",
-                           text=[f"{x:,.0f}" for x in vals], textposition="outside"), row=1, col=2)
+                           text=[f"{x:,.1f}" for x in vals], textposition="outside"), row=1, col=2)
     if lake is not None:
         _level_shapes(fig, basin, lake, row=1, col=1)
     rng = _level_range(basin, lake, all_levels)
@@ -532,7 +582,8 @@ def fig_sweep_slider(sweep, basin):
         if pd.notna(row.get("lake_level_min_m")):
             parts.append(f"lowest level {row['lake_level_min_m']:.2f} m")
         if pd.notna(row.get("total_shortfall_mm3")):
-            parts.append(f"total shortfall {row['total_shortfall_mm3']:,.0f} Mm3")
+            # one decimal, as the bars and the sweep table: 32.3 + 0.2 reads 32.5, not 33
+            parts.append(f"total shortfall {row['total_shortfall_mm3']:,.1f} Mm3")
         viol = sweep.violated(row)
         # the targets on a line of their own: a list of ids would run past the figure's edge
         return " | ".join(parts) + "<br>" + ("violated: " + ", ".join(viol) if viol else "all targets met")
