@@ -213,11 +213,44 @@ def write_issued_sheet(ws, solution, basin, water_year: str, run_info: dict, st,
     widths = [5, 17, 34, 12, 30, 6] + [9] * (len(columns) - 2) + [12, 12, 13, 10]
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
+    _wrap_text_columns(ws, top + 2, widths)
     ws.freeze_panes = f"{get_column_letter(len(LABELS) + 1)}{top + 2}"
     ws.print_title_rows = f"{top}:{top + 1}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A3  # landscape on one page width (set by the workbook)
     ws.oddHeader.center.text = f"Water use plan {water_year}: {basin.name}"
     ws.oddFooter.center.text = "Page &P of &N"
+
+
+#: the columns whose text wraps in its cell (Name, Intake), 1-based, and a line's height in points
+WRAPPED = (3, 5)
+LINE_PT = 15.0
+
+
+def text_lines(text: str, width: float) -> int:
+    """The lines ``text`` takes in a wrapped cell ``width`` characters wide (words kept whole)."""
+    import textwrap
+
+    return max(1, len(textwrap.wrap(str(text), max(1, int(width * 1.05) - 1), break_long_words=True)))
+
+
+def _wrap_text_columns(ws, first_row: int, widths: list[int]) -> None:
+    """Wrap the Name and Intake cells of the limit rows and make each row tall enough for them
+    (a spreadsheet does not grow a row for wrapped text it did not lay out itself)."""
+    from openpyxl.styles import Alignment
+
+    for r in range(first_row, ws.max_row + 1):
+        lines = 1
+        for j in WRAPPED:
+            cell = ws.cell(r, j)
+            if isinstance(cell.value, str) and type(cell).__name__ != "MergedCell":
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                lines = max(lines, text_lines(cell.value, widths[j - 1]))
+        if lines > 1:
+            ws.row_dimensions[r].height = LINE_PT * lines
+            for j in range(1, ws.max_column + 1):  # the row's other cells at its top, beside the text
+                c = ws.cell(r, j)
+                if j not in WRAPPED and type(c).__name__ != "MergedCell":
+                    c.alignment = Alignment(vertical="top", horizontal=c.alignment.horizontal)
 
 
 def issued_water_years(plan: pd.DataFrame) -> list[str]:

@@ -37,7 +37,8 @@ GROUPS = [
 RESERVOIRS = [
     ("node", "Reservoir", None), ("period", "Period", None), ("storage_start_mm3", "Storage at start (Mm3)", MM3),
     ("storage_mm3", "Storage at end (Mm3)", MM3), ("lower_mm3", "Lower bound (Mm3)", MM3),
-    ("upper_mm3", "Upper bound (Mm3)", MM3), ("level_m", "Level (m)", LEVEL), ("area_km2", "Area (km2)", MM3),
+    ("upper_mm3", "Upper bound (Mm3)", MM3), ("level_m", "Level (m BS; blank: no level-area table)", LEVEL),
+    ("area_km2", "Area (km2; blank: no level-area table)", MM3),
     ("inflow_mm3", "Inflow (Mm3)", MM3), ("release_mm3", "Release (Mm3)", MM3),
     ("release_m3s", "Release (m3/s)", M3S), ("evaporation_mm3", "Evaporation (Mm3)", MM3),
 ]
@@ -157,6 +158,8 @@ def reservoirs_table(solution) -> pd.DataFrame:
     g = _with_arrivals(solution, st.rename(columns={"min_storage_mm3": "lower_mm3", "max_storage_mm3": "upper_mm3"}))
     days = [period_days(p) for p in g["period"]]
     g["release_m3s"] = mm3_to_m3s(g["release_mm3"].to_numpy(float), days) if len(g) else []
+    if len(g):  # no level-area-volume table (no level): no area either, rather than 0 km2
+        g["area_km2"] = g["area_km2"].where(g["level_m"].notna())
     return g
 
 
@@ -294,9 +297,21 @@ def write_plan_workbook(solution, basin, path, run_info: dict | None = None) -> 
     return atomic_write(path, wb.save)
 
 
+#: sheets printed on A3 (their columns do not fit an A4 width in readable type); the others on A4
+A3_SHEETS = ("Plan",)
+#: a sheet of this many columns or fewer prints portrait
+PORTRAIT_UP_TO = 6
+
+
 def _print_setup(ws) -> None:
-    """Print landscape, one page wide and as many pages tall as needed, the header row on every page."""
-    ws.page_setup.orientation = "landscape"
+    """Print on A4 (A3: the issued plans and the Plan sheet), landscape (portrait for a narrow
+    sheet), one page wide and as many pages tall as needed, the header row on every page."""
+    if ws.page_setup.paperSize is None:
+        ws.page_setup.paperSize = ws.PAPERSIZE_A3 if ws.title in A3_SHEETS else ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "portrait" if ws.max_column <= PORTRAIT_UP_TO else "landscape"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.8  # clear of the page header and footer (at 0.3)
+    ws.page_margins.header = ws.page_margins.footer = 0.3
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
