@@ -25,7 +25,10 @@ def fan_chart(result, basin, path: Path, lake: int = 0, title: str | None = None
     _ylim_with(ax, [q["q5"].min(), q["q95"].max()])
     ax.set_ylabel("level, m BS (end of month)")
     ax.set_title(title or default_title(result, lake), fontsize=10)
-    _date_axis(ax)
+    from .plot_base import _month_starts
+
+    # the first point is the end of the first month: the axis starts with that month
+    _date_axis(ax, (_month_starts(result.periods[:1])[0], x[-1]))
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", fontsize=8, ncol=4, frameon=False)
     return _save(fig, path)
 

@@ -41,8 +41,39 @@ def _panels(result) -> list[tuple[str, str, str]]:
     return sorted(keys, key=lambda k: order.get(k[0], 3))
 
 
-def hindcast_figure(result, title: str, before=None):
-    """A matplotlib Figure of ``result`` (a HindcastResult), ``before`` drawn dashed."""
+def site_label(site: str, basin=None) -> str:
+    """What a site is, for a panel title: the node's name, the link's name, for links summed
+    (``A+B``) the release from their common node or the inflow to it, the ids in brackets; without
+    the basin the ids, spaced so that the title can wrap."""
+    ids = [s.strip() for s in site.split("+")]
+    spaced = " + ".join(ids)
+    if basin is None:
+        return spaced
+    nodes = {n.id: n for n in basin.nodes}
+    links = {lk.id: lk for lk in basin.links}
+    if site in nodes:
+        return f"{nodes[site].name or site} ({site})"
+    if not all(i in links for i in ids):
+        return spaced
+
+    def name(nid: str) -> str:
+        return (nodes[nid].name or nid) if nid in nodes else nid
+
+    if len(ids) == 1:
+        return f"{links[site].name or site} ({site})"
+    froms, tos = {links[i].from_ for i in ids}, {links[i].to for i in ids}
+    if len(froms) == 1:
+        return f"release from {name(froms.pop())} ({spaced})"
+    if len(tos) == 1:
+        return f"inflow to {name(tos.pop())} ({spaced})"
+    return spaced
+
+
+def hindcast_figure(result, title: str, before=None, basin=None):
+    """A matplotlib Figure of ``result`` (a HindcastResult), ``before`` drawn dashed; ``basin``
+    (optional) names the sites in the panel titles."""
+    import textwrap
+
     panels = _panels(result)
     fig, axes = _figure(10.0, 2.6 * len(panels) + 0.6, len(panels), 1, sharex=True)
     compared = result.table
@@ -62,10 +93,9 @@ def hindcast_figure(result, title: str, before=None):
             ax.errorbar([xpos], [ob["observed"]], yerr=[ob["sigma"]], xerr=None if half is None else [half],
                         fmt="o", color=OBS_COLOUR, ms=5, capsize=3, lw=1.2,
                         label="observed +- sigma" if i == 0 else None)
-        name = site if len(site) <= 40 else site[:37] + "..."
-        ax.set_title(f"{name}: {TITLES.get(q, q)}" + ("" if q == "level" else f" ({unit})"), fontsize=10,
-                     loc="left")
-        ax.set_ylabel(unit)
+        text = f"{site_label(site, basin)}: {TITLES.get(q, q)}" + ("" if q == "level" else f" ({unit})")
+        ax.set_title("\n".join(textwrap.wrap(text, 110, break_on_hyphens=False)), fontsize=10, loc="left")
+        ax.set_ylabel("m BS" if q == "level" and unit == "m" else unit)
         _date_axis(ax)
         ax.legend(fontsize=8, loc="best")
         vals = np.concatenate([s["value"].to_numpy(float), (obs["observed"] + obs["sigma"]).to_numpy(float),
@@ -78,6 +108,6 @@ def hindcast_figure(result, title: str, before=None):
     return fig
 
 
-def write_hindcast_png(result, path, title: str, before=None) -> Path:
+def write_hindcast_png(result, path, title: str, before=None, basin=None) -> Path:
     """Write the figure as a PNG to ``path``."""
-    return _save(hindcast_figure(result, title, before), Path(path))
+    return _save(hindcast_figure(result, title, before, basin), Path(path))

@@ -39,10 +39,10 @@ def _rows(df, cols: list[str], nd: dict | None = None) -> str:
     return f"<table class='num'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def hindcast_section(result, title: str, before=None, calibration=None) -> str:
+def hindcast_section(result, title: str, before=None, calibration=None, basin=None) -> str:
     """The ``<section id='hindcast'>`` HTML of a HindcastResult (``before``: the uncalibrated run;
     ``calibration``: a CalibrationResult)."""
-    img = _png_data(hindcast_figure(result, title, before))
+    img = _png_data(hindcast_figure(result, title, before, basin))
     parts = [f"<section id='hindcast'><h2>{html.escape(title)}</h2>",
              "<p class='note'>Model: end-of-month states and monthly mean flows of the simulation. Observations with "
              "their uncertainty (+- sigma); an annual mean is drawn across its year. Error = model - observed.</p>",
@@ -70,7 +70,7 @@ def hindcast_section(result, title: str, before=None, calibration=None) -> str:
     return "\n".join(parts)
 
 
-def write_hindcast_html(result, path, title: str, before=None, calibration=None) -> Path:
+def write_hindcast_html(result, path, title: str, before=None, calibration=None, basin=None) -> Path:
     """A self-contained HTML page holding :func:`hindcast_section` (written atomically)."""
     from .. import __version__
     from .report import CSS
@@ -80,7 +80,7 @@ def write_hindcast_html(result, path, title: str, before=None, calibration=None)
         "<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title>", f"<style>{CSS}</style>", "</head><body>",
         f"<header><h1>{html.escape(title)}</h1><p>generated {html.escape(when)}</p></header><main>",
-        hindcast_section(result, title, before, calibration), "</main>",
+        hindcast_section(result, title, before, calibration, basin), "</main>",
         f"<footer>balkhash {html.escape(__version__)} \u00b7 self-contained: no network access needed</footer>",
         "</body></html>"])
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))

@@ -335,8 +335,10 @@ def plot_network(solution, basin, path) -> Path:
     if any(getattr(n, "enabled", True) is False for n in basin.nodes):
         handles.append(Line2D([], [], marker="s", ls="", mfc="white", mec=NODE_COLOURS["reservoir"], ms=8,
                               label="disabled"))
-    handles += [Line2D([], [], color=FLOW_COLOUR, lw=0.6 + 7.5, label=f"{qmax:,.1f} m3/s (largest mean flow)"),
-                Line2D([], [], color=FLOW_COLOUR, lw=0.6 + 7.5 / 4, label=f"{qmax / 4:,.1f} m3/s")]
+    handles += [Line2D([], [], color=FLOW_COLOUR, lw=0.6 + 7.5, label=f"line width: {qmax:,.1f} m3/s (the largest "
+                       "mean flow)"),
+                Line2D([], [], color=FLOW_COLOUR, lw=0.6 + 7.5 / 4,
+                       label=f"line width: {qmax / 4:,.1f} m3/s (a quarter of it)")]
     if any(d.return_to for d in basin.nodes_of("demand")):
         handles.append(Line2D([], [], color="#969696", ls="--", lw=0.9, label="return flow"))
     fig.legend(handles=handles, fontsize=8, loc="outside lower center", ncols=min(len(handles), 6),

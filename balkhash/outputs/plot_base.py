@@ -44,13 +44,44 @@ def _month_ends(periods) -> pd.DatetimeIndex:
     return pd.DatetimeIndex([pd.Timestamp(period_end(p)) for p in periods])
 
 
-def _date_axis(ax) -> None:
-    import matplotlib.dates as mdates
+#: the longest span (months) labelled month by month; longer ones get matplotlib's date ticks
+MONTH_LABELS_UP_TO = 25
 
-    loc = mdates.AutoDateLocator(minticks=4, maxticks=14)
-    ax.xaxis.set_major_locator(loc)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-    ax.grid(True, alpha=0.3)
+
+def _date_axis(ax, span=None) -> None:
+    """A date x axis.  Up to :data:`MONTH_LABELS_UP_TO` months: a grid line at each month's start
+    and the month's name in the middle of it (the year under the first month and each January), so
+    a state at a month's end sits on the line closing that month and no month outside the horizon
+    is named; ``span``: (first, last) date shown (default: the data, with a small margin)."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    if span is not None:
+        ax.set_xlim(*(mdates.date2num(pd.Timestamp(v)) for v in span))
+    else:
+        ax.set_xmargin(0.005)
+        ax.autoscale_view(scaley=False)
+    lo, hi = (mdates.num2date(v) for v in ax.get_xlim())
+    months = (hi.year - lo.year) * 12 + hi.month - lo.month
+    if months > MONTH_LABELS_UP_TO:
+        loc = mdates.AutoDateLocator(minticks=4, maxticks=14)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        ax.grid(True, alpha=0.3)
+        return
+
+    def label(x, _pos=None) -> str:
+        d = mdates.num2date(x)
+        first = x - 31 < ax.get_xlim()[0]
+        return d.strftime("%b") + (d.strftime("\n%Y") if first or d.month == 1 else "")
+
+    ax.xaxis.set_major_locator(mdates.MonthLocator())
+    ax.xaxis.set_major_formatter(NullFormatter())
+    ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonthday=15))
+    ax.xaxis.set_minor_formatter(FuncFormatter(label))
+    ax.tick_params(axis="x", which="minor", length=0)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.grid(True, axis="y", alpha=0.3)
 
 
 def _level_marks(ax, basin, lake_id: str, horizontal: bool = True) -> None:

@@ -43,6 +43,9 @@ from .plot_base import (
 )
 from .sweep_plots import sweep_plot_jobs
 
+#: a reservoir's bounds, apart in colour and dash (as in the report)
+LOWER_COLOUR, UPPER_COLOUR = "#e6550d", "#3b3b3b"
+
 
 # -- lake -----------------------------------------------------------------------------------------
 def plot_lake(solution, basin, lake_id: str, path) -> Path:
@@ -64,7 +67,8 @@ def plot_lake(solution, basin, lake_id: str, path) -> Path:
     lo, hi = ax.get_ylim()
     below = [m.level for m in marks] + list(band or ())
     clash = any(y[i_min] - 0.09 * (hi - lo) <= v <= y[i_min] for v in below)  # a line under the label
-    ax.annotate(f"min {y[i_min]:.2f} m", (x[i_min], y[i_min]), textcoords="offset points",
+    at = "the start" if i_min == 0 else f"end of {pd.Timestamp(x[i_min] - pd.Timedelta(days=1)).strftime('%b')}"
+    ax.annotate(f"min {y[i_min]:.2f} m ({at})", (x[i_min], y[i_min]), textcoords="offset points",
                 xytext=(6, 7) if clash else (6, -14), fontsize=8, color="#08519c",
                 bbox=dict(facecolor="white", alpha=0.7, lw=0, pad=0.5))
     ax.set_ylabel("level, m BS")
@@ -113,8 +117,8 @@ def plot_reservoirs(solution, basin, path) -> Path | None:
         # bounds hold for the storage at the end of each period
         lower = g["min_storage_mm3"].to_numpy(float) * f
         ax.fill_between(x[1:], lower, upper * f, color="#9ecae1", alpha=0.3, lw=0, label="allowed range")
-        ax.plot(x[1:], lower, color="#6b6b6b", lw=1, ls="--", label="lower bound")
-        ax.plot(x[1:], upper * f, color="#3b3b3b", lw=1, ls="--", label="upper bound")
+        ax.plot(x[1:], lower, color=LOWER_COLOUR, lw=1.3, ls="-.", label="lower bound")
+        ax.plot(x[1:], upper * f, color=UPPER_COLOUR, lw=1.2, ls="--", label="upper bound")
         ax.plot(x, y, color="#08519c", lw=2, marker="o", ms=3, label=f"storage at {step_word(basin)} end")
         end_min = float(g["end_min_mm3"].iloc[0])
         if not math.isnan(end_min):
@@ -162,8 +166,14 @@ def plot_deliveries(solution, basin, path) -> Path | None:
                      fontsize=10)
         ax.set_ylabel(f"Mm3 per {step_word(basin)}")
         _date_axis(ax)
-        if k == 0:
-            fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8)
+    # one "delivered" entry per sector (each in its colour), then shortfall and target
+    handles: dict = {}
+    for k, sector in enumerate(sectors):
+        for h, lab in zip(*axes[k // ncols, k % ncols].get_legend_handles_labels(), strict=True):
+            handles.setdefault(f"delivered: {sector}" if lab == "delivered" else lab, h)
+    order = sorted(handles, key=lambda lab: (not lab.startswith("delivered"), lab != "shortfall"))
+    fig.legend([handles[lab] for lab in order], order, loc="outside lower center", ncols=min(6, len(order)),
+               fontsize=8)
     for k in range(n, nrows * ncols):
         axes[k // ncols, k % ncols].set_visible(False)
     fig.suptitle("Deliveries against targets by sector", fontsize=11)
@@ -172,9 +182,9 @@ def plot_deliveries(solution, basin, path) -> Path | None:
 
 # -- shortfall heatmap ----------------------------------------------------------------------------
 #: the shortfall heatmap's colours, the same in the PNG and in the HTML report: ColorBrewer's Reds
-#: (matplotlib's "Reds") from near-white, 0 % short, to dark red, 100 % short; grey where the user
+#: (matplotlib's "Reds") from white, 0 % short, to dark red, 100 % short; grey where the user
 #: requested nothing (no percentage: not "no shortfall")
-SHORTFALL_REDS = ("#fff5f0", "#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d", "#a50f15", "#67000d")
+SHORTFALL_REDS = ("#ffffff", "#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d", "#a50f15", "#67000d")
 NOT_REQUESTED_COLOUR = "#bdbdbd"
 #: what the colours mean, in the title of both heatmaps
 HEATMAP_KEY = "grey: nothing requested; white: nothing short"
