@@ -188,3 +188,22 @@ def test_wrong_node_type_takes_its_article(tmp_path):
     data = lake_basin("500 Mm3")
     data["targets"] = [{"id": "L", "type": "lake_inflow", "lake": "RIVER", "min_annual_km3": 0.01}]
     assert "node 'RIVER' is an inflow, not a lake" in messages(write(tmp_path, data))
+
+
+# -- a node or link of a CSV table: its problems name the table and the row ---------------------------
+def test_a_missing_series_column_in_a_table_row_is_named_by_the_table_and_line(tmp_path):
+    data = {"name": "tab", "calendar": {"start": "2025-10", "periods": 3},
+            "nodes": {"file": "nodes.csv", "series": "node_series.csv"},
+            "links": {"file": "links.csv", "series": "link_series.csv"}}
+    files = {
+        "nodes.csv": "id,type,unit,inflow,target,sector,consumptive_fraction,return_to\n"
+                     "RIV,inflow,m3/s,395,,,,\nJ1,junction,,side_inflw,,,,\nOUT,sink,,,,,,\n",
+        "node_series.csv": "period,side_inflow\n2025-10,1\n2025-11,1\n2025-12,1\n",
+        "links.csv": "id,from,to,unit,capacity\nRIV-J1,RIV,J1,,\nJ1-OUT,J1,OUT,m3/s,cap2\n",
+        "link_series.csv": "period,cap1\n2025-10,5\n2025-11,5\n2025-12,5\n",
+    }
+    found = {str(p).replace(str(tmp_path) + "/", "") for p in problems(write(tmp_path, data, files))}
+    assert found == {
+        "nodes.csv: node 'J1' (line 3): inflow: file 'node_series.csv' has no column 'side_inflw'",
+        "links.csv: link 'J1-OUT' (line 3): capacity: file 'link_series.csv' has no column 'cap2'",
+    }

@@ -248,7 +248,9 @@ def parse_basin(raw: object, file: str, base_dir: str | os.PathLike | None = Non
     if isinstance(raw.get("links"), dict):
         links = read_link_table(raw["links"], file, base_dir)
         csv = Path(base_dir if base_dir is not None else ".") / str(raw["links"].get("file"))
-        origins["links"] = (str(csv), [lk.pop("_line") for lk in links] if links and isinstance(links[0], dict) else [])
+        # built links (a table without segments): one row each, from line 2
+        origins["links"] = (str(csv), [lk.pop("_line") for lk in links] if links and isinstance(links[0], dict)
+                            else list(range(2, len(links) + 2)))
         raw = {**raw, "links": links}
     # tables built into nodes and links (all checked already) join the basin after its schema
     from pydantic import BaseModel
@@ -266,11 +268,34 @@ def parse_basin(raw: object, file: str, base_dir: str | os.PathLike | None = Non
         problems += [p for p in raw_reference_problems(raw, file) if (p.where, p.field) not in seen]
         raise BasinError(problems) from None
     basin._base_dir = str(base_dir) if base_dir is not None else None
+    for key, (csv_path, lines) in origins.items():
+        kind, items = ("node", basin.nodes) if key == "nodes" else ("link", basin.links)
+        basin._rows.update({f"{kind} '{it.id}'": (csv_path, line) for it, line in zip(items, lines, strict=False)})
     if base_dir is not None:
-        problems = _load_tables(basin, Path(base_dir), file)
+        problems = in_rows(_load_tables(basin, Path(base_dir), file), basin, file)
         if problems:
             raise BasinError(problems)
     return basin
+
+
+#: the fields of a table's row that place it in the network (their problems name the basin file)
+_GRAPH_FIELDS = {"id", "from", "to", "return_to"}
+
+
+def in_rows(problems: list[Problem], basin: Basin, file: str) -> list[Problem]:
+    """``problems`` with a value of a node or link read from a CSV table (a series column it names,
+    a number out of range) named by that table and the item's line there (``nodes.csv: node 'J1'
+    (line 4): inflow: ...``), as the reading names them; the others (the graph: ids, ends,
+    return_to) as they are."""
+    rows = basin._rows
+    if not rows:
+        return problems
+    out = []
+    for p in problems:
+        value = p.field and p.field.split(".")[0] not in _GRAPH_FIELDS
+        at = rows.get(p.where) if p.file == file and value else None
+        out.append(Problem(at[0], f"{p.where} (line {at[1]})", p.field, p.message) if at else p)
+    return out
 
 
 #: the columns of a links table (docs/data-format.md, "Links as a table")
@@ -458,7 +483,7 @@ def load_basin(path: str | os.PathLike, validate: bool = True) -> Basin:
     with no_collection():  # a big basin: hundreds of thousands of objects, none of them garbage
         basin = parse_basin(raw, str(file), file.parent)
     if validate:
-        problems = check_basin(basin, str(file))
+        problems = in_rows(check_basin(basin, str(file)), basin, str(file))
         if problems:
             raise BasinError(problems)
     return basin

@@ -456,6 +456,8 @@ class Basin(Strict):
     _tables: dict = PrivateAttr(default_factory=dict)
     #: CSV series shorter than the horizon repeat by calendar month (set by multi-year scenarios)
     _cyclic: bool = PrivateAttr(False)
+    #: the nodes and links read from a CSV table: "node 'ID'" -> (the table's path, the item's line)
+    _rows: dict[str, tuple[str, int]] = PrivateAttr(default_factory=dict)
 
     @field_validator("format_version")
     @classmethod
