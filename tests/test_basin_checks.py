@@ -207,3 +207,32 @@ def test_a_missing_series_column_in_a_table_row_is_named_by_the_table_and_line(t
         "nodes.csv: node 'J1' (line 3): inflow: file 'node_series.csv' has no column 'side_inflw'",
         "links.csv: link 'J1-OUT' (line 3): capacity: file 'link_series.csv' has no column 'cap2'",
     }
+
+
+# -- the Python API ---------------------------------------------------------------------------------
+def test_load_basin_takes_a_bundled_name_as_solve_does():
+    from balkhash.data import example_path
+
+    basin = load_basin("small_basin")
+    assert basin._file == str(example_path("small_basin") / "basin.yaml")
+    with pytest.raises(BasinError, match="no bundled basin of that name"):
+        load_basin("no_such_basin")
+
+
+@pytest.mark.parametrize("limit", [-1, 0, float("nan"), "10"])
+def test_a_time_limit_that_is_not_positive_is_refused(limit):
+    import balkhash
+    from balkhash.allocation.backend import HighsOptionError
+
+    with pytest.raises(HighsOptionError, match="time_limit: must be a positive number of seconds"):
+        balkhash.solve("small_basin", time_limit=limit)
+
+
+def test_an_edited_basin_read_from_a_file_is_named_by_its_file(tmp_path):
+    import balkhash
+
+    basin = load_basin(write(tmp_path, reservoir_basin()))
+    basin.links[0].to = "NOWHERE"
+    with pytest.raises(BasinError) as info:
+        balkhash.solve(basin)
+    assert str(info.value.problems[0]).startswith(f"{tmp_path / 'basin.yaml'}: link 'RIVER-RES': to: unknown node")

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from time import perf_counter
 from typing import Any
 
 import pandas as pd
 
 from ..errors import EXIT_NO_SOLUTION, BalkhashError
-from ..network.errors import BasinError, Problem
+from ..network.errors import BasinError
 from ..network.schema import Basin
-from .backend import HighsBackend, SolveOutcome
+from .backend import HighsBackend, HighsOptionError, SolveOutcome
 from .data import ModelData, compile_basin
 from .heads import HEAD_TOLERANCE_M, MAX_HEAD_ITERATIONS, head_change, iterated_plants
 from .model import build_lp
@@ -74,18 +73,21 @@ def _as_basin(basin) -> Basin:
     if isinstance(basin, Basin):
         return checked_basin(basin)
     if isinstance(basin, (str, os.PathLike)):
-        path = Path(basin)
-        if isinstance(basin, str) and not path.exists() and os.sep not in basin:
-            from ..data import DEFAULT_BASIN, default_basin_path, example_names, example_path
-
-            if basin == DEFAULT_BASIN:
-                return load_basin(default_basin_path())
-            if basin in example_names():
-                return load_basin(example_path(basin))
-            raise BasinError([Problem(basin, "", "", "no such basin directory or file, and no bundled basin of "
-                                      f"that name ({', '.join([DEFAULT_BASIN, *example_names()])})")])
-        return load_basin(path)
+        return load_basin(basin)  # a directory, a file or a bundled basin's name
     raise TypeError(f"expected a Basin, a basin directory or a bundled basin's name, got {type(basin).__name__}")
+
+
+def _check_time_limit(time_limit) -> None:
+    """A solver time limit is a positive number of seconds (or None: no limit)."""
+    import math
+    import numbers
+
+    if time_limit is None:
+        return
+    if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real) or not math.isfinite(time_limit) \
+            or time_limit <= 0:
+        raise HighsOptionError(f"time_limit: must be a positive number of seconds (or None: no limit), "
+                               f"got {time_limit!r}")
 
 
 def checked_basin(basin: Basin) -> Basin:
@@ -94,7 +96,7 @@ def checked_basin(basin: Basin) -> Basin:
     from ..network.io import revalidated
     from ..network.validate import check_basin
 
-    where = f"<Basin '{basin.name}' built in Python>"
+    where = basin._file or f"<Basin '{basin.name}' built in Python>"  # read from a file, then edited: that file
     fresh = revalidated(basin, where)
     problems = check_basin(fresh, where)
     if problems:
@@ -112,6 +114,7 @@ class Allocation(NamedParameters):
                  time_limit: float | None = None, log: bool = False, threads: int | None = None,
                  fold_inlets: bool = False, highs_options: dict | None = None, aggregate: bool | None = None):
         t0 = perf_counter()
+        _check_time_limit(time_limit)
         self.basin = _as_basin(basin)
         self.strict = strict
         self.options: dict[str, Any] = dict(fair_sharing=fair_sharing, time_limit=time_limit, log=log,
@@ -127,6 +130,7 @@ class Allocation(NamedParameters):
         self.basin, self.strict, self.data = basin, strict, data
         self.options = {"fair_sharing": None, "time_limit": None, "log": False, "threads": None,
                         "highs_options": None, **options}
+        _check_time_limit(self.options["time_limit"])
         self._build(perf_counter())
         return self
 

@@ -28,6 +28,22 @@ def _basin_file(path: str | os.PathLike) -> Path:
     return p / BASIN_FILE if p.is_dir() else p
 
 
+def basin_path(path: str | os.PathLike) -> Path:
+    """A basin directory or file, or a bundled basin's name ('ile_balkhash', 'small_basin', ...) as
+    its directory; BasinError for a name that is neither."""
+    p = Path(path)
+    if isinstance(path, str) and not p.exists() and os.sep not in path and "/" not in path:
+        from ..data import DEFAULT_BASIN, default_basin_path, example_names, example_path
+
+        if path == DEFAULT_BASIN:
+            return default_basin_path()
+        if path in example_names():
+            return example_path(path)
+        raise BasinError([Problem(path, "", "", "no such basin directory or file, and no bundled basin of "
+                                  f"that name ({', '.join([DEFAULT_BASIN, *example_names()])})")])
+    return p
+
+
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """YAML as a basin file means it: ``1e9`` is a number (YAML 1.2; PyYAML's YAML 1.1 needs
     ``1.0e9``), and a key given twice in one mapping is an error, not a silent overwrite."""
@@ -268,6 +284,7 @@ def parse_basin(raw: object, file: str, base_dir: str | os.PathLike | None = Non
         problems += [p for p in raw_reference_problems(raw, file) if (p.where, p.field) not in seen]
         raise BasinError(problems) from None
     basin._base_dir = str(base_dir) if base_dir is not None else None
+    basin._file = file
     for key, (csv_path, lines) in origins.items():
         kind, items = ("node", basin.nodes) if key == "nodes" else ("link", basin.links)
         basin._rows.update({f"{kind} '{it.id}'": (csv_path, line) for it, line in zip(items, lines, strict=False)})
@@ -471,14 +488,14 @@ def _constructed_links(df: pd.DataFrame, series: str | None) -> list | None:
 
 
 def load_basin(path: str | os.PathLike, validate: bool = True) -> Basin:
-    """Load a basin directory (or its basin.yaml).
+    """Load a basin directory (or its basin.yaml), or a bundled basin by its name ('ile_balkhash').
 
     Raises BasinError listing every problem found: schema, files and, with ``validate``, the graph
     and value checks of :func:`balkhash.network.validate.check_basin`.
     """
     from .tables import no_collection
 
-    file = _basin_file(path)
+    file = _basin_file(basin_path(path))
     raw = read_yaml(file)
     with no_collection():  # a big basin: hundreds of thousands of objects, none of them garbage
         basin = parse_basin(raw, str(file), file.parent)

@@ -86,6 +86,8 @@ def check_policy_name(basin: Basin, name: str, where: str) -> None:
 
 
 def basin_file(basin: Basin) -> str:
+    if basin._file:
+        return basin._file
     return f"{basin.base_dir}/basin.yaml" if basin.base_dir else f"basin '{basin.name}'"
 
 

@@ -458,6 +458,8 @@ class Basin(Strict):
     _cyclic: bool = PrivateAttr(False)
     #: the nodes and links read from a CSV table: "node 'ID'" -> (the table's path, the item's line)
     _rows: dict[str, tuple[str, int]] = PrivateAttr(default_factory=dict)
+    #: the file the basin was read from (None: built in Python)
+    _file: str | None = PrivateAttr(None)
 
     @field_validator("format_version")
     @classmethod
