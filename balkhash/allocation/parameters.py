@@ -8,8 +8,7 @@ bounds; an end-storage target "initial" follows the initial storage).
 =======================  =====================  ===================================  ============
 kind                     key                    values                               shape
 =======================  =====================  ===================================  ============
-``inflow``               node id                local inflow, Mm3 per period (>= 0   T
-                                                at an inflow node)
+``inflow``               node id                local inflow, Mm3 per period         T
 ``groundwater``          lake / reservoir id    groundwater inflow, Mm3 per period   T
 ``demand``               demand id              target, Mm3 per period               T
 ``shortfall_cost``       demand id              cost per Mm3 short (before blocks)   1
@@ -31,6 +30,9 @@ kind                     key                    values                          
 ``loss_fraction``        link id (with a loss)  share of the flow lost, in [0, 1)    1
 ``head``                 plant id (head_from)   net head, m per period               T
 =======================  =====================  ===================================  ============
+
+Values are finite and non-negative, except a ``link_cost`` and the ``inflow`` of a junction,
+reservoir or lake (a fixed withdrawal); an inflow node's inflow stays non-negative.
 
 ``evaporation``, ``loss_fraction`` and ``head`` are coefficients of the matrix (the continuity of
 a storage, the arrivals of a link's end node, a plant's energy row); the others act on bounds and
