@@ -236,3 +236,15 @@ def test_an_edited_basin_read_from_a_file_is_named_by_its_file(tmp_path):
     with pytest.raises(BasinError) as info:
         balkhash.solve(basin)
     assert str(info.value.problems[0]).startswith(f"{tmp_path / 'basin.yaml'}: link 'RIVER-RES': to: unknown node")
+
+
+def test_groundwater_is_a_lake_parameter_as_in_the_basin_file():
+    from balkhash.allocation.parameters import ParameterError
+    from balkhash.allocation.solve import Allocation
+
+    alloc = Allocation("small_basin")
+    assert alloc.params.keys("groundwater") == ["LAKE"]
+    with pytest.raises(ParameterError, match=r"reservoir 'RES' has no groundwater inflow of its own.*kind 'inflow'"):
+        alloc.set("groundwater", "RES", 100.0)
+    alloc.set("groundwater", "LAKE", 1.0)
+    assert (alloc.get("groundwater", "LAKE") == 1.0).all()

@@ -9,7 +9,7 @@ bounds; an end-storage target "initial" follows the initial storage).
 kind                     key                    values                               shape
 =======================  =====================  ===================================  ============
 ``inflow``               node id                local inflow, Mm3 per period         T
-``groundwater``          lake / reservoir id    groundwater inflow, Mm3 per period   T
+``groundwater``          lake id                groundwater inflow, Mm3 per period   T
 ``demand``               demand id              target, Mm3 per period               T
 ``shortfall_cost``       demand id              cost per Mm3 short (before blocks)   1
 ``capacity``             link id                maximum flow, Mm3 per period         T
@@ -82,7 +82,7 @@ class Parameters:
 
     def keys(self, kind: str) -> list[str]:
         param = self._param(kind)
-        if kind == "initial_level":
+        if kind in ("initial_level", "groundwater"):  # a reservoir's groundwater is its local inflow
             return [k for k in param.keys if self.data.storage(k).kind == "lake"]
         if kind == "inflow":  # what reaches a sink leaves the basin: it has no balance
             folded = {self.data.demands[j].id for j in self.data.folded.values()}
@@ -102,8 +102,12 @@ class Parameters:
 
     def _key(self, kind: str, key: str) -> int:
         param = self._param(kind)
-        if key not in param.position or (kind in ("initial_level", "inflow", "capacity", "min_flow", "link_cost")
-                                         and key not in self.keys(kind)):
+        if key not in param.position or (kind in ("initial_level", "groundwater", "inflow", "capacity", "min_flow",
+                                                  "link_cost") and key not in self.keys(kind)):
+            if kind == "groundwater" and key in param.position:
+                raise ParameterError(f"reservoir '{key}' has no groundwater inflow of its own (the basin file gives "
+                                     "groundwater_inflow to lakes only, apart from their surface inflow): change its "
+                                     "local inflow with kind 'inflow'")
             if kind == "inflow" and key in param.position and self.data.node_type[key] == "demand":
                 raise ParameterError(f"demand '{key}' has no local inflow in the basin and its only inlet carries "
                                      "exactly its delivery (folded when the LP was built): give it an inflow in "
