@@ -169,7 +169,7 @@ def test_simulations_carry_a_ratio_per_water_year(mode, window, every):
 
 @pytest.mark.parametrize(("aggregate", "field", "message"), [
     ({"links": ["NOPE"], "max": "1 Mm3/month"}, "links", "unknown link 'NOPE'"),
-    ({"demands": ["A"], "max": "1 Mm3/month"}, "demands", "is a inflow, not a demand"),
+    ({"demands": ["A"], "max": "1 Mm3/month"}, "demands", "is an inflow, not a demand"),
     ({"inflows": ["Z"], "max": "1 Mm3/month"}, "inflows", "has no local inflow"),
     ({"links": ["A-Z"]}, "ratio", "give bounds (min, max or equal) or a ratio"),
     ({"links": ["A-Z"], "max": "1 Mm3/month", "ratio": {"of": {"links": ["B-Z"]}, "min": 1.0}}, "ratio",

@@ -447,6 +447,12 @@ def test_usage_errors_and_no_solution_have_distinct_exit_codes(tmp_path):
     assert r.exit_code == EXIT_NO_SOLUTION, r.output
 
 
+def test_no_solution_without_a_scenario_names_no_scenario(tmp_path):
+    r = run("plan", "--highs-option", "simplex_iteration_limit=1", "-o", tmp_path / "o")
+    assert r.exit_code == 3, r.output
+    assert r.output.lstrip().startswith("no solution (iteration_limit)"), r.output  # not 'base: no solution'
+
+
 def test_report_refuses_a_sweep_of_another_basin(tmp_path):
     sweep_dir = tmp_path / "sweep"
     r = run("sweep", "-b", "small_basin", "--from", "0.8", "--to", "1.0", "--step", "0.2",

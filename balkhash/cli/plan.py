@@ -94,7 +94,7 @@ def plan(
                                    fair_sharing=fair_sharing, time_limit=time_limit, log=solver_log,
                                    highs_options=hopts)
             except SolveError as exc:
-                failed = report(exc, context=sc.name)
+                failed = report(exc, context=sc.name if scenario else None)  # no "base:" without a scenario
                 continue
         sol.summary["scenario"] = sc.name
         info = {"basin_path": str(basin_path), "scenario": sc.name,

@@ -84,7 +84,7 @@ def report(
             sol = simulate(sb, **sim.options(None if sc.is_plain() else b), strict=strict,
                            fair_sharing=fair_sharing, time_limit=time_limit, highs_options=hopts)
     except SolveError as exc:
-        raise typer.Exit(report_error(exc, context=sc.name)) from None
+        raise typer.Exit(report_error(exc, context=sc.name if scenario else None)) from None
     sol.summary["scenario"] = sc.name
     info = {"basin_path": str(basin_path), "scenario": sc.name, "scenario_file": str(scenario) if scenario else None,
             "run_date": opt.run_date()}

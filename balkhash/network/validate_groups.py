@@ -84,7 +84,7 @@ def _members(group: FlowGroup, where: str, prefix: str, file: str, nodes: dict, 
         if i not in nodes:
             out.append(Problem(file, where, f"{prefix}demands", f"unknown node '{i}'"))
         elif nodes[i].type != "demand":
-            out.append(Problem(file, where, f"{prefix}demands", f"node '{i}' is a {nodes[i].type}, not a demand"))
+            out.append(Problem(file, where, f"{prefix}demands", f"node '{i}' is {a_kind(nodes[i].type)}, not a demand"))
     for i in group.inflows:
         if i not in nodes:
             out.append(Problem(file, where, f"{prefix}inflows", f"unknown node '{i}'"))
