@@ -200,7 +200,7 @@ def _place_labels(ax, renderer, nodes, pos, segments, fontsize, keep_out=(), cli
         probe.remove()
         w, h = bb.width + 2, bb.height + 1
         x, y = ptxy[n]
-        r = 0.5 * math.sqrt(NODE_SIZES[kind]) * px_per_pt + 2
+        r = 0.5 * math.sqrt(NODE_SIZES[kind]) * px_per_pt + 4  # clear of the marker and its edge
         best = None
         for ring in range(4):
             d = r + ring * 1.3 * h

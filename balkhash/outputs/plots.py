@@ -233,6 +233,11 @@ def plot_shortfall_heatmap(solution, basin, path) -> Path | None:
         jan = [j for j, p in enumerate(pct.columns) if p[5:] in ("01", "01-1")]
         ax.set_xticks(jan, [pct.columns[j][:4] for j in jan], fontsize=8)
     ax.set_yticks(range(nu), [f"{u} ({sectors[u]})" for u in pct.index], fontsize=8)
+    # light grey lines between the cells (as the report's gaps): the white cells keep their outline
+    ax.set_xticks(np.arange(-0.5, nt, 1.0), minor=True)
+    ax.set_yticks(np.arange(-0.5, nu, 1.0), minor=True)
+    ax.grid(which="minor", color="#d9d9d9", lw=0.6)
+    ax.tick_params(which="minor", length=0)
     if nt * nu <= 600:
         for i in range(nu):
             for j in range(nt):

@@ -127,9 +127,10 @@ def _summary_html(solution, basin, run_info: dict) -> str:
             g = st[st["node"] == r["node"]]
             if len(g):  # a rule curve: the bounds on the storage at each period's end move over the year
                 lo, hi = g["min_storage_mm3"].to_numpy(float), g["max_storage_mm3"].to_numpy(float)
-                if np.nanmax(lo) > np.nanmin(lo) + 1e-6 or np.nanmax(hi) > np.nanmin(hi) + 1e-6:
-                    bounds += (f" <small>(rule curve: lower {_fmt(np.nanmin(lo), 0)}-{_fmt(np.nanmax(lo), 0)}, "
-                               f"upper {_fmt(np.nanmin(hi), 0)}-{_fmt(np.nanmax(hi), 0)})</small>")
+                moving = [f"{name} {_fmt(np.nanmin(v), 0)}-{_fmt(np.nanmax(v), 0)}" for name, v in
+                          (("lower", lo), ("upper", hi)) if np.nanmax(v) > np.nanmin(v) + 1e-6]
+                if moving:
+                    bounds += f" <small>(over the year: {', '.join(moving)})</small>"
             rows.append([html.escape(r["node"]), _fmt(r["storage_start_mm3"], 0), _fmt(r["storage_min_mm3"], 0),
                          _fmt(r["storage_end_mm3"], 0), bounds, _fmt(r["evaporation_mm3"])])
         out.append("<h3>Reservoirs (Mm3)</h3>")

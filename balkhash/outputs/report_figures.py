@@ -178,12 +178,13 @@ def fig_deliveries(solution, basin):
         x = _month_mids(g.index)
         first = k == 0
         fig.add_trace(dict(type="bar", x=x, y=_l(g["delivered_mm3"]), name=f"delivered: {sec}",
-                           marker_color=sector_colour(sec), legendgroup=f"d-{sec}"), row=r, col=c)
+                           marker_color=sector_colour(sec), legendgroup=f"d-{sec}", legendrank=k + 1), row=r, col=c)
         fig.add_trace(dict(type="bar", x=x, y=_l(g["shortfall_mm3"]), name="shortfall",
                            marker=dict(color="rgba(214,39,40,0.25)", line=dict(color=TARGET_COLOUR, width=1)),
-                           legendgroup="s", showlegend=first), row=r, col=c)
+                           legendgroup="s", showlegend=first, legendrank=100), row=r, col=c)
         fig.add_trace(dict(type="scatter", x=x, y=_l(g["target_mm3"]), mode="lines+markers", name="requested target",
-                           line=dict(color="black", width=1.5, shape="hvh"), legendgroup="t", showlegend=first),
+                           line=dict(color="black", width=1.5, shape="hvh"), legendgroup="t", showlegend=first,
+                           legendrank=101),
                       row=r, col=c)
         fig.update_yaxes(title_text=f"Mm3/{step_word(basin)}", row=r, col=c)
     fig.update_annotations(font_size=12)  # the subplot titles: clear of each other at a page's width
@@ -220,7 +221,9 @@ def fig_heatmap(solution, basin):
                 showscale=False, xgap=1, ygap=1, hoverongaps=False,
                 hovertemplate="%{y}<br>%{x}: nothing requested<extra></extra>")
     title = f"Shortfall in % of target, water user x {step_word(basin)}<br><sup>{HEATMAP_KEY}{none}</sup>"
+    # the gaps between the cells in light grey: the white cells (nothing short) keep their outline
     layout = dict(title=dict(text=title), height=max(280, 30 * len(ylab) + 170), template=TEMPLATE,
+                  plot_bgcolor="#e6e6e6",
                   margin=dict(l=20, r=20, t=80, b=50),
                   yaxis=dict(autorange="reversed", automargin=True, type="category"),
                   xaxis=dict(type="category", automargin=True))
