@@ -74,8 +74,11 @@ def test_the_calibrated_default_basin_meets_the_goal_within_the_literature_range
 
 def test_docs_basin_md_holds_the_figures_and_the_plot_of_this_run(documented):
     PNG.parent.mkdir(parents=True, exist_ok=True)
+    from balkhash.data import default_basin_path
+    from balkhash.network import load_basin
+
     write_hindcast_png(documented.after, PNG, "Ile-Balkhash: hindcast 2010-2020 (step), calibrated",
-                       before=documented.before)
+                       before=documented.before, basin=load_basin(default_basin_path()))
     text = DOC.read_text(encoding="utf-8")
     assert BEGIN in text, "docs/basin.md lacks the hindcast-figures block"
     assert END in text, "docs/basin.md lacks the end of the hindcast-figures block"

@@ -130,8 +130,8 @@ def hindcast(
         "hindcast.csv": lambda p: res.table.to_csv(p, index=False),
         "hindcast_stats.csv": lambda p: res.stats.to_csv(p, index=False),
         "hindcast_series.csv": lambda p: res.series.to_csv(p, index=False),
-        "hindcast.png": lambda p: write_hindcast_png(res, p, title),
-        "hindcast.html": lambda p: write_hindcast_html(res, p, title),
+        "hindcast.png": lambda p: write_hindcast_png(res, p, title, basin=h.basin),
+        "hindcast.html": lambda p: write_hindcast_html(res, p, title, basin=h.basin),
         "hindcast.json": _json_writer(summary),
     }, last="hindcast.json")
     print_text(f"results: {out}")
@@ -239,8 +239,9 @@ def calibrate(
         "calibration.csv": lambda p: res.table().to_csv(p, index=False),
         "hindcast_before.csv": lambda p: res.before.table.to_csv(p, index=False),
         "hindcast_after.csv": lambda p: res.after.table.to_csv(p, index=False),
-        "hindcast.png": lambda p: write_hindcast_png(res.after, p, title, before=res.before),
-        "hindcast.html": lambda p: write_hindcast_html(res.after, p, title, before=res.before, calibration=res),
+        "hindcast.png": lambda p: write_hindcast_png(res.after, p, title, before=res.before, basin=h.basin),
+        "hindcast.html": lambda p: write_hindcast_html(res.after, p, title, before=res.before, calibration=res,
+                                                       basin=h.basin),
         "basin": write_basin,
         "calibration.json": _json_writer(dict(res.summary(), basin=b.name, simulation=h.sim_options)),
     }, last="calibration.json")

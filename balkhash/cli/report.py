@@ -96,9 +96,9 @@ def report(
         from .history import _hindcast, _title
 
         with err_console.status("hindcast"):
-            _b, h, _sim = _hindcast(basin, observed, None, None, None, "step", None, None, "climatology", None)
+            _b, h, _sim = _hindcast(basin, observed, None, None, None, "step", None, None, None, None)
             res = h.run()
-        sections.append(("hindcast", "Hindcast", hindcast_section(res, _title(h, "hindcast"))))
+        sections.append(("hindcast", "Hindcast", hindcast_section(res, _title(h, "hindcast"), basin=h.basin)))
     if ensemble_html is not None:
         sections.append(("ensemble", "Ensemble", ensemble_html))
     from ..outputs.report import write_report
