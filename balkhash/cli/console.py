@@ -111,7 +111,7 @@ def print_summary(out: Console, summary: dict, basin=None) -> None:
 
     if summary["reservoirs"]:
         rt = Table(title="Reservoirs (Mm3)", title_justify="left")
-        for col in ("reservoir", "start", "min", "end", "bounds", "evaporation"):
+        for col in ("reservoir", "start", "lowest", "end", "bounds", "evaporation"):
             rt.add_column(col, justify="right" if col != "reservoir" else "left")
         for r in summary["reservoirs"]:
             lo, hi = r["bounds_mm3"]
