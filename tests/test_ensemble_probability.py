@@ -88,6 +88,9 @@ def test_plan_probabilities_side_by_side(tmp_path, base):
     assert list(book) == ["Probabilities", "Issued 2025-26 p50", "Plan p50", "Issued 2025-26 p95", "Plan p95"]
     table = book["Probabilities"].set_index("Figure")
     assert table.loc["inflow from China", "p95 (95 %)"] == pytest.approx(design_year(base, 95).china_km3)
+    # the factor that reconciles the design year with inflows.csv's other nodes
+    k95 = design_year(base, 95).kazakh_km3 / model.record_mean_km3[1]
+    assert table.loc["factor on the other inflow nodes (K_p / K-bar)", "p95 (95 %)"] == pytest.approx(k95)
     agri = table.loc["agriculture: shortfall"]
     shortfall = pd.read_csv(out / "p95" / "deliveries.csv").query("sector == 'agriculture'").shortfall_mm3.sum()
     assert agri["p95 (95 %)"] == pytest.approx(shortfall)

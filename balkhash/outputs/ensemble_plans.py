@@ -33,7 +33,9 @@ def side_by_side(plans: list[tuple[str, Any, Any, Any]]) -> pd.DataFrame:
         put("method", "", name, year.method)
         put("inflow from China", "km3/yr", name, year.china_km3)
         put("Kazakh part of the runoff", "km3/yr", name, year.kazakh_km3)
-        put("annual inflow (China + Kazakh)", "km3/yr", name, year.total_km3)
+        put("Ile runoff table: China + Kazakh parts", "km3/yr", name, year.total_km3)
+        if getattr(year, "kazakh_factor", None) is not None:
+            put("factor on the other inflow nodes (K_p / K-bar)", "", name, year.kazakh_factor)
         dl = sol.tables["deliveries"]
         years = max(1, dl["water_year"].nunique())
         for (sector, demand), g in dl.groupby(["sector", "demand"], sort=False):

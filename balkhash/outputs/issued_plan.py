@@ -112,8 +112,10 @@ def header_fields(solution, basin, water_year: str, run_info: dict) -> list[tupl
     first = date(y0, wy_start, 1)
     ex = run_info.get("exceedance")
     if ex:
+        factor = ex.get("kazakh_factor")
+        scaled = f" (every other inflow node x {factor:.3f})" if factor is not None else ""
         prob = (f"{ex['probability_pct']:g} % (the water year planned: inflow from China {ex['china_km3']:.2f} km3, "
-                f"Kazakh part {ex['kazakh_km3']:.2f} km3; method {ex['method']})")
+                f"Kazakh part {ex['kazakh_km3']:.2f} km3{scaled}; method {ex['method']})")
     else:
         prob = "not given (the basin's inflows as modelled)"
     policy = (s.get("policy") or {}).get("name") or "none (the users' own shortfall costs)"
