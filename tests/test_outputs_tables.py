@@ -129,7 +129,7 @@ def test_reservoir_bounds_and_start_come_from_the_storage_table(solved):
     assert set(t["lower_mm3"]) == {35.0}
     fig = fig_reservoirs(changed, b).to_plotly_json()
     upper = next(tr for tr in fig["data"] if tr["name"] == "upper bound")
-    storage = next(tr for tr in fig["data"] if tr["name"] == "storage (Mm3)")
+    storage = next(tr for tr in fig["data"] if tr["name"] == "storage at month end")  # Mm3: a small reservoir
     assert list(upper["y"]) == pytest.approx(np.linspace(250.0, 290.0, res.sum()))
     assert storage["y"][0] == 123.0
     assert list(storage["y"][1:]) == pytest.approx(st.loc[res, "storage_mm3"].tolist())
