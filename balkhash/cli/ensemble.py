@@ -23,13 +23,13 @@ def check_scenario_inflows(basin, sc) -> None:
     members would otherwise scale the scenario's series once more, and ``members.csv`` would
     report volumes that were not solved.  Multipliers on other nodes apply on top of the members'
     series (documented in docs/ensemble.md)."""
-    from ..scenarios.transboundary import transboundary_node
+    from ..scenarios.transboundary import sole_transboundary_node
 
     if sc.transboundary is not None:
         raise CommandError(f"scenario '{sc.name}' sets the inflow from China (transboundary): the ensemble "
                            "generates the inflows from China and of the Kazakh rivers itself, so use a scenario "
                            "without it (--china-mean and --china-trend move the generated inflow from China)")
-    china = transboundary_node(basin)
+    china = sole_transboundary_node(basin, "the ensemble")
     keys = [k for k in (china, "all") if k is not None and k in sc.inflow_multipliers]
     if keys:
         raise CommandError(f"scenario '{sc.name}' multiplies the inflow from China (inflow_multipliers."

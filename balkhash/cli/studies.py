@@ -61,7 +61,7 @@ def _study(basin: str | None, scenario, name, years, start_water_year, need_tran
     study = Study(b, None if sc.is_plain() else sc,
                   simulation=None if sim is None or sim.optimise else sim.options(None if sc.is_plain() else b))
     if need_transboundary and study.tb_node is None:
-        raise CommandError("the basin has no inflow with transboundary: true")
+        raise CommandError(study.tb_problem or "the basin has no inflow with transboundary: true")
     return study
 
 

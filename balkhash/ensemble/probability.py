@@ -130,9 +130,9 @@ def design_scenario(basin, year: DesignYear, name: str | None = None, kazakh_mea
     """A Scenario giving ``basin`` the design year's inflows in every water year (apply it after the
     run's own scenario)."""
     from ..scenarios.schema import Scenario
-    from ..scenarios.transboundary import transboundary_node
+    from ..scenarios.transboundary import sole_transboundary_node
 
-    china = transboundary_node(basin)
+    china = sole_transboundary_node(basin, "a plan of given exceedance probability")
     if china is None:
         raise ProbabilityError("the basin has no transboundary inflow node (transboundary: true) to plan a "
                                "year of given exceedance probability")

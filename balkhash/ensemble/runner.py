@@ -55,9 +55,9 @@ def spec_for(basin, generator: InflowModel, mode: str = "optimise", window: int 
              every: int | None = None, forecast: str = "climatology") -> MemberSpec:
     """The member spec of ``basin``: its transboundary node driven by the China part, every other
     inflow node by the Kazakh part."""
-    from ..scenarios.transboundary import transboundary_node
+    from ..scenarios.transboundary import sole_transboundary_node
 
-    china = transboundary_node(basin)
+    china = sole_transboundary_node(basin, "the ensemble")
     if china is None:
         raise EnsembleError("the basin has no transboundary inflow node (transboundary: true): the ensemble "
                             "drives it with the China part of the generator")

@@ -218,7 +218,7 @@ def hindcast_basin(basin: Basin, setup: HindcastSetup) -> Basin:
     from ..network.validate import check_basin
     from ..scenarios.apply import _materialise_csv_series, _series, copy_basin
     from ..scenarios.initial import apply_initial
-    from ..scenarios.transboundary import monthly_shares, transboundary_node
+    from ..scenarios.transboundary import monthly_shares, sole_transboundary_node
 
     if basin.calendar.step != "month":
         raise HindcastError(f"the hindcast runs month by month against monthly observations: it needs a basin of "
@@ -237,7 +237,8 @@ def hindcast_basin(basin: Basin, setup: HindcastSetup) -> Basin:
     years = np.array([y for y, _ in tl.months])
     if setup.runoff_table is not None:
         table = _runoff(setup)
-        node = setup.transboundary_node or transboundary_node(b)
+        node = setup.transboundary_node or sole_transboundary_node(b, "the hindcast (name its node in the "
+                                                                    "setup: transboundary_node)")
         missing = sorted({int(y) for y in years} - set(table.index))
         if missing:
             have = f"{min(table.index)}-{max(table.index)}" if len(table.index) else "none"

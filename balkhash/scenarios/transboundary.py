@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import BalkhashError
 from ..network.errors import BasinError, Problem
 from ..network.schema import Basin
 from ..network.timeline import Timeline
@@ -65,6 +66,26 @@ def transboundary_table(basin: Basin, path: str | None = None) -> pd.DataFrame:
     if problems:
         raise BasinError(problems)
     return df.set_index("year")
+
+
+class TransboundaryError(BalkhashError, ValueError):
+    """A study that drives the inflow from China in a basin that flags several inflows
+    ``transboundary: true``: which one it drives must be named."""
+
+
+def flagged_transboundary(basin: Basin) -> list[str]:
+    """The inflows flagged ``transboundary: true``, in the basin's order."""
+    return [n.id for n in basin.nodes if getattr(n, "transboundary", False)]
+
+
+def sole_transboundary_node(basin: Basin, what: str) -> str | None:
+    """The basin's one transboundary inflow (None when there is none); TransboundaryError naming
+    ``what`` (the study) when several are flagged, rather than taking the first quietly."""
+    flagged = flagged_transboundary(basin)
+    if len(flagged) > 1:
+        raise TransboundaryError(f"{what} drives the inflow from China, but the basin flags several inflows "
+                                 f"transboundary: true ({', '.join(flagged)}): keep the flag on one of them")
+    return flagged[0] if flagged else None
 
 
 def transboundary_node(basin: Basin, sc: Scenario | None = None) -> str | None:

@@ -19,7 +19,7 @@ from ..network.schema import Basin
 from ..network.series import flow_mm3
 from ..scenarios.apply import apply_scenario
 from ..scenarios.schema import Scenario
-from ..scenarios.transboundary import annual_to_periods, monthly_shares, transboundary_node
+from ..scenarios.transboundary import annual_to_periods, flagged_transboundary, monthly_shares, transboundary_node
 from ..simulation import Simulator
 
 #: the scalars a study can move
@@ -62,6 +62,14 @@ class Study:
         self.base_inflow = {n.id: flow_mm3(fs, self.basin, tl) for n in self.basin.nodes
                             if (fs := getattr(n, "inflow", None)) is not None}
         self.tb_node = transboundary_node(self.basin, self.scenario)
+        #: why the study cannot move the inflow from China (None: it can, or the basin has none)
+        self.tb_problem: str | None = None
+        flagged = flagged_transboundary(self.basin)
+        tb = self.scenario.transboundary
+        if len(flagged) > 1 and (tb is None or not tb.node):  # which one is not said: none, not the first
+            self.tb_node = None
+            self.tb_problem = (f"the basin flags several inflows transboundary: true ({', '.join(flagged)}): keep "
+                               "the flag on the one the study moves")
         if self.tb_node is not None and self.tb_node not in self.base_inflow:
             self.tb_node = None
         if self.tb_node is not None:
@@ -75,7 +83,7 @@ class Study:
         """Move ``parameter`` to ``value`` in the built model (no rebuild)."""
         if parameter == "transboundary":
             if self.tb_node is None:
-                raise StudyError("the basin has no inflow with transboundary: true")
+                raise StudyError(self.tb_problem or "the basin has no inflow with transboundary: true")
             wys = {int(w): value for w in self.timeline.water_years}
             self.alloc.set_inflow(self.tb_node, annual_to_periods(wys, self.tb_shares, self.timeline))
         elif parameter == "inflow_multiplier":
