@@ -483,30 +483,25 @@ class Simulator(NamedParameters):
                 continue
             y[fb.rows[:, list(fb.axes[1]).index(w0)]] = yv[wb.rows[:, 0]]
 
-    def _lake_shares(self, x: np.ndarray, full_years: dict[int, list[int]]) -> dict[tuple[str, int], float]:
-        """(lake inflow target, water year) -> the deficit the policy's share row gives the lake
-        from its class's shortfall in the run (:mod:`balkhash.allocation.constraints.policy`):
-        X / (1 - X) S_w for a negotiated share X, V S_w / D_w for 'proportional'."""
-        full, lp, p = self.full, self.lp, self.lp.params
-        if not getattr(full, "shares", None) or "short" not in lp.var_blocks:
+    def _lake_shares(self, x: np.ndarray) -> dict[tuple[str, int], float]:
+        """(lake inflow target, water year) -> the deficit v_w the full LP's ``lake_share`` row
+        (:mod:`balkhash.allocation.constraints.policy`) gives the lake for the run's shortfalls:
+        the row a_v v_w + a_S . x = 0 solved for v_w, with the matrix's current coefficients (a
+        row whose a_v is 0, a share of 1 or a year nothing is asked in, gives none)."""
+        lp = self.lp
+        rb, vb = lp.row_blocks.get("lake_share"), lp.var_blocks.get("viol_lake_inflow")
+        if rb is None or vb is None or not len(rb.axes[0]):
             return {}
-        short = lp.var_blocks["short"].cols  # demands x blocks x periods
-        demand = np.asarray(p["demand"].values, dtype=float).reshape(len(full.demands), full.T)
-        target_ids = [t.id for t in full.targets if t.type == "lake_inflow"]
+        A = lp.A.tocsr()
+        vpos = {tid: k for k, tid in enumerate(vb.axes[0])}
+        ypos = {w: c for c, w in enumerate(vb.axes[1])}
         out: dict[tuple[str, int], float] = {}
-        for sh in full.shares:
-            if sh.target not in target_ids:
-                continue
-            users = np.array(full.classes[sh.cls].demands, dtype=np.int64)
-            target = float(np.asarray(p["lake_inflow_target"].values).reshape(-1)[target_ids.index(sh.target)])
-            for w, ts in full_years.items():
-                ts_a = np.asarray(ts, dtype=np.int64)
-                cut = float(x[short[users][:, :, ts_a]].sum())
-                if sh.share is not None:
-                    out[(sh.target, w)] = sh.share / (1.0 - sh.share) * cut if sh.share < 1.0 else 0.0
-                else:
-                    asked = float(demand[users][:, ts_a].sum())
-                    out[(sh.target, w)] = target * cut / asked if asked > 0 else 0.0
+        for k, tid in enumerate(rb.axes[0]):
+            for y, w in enumerate(rb.axes[1]):
+                row, v = A.getrow(int(rb.rows[k, y])), int(vb.cols[vpos[tid], ypos[w]])
+                a_v = float(row[0, v])
+                if a_v != 0.0:
+                    out[(tid, int(w))] = -(float(row.dot(x)[0]) - a_v * x[v]) / a_v
         return out
 
     def _whole_run_violations(self, x: np.ndarray, lake_in: np.ndarray) -> None:
@@ -517,7 +512,7 @@ class Simulator(NamedParameters):
         if vb is not None and len(vb):
             ids = [t.id for t in self.carried.lake_targets]
             full_years = self.full.timeline.full_water_years()
-            shares = self._lake_shares(x, full_years)
+            shares = self._lake_shares(x)
             for r, tid in enumerate(vb.axes[0]):
                 g = ids.index(tid)
                 for c, w in enumerate(vb.axes[1]):
