@@ -62,7 +62,7 @@ PROBABILITY_OPT = typer.Option(None, "--probability", help="plan the water year 
                                "part) has this exceedance probability, % (repeatable: 50, 75, 95 side by side)")
 PROBABILITY_METHOD_OPT = typer.Option(None, "--probability-method", help="with --probability only: generator "
                                       "(the fitted log-normal model, any probability) | record (the 2010-2020 "
-                                      "years, Weibull positions: 8.3..91.7 %) [with --probability: generator]")
+                                      "years, Weibull positions: 8.33..91.67 %) [with --probability: generator]")
 
 
 class Simulation:

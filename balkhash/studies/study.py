@@ -19,7 +19,13 @@ from ..network.schema import Basin
 from ..network.series import flow_mm3
 from ..scenarios.apply import apply_scenario
 from ..scenarios.schema import Scenario
-from ..scenarios.transboundary import annual_to_periods, flagged_transboundary, monthly_shares, transboundary_node
+from ..scenarios.transboundary import (
+    TransboundaryError,
+    annual_to_periods,
+    monthly_shares,
+    sole_transboundary_node,
+    transboundary_node,
+)
 from ..simulation import Simulator
 
 #: the scalars a study can move
@@ -64,12 +70,12 @@ class Study:
         self.tb_node = transboundary_node(self.basin, self.scenario)
         #: why the study cannot move the inflow from China (None: it can, or the basin has none)
         self.tb_problem: str | None = None
-        flagged = flagged_transboundary(self.basin)
         tb = self.scenario.transboundary
-        if len(flagged) > 1 and (tb is None or not tb.node):  # which one is not said: none, not the first
-            self.tb_node = None
-            self.tb_problem = (f"the basin flags several inflows transboundary: true ({', '.join(flagged)}): keep "
-                               "the flag on the one the study moves")
+        if tb is None or not tb.node:  # several flagged and none named: none, not the first
+            try:
+                sole_transboundary_node(self.basin, "the study")
+            except TransboundaryError as exc:
+                self.tb_node, self.tb_problem = None, str(exc)
         if self.tb_node is not None and self.tb_node not in self.base_inflow:
             self.tb_node = None
         if self.tb_node is not None:
