@@ -466,3 +466,16 @@ def test_a_scenario_adds_a_target_and_refuses_a_taken_id_or_an_unknown_link():
                              r"add_targets.L.lake.*'KAPSHAGAY' is not a lake")):
         with pytest.raises(BasinError, match=message):
             apply_scenario(basin, Scenario.model_validate({"name": "x", "add_targets": [target]}))
+
+
+def test_compare_counts_the_years_of_a_dekad_horizon():
+    """36 dekads are one water year, as 12 months are: the per-year figures divide by it."""
+    from balkhash.data import example_path
+    from balkhash.network import load_basin
+
+    b = load_basin(example_path("tiny_river"))
+    b.calendar.step, b.calendar.periods = "dekad", 36
+    df = compare(b, [Scenario(name="dekads")])
+    assert float(df.loc["years", "dekads"]) == 1.0
+    total = float(df.loc["delivered total (Mm3)", "dekads"])
+    assert float(df.loc["delivered per year (Mm3/yr)", "dekads"]) == pytest.approx(total)

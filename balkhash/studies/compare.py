@@ -19,7 +19,7 @@ def scenario_figures(sol) -> dict:
     horizon (first..last period, water years) first, so that totals over different horizons are
     never read side by side as if alike, and the totals also per year."""
     periods = sol.summary["periods"]
-    years = periods["count"] / 12.0
+    years = figures.horizon_years(sol)  # 12 months or 36 dekads a year
     c = {"status": sol.status, "horizon": f"{periods['first']}..{periods['last']}", "years": years,
          "objective": float(sol.objective)}
     short = figures.sector_totals(sol, "shortfall_mm3")
