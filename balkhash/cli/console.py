@@ -181,11 +181,12 @@ def _print_violations(out: Console, viol: list[dict]) -> None:
         return
     from rich import box
 
+    from ..outputs.common import violation_text
+
     groups: dict[str, list[dict]] = {}
     for v in viol:
         groups.setdefault(v["target"], []).append(v)
-    periods = f"{len(viol)} period{'' if len(viol) == 1 else 's'} or year{'' if len(viol) == 1 else 's'}"
-    vt = Table(title=f"Violated targets: {len(groups)} ({periods}, see targets.csv)",
+    vt = Table(title=f"Violated targets: {violation_text({'violations': viol}, ', see targets.csv')}",
                title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("target", "left"), ("where", "left"), ("when", "left"), ("worst", "right"), ("total", "right"),

@@ -154,7 +154,8 @@ def violation_counts(summary: dict) -> tuple[int, int]:
     return len({v["target"] for v in viol}), len(viol)
 
 
-def violation_text(summary: dict) -> str:
-    """'4 (15 periods or years)': the violated targets and their target-periods, for display."""
+def violation_text(summary: dict, more: str = "") -> str:
+    """'4 (15 periods or years)': the violated targets and their target-periods, for display
+    (``more`` goes inside the brackets: '4 (15 periods or years, see targets.csv)')."""
     targets, rows = violation_counts(summary)
-    return f"{targets} ({rows} period{'' if rows == 1 else 's'} or year{'' if rows == 1 else 's'})"
+    return f"{targets} ({rows} period{'' if rows == 1 else 's'} or year{'' if rows == 1 else 's'}{more})"
